@@ -1,0 +1,223 @@
+/**
+ * Job definitions: the valibot schema of the JSON format, and the checks a schema cannot
+ * express (unique ids, known functions, known dependencies, no cycles, no conflicting retry
+ * settings). `parseDefinition` turns accepted input into a `JobDefinition` with every default
+ * resolved, so the engine never re-interprets raw JSON.
+ */
+import * as v from "valibot";
+import { type FieldIssue, ValidationError } from "./errors.ts";
+import { jsonPath } from "./json.ts";
+import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from "./retry.ts";
+
+const ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+const ID_RULE = "1 to 128 characters of A-Z a-z 0-9 . _ -";
+/** Upper bound of any timer Baton sets from a definition: 30 days. */
+export const MAX_SECONDS = 30 * 24 * 3600;
+
+const Id = v.pipe(v.string("must be a string"), v.regex(ID_PATTERN, `must be ${ID_RULE}`));
+const Name = v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(256, "must be at most 256 characters"));
+const Seconds = (what: string, min: number, exclusive: boolean) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.finite("must be a finite number"),
+    exclusive ? v.gtValue(min, `${what} must be greater than ${min}`) : v.minValue(min, `${what} must be at least ${min}`),
+    v.maxValue(MAX_SECONDS, `${what} must be at most ${MAX_SECONDS} (30 days)`),
+  );
+
+const RetrySchema = v.strictObject(
+  {
+    maxAttempts: v.optional(v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000"))),
+    intervalSeconds: v.optional(Seconds("intervalSeconds", 0, false)),
+    backoffRate: v.optional(v.pipe(v.number("must be a number"), v.finite("must be finite"), v.minValue(1, "must be at least 1"), v.maxValue(100, "must be at most 100"))),
+    maxDelaySeconds: v.optional(Seconds("maxDelaySeconds", 0, true)),
+    jitterStrategy: v.optional(v.picklist(["FULL", "NONE"], 'must be "FULL" or "NONE"')),
+    errorEquals: v.optional(
+      v.pipe(v.array(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")), "must be an array of error names"), v.minLength(1, "must name at least one error")),
+    ),
+  },
+  (issue) => (issue.expected === "never" ? "is not a retry field" : "must be an object"),
+);
+
+const TaskSchema = v.strictObject(
+  {
+    id: Id,
+    name: v.optional(Name),
+    functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
+    params: v.optional(v.record(v.string(), v.unknown(), "must be an object")),
+    maxRetry: v.optional(v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(0, "must not be negative"), v.maxValue(999, "must be at most 999"))),
+    retry: v.optional(RetrySchema),
+    timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
+    dependsOn: v.optional(v.array(v.string("must be a task id"), "must be an array of task ids")),
+  },
+  (issue) => (issue.expected === "never" ? "is not a task field" : "must be an object"),
+);
+
+const DefinitionSchema = v.strictObject(
+  {
+    id: Id,
+    name: v.optional(Name),
+    description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),
+    tasks: v.pipe(v.array(TaskSchema, "must be an array of tasks"), v.minLength(1, "must hold at least one task"), v.maxLength(1000, "must hold at most 1000 tasks")),
+  },
+  (issue) => (issue.expected === "never" ? "is not a definition field" : "must be an object"),
+);
+
+/** A definition as submitted (JSON), after the schema accepted it. */
+export type DefinitionInput = v.InferOutput<typeof DefinitionSchema>;
+
+/** One task with every default resolved. */
+export interface TaskSpec {
+  id: string;
+  name: string;
+  functionName: string;
+  params: Record<string, unknown>;
+  retry: RetryPolicy;
+  /** Bound of each attempt, or null for none. */
+  timeoutSeconds: number | null;
+  /** Resolved dependencies: `dependsOn` absent means "the previous task". */
+  dependsOn: string[];
+}
+
+/** A validated definition, every default resolved. */
+export interface JobDefinition {
+  id: string;
+  name: string;
+  description: string | null;
+  tasks: TaskSpec[];
+}
+
+/** Is `name` a function the engine can run? */
+export type FunctionCheck = (functionName: string) => boolean;
+
+/**
+ * Validates raw JSON as a definition. Throws a `ValidationError` listing every offending
+ * field by JSON path; returns the normalized definition otherwise.
+ */
+export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDefinition {
+  const parsed = v.safeParse(DefinitionSchema, raw, { abortEarly: false });
+  if (!parsed.success) {
+    const issues = parsed.issues.map((i) => ({
+      path: jsonPath((i.path ?? []).map((p) => p.key as string | number)),
+      message: i.message,
+    }));
+    throw new ValidationError(describe(issues), issues);
+  }
+  const input = parsed.output;
+  const issues: FieldIssue[] = [];
+  const tasks = input.tasks.map((t, i) => normalizeTask(t, i, input.tasks, hasFunction, issues));
+  if (issues.length === 0) findCycle(tasks, issues);
+  if (issues.length > 0) throw new ValidationError(describe(issues), issues);
+  return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, tasks };
+}
+
+function describe(issues: FieldIssue[]): string {
+  const first = issues[0];
+  const head = first ? `${first.path} ${first.message}` : "invalid definition";
+  return issues.length > 1 ? `invalid definition: ${head} (and ${issues.length - 1} more)` : `invalid definition: ${head}`;
+}
+
+function normalizeTask(
+  t: DefinitionInput["tasks"][number],
+  index: number,
+  all: DefinitionInput["tasks"],
+  hasFunction: FunctionCheck,
+  issues: FieldIssue[],
+): TaskSpec {
+  const at = (field: string) => `$.tasks[${index}]${field}`;
+  if (all.findIndex((o) => o.id === t.id) !== index) {
+    issues.push({ path: at(".id"), message: `duplicates the id "${t.id}" of an earlier task` });
+  }
+  if (!hasFunction(t.functionName)) {
+    issues.push({ path: at(".functionName"), message: `names no registered function: "${t.functionName}"` });
+  }
+  const ids = new Set(all.map((o) => o.id));
+  const dependsOn = t.dependsOn ?? (index === 0 ? [] : [all[index - 1]!.id]);
+  t.dependsOn?.forEach((dep, j) => {
+    if (dep === t.id) issues.push({ path: at(`.dependsOn[${j}]`), message: "a task cannot depend on itself" });
+    else if (!ids.has(dep)) issues.push({ path: at(`.dependsOn[${j}]`), message: `names no task of this definition: "${dep}"` });
+    else if (t.dependsOn!.indexOf(dep) !== j) issues.push({ path: at(`.dependsOn[${j}]`), message: `repeats "${dep}"` });
+  });
+  return {
+    id: t.id,
+    name: t.name ?? t.id,
+    functionName: t.functionName,
+    params: t.params ?? {},
+    retry: resolveRetry(t, at, issues),
+    timeoutSeconds: t.timeoutSeconds ?? null,
+    dependsOn,
+  };
+}
+
+/** `maxRetry: n` means n retries after the first attempt; `retry` without `maxAttempts` means 3 attempts. */
+function resolveRetry(t: DefinitionInput["tasks"][number], at: (f: string) => string, issues: FieldIssue[]): RetryPolicy {
+  const fromMaxRetry = t.maxRetry === undefined ? undefined : t.maxRetry + 1;
+  const fromRetry = t.retry?.maxAttempts;
+  if (fromMaxRetry !== undefined && fromRetry !== undefined && fromMaxRetry !== fromRetry) {
+    issues.push({
+      path: at(".retry.maxAttempts"),
+      message: `conflicts with maxRetry=${t.maxRetry} (which means ${fromMaxRetry} attempts); give one of them, or make them agree`,
+    });
+  }
+  if (t.retry === undefined && fromMaxRetry === undefined) return NO_RETRY;
+  const policy: RetryPolicy = {
+    maxAttempts: fromRetry ?? fromMaxRetry ?? 3,
+    intervalSeconds: t.retry?.intervalSeconds ?? DEFAULT_RETRY.intervalSeconds,
+    backoffRate: t.retry?.backoffRate ?? DEFAULT_RETRY.backoffRate,
+    maxDelaySeconds: t.retry?.maxDelaySeconds ?? DEFAULT_RETRY.maxDelaySeconds,
+    jitterStrategy: t.retry?.jitterStrategy ?? DEFAULT_RETRY.jitterStrategy,
+    errorEquals: t.retry?.errorEquals ?? [...DEFAULT_RETRY.errorEquals],
+  };
+  if (policy.intervalSeconds > policy.maxDelaySeconds) {
+    issues.push({
+      path: at(".retry.intervalSeconds"),
+      message: `is ${policy.intervalSeconds}, above maxDelaySeconds=${policy.maxDelaySeconds}`,
+    });
+  }
+  return policy;
+}
+
+/** Reports one cycle, if any, at the `dependsOn` of a task on it. */
+function findCycle(tasks: TaskSpec[], issues: FieldIssue[]): void {
+  const index = new Map(tasks.map((t, i) => [t.id, i]));
+  const state = new Map<string, 1 | 2>(); // 1 = on the stack, 2 = done
+  const stack: string[] = [];
+  const visit = (id: string): boolean => {
+    state.set(id, 1);
+    stack.push(id);
+    for (const dep of tasks[index.get(id)!]!.dependsOn) {
+      const s = state.get(dep);
+      if (s === 1) {
+        const cycle = [...stack.slice(stack.indexOf(dep)), dep];
+        issues.push({ path: `$.tasks[${index.get(id)}].dependsOn`, message: `forms a cycle: ${cycle.join(" → ")}` });
+        return true;
+      }
+      if (s === undefined && visit(dep)) return true;
+    }
+    stack.pop();
+    state.set(id, 2);
+    return false;
+  };
+  for (const t of tasks) if (!state.has(t.id) && visit(t.id)) return;
+}
+
+/** Task ids that depend on `taskId`, directly or transitively. */
+export function dependentsOf(def: JobDefinition, taskId: string): string[] {
+  const out = new Set<string>();
+  const frontier = [taskId];
+  while (frontier.length > 0) {
+    const current = frontier.pop()!;
+    for (const t of def.tasks) {
+      if (!out.has(t.id) && t.dependsOn.includes(current)) {
+        out.add(t.id);
+        frontier.push(t.id);
+      }
+    }
+  }
+  return [...out];
+}
+
+/** Tasks no other task depends on: their outputs make the execution's output. */
+export function terminalTasks(def: JobDefinition): TaskSpec[] {
+  const depended = new Set(def.tasks.flatMap((t) => t.dependsOn));
+  return def.tasks.filter((t) => !depended.has(t.id));
+}

@@ -1,0 +1,133 @@
+/**
+ * Errors with a stable `code`. The API maps each code to one HTTP status in one place;
+ * nothing else builds error bodies.
+ */
+
+export interface FieldIssue {
+  /** JSON path of the offending field, e.g. `$.tasks[1].dependsOn[0]`. */
+  path: string;
+  message: string;
+}
+
+export class BatonError extends Error {
+  constructor(
+    readonly code: "VALIDATION" | "NOT_FOUND" | "CONFLICT" | "TOO_LARGE" | "UNAVAILABLE" | "METHOD_NOT_ALLOWED",
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that does not validate; `issues` name every offending field. */
+export class ValidationError extends BatonError {
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super("VALIDATION", message);
+  }
+}
+
+export class NotFoundError extends BatonError {
+  constructor(message: string) {
+    super("NOT_FOUND", message);
+  }
+}
+
+export class ConflictError extends BatonError {
+  constructor(message: string) {
+    super("CONFLICT", message);
+  }
+}
+
+export class PayloadTooLargeError extends BatonError {
+  constructor(message: string) {
+    super("TOO_LARGE", message);
+  }
+}
+
+/** The server is shutting down or not ready; the client should retry later. */
+export class UnavailableError extends BatonError {
+  constructor(message: string) {
+    super("UNAVAILABLE", message);
+  }
+}
+
+export class MethodNotAllowedError extends BatonError {
+  constructor(
+    message: string,
+    readonly allow: string[],
+  ) {
+    super("METHOD_NOT_ALLOWED", message);
+  }
+}
+
+// ---- errors thrown by or on behalf of task functions ----
+
+/** Well-known error names, as Step Functions spells them. */
+export const ErrorNames = {
+  ALL: "States.ALL",
+  Timeout: "States.Timeout",
+  TaskFailed: "States.TaskFailed",
+  NonRetryable: "States.NonRetryable",
+  DataLimitExceeded: "States.DataLimitExceeded",
+  Runtime: "States.Runtime",
+} as const;
+
+/** Throw from a task function to fail the task at once, whatever its retry policy says. */
+export class NonRetryableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = ErrorNames.NonRetryable;
+  }
+}
+
+/** The reason an attempt's signal fires when its `timeoutSeconds` passes. */
+export class TaskTimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`attempt did not finish within timeoutSeconds=${seconds}`);
+    this.name = ErrorNames.Timeout;
+  }
+}
+
+/** The reason an attempt's signal fires when the server shuts down; the attempt runs again at next start. */
+export class ShutdownError extends Error {
+  constructor() {
+    super("the server is shutting down; the attempt will run again at next start");
+    this.name = "Baton.Shutdown";
+  }
+}
+
+/** How an error is stored and shown: its name (what `errorEquals` matches) and message. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+/** Errors that never retry, whatever the policy says. */
+export const NON_RETRYABLE_NAMES: ReadonlySet<string> = new Set([
+  ErrorNames.NonRetryable,
+  ErrorNames.DataLimitExceeded,
+  ErrorNames.Runtime,
+]);
+
+/** Coerces anything thrown into `{name, message}`. */
+export function toErrorInfo(thrown: unknown): ErrorInfo {
+  if (thrown instanceof Error) {
+    return { name: thrown.name || "Error", message: thrown.message };
+  }
+  if (typeof thrown === "object" && thrown !== null) {
+    const o = thrown as { name?: unknown; message?: unknown };
+    if (typeof o.name === "string" || typeof o.message === "string") {
+      return { name: typeof o.name === "string" ? o.name : "Error", message: String(o.message ?? "") };
+    }
+  }
+  let message: string;
+  try {
+    message = typeof thrown === "string" ? thrown : JSON.stringify(thrown) ?? String(thrown);
+  } catch {
+    message = String(thrown);
+  }
+  return { name: "Error", message };
+}

@@ -1,0 +1,96 @@
+/**
+ * Records the store keeps and the API shows. Times are epoch milliseconds inside Baton and
+ * ISO-8601 strings on the wire.
+ */
+import type { ErrorInfo } from "./errors.ts";
+import type { ExecutionStatus, TaskStatus } from "./states.ts";
+
+/** A stored definition version. */
+export interface StoredDefinition {
+  id: string;
+  version: number;
+  /** The JSON exactly as it was registered. */
+  body: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface TaskRun {
+  taskId: string;
+  name: string;
+  status: TaskStatus;
+  /** Attempts started so far (the number of the current or last attempt). */
+  attempts: number;
+  startedAt: number | null;
+  endTime: number | null;
+  nextAttemptAt: number | null;
+  output: unknown;
+  error: ErrorInfo | null;
+}
+
+/** Where a task failed, recorded on the execution. */
+export interface ExecutionError extends ErrorInfo {
+  taskId: string | null;
+}
+
+export interface Execution {
+  id: string;
+  definitionId: string;
+  definitionVersion: number;
+  status: ExecutionStatus;
+  input: Record<string, unknown>;
+  output: unknown;
+  error: ExecutionError | null;
+  /** Accepted (the original `startTime`). */
+  createdAt: number;
+  /** First admitted to RUNNING. */
+  startedAt: number | null;
+  endTime: number | null;
+}
+
+export interface ExecutionWithTasks extends Execution {
+  tasks: TaskRun[];
+}
+
+export type EventType =
+  | "ExecutionQueued"
+  | "ExecutionStarted"
+  | "ExecutionResumed"
+  | "ExecutionRequeued"
+  | "ExecutionCompleted"
+  | "ExecutionFailed"
+  | "TaskStarted"
+  | "TaskCompleted"
+  | "TaskRetrying"
+  | "TaskFailed"
+  | "TaskSkipped";
+
+/** One history record of an execution. `seq` orders all events of the database. */
+export interface ExecutionEventRecord {
+  seq: number;
+  executionId: string;
+  at: number;
+  type: EventType;
+  taskId: string | null;
+  attempt: number | null;
+  data: Record<string, unknown> | null;
+}
+
+export interface ExecutionPage {
+  executions: Execution[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface ListFilter {
+  status?: ExecutionStatus;
+  definitionId?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface SystemCounts {
+  running: string[];
+  queued: string[];
+  queuedCount: number;
+  completedCount: number;
+}

@@ -1,0 +1,64 @@
+/**
+ * One attempt of one task: calls the function with a signal, enforces `timeoutSeconds`,
+ * and turns whatever happens into an outcome the run records. Never throws.
+ */
+import type { Clock, TimerHandle } from "../domain/clock.ts";
+import { type ErrorInfo, ErrorNames, ShutdownError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
+import type { TaskContext, TaskFunction } from "../domain/function.ts";
+
+/** Largest task output, as serialized JSON. */
+export const MAX_OUTPUT_BYTES = 1024 * 1024;
+
+export type AttemptOutcome =
+  | { kind: "ok"; output: unknown }
+  | { kind: "error"; error: ErrorInfo }
+  /** Stopped by shutdown: nothing is recorded and the attempt runs again at next start. */
+  | { kind: "interrupted" };
+
+export async function runAttempt(
+  fn: TaskFunction,
+  ctx: TaskContext,
+  controller: AbortController,
+  timeoutSeconds: number | null,
+  clock: Clock,
+): Promise<AttemptOutcome> {
+  let timer: TimerHandle | undefined;
+  const aborted = new Promise<AttemptOutcome>((resolve) => {
+    controller.signal.addEventListener("abort", () => resolve(abortOutcome(controller.signal.reason)), { once: true });
+  });
+  if (timeoutSeconds !== null) {
+    timer = clock.setTimer(() => controller.abort(new TaskTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
+  }
+  const work = (async () => fn(ctx))().then(toOutput, (thrown: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(thrown) }));
+  try {
+    // A function that ignores its signal cannot hold the task: the abort wins the race.
+    return await Promise.race([work, aborted]);
+  } finally {
+    timer?.cancel();
+  }
+}
+
+function abortOutcome(reason: unknown): AttemptOutcome {
+  if (reason instanceof ShutdownError) return { kind: "interrupted" };
+  return { kind: "error", error: toErrorInfo(reason) };
+}
+
+/** Normalizes a return value to stored JSON: `undefined` is null; too big or not JSON is an error. */
+export function toOutput(value: unknown): AttemptOutcome {
+  if (value === undefined || value === null) return { kind: "ok", output: null };
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    return { kind: "error", error: { name: ErrorNames.Runtime, message: `the function's return value is not JSON: ${toErrorInfo(err).message}` } };
+  }
+  if (text === undefined) return { kind: "ok", output: null }; // a function or a symbol
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_OUTPUT_BYTES) {
+    return {
+      kind: "error",
+      error: { name: ErrorNames.DataLimitExceeded, message: `the output is ${bytes} bytes of JSON, above the limit of ${MAX_OUTPUT_BYTES} (1 MiB); store large data elsewhere and return a reference` },
+    };
+  }
+  return { kind: "ok", output: JSON.parse(text) };
+}

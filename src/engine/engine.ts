@@ -1,0 +1,183 @@
+/**
+ * The engine: admits executions through a semaphore first in, first out, runs each one, and
+ * at start resumes what a previous process left unfinished. It talks to durable state only
+ * through the `Store` interface.
+ */
+import { systemClock, type Clock } from "../domain/clock.ts";
+import { NotFoundError, UnavailableError } from "../domain/errors.ts";
+import type { FunctionRegistry } from "../domain/function.ts";
+import { type Logger, silentLogger } from "../domain/log.ts";
+import type { Execution } from "../domain/model.ts";
+import type { Rng } from "../domain/retry.ts";
+import type { Store } from "../domain/store.ts";
+import { DefinitionCatalog } from "./catalog.ts";
+import { Fifo } from "./fifo.ts";
+import { ExecutionRun, type RunDeps } from "./run.ts";
+import { Semaphore } from "./semaphore.ts";
+
+export interface EngineOptions {
+  store: Store;
+  functions: FunctionRegistry;
+  /** Most executions RUNNING at once. @default 10 */
+  maxConcurrentJobs?: number;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default Math.random */
+  rng?: Rng;
+  logger?: Logger;
+  /** Makes execution ids; injected by tests. @default crypto.randomUUID */
+  newId?: () => string;
+}
+
+interface Admission {
+  id: string;
+  /** Already RUNNING when the process started: takes its slot back without a new admission. */
+  resume: boolean;
+}
+
+export class Engine {
+  readonly catalog: DefinitionCatalog;
+  readonly maxConcurrentJobs: number;
+  private readonly deps: RunDeps;
+  private readonly semaphore: Semaphore;
+  private readonly queue = new Fifo<Admission>();
+  private readonly runs = new Map<string, ExecutionRun>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly newId: () => string;
+  private started = false;
+  private stopping = false;
+
+  constructor(options: EngineOptions) {
+    this.maxConcurrentJobs = options.maxConcurrentJobs ?? 10;
+    this.semaphore = new Semaphore(this.maxConcurrentJobs);
+    this.deps = {
+      store: options.store,
+      functions: options.functions,
+      clock: options.clock ?? systemClock,
+      rng: options.rng ?? Math.random,
+      logger: options.logger ?? silentLogger,
+    };
+    this.catalog = new DefinitionCatalog(options.store, options.functions);
+    this.newId = options.newId ?? (() => crypto.randomUUID());
+  }
+
+  get store(): Store {
+    return this.deps.store;
+  }
+
+  /** Executions holding a slot right now. */
+  get running(): number {
+    return this.semaphore.inUse;
+  }
+
+  /**
+   * Recovery, then normal service: RUNNING executions take their slots back first (none
+   * beyond the limit), then QUEUED ones in their order, all through the semaphore.
+   */
+  async start(): Promise<{ resumed: number; queued: number }> {
+    if (this.started) throw new Error("engine already started");
+    this.started = true;
+    const plan = await this.deps.store.recover(this.maxConcurrentJobs, this.deps.clock.now());
+    for (const id of plan.running) this.queue.push({ id, resume: true });
+    for (const id of plan.queued) this.queue.push({ id, resume: false });
+    if (plan.running.length + plan.queued.length > 0) {
+      this.deps.logger.info("recovering executions left by the previous process", { resuming: plan.running.length, queued: plan.queued.length });
+    }
+    this.pump();
+    return { resumed: plan.running.length, queued: plan.queued.length };
+  }
+
+  /** Accepts an execution of the latest version of a definition. Resolves once it is committed. */
+  async submit(definitionId: string, input: Record<string, unknown>): Promise<Execution> {
+    if (this.stopping) throw new UnavailableError("Baton is shutting down and accepts no new executions; retry against the restarted server");
+    const found = await this.catalog.get(definitionId);
+    if (!found) throw new NotFoundError(`no job definition with id "${definitionId}"; register it with POST /job-definitions or add it to the jobs folder`);
+    const { stored, def } = found;
+    const execution = await this.deps.store.enqueue(
+      {
+        id: this.newId(),
+        definitionId: stored.id,
+        definitionVersion: stored.version,
+        input,
+        tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })),
+      },
+      this.deps.clock.now(),
+    );
+    this.queue.push({ id: execution.id, resume: false });
+    this.pump();
+    return execution;
+  }
+
+  /** Resolves when nothing is queued or running (tests and benchmarks). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops admitting, lets running attempts finish for up to `graceMs`, then interrupts the
+   * rest (they run again at next start). Resolves when no run is left; the store stays open.
+   */
+  async stop(graceMs: number): Promise<{ interrupted: number }> {
+    this.stopping = true;
+    const runs = [...this.runs.values()];
+    for (const run of runs) run.stop();
+    const all = Promise.all(runs.map((r) => r.done));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)));
+    const first = await Promise.race([all.then(() => "done" as const), graceOver]);
+    clearTimeout(timer);
+    let interrupted = 0;
+    if (first === "timeout") {
+      for (const run of this.runs.values()) {
+        interrupted++;
+        run.interrupt();
+      }
+      await all;
+    }
+    return { interrupted };
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.queue.length > 0 && this.semaphore.tryAcquire()) {
+      void this.admit(this.queue.shift()!);
+    }
+    this.notifyIdle();
+  }
+
+  private async admit({ id, resume }: Admission): Promise<void> {
+    const { store, clock, logger } = this.deps;
+    try {
+      if (resume) await store.resume(id, clock.now());
+      else if (!(await store.admit(id, clock.now()))) return;
+      const execution = await store.loadExecution(id);
+      if (!execution) throw new Error(`execution ${id} vanished from the store`);
+      const { def } = (await this.catalog.get(execution.definitionId, execution.definitionVersion)) ?? {};
+      if (!def) throw new Error(`definition ${execution.definitionId} version ${execution.definitionVersion} is missing from the store`);
+      const run = new ExecutionRun(this.deps, execution, def);
+      this.runs.set(id, run);
+      if (this.stopping) run.stop();
+      await run.start();
+    } catch (err) {
+      logger.error("could not run execution; it stays as stored and resumes at next start", { execution: id, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.runs.delete(id);
+      this.semaphore.release();
+      this.pump();
+    }
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.semaphore.inUse === 0;
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Ids of the first `n` executions waiting for a slot in this process, oldest first. */
+  queuedIds(n: number): string[] {
+    return this.queue.peek(n).map((a) => a.id);
+  }
+}

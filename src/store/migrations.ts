@@ -1,0 +1,88 @@
+/**
+ * Numbered schema migrations, embedded in the build. Each runs in one transaction that
+ * records its version first; a database newer than this build is refused.
+ */
+import type { Database } from "./driver.ts";
+
+const states = (list: readonly string[]) => list.map((s) => `'${s}'`).join(", ");
+const EXECUTION_STATES = states(["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]);
+const TASK_STATES = states(["PENDING", "RUNNING", "RETRYING", "COMPLETED", "FAILED", "SKIPPED", "CANCELLED"]);
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: definitions, executions, task runs, events
+  `
+  CREATE TABLE job_definitions (
+    id         TEXT    NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    body       TEXT    NOT NULL,
+    canonical  TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (id, version)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE executions (
+    seq                INTEGER PRIMARY KEY,
+    id                 TEXT    NOT NULL UNIQUE,
+    definition_id      TEXT    NOT NULL,
+    definition_version INTEGER NOT NULL,
+    status             TEXT    NOT NULL CHECK (status IN (${EXECUTION_STATES})),
+    input              TEXT    NOT NULL,
+    output             TEXT,
+    error              TEXT,
+    created_at         INTEGER NOT NULL,
+    started_at         INTEGER,
+    end_time           INTEGER,
+    FOREIGN KEY (definition_id, definition_version) REFERENCES job_definitions (id, version)
+  );
+  CREATE INDEX executions_by_status ON executions (status, seq);
+  CREATE INDEX executions_by_definition ON executions (definition_id, status, seq);
+
+  CREATE TABLE task_runs (
+    execution_id    TEXT    NOT NULL REFERENCES executions (id),
+    position        INTEGER NOT NULL,
+    task_id         TEXT    NOT NULL,
+    name            TEXT    NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN (${TASK_STATES})),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    started_at      INTEGER,
+    end_time        INTEGER,
+    next_attempt_at INTEGER,
+    output          TEXT,
+    error           TEXT,
+    PRIMARY KEY (execution_id, task_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE events (
+    seq          INTEGER PRIMARY KEY,
+    execution_id TEXT    NOT NULL REFERENCES executions (id),
+    at           INTEGER NOT NULL,
+    type         TEXT    NOT NULL,
+    task_id      TEXT,
+    attempt      INTEGER,
+    data         TEXT
+  );
+  CREATE INDEX events_by_execution ON events (execution_id, seq);
+  `,
+];
+
+export class SchemaTooNewError extends Error {
+  override name = "SchemaTooNewError";
+}
+
+/** Applies every migration the database lacks. Returns the schema version. */
+export function migrate(db: Database): number {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const row = db.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").get() as { v: number };
+  if (row.v > MIGRATIONS.length) {
+    throw new SchemaTooNewError(
+      `the database has schema version ${row.v} but this Baton knows only ${MIGRATIONS.length}: run a newer Baton, or point --db at another file`,
+    );
+  }
+  for (let version = row.v + 1; version <= MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)").run(version, Date.now());
+      db.exec(MIGRATIONS[version - 1]!);
+    })();
+  }
+  return MIGRATIONS.length;
+}

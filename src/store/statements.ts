@@ -1,0 +1,58 @@
+/** Every SQL statement of the SQLite store, prepared once when the store is built. */
+import type { Database, Statement } from "./driver.ts";
+
+const EXECUTION_COLUMNS = "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time";
+
+const SQL = {
+  ping: "SELECT 1 AS ok",
+  latestDefinitionCanonical: "SELECT version, canonical FROM job_definitions WHERE id = $id ORDER BY version DESC LIMIT 1",
+  latestDefinition: "SELECT id, version, body, created_at FROM job_definitions WHERE id = $id ORDER BY version DESC LIMIT 1",
+  definitionVersion: "SELECT id, version, body, created_at FROM job_definitions WHERE id = $id AND version = $version",
+  definitionVersions: "SELECT version FROM job_definitions WHERE id = $id ORDER BY version",
+  listDefinitions: `SELECT d.id, d.version, d.body, d.created_at FROM job_definitions d
+    WHERE d.version = (SELECT MAX(version) FROM job_definitions WHERE id = d.id) ORDER BY d.id`,
+  insertDefinition: "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
+
+  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at)
+    VALUES ($id, $definitionId, $definitionVersion, 'QUEUED', $input, $now)`,
+  insertTask: "INSERT INTO task_runs (execution_id, position, task_id, name, status) VALUES ($executionId, $position, $taskId, $name, 'PENDING')",
+  admit: "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now) WHERE id = $id AND status = 'QUEUED'",
+  requeue: "UPDATE executions SET status = 'QUEUED' WHERE id = $id AND status = 'RUNNING'",
+  idsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq",
+  firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",
+  countByStatus: "SELECT COUNT(*) AS n FROM executions WHERE status = $status",
+  execution: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = $id`,
+  executionExists: "SELECT 1 AS ok FROM executions WHERE id = $id",
+  tasksOf: `SELECT task_id, name, status, attempts, started_at, end_time, next_attempt_at, output, error
+    FROM task_runs WHERE execution_id = $id ORDER BY position`,
+
+  startAttempt: `UPDATE task_runs SET status = 'RUNNING', attempts = $attempt, started_at = COALESCE(started_at, $now), next_attempt_at = NULL
+    WHERE execution_id = $executionId AND task_id = $taskId AND status IN ('PENDING', 'RETRYING') AND attempts = $attempt - 1`,
+  resumeAttempt: `UPDATE task_runs SET started_at = COALESCE(started_at, $now)
+    WHERE execution_id = $executionId AND task_id = $taskId AND status = 'RUNNING' AND attempts = $attempt`,
+  completeTask: `UPDATE task_runs SET status = 'COMPLETED', output = $output, error = NULL, end_time = $now
+    WHERE execution_id = $executionId AND task_id = $taskId AND status = 'RUNNING' AND attempts = $attempt`,
+  retryTask: `UPDATE task_runs SET status = 'RETRYING', error = $error, next_attempt_at = $nextAttemptAt
+    WHERE execution_id = $executionId AND task_id = $taskId AND status = 'RUNNING' AND attempts = $attempt`,
+  failTask: `UPDATE task_runs SET status = 'FAILED', error = $error, end_time = $now
+    WHERE execution_id = $executionId AND task_id = $taskId AND status = 'RUNNING' AND attempts = $attempt`,
+  skipTask: `UPDATE task_runs SET status = 'SKIPPED', end_time = $now
+    WHERE execution_id = $executionId AND task_id = $taskId AND status = 'PENDING'`,
+  finishExecution: `UPDATE executions SET status = $status, output = $output, error = $error, end_time = $now
+    WHERE id = $id AND status = 'RUNNING'`,
+
+  listAll: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE seq < $before ORDER BY seq DESC LIMIT $limit`,
+  listByStatus: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE status = $status AND seq < $before ORDER BY seq DESC LIMIT $limit`,
+  listByDefinition: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE definition_id = $definitionId AND seq < $before ORDER BY seq DESC LIMIT $limit`,
+  listByBoth: `SELECT ${EXECUTION_COLUMNS} FROM executions
+    WHERE definition_id = $definitionId AND status = $status AND seq < $before ORDER BY seq DESC LIMIT $limit`,
+
+  insertEvent: "INSERT INTO events (execution_id, at, type, task_id, attempt, data) VALUES ($executionId, $at, $type, $taskId, $attempt, $data)",
+  eventsOf: "SELECT seq, execution_id, at, type, task_id, attempt, data FROM events WHERE execution_id = $id ORDER BY seq",
+} as const;
+
+export type Statements = { [K in keyof typeof SQL]: Statement };
+
+export function prepareStatements(db: Database): Statements {
+  return Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as Statements;
+}

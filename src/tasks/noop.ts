@@ -1,0 +1,2 @@
+/** `noop`: does nothing, returns null. For benchmarks and placeholders. */
+export const noop = () => null;
