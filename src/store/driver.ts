@@ -22,9 +22,6 @@ export function openDatabase({ path, sync = "normal" }: OpenOptions): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.exec("PRAGMA busy_timeout = 5000");
-  // One process owns the file: a second `baton serve` on the same database fails at start
-  // instead of running the same executions twice.
-  if (path !== ":memory:") db.exec("PRAGMA locking_mode = EXCLUSIVE");
   db.exec("PRAGMA journal_mode = WAL");
   db.exec(`PRAGMA synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
   db.exec("PRAGMA foreign_keys = ON");

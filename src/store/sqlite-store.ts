@@ -2,6 +2,8 @@
  * The SQLite implementation of `Store`. Each operation is one prepared statement or one
  * transaction of them; guarded UPDATEs check that exactly one row changed.
  */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import type { ErrorInfo } from "../domain/errors.ts";
 import type {
   EventType,
@@ -18,6 +20,7 @@ import type {
 import type { ExecutionStatus, TaskStatus } from "../domain/states.ts";
 import { type NewExecution, type RecoveryPlan, StaleStateError, type Store } from "../domain/store.ts";
 import { type Database, type OpenOptions, openDatabase } from "./driver.ts";
+import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
 
@@ -102,14 +105,28 @@ const toDefinition = (r: DefinitionRow): StoredDefinition => ({
 export class SqliteStore implements Store {
   private readonly s: Statements;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly release: () => void = () => {},
+  ) {
     migrate(db);
     this.s = prepareStatements(db);
   }
 
-  /** Opens (creating if needed) and migrates a database file, or ":memory:". */
+  /**
+   * Opens (creating if needed) and migrates a database file, or ":memory:". A file is locked
+   * to this process until `close()`; throws `DatabaseInUseError` when another process has it.
+   */
   static open(options: OpenOptions): SqliteStore {
-    return new SqliteStore(openDatabase(options));
+    if (options.path === ":memory:") return new SqliteStore(openDatabase(options));
+    mkdirSync(dirname(options.path), { recursive: true });
+    const release = acquireLock(options.path);
+    try {
+      return new SqliteStore(openDatabase(options), release);
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   // ---- definitions ----
@@ -278,7 +295,9 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
-    this.db.close();
+    // close(false) would leave a zombie connection that prepared statements still read and write through.
+    this.db.close(true);
+    this.release();
   }
 
   private event(executionId: string, at: number, type: EventType, taskId: string | null, attempt: number | null, data: Record<string, unknown> | null) {

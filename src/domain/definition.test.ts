@@ -1,0 +1,266 @@
+import { describe, expect, test } from "bun:test";
+import { definition, definitionOf, taskDef } from "../../test/helpers/setup.ts";
+import { dependentsOf, parseDefinition, terminalTasks } from "./definition.ts";
+import { ValidationError } from "./errors.ts";
+import { DEFAULT_RETRY, NO_RETRY } from "./retry.ts";
+
+const KNOWN = new Set(["task1Function", "task2Function", "task3Function", "noop", "echo", "sleep", "fail"]);
+const parse = (raw: unknown) => parseDefinition(raw, (name) => KNOWN.has(name));
+
+/** The issues of the ValidationError `raw` is rejected with. */
+function issuesOf(raw: unknown): { path: string; message: string }[] {
+  try {
+    parse(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    return (err as ValidationError).issues;
+  }
+  throw new Error("expected the definition to be rejected");
+}
+const pathsOf = (raw: unknown) => issuesOf(raw).map((i) => i.path);
+
+/** DESIGN.md's example, with task2's maxRetry set to 3 so it agrees with retry.maxAttempts 4. */
+const designExample = (task2MaxRetry: number) => ({
+  id: "example-job",
+  name: "Example Job with Multiple Tasks",
+  tasks: [
+    { id: "task1", name: "First Task", maxRetry: 3, functionName: "task1Function" },
+    {
+      id: "task2",
+      name: "Second Task",
+      maxRetry: task2MaxRetry,
+      functionName: "task2Function",
+      params: { ms: 50 },
+      dependsOn: ["task1"],
+      timeoutSeconds: 30,
+      retry: { maxAttempts: 4, intervalSeconds: 1, backoffRate: 2, maxDelaySeconds: 60, jitterStrategy: "FULL", errorEquals: ["States.ALL"] },
+    },
+  ],
+});
+
+describe("parseDefinition accepts", () => {
+  test("the DESIGN example (with maxRetry agreeing with retry.maxAttempts)", () => {
+    expect(parse(designExample(3))).toEqual({
+      id: "example-job",
+      name: "Example Job with Multiple Tasks",
+      description: null,
+      tasks: [
+        {
+          id: "task1",
+          name: "First Task",
+          functionName: "task1Function",
+          params: {},
+          retry: { ...DEFAULT_RETRY, maxAttempts: 4 },
+          timeoutSeconds: null,
+          dependsOn: [],
+        },
+        {
+          id: "task2",
+          name: "Second Task",
+          functionName: "task2Function",
+          params: { ms: 50 },
+          retry: { maxAttempts: 4, intervalSeconds: 1, backoffRate: 2, maxDelaySeconds: 60, jitterStrategy: "FULL", errorEquals: ["States.ALL"] },
+          timeoutSeconds: 30,
+          dependsOn: ["task1"],
+        },
+      ],
+    });
+  });
+
+  // DESIGN.md's example gives task2 maxRetry 2 (3 attempts) and retry.maxAttempts 4: by DESIGN's own
+  // rule ("both with different meanings is a 400") it is rejected, at the field that conflicts.
+  test("the verbatim DESIGN example is rejected for its conflicting maxRetry / maxAttempts", () => {
+    expect(pathsOf(designExample(2))).toEqual(["$.tasks[1].retry.maxAttempts"]);
+  });
+
+  test("the original project's definition (maxRetry only, a plain list)", () => {
+    const def = parse({
+      id: "example-job",
+      name: "Example Job with Multiple Tasks",
+      tasks: [
+        { id: "task1", name: "First Task", maxRetry: 3, functionName: "task1Function" },
+        { id: "task2", name: "Second Task", maxRetry: 2, functionName: "task2Function" },
+        { id: "task3", name: "Third Task", maxRetry: 1, functionName: "task3Function" },
+      ],
+    });
+    expect(def.tasks.map((t) => [t.id, t.dependsOn, t.retry.maxAttempts])).toEqual([
+      ["task1", [], 4],
+      ["task2", ["task1"], 3],
+      ["task3", ["task2"], 2],
+    ]);
+  });
+});
+
+describe("defaults", () => {
+  test("names default to ids, description to null, params to {}, timeout to null", () => {
+    const def = parse({ id: "j", tasks: [{ id: "a", functionName: "noop" }] });
+    expect(def.name).toBe("j");
+    expect(def.description).toBeNull();
+    expect(def.tasks[0]).toMatchObject({ name: "a", params: {}, timeoutSeconds: null });
+  });
+
+  test("dependsOn absent means the previous task; [] makes a root", () => {
+    const def = parse(definitionOf("j", {}, {}, { dependsOn: [] }, {}, { dependsOn: ["t1", "t3"] }));
+    expect(def.tasks.map((t) => t.dependsOn)).toEqual([[], ["t1"], [], ["t3"], ["t1", "t3"]]);
+  });
+
+  test("maxRetry n means n + 1 attempts with the default policy", () => {
+    expect(parse(definition({ tasks: [taskDef({ maxRetry: 0 })] })).tasks[0]!.retry).toEqual({ ...DEFAULT_RETRY, maxAttempts: 1 });
+    expect(parse(definition({ tasks: [taskDef({ maxRetry: 2 })] })).tasks[0]!.retry).toEqual({
+      maxAttempts: 3,
+      intervalSeconds: 1,
+      backoffRate: 2,
+      maxDelaySeconds: 300,
+      jitterStrategy: "FULL",
+      errorEquals: ["States.ALL"],
+    });
+  });
+
+  test("retry without maxAttempts means 3 attempts; its other fields default one by one", () => {
+    expect(parse(definition({ tasks: [taskDef({ retry: {} })] })).tasks[0]!.retry).toEqual({ ...DEFAULT_RETRY, maxAttempts: 3 });
+    expect(parse(definition({ tasks: [taskDef({ retry: { backoffRate: 1.5, jitterStrategy: "NONE" } })] })).tasks[0]!.retry).toEqual({
+      ...DEFAULT_RETRY,
+      maxAttempts: 3,
+      backoffRate: 1.5,
+      jitterStrategy: "NONE",
+    });
+  });
+
+  test("retry without maxAttempts but with maxRetry takes maxRetry's count", () => {
+    expect(parse(definition({ tasks: [taskDef({ maxRetry: 5, retry: { intervalSeconds: 2 } })] })).tasks[0]!.retry.maxAttempts).toBe(6);
+  });
+
+  test("neither maxRetry nor retry: one attempt", () => {
+    expect(parse(definition()).tasks[0]!.retry).toEqual(NO_RETRY);
+  });
+
+  test("the default errorEquals is a copy, not the shared constant", () => {
+    const def = parse(definition({ tasks: [taskDef({ retry: {} })] }));
+    def.tasks[0]!.retry.errorEquals.push("X");
+    expect(DEFAULT_RETRY.errorEquals).toEqual(["States.ALL"]);
+  });
+});
+
+describe("parseDefinition rejects, naming the field", () => {
+  test("an empty id", () => {
+    expect(pathsOf(definition({ id: "" }))).toEqual(["$.id"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ id: "" })] }))).toEqual(["$.tasks[0].id"]);
+  });
+
+  test("an id with characters outside [A-Za-z0-9._-]", () => {
+    for (const id of ["has space", "slash/no", "ümlaut", "semi;colon"]) expect(pathsOf(definition({ id }))).toEqual(["$.id"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ id: "a b" })] }))).toEqual(["$.tasks[0].id"]);
+  });
+
+  test("ids of 128 characters pass, 129 do not", () => {
+    expect(parse(definition({ id: "a".repeat(128) })).id).toHaveLength(128);
+    expect(pathsOf(definition({ id: "a".repeat(129) }))).toEqual(["$.id"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ id: "b".repeat(129) })] }))).toEqual(["$.tasks[0].id"]);
+  });
+
+  test("duplicate task ids, at the later one", () => {
+    expect(pathsOf(definitionOf("j", { id: "a" }, { id: "b" }, { id: "a" }))).toEqual(["$.tasks[2].id"]);
+  });
+
+  test("an unknown functionName", () => {
+    const issues = issuesOf(definitionOf("j", {}, { functionName: "nope" }));
+    expect(issues).toEqual([{ path: "$.tasks[1].functionName", message: 'names no registered function: "nope"' }]);
+  });
+
+  test("a negative maxRetry", () => {
+    expect(pathsOf(definition({ tasks: [taskDef({ maxRetry: -1 })] }))).toEqual(["$.tasks[0].maxRetry"]);
+  });
+
+  test("a non-integer maxRetry", () => {
+    expect(pathsOf(definition({ tasks: [taskDef({ maxRetry: 1.5 })] }))).toEqual(["$.tasks[0].maxRetry"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ maxRetry: "2" as unknown as number })] }))).toEqual(["$.tasks[0].maxRetry"]);
+  });
+
+  test("an unknown dependsOn id", () => {
+    const issues = issuesOf(definitionOf("j", {}, { dependsOn: ["t1", "ghost"] }));
+    expect(issues).toEqual([{ path: "$.tasks[1].dependsOn[1]", message: 'names no task of this definition: "ghost"' }]);
+  });
+
+  test("a self-dependency", () => {
+    expect(pathsOf(definitionOf("j", {}, { dependsOn: ["t2"] }))).toEqual(["$.tasks[1].dependsOn[0]"]);
+  });
+
+  test("a repeated dependency", () => {
+    expect(pathsOf(definitionOf("j", {}, { dependsOn: ["t1", "t1"] }))).toEqual(["$.tasks[1].dependsOn[1]"]);
+  });
+
+  test("a 3-cycle", () => {
+    const issues = issuesOf(definitionOf("j", { dependsOn: ["t3"] }, { dependsOn: ["t1"] }, { dependsOn: ["t2"] }));
+    expect(issues).toHaveLength(1);
+    // Found from t1: t1 → t3 → t2, and t2's dependsOn closes the cycle.
+    expect(issues[0]!.path).toBe("$.tasks[1].dependsOn");
+    expect(issues[0]!.message).toBe("forms a cycle: t1 → t3 → t2 → t1");
+  });
+
+  test("a cycle reached through the implicit previous-task dependency", () => {
+    // t1 depends on t2 explicitly; t2 depends on t1 implicitly.
+    expect(pathsOf(definitionOf("j", { dependsOn: ["t2"] }, {}))).toEqual(["$.tasks[1].dependsOn"]);
+  });
+
+  test("maxRetry and retry.maxAttempts that disagree; accepted when they agree", () => {
+    expect(pathsOf(definition({ tasks: [taskDef({ maxRetry: 2, retry: { maxAttempts: 2 } })] }))).toEqual(["$.tasks[0].retry.maxAttempts"]);
+    expect(parse(definition({ tasks: [taskDef({ maxRetry: 2, retry: { maxAttempts: 3 } })] })).tasks[0]!.retry.maxAttempts).toBe(3);
+  });
+
+  test("an unknown field (a typo), at its own path", () => {
+    const issues = issuesOf(definition({ tasks: [{ ...taskDef(), dependOn: ["x"] }] }));
+    expect(issues).toEqual([{ path: "$.tasks[0].dependOn", message: "is not a task field" }]);
+    expect(pathsOf({ ...definition(), tasksss: [] })).toEqual(["$.tasksss"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ retry: { maxAttempt: 3 } })] }))).toEqual(["$.tasks[0].retry.maxAttempt"]);
+  });
+
+  test("no tasks", () => {
+    expect(pathsOf(definition({ tasks: [] }))).toEqual(["$.tasks"]);
+    const { tasks: _, ...noTasks } = definition();
+    expect(pathsOf(noTasks)).toEqual(["$.tasks"]);
+  });
+
+  test("not an object", () => {
+    for (const raw of [null, undefined, "job", 42, true]) expect(issuesOf(raw)).toEqual([{ path: "$", message: "must be an object" }]);
+    // valibot takes an array for an object with numeric keys: still rejected, if less tidily.
+    expect(pathsOf([definition()])).toContain("$.id");
+    expect(pathsOf(definition({ tasks: ["noop" as unknown as never] }))).toEqual(["$.tasks[0]"]);
+  });
+
+  test("retry fields out of range", () => {
+    expect(pathsOf(definition({ tasks: [taskDef({ retry: { maxAttempts: 0 } })] }))).toEqual(["$.tasks[0].retry.maxAttempts"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ retry: { backoffRate: 0.5 } })] }))).toEqual(["$.tasks[0].retry.backoffRate"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ retry: { jitterStrategy: "HALF" } })] }))).toEqual(["$.tasks[0].retry.jitterStrategy"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ retry: { errorEquals: [] } })] }))).toEqual(["$.tasks[0].retry.errorEquals"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ timeoutSeconds: 0 })] }))).toEqual(["$.tasks[0].timeoutSeconds"]);
+  });
+
+  test("every offending field at once, and a message naming the first", () => {
+    let caught: ValidationError | undefined;
+    try {
+      parse({ id: "", tasks: [taskDef({ maxRetry: -1 }), taskDef({ id: "t2", functionName: "nope" })] });
+    } catch (err) {
+      caught = err as ValidationError;
+    }
+    // Schema issues are reported first; cross-field checks run only once the schema passes.
+    expect(caught?.issues.map((i) => i.path)).toEqual(["$.id", "$.tasks[0].maxRetry"]);
+    expect(caught?.message).toBe("invalid definition: $.id must be 1 to 128 characters of A-Z a-z 0-9 . _ - (and 1 more)");
+  });
+});
+
+describe("graph helpers", () => {
+  const def = parse(
+    definitionOf("dag", { id: "a" }, { id: "b", dependsOn: ["a"] }, { id: "c", dependsOn: ["a"] }, { id: "d", dependsOn: ["b", "c"] }, { id: "e", dependsOn: [] }),
+  );
+
+  test("dependentsOf is transitive", () => {
+    expect(dependentsOf(def, "a").sort()).toEqual(["b", "c", "d"]);
+    expect(dependentsOf(def, "b")).toEqual(["d"]);
+    expect(dependentsOf(def, "d")).toEqual([]);
+    expect(dependentsOf(def, "e")).toEqual([]);
+  });
+
+  test("terminalTasks are the tasks nothing depends on", () => {
+    expect(terminalTasks(def).map((t) => t.id)).toEqual(["d", "e"]);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * One process owns a database: `<db>.lock` holds the owner's pid. A second `baton serve` on
+ * the same file refuses to start instead of running the same executions twice. A lock left by
+ * a killed process (its pid is gone) is taken over.
+ */
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+
+export class DatabaseInUseError extends Error {
+  override name = "DatabaseInUseError";
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Takes the lock or throws `DatabaseInUseError`; returns the release function. */
+export function acquireLock(dbPath: string): () => void {
+  const lockPath = `${dbPath}.lock`;
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      const fd = openSync(lockPath, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let owner = NaN;
+    try {
+      owner = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
+      throw new DatabaseInUseError(`process ${owner} is using it (remove ${lockPath} only if no Baton is running)`);
+    }
+    try {
+      unlinkSync(lockPath); // stale: its owner died
+    } catch {
+      // another starter removed it first
+    }
+  }
+  throw new DatabaseInUseError(`could not take ${lockPath}`);
+}

@@ -1,0 +1,468 @@
+import { beforeEach, describe, expect, test } from "bun:test";
+import { canonicalJson } from "../domain/json.ts";
+import { type NewExecution, StaleStateError } from "../domain/store.ts";
+import { type Database, openDatabase } from "./driver.ts";
+import { MIGRATIONS, migrate, SchemaTooNewError } from "./migrations.ts";
+import { SqliteStore } from "./sqlite-store.ts";
+
+const T0 = 1_700_000_000_000;
+const BODY = { id: "job", tasks: [{ id: "a", functionName: "noop" }, { id: "b", functionName: "noop" }, { id: "c", functionName: "noop" }] };
+
+let db: Database;
+let store: SqliteStore;
+
+beforeEach(() => {
+  db = openDatabase({ path: ":memory:" });
+  store = new SqliteStore(db);
+});
+
+async function registered(id = "job", body: Record<string, unknown> = { ...BODY, id }) {
+  return store.registerDefinition(id, body, canonicalJson(body), T0);
+}
+
+const newExecution = (id: string, overrides: Partial<NewExecution> = {}): NewExecution => ({
+  id,
+  definitionId: "job",
+  definitionVersion: 1,
+  input: { n: id },
+  tasks: [
+    { taskId: "a", name: "A" },
+    { taskId: "b", name: "B" },
+    { taskId: "c", name: "C" },
+  ],
+  ...overrides,
+});
+
+/** Enqueues executions e1..eN of `job` v1 at T0 + i. */
+async function enqueued(n: number, prefix = "e", definitionId = "job") {
+  const ids: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const id = `${prefix}${i}`;
+    await store.enqueue(newExecution(id, { definitionId }), T0 + i);
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Every row of every table: what "changes nothing" compares. */
+const snapshot = () => ({
+  executions: db.query("SELECT * FROM executions ORDER BY seq").all(),
+  tasks: db.query("SELECT * FROM task_runs ORDER BY execution_id, position").all(),
+  events: db.query("SELECT * FROM events ORDER BY seq").all(),
+  definitions: db.query("SELECT * FROM job_definitions ORDER BY id, version").all(),
+});
+
+const statusOf = (id: string) => (db.query("SELECT status FROM executions WHERE id = ?1").get(id) as { status: string }).status;
+const eventTypes = async (id: string) => (await store.events(id))!.map((e) => (e.taskId ? `${e.type}:${e.taskId}` : e.type));
+const err = { name: "Boom", message: "it broke" };
+
+describe("migrations", () => {
+  test("are recorded and idempotent", () => {
+    expect(db.query("SELECT version FROM schema_migrations").all()).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
+    expect(migrate(db)).toBe(MIGRATIONS.length);
+    expect(migrate(db)).toBe(MIGRATIONS.length);
+    expect(db.query("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: MIGRATIONS.length });
+  });
+
+  test("a second store on a migrated database keeps its data", async () => {
+    await registered();
+    await store.enqueue(newExecution("e1"), T0);
+    const again = new SqliteStore(db);
+    expect((await again.loadExecution("e1"))?.status).toBe("QUEUED");
+    expect(await again.definitionVersions("job")).toEqual([1]);
+  });
+
+  test("a database with a newer schema version is refused and left untouched", () => {
+    const other = openDatabase({ path: ":memory:" });
+    migrate(other);
+    other.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)").run(MIGRATIONS.length + 1);
+    expect(() => new SqliteStore(other)).toThrow(SchemaTooNewError);
+    expect(() => migrate(other)).toThrow(`the database has schema version ${MIGRATIONS.length + 1} but this Baton knows only ${MIGRATIONS.length}`);
+    expect(other.query("SELECT MAX(version) AS v FROM schema_migrations").get()).toEqual({ v: MIGRATIONS.length + 1 });
+  });
+
+  test("CHECK constraints reject an illegal status", async () => {
+    await registered();
+    await store.enqueue(newExecution("e1"), T0);
+    expect(() => db.query("UPDATE executions SET status = 'PAUSED' WHERE id = 'e1'").run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.query("UPDATE task_runs SET status = 'DONE' WHERE execution_id = 'e1'").run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.query("UPDATE task_runs SET attempts = -1 WHERE execution_id = 'e1'").run()).toThrow(/CHECK constraint failed/);
+    expect(statusOf("e1")).toBe("QUEUED");
+  });
+});
+
+describe("definitions", () => {
+  test("the same canonical body is no new version; a different one is n+1", async () => {
+    expect(await registered()).toEqual({ version: 1, created: true });
+    const reordered = { tasks: BODY.tasks, id: "job" };
+    expect(await store.registerDefinition("job", reordered, canonicalJson(reordered), T0 + 1)).toEqual({ version: 1, created: false });
+    const changed = { ...BODY, name: "renamed" };
+    expect(await store.registerDefinition("job", changed, canonicalJson(changed), T0 + 2)).toEqual({ version: 2, created: true });
+    // Going back to the first body is a change from the latest: version 3.
+    expect(await registered()).toEqual({ version: 3, created: true });
+    expect(await store.definitionVersions("job")).toEqual([1, 2, 3]);
+  });
+
+  test("get returns the latest or the given version, exactly as registered", async () => {
+    await registered();
+    const changed = { ...BODY, name: "renamed" };
+    await store.registerDefinition("job", changed, canonicalJson(changed), T0 + 5);
+    expect(await store.getDefinition("job")).toEqual({ id: "job", version: 2, body: changed, createdAt: T0 + 5 });
+    expect(await store.getDefinition("job", 1)).toEqual({ id: "job", version: 1, body: BODY, createdAt: T0 });
+    expect(await store.getDefinition("job", 3)).toBeNull();
+    expect(await store.getDefinition("nope")).toBeNull();
+  });
+
+  test("list gives the latest version of each, by id", async () => {
+    await registered("zeta");
+    await registered("alpha");
+    const changed = { ...BODY, id: "zeta", name: "v2" };
+    await store.registerDefinition("zeta", changed, canonicalJson(changed), T0);
+    expect((await store.listDefinitions()).map((d) => [d.id, d.version])).toEqual([
+      ["alpha", 1],
+      ["zeta", 2],
+    ]);
+  });
+});
+
+describe("enqueue and admit", () => {
+  beforeEach(async () => {
+    await registered();
+  });
+
+  test("enqueue writes a QUEUED execution, PENDING tasks in order and one event", async () => {
+    const e = await store.enqueue(newExecution("e1"), T0);
+    expect(e).toMatchObject({ id: "e1", status: "QUEUED", createdAt: T0, startedAt: null, input: { n: "e1" } });
+    const loaded = await store.loadExecution("e1");
+    expect(loaded).toMatchObject({ ...e, tasks: expect.any(Array) });
+    expect(loaded!.tasks).toEqual(
+      (
+        [
+          ["a", "A"],
+          ["b", "B"],
+          ["c", "C"],
+        ] as const
+      ).map(([taskId, name]) => ({ taskId, name, status: "PENDING", attempts: 0, startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null })),
+    );
+    expect(await eventTypes("e1")).toEqual(["ExecutionQueued"]);
+  });
+
+  test("enqueue is atomic: a duplicate id changes nothing", async () => {
+    await store.enqueue(newExecution("e1"), T0);
+    const before = snapshot();
+    await expect(store.enqueue(newExecution("e1", { input: { other: true } }), T0 + 1)).rejects.toThrow(/UNIQUE/);
+    expect(snapshot()).toEqual(before);
+  });
+
+  test("enqueue of an unknown definition version is refused", async () => {
+    const before = snapshot();
+    await expect(store.enqueue(newExecution("e1", { definitionVersion: 9 }), T0)).rejects.toThrow(/FOREIGN KEY/);
+    expect(snapshot()).toEqual(before);
+  });
+
+  test("admit moves QUEUED to RUNNING once; the second admit is false and writes nothing", async () => {
+    await store.enqueue(newExecution("e1"), T0);
+    expect(await store.admit("e1", T0 + 10)).toBe(true);
+    const before = snapshot();
+    expect(await store.admit("e1", T0 + 20)).toBe(false);
+    expect(snapshot()).toEqual(before);
+    expect(await store.loadExecution("e1")).toMatchObject({ status: "RUNNING", startedAt: T0 + 10 });
+    expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted"]);
+    expect(await store.admit("ghost", T0)).toBe(false);
+  });
+
+  test("resume appends ExecutionResumed", async () => {
+    await store.enqueue(newExecution("e1"), T0);
+    await store.admit("e1", T0);
+    await store.resume("e1", T0 + 1);
+    expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted", "ExecutionResumed"]);
+  });
+});
+
+describe("attempts", () => {
+  beforeEach(async () => {
+    await registered();
+    await store.enqueue(newExecution("e1"), T0);
+    await store.admit("e1", T0);
+  });
+  const task = async (taskId: string) => (await store.loadExecution("e1"))!.tasks.find((t) => t.taskId === taskId)!;
+
+  test("start, retry, start again, complete: the row at each step", async () => {
+    await store.startAttempt("e1", "a", 1, T0 + 1, false);
+    expect(await task("a")).toMatchObject({ status: "RUNNING", attempts: 1, startedAt: T0 + 1, nextAttemptAt: null });
+    await store.retryTask("e1", "a", 1, err, T0 + 1001, T0 + 1);
+    expect(await task("a")).toMatchObject({ status: "RETRYING", attempts: 1, error: err, nextAttemptAt: T0 + 1001, endTime: null });
+    await store.startAttempt("e1", "a", 2, T0 + 1001, false);
+    // startedAt is the first attempt's; the pending retry time is cleared.
+    expect(await task("a")).toMatchObject({ status: "RUNNING", attempts: 2, startedAt: T0 + 1, nextAttemptAt: null });
+    await store.completeTask("e1", "a", 2, { rows: 3 }, T0 + 1500);
+    expect(await task("a")).toMatchObject({ status: "COMPLETED", attempts: 2, output: { rows: 3 }, error: null, endTime: T0 + 1500 });
+    const events = (await store.events("e1"))!.filter((e) => e.taskId === "a");
+    expect(events.map((e) => [e.type, e.attempt, e.at, e.data])).toEqual([
+      ["TaskStarted", 1, T0 + 1, null],
+      ["TaskRetrying", 1, T0 + 1, { error: err, nextAttemptAt: new Date(T0 + 1001).toISOString() }],
+      ["TaskStarted", 2, T0 + 1001, null],
+      ["TaskCompleted", 2, T0 + 1500, null],
+    ]);
+  });
+
+  test("a resumed attempt keeps its number and is marked resumed", async () => {
+    await store.startAttempt("e1", "a", 1, T0 + 1, false);
+    await store.startAttempt("e1", "a", 1, T0 + 99, true);
+    expect(await task("a")).toMatchObject({ status: "RUNNING", attempts: 1, startedAt: T0 + 1 });
+    const last = (await store.events("e1"))!.at(-1)!;
+    expect([last.type, last.attempt, last.data]).toEqual(["TaskStarted", 1, { resumed: true }]);
+  });
+
+  test("a null or undefined output is stored as null", async () => {
+    await store.startAttempt("e1", "a", 1, T0, false);
+    await store.completeTask("e1", "a", 1, undefined, T0);
+    expect((await task("a")).output).toBeNull();
+  });
+
+  test("failTask fails the task, skips the listed tasks and writes their events", async () => {
+    await store.startAttempt("e1", "a", 1, T0 + 1, false);
+    await store.failTask("e1", "a", 1, err, ["b", "c"], T0 + 2);
+    const loaded = await store.loadExecution("e1");
+    expect(loaded!.tasks.map((t) => [t.taskId, t.status, t.endTime])).toEqual([
+      ["a", "FAILED", T0 + 2],
+      ["b", "SKIPPED", T0 + 2],
+      ["c", "SKIPPED", T0 + 2],
+    ]);
+    expect(loaded!.tasks[0]!.error).toEqual(err);
+    const tail = (await store.events("e1"))!.slice(-3);
+    expect(tail.map((e) => [e.type, e.taskId, e.attempt, e.data])).toEqual([
+      ["TaskFailed", "a", 1, { error: err }],
+      ["TaskSkipped", "b", null, { because: "a" }],
+      ["TaskSkipped", "c", null, { because: "a" }],
+    ]);
+  });
+
+  test("finishExecution records output or error and the closing event", async () => {
+    await store.finishExecution("e1", "FAILED", null, { taskId: "a", ...err }, T0 + 9);
+    expect(await store.loadExecution("e1")).toMatchObject({ status: "FAILED", output: null, error: { taskId: "a", ...err }, endTime: T0 + 9 });
+    expect((await store.events("e1"))!.at(-1)).toMatchObject({ type: "ExecutionFailed", data: { error: { taskId: "a", ...err } } });
+
+    await store.enqueue(newExecution("e2"), T0);
+    await store.admit("e2", T0);
+    await store.finishExecution("e2", "COMPLETED", { c: 1 }, null, T0 + 10);
+    expect(await store.loadExecution("e2")).toMatchObject({ status: "COMPLETED", output: { c: 1 }, error: null, endTime: T0 + 10 });
+    expect((await store.events("e2"))!.at(-1)).toMatchObject({ type: "ExecutionCompleted", data: null });
+  });
+
+  describe("every guarded write refuses a row in the wrong state and changes nothing", () => {
+    const cases: [string, () => Promise<void>, () => Promise<unknown>][] = [
+      ["start a RUNNING task", () => store.startAttempt("e1", "a", 1, T0, false), () => store.startAttempt("e1", "a", 2, T0, false)],
+      ["start with a skipped attempt number", async () => {}, () => store.startAttempt("e1", "a", 2, T0, false)],
+      ["start a COMPLETED task", async () => {
+        await store.startAttempt("e1", "a", 1, T0, false);
+        await store.completeTask("e1", "a", 1, null, T0);
+      }, () => store.startAttempt("e1", "a", 2, T0, false)],
+      ["resume a PENDING task", async () => {}, () => store.startAttempt("e1", "a", 0, T0, true)],
+      ["resume a RUNNING task under another attempt number", () => store.startAttempt("e1", "a", 1, T0, false), () => store.startAttempt("e1", "a", 2, T0, true)],
+      ["resume a RETRYING task", async () => {
+        await store.startAttempt("e1", "a", 1, T0, false);
+        await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
+      }, () => store.startAttempt("e1", "a", 1, T0, true)],
+      ["complete a PENDING task", async () => {}, () => store.completeTask("e1", "a", 0, null, T0)],
+      ["complete another attempt", () => store.startAttempt("e1", "a", 1, T0, false), () => store.completeTask("e1", "a", 2, null, T0)],
+      ["complete a RETRYING task", async () => {
+        await store.startAttempt("e1", "a", 1, T0, false);
+        await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
+      }, () => store.completeTask("e1", "a", 1, null, T0)],
+      ["retry a PENDING task", async () => {}, () => store.retryTask("e1", "a", 0, err, T0, T0)],
+      ["retry a COMPLETED task", async () => {
+        await store.startAttempt("e1", "a", 1, T0, false);
+        await store.completeTask("e1", "a", 1, null, T0);
+      }, () => store.retryTask("e1", "a", 1, err, T0, T0)],
+      ["fail a PENDING task", async () => {}, () => store.failTask("e1", "a", 0, err, [], T0)],
+      ["fail a FAILED task again", async () => {
+        await store.startAttempt("e1", "a", 1, T0, false);
+        await store.failTask("e1", "a", 1, err, [], T0);
+      }, () => store.failTask("e1", "a", 1, err, [], T0)],
+      ["fail a task and skip one that is not PENDING (the whole write rolls back)", async () => {
+        await store.startAttempt("e1", "a", 1, T0, false);
+        await store.startAttempt("e1", "b", 1, T0, false);
+      }, () => store.failTask("e1", "a", 1, err, ["c", "b"], T0)],
+      ["touch an unknown task", async () => {}, () => store.startAttempt("e1", "zz", 1, T0, false)],
+      ["finish a QUEUED execution", async () => {
+        await store.enqueue(newExecution("e2"), T0);
+      }, () => store.finishExecution("e2", "COMPLETED", null, null, T0)],
+      ["finish a finished execution", () => store.finishExecution("e1", "COMPLETED", null, null, T0), () => store.finishExecution("e1", "FAILED", null, null, T0)],
+    ];
+    for (const [name, arrange, act] of cases) {
+      test(name, async () => {
+        await arrange();
+        const before = snapshot();
+        await expect(act()).rejects.toBeInstanceOf(StaleStateError);
+        expect(snapshot()).toEqual(before);
+      });
+    }
+  });
+});
+
+describe("reads", () => {
+  beforeEach(async () => {
+    await registered("job");
+    await registered("other");
+  });
+
+  test("events come in order with increasing seq; unknown execution is null", async () => {
+    await store.enqueue(newExecution("e1"), T0);
+    await store.enqueue(newExecution("e2"), T0);
+    await store.admit("e1", T0 + 1);
+    await store.admit("e2", T0 + 1);
+    await store.startAttempt("e1", "a", 1, T0 + 2, false);
+    const events = (await store.events("e1"))!;
+    expect(events.map((e) => e.type)).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted"]);
+    expect(events.every((e) => e.executionId === "e1")).toBe(true);
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(3);
+    // seq orders the events of the whole database: e2's events sit between e1's.
+    const e2 = (await store.events("e2"))!;
+    expect(e2[0]!.seq).toBeGreaterThan(events[0]!.seq);
+    expect(e2[0]!.seq).toBeLessThan(events[1]!.seq);
+    expect(await store.events("ghost")).toBeNull();
+  });
+
+  test("listExecutions: newest first, filters, cursor paging", async () => {
+    await enqueued(3, "j", "job"); // j1 j2 j3
+    await enqueued(2, "o", "other"); // o1 o2
+    await store.admit("j1", T0);
+    await store.admit("o1", T0);
+    const ids = (page: { executions: { id: string }[] }) => page.executions.map((e) => e.id);
+
+    expect(ids(await store.listExecutions({ limit: 10 }))).toEqual(["o2", "o1", "j3", "j2", "j1"]);
+    expect(ids(await store.listExecutions({ limit: 10, status: "RUNNING" }))).toEqual(["o1", "j1"]);
+    expect(ids(await store.listExecutions({ limit: 10, definitionId: "job" }))).toEqual(["j3", "j2", "j1"]);
+    expect(ids(await store.listExecutions({ limit: 10, definitionId: "job", status: "QUEUED" }))).toEqual(["j3", "j2"]);
+    expect(ids(await store.listExecutions({ limit: 10, status: "COMPLETED" }))).toEqual([]);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.listExecutions({ limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...ids(page));
+      expect(page.executions.length).toBeLessThanOrEqual(2);
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(["o2", "o1", "j3", "j2", "j1"]);
+
+    const first = await store.listExecutions({ limit: 1, definitionId: "job" });
+    const second = await store.listExecutions({ limit: 5, definitionId: "job", cursor: first.nextCursor! });
+    expect([ids(first), ids(second), second.nextCursor]).toEqual([["j3"], ["j2", "j1"], null]);
+
+    // Exactly `limit` rows left: no further page.
+    expect((await store.listExecutions({ limit: 5 })).nextCursor).toBeNull();
+  });
+
+  test("systemCounts: every RUNNING id, the first queued ids, exact counts", async () => {
+    await enqueued(6);
+    await store.admit("e1", T0);
+    await store.admit("e2", T0);
+    await store.finishExecution("e1", "COMPLETED", null, null, T0);
+    expect(await store.systemCounts(2)).toEqual({ running: ["e2"], queued: ["e3", "e4"], queuedCount: 4, completedCount: 1 });
+    expect((await store.systemCounts(100)).queued).toEqual(["e3", "e4", "e5", "e6"]);
+  });
+
+  test("ping answers until the store is closed; nothing is written after close", async () => {
+    expect(store.ping()).toBe(true);
+    store.close();
+    expect(store.ping()).toBe(false);
+    await expect(store.enqueue(newExecution("late"), T0)).rejects.toThrow();
+    await expect(store.listExecutions({ limit: 1 })).rejects.toThrow();
+  });
+});
+
+describe("recover", () => {
+  beforeEach(async () => {
+    await registered();
+  });
+
+  test("keeps the oldest RUNNING within the limit, requeues the rest, returns the queue in FIFO order", async () => {
+    await enqueued(7); // e1..e7
+    for (const id of ["e1", "e2", "e3", "e4", "e5"]) await store.admit(id, T0 + 100);
+    const plan = await store.recover(3, T0 + 500);
+    expect(plan).toEqual({ running: ["e1", "e2", "e3"], queued: ["e4", "e5", "e6", "e7"] });
+    expect(["e1", "e2", "e3", "e4", "e5", "e6", "e7"].map(statusOf)).toEqual(["RUNNING", "RUNNING", "RUNNING", "QUEUED", "QUEUED", "QUEUED", "QUEUED"]);
+    expect((await store.events("e4"))!.at(-1)).toMatchObject({
+      type: "ExecutionRequeued",
+      at: T0 + 500,
+      data: { reason: "more than 3 executions were RUNNING at start" },
+    });
+    expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted"]);
+    // A requeued execution keeps the time it was first admitted when it is admitted again.
+    expect(await store.admit("e4", T0 + 900)).toBe(true);
+    expect((await store.loadExecution("e4"))!.startedAt).toBe(T0 + 100);
+  });
+
+  test("within the limit nothing changes", async () => {
+    await enqueued(3);
+    await store.admit("e2", T0);
+    const before = snapshot();
+    expect(await store.recover(10, T0)).toEqual({ running: ["e2"], queued: ["e1", "e3"] });
+    expect(snapshot()).toEqual(before);
+  });
+
+  test("leaves finished executions alone", async () => {
+    await enqueued(2);
+    await store.admit("e1", T0);
+    await store.finishExecution("e1", "COMPLETED", null, null, T0);
+    expect(await store.recover(1, T0)).toEqual({ running: [], queued: ["e2"] });
+  });
+});
+
+describe("query plans", () => {
+  /** Every SQL text the store prepares, captured as it is built. */
+  function preparedSql(): string[] {
+    const raw = openDatabase({ path: ":memory:" });
+    const seen: string[] = [];
+    const prepare = raw.prepare.bind(raw);
+    raw.prepare = ((sql: string, ...rest: never[]) => {
+      seen.push(sql);
+      return prepare(sql, ...rest);
+    }) as typeof raw.prepare;
+    new SqliteStore(raw);
+    plans = (sql) => (raw.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+    return seen;
+  }
+  let plans: (sql: string) => string[] = () => [];
+  const find = (all: string[], pattern: RegExp) => {
+    const hits = all.filter((s) => pattern.test(s.replace(/\s+/g, " ")));
+    expect(hits).toHaveLength(1);
+    return hits[0]!;
+  };
+
+  test("no statement scans executions, task_runs or events without an index", () => {
+    const all = preparedSql();
+    expect(all.length).toBeGreaterThan(20);
+    for (const sql of all) {
+      for (const detail of plans(sql)) {
+        expect({ sql, detail }).not.toEqual({ sql, detail: expect.stringMatching(/^SCAN (executions|task_runs|events)\b(?!.*USING)/) });
+      }
+    }
+  });
+
+  test("recover's, systemCounts' and the list queries search by index", () => {
+    const all = preparedSql();
+    const expectations: [RegExp, RegExp][] = [
+      [/^SELECT id FROM executions WHERE status = \$status ORDER BY seq$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
+      [/ORDER BY seq LIMIT \$limit$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
+      [/^SELECT COUNT\(\*\) AS n FROM executions WHERE status = \$status$/, /^SEARCH executions USING COVERING INDEX executions_by_status \(status=\?\)$/],
+      [/^UPDATE executions SET status = 'QUEUED'/, /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/],
+      [/FROM executions WHERE seq < \$before ORDER BY seq DESC/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
+      [/FROM executions WHERE status = \$status AND seq < \$before/, /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/],
+      [/FROM executions WHERE definition_id = \$definitionId AND seq/, /^SEARCH executions USING INDEX executions_by_definition \(definition_id=\?\)$/],
+      [/WHERE definition_id = \$definitionId AND status = \$status AND seq/, /^SEARCH executions USING INDEX executions_by_definition \(definition_id=\? AND status=\? AND seq<\?\)$/],
+      [/FROM events WHERE execution_id = \$id ORDER BY seq$/, /^SEARCH events USING INDEX events_by_execution \(execution_id=\?\)$/],
+    ];
+    for (const [statement, plan] of expectations) {
+      const sql = find(all, statement);
+      expect({ sql, plan: plans(sql)[0] }).toEqual({ sql, plan: expect.stringMatching(plan) });
+    }
+  });
+});
