@@ -22,6 +22,9 @@ export async function runAttempt(
   timeoutSeconds: number | null,
   clock: Clock,
 ): Promise<AttemptOutcome> {
+  // An abort that came before the attempt started (a shutdown while its start was being
+  // recorded) fires no "abort" event: settle now instead of running the function unbounded.
+  if (controller.signal.aborted) return abortOutcome(controller.signal.reason);
   let timer: TimerHandle | undefined;
   const aborted = new Promise<AttemptOutcome>((resolve) => {
     controller.signal.addEventListener("abort", () => resolve(abortOutcome(controller.signal.reason)), { once: true });

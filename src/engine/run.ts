@@ -45,7 +45,8 @@ export class ExecutionRun {
 
   /** Picks up where the stored state left off: interrupted attempts re-run, retries keep their time. */
   start(): Promise<void> {
-    for (const spec of this.def.tasks) {
+    // Admitted while the engine was stopping: start nothing the stop no longer waits for.
+    for (const spec of this.stopping ? [] : this.def.tasks) {
       const row = this.row(spec.id);
       if (row.status === "RUNNING") this.launch(spec, row.attempts, true);
       else if (row.status === "RETRYING") this.armRetry(spec, row.attempts + 1, (row.nextAttemptAt ?? 0) - this.deps.clock.now());
