@@ -1,0 +1,163 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { definition, type Setup, setup } from "./testing.ts";
+
+let t: Setup;
+beforeEach(async () => (t = await setup()));
+afterEach(() => t.close());
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+const pipeline = definition("pipe", [
+  { id: "a", name: "First", functionName: "echo", params: { n: 1 } },
+  { id: "b", functionName: "echo" },
+]);
+
+describe("POST /jobs/{definitionId}/execute", () => {
+  test("202 QUEUED with the definition version and a Location to the state", async () => {
+    await t.define(pipeline);
+    const res = await t.call("POST", "/jobs/pipe/execute", { who: "me" });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(res.body).toEqual({ executionID: expect.any(String), status: "QUEUED", definitionVersion: 1 });
+    expect(res.headers.get("location")).toBe(`/jobs/${res.body.executionID}/state`);
+    // Committed: a read straight after the 202 sees it.
+    expect((await t.call("GET", res.headers.get("location")!)).status).toBe(200);
+  });
+
+  test("runs the latest version", async () => {
+    await t.define(pipeline);
+    await t.define({ ...pipeline, name: "v2" });
+    const res = await t.call("POST", "/jobs/pipe/execute", {});
+    expect(res.body.definitionVersion).toBe(2);
+  });
+
+  test("an empty body means {} and needs no Content-Type", async () => {
+    await t.define(pipeline);
+    for (const empty of [undefined, "", " \n"]) {
+      const res = await t.call("POST", "/jobs/pipe/execute", empty);
+      expect(res.status).toBe(202);
+      await t.engine.idle();
+      const state = await t.call("GET", `/jobs/${res.body.executionID}/state`);
+      expect(state.body.input).toEqual({});
+    }
+  });
+
+  test("a body without Content-Type is parsed as JSON", async () => {
+    await t.define(pipeline);
+    const res = await t.app.request("/jobs/pipe/execute", { method: "POST", body: '{"k": 1}' });
+    expect(res.status).toBe(202);
+    const { executionID } = (await res.json()) as { executionID: string };
+    expect((await t.call("GET", `/jobs/${executionID}/state`)).body.input).toEqual({ k: 1 });
+  });
+
+  test("404 problem for an unknown definition, storing nothing", async () => {
+    await t.define(pipeline);
+    const before = await t.snapshot();
+    const res = await t.call("POST", "/jobs/nope/execute", {});
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ type: "urn:baton:problem:not-found", status: 404 });
+    expect(res.body.detail).toContain('"nope"');
+    expect(await t.snapshot()).toEqual(before);
+  });
+
+  for (const bad of ["null", "[]", "[1]", "42", '"text"', "true"]) {
+    test(`400 "must be a JSON object" for ${bad}, storing nothing`, async () => {
+      await t.define(pipeline);
+      const before = await t.snapshot();
+      const res = await t.call("POST", "/jobs/pipe/execute", bad);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ type: "urn:baton:problem:validation", status: 400 });
+      expect(res.body.detail).toContain("must be a JSON object");
+      expect(res.body.errors).toEqual([{ path: "$", message: expect.stringContaining("must be a JSON object") }]);
+      expect(await t.snapshot()).toEqual(before);
+    });
+  }
+
+  test("400 for malformed JSON, storing nothing", async () => {
+    await t.define(pipeline);
+    const before = await t.snapshot();
+    const res = await t.call("POST", "/jobs/pipe/execute", "{input: 1}");
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toContain("not valid JSON");
+    expect(await t.snapshot()).toEqual(before);
+  });
+
+  test("503 problem while shutting down, storing nothing", async () => {
+    await t.define(pipeline);
+    await t.engine.stop(100);
+    const before = await t.snapshot();
+    const res = await t.call("POST", "/jobs/pipe/execute", {});
+    expect(res.status).toBe(503);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ type: "urn:baton:problem:unavailable", title: "Service unavailable", status: 503 });
+    expect(res.body.detail).toContain("shutting down");
+    expect(await t.snapshot()).toEqual(before);
+  });
+});
+
+describe("GET /jobs/{executionId}/state", () => {
+  test("a completed execution: times, input, output and every task", async () => {
+    await t.define(pipeline);
+    const id = await t.execute("pipe", { who: "me" });
+    await t.engine.idle();
+    const res = await t.call("GET", `/jobs/${id}/state`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    const s = res.body;
+    expect(Object.keys(s)).toEqual(["id", "definitionId", "definitionVersion", "status", "startTime", "createdAt", "startedAt", "endTime", "input", "output", "error", "tasks"]);
+    expect(s).toMatchObject({ id, definitionId: "pipe", definitionVersion: 1, status: "COMPLETED", input: { who: "me" }, error: null });
+    for (const k of ["startTime", "createdAt", "startedAt", "endTime"]) expect(s[k]).toMatch(ISO);
+    expect(s.startTime).toBe(s.createdAt);
+    expect(Date.parse(s.startedAt)).toBeGreaterThanOrEqual(Date.parse(s.createdAt));
+    expect(Date.parse(s.endTime)).toBeGreaterThanOrEqual(Date.parse(s.startedAt));
+    expect(s.tasks.map((x: { id: string; name: string; status: string }) => [x.id, x.name, x.status])).toEqual([
+      ["a", "First", "COMPLETED"],
+      ["b", "b", "COMPLETED"],
+    ]);
+    const [a, b] = s.tasks;
+    expect(Object.keys(a)).toEqual(["id", "name", "status", "attempts", "startedAt", "endTime", "nextAttemptAt", "output", "error"]);
+    expect(a).toMatchObject({ attempts: 1, nextAttemptAt: null, error: null, output: { input: { who: "me" }, params: { n: 1 }, results: {} } });
+    expect(a.startedAt).toMatch(ISO);
+    expect(b.output.results).toEqual({ a: a.output });
+    expect(s.output).toEqual({ b: b.output });
+  });
+
+  test("a failed execution: the error, the failed task and the skipped one", async () => {
+    await t.define(definition("bad", [
+      { id: "boom", functionName: "fail", params: { errorName: "Kaboom", message: "it broke" } },
+      { id: "after", functionName: "noop" },
+    ]));
+    const id = await t.execute("bad");
+    await t.engine.idle();
+    const s = (await t.call("GET", `/jobs/${id}/state`)).body;
+    expect(s.status).toBe("FAILED");
+    expect(s.output).toBeNull();
+    expect(s.error).toEqual({ taskId: "boom", name: "Kaboom", message: "it broke" });
+    expect(s.tasks[0]).toMatchObject({ id: "boom", status: "FAILED", attempts: 1, error: { name: "Kaboom", message: "it broke" }, output: null });
+    expect(s.tasks[1]).toMatchObject({ id: "after", status: "SKIPPED", attempts: 0, startedAt: null });
+  });
+
+  test("a queued execution has null times but startTime", async () => {
+    const slow = await setup({ maxConcurrentJobs: 1 });
+    try {
+      await slow.define(definition("slow", [{ id: "s", functionName: "sleep", params: { ms: 200 } }]));
+      await slow.execute("slow");
+      const id = await slow.execute("slow");
+      const s = (await slow.call("GET", `/jobs/${id}/state`)).body;
+      expect(s).toMatchObject({ status: "QUEUED", startedAt: null, endTime: null, output: null, error: null });
+      expect(s.startTime).toMatch(ISO);
+      expect(s.tasks[0]).toMatchObject({ status: "PENDING", attempts: 0, startedAt: null, endTime: null, nextAttemptAt: null });
+      await slow.engine.idle();
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test("404 problem for an unknown execution", async () => {
+    const res = await t.call("GET", "/jobs/no-such-id/state");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.body.detail).toContain('"no-such-id"');
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * The one place where an error becomes an HTTP answer: RFC 9457 problem+json with
+ * `{type, title, status, detail}`, plus `errors: [{path, message}]` on every 400.
+ * Route handlers only throw the domain's error classes; nothing else builds error bodies.
+ */
+import type { Context, Handler, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { BatonError, type FieldIssue, MethodNotAllowedError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import type { Logger } from "../domain/log.ts";
+
+/** The body of every error answer. */
+export interface Problem {
+  /** A URN naming the kind of problem, e.g. `urn:baton:problem:validation`. */
+  type: string;
+  title: string;
+  /** Always equal to the HTTP status of the answer. */
+  status: number;
+  /** What was wrong and what to do about it, for an operator. */
+  detail: string;
+  /** Offending fields; present on every 400. */
+  errors?: FieldIssue[];
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+interface Kind {
+  status: ContentfulStatusCode;
+  type: string;
+  title: string;
+}
+
+const KINDS: Record<BatonError["code"] | "INTERNAL", Kind> = {
+  VALIDATION: { status: 400, type: "urn:baton:problem:validation", title: "Invalid request" },
+  NOT_FOUND: { status: 404, type: "urn:baton:problem:not-found", title: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, type: "urn:baton:problem:method-not-allowed", title: "Method not allowed" },
+  CONFLICT: { status: 409, type: "urn:baton:problem:conflict", title: "Conflict" },
+  TOO_LARGE: { status: 413, type: "urn:baton:problem:too-large", title: "Request body too large" },
+  UNAVAILABLE: { status: 503, type: "urn:baton:problem:unavailable", title: "Service unavailable" },
+  INTERNAL: { status: 500, type: "urn:baton:problem:internal", title: "Internal server error" },
+};
+
+// Never echo an unexpected error's message: it may name files, SQL or data.
+const INTERNAL_DETAIL =
+  "Baton hit an unexpected error and did not finish this request; it may or may not have been applied. " +
+  "Check the server log (lines 'request failed') for the cause, then check the state and retry.";
+
+/** Maps any thrown value to the problem it answers, and the headers that go with it. */
+export function problemOf(err: unknown): { problem: Problem; headers: Record<string, string> } {
+  const headers: Record<string, string> = { "Content-Type": PROBLEM_CONTENT_TYPE };
+  if (err instanceof BatonError) {
+    const kind = KINDS[err.code];
+    const problem: Problem = { type: kind.type, title: kind.title, status: kind.status, detail: err.message };
+    if (err.code === "VALIDATION") problem.errors = err instanceof ValidationError ? err.issues : [];
+    if (err instanceof MethodNotAllowedError) headers.Allow = err.allow.join(", ");
+    return { problem, headers };
+  }
+  if (err instanceof HTTPException) {
+    // Only Hono's own middleware throws these; keep their status, answer in our format.
+    const kind = Object.values(KINDS).find((k) => k.status === err.status) ?? { ...KINDS.INTERNAL, status: err.status, title: "Error" };
+    const problem: Problem = { type: kind.type, title: kind.title, status: kind.status, detail: err.status >= 500 ? INTERNAL_DETAIL : err.message || kind.title };
+    if (kind.status === 400) problem.errors = [];
+    return { problem, headers };
+  }
+  const kind = KINDS.INTERNAL;
+  return { problem: { type: kind.type, title: kind.title, status: kind.status, detail: INTERNAL_DETAIL }, headers };
+}
+
+function respond(c: Context, err: unknown): Response {
+  const { problem, headers } = problemOf(err);
+  return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, headers);
+}
+
+/** Installs the app's only `onError` and `notFound` handlers. */
+export function installProblemHandlers(app: Hono, logger: Logger): void {
+  app.onError((err, c) => {
+    if (!(err instanceof BatonError) && !(err instanceof HTTPException && err.status < 500)) {
+      // Method and path only: bodies, headers and query strings may carry secrets.
+      logger.error("request failed with an unexpected error", {
+        method: c.req.method,
+        path: c.req.path,
+        error: `${err.name}: ${err.message}`,
+        stack: err.stack,
+      });
+    }
+    return respond(c, err);
+  });
+  app.notFound((c) =>
+    respond(
+      c,
+      new NotFoundError(
+        `no route for ${c.req.method} ${c.req.path}; Baton serves /job-definitions, /job-definitions/{id}, /jobs, ` +
+          "/jobs/{definitionId}/execute, /jobs/{executionId}/state, /jobs/{executionId}/events, /system/state and /healthz",
+      ),
+    ),
+  );
+}
+
+/**
+ * A handler for `.all(path, …)` registered after a path's real methods: any other method
+ * gets a 405 naming the allowed ones (HEAD is served wherever GET is).
+ */
+export function allowOnly(...allow: string[]): Handler {
+  return (c) => {
+    throw new MethodNotAllowedError(`${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(" or ")}`, allow);
+  };
+}

@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { definition, type Setup, setup, TEST_VERSION } from "./testing.ts";
+
+let t: Setup;
+beforeEach(async () => (t = await setup({ startedAt: Date.now() - 65_000 })));
+afterEach(() => t.close());
+
+describe("GET /system/state", () => {
+  test("an idle server", async () => {
+    const res = await t.call("GET", "/system/state");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(res.body).toEqual({
+      activeJobs: [],
+      queuedJobs: [],
+      queuedCount: 0,
+      executedJobs: 0,
+      maxConcurrentJobs: 10,
+      version: TEST_VERSION,
+      uptimeSeconds: expect.any(Number),
+    });
+    expect(res.body.uptimeSeconds).toBeGreaterThanOrEqual(65);
+    expect(res.body.uptimeSeconds).toBeLessThan(75);
+    expect(Number.isInteger(res.body.uptimeSeconds)).toBe(true);
+  });
+
+  test("running, queued and executed jobs, within the limit", async () => {
+    await t.define(definition("slow", [{ id: "s", functionName: "sleep", params: { ms: 250 } }]));
+    await t.define(definition("bad", [{ id: "x", functionName: "fail" }]));
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await t.execute("slow"));
+    const busy = (await t.call("GET", "/system/state")).body;
+    expect(busy.activeJobs).toEqual(ids.slice(0, 10));
+    expect(busy.queuedJobs).toEqual(ids.slice(10));
+    expect(busy.queuedCount).toBe(2);
+    expect(busy.executedJobs).toBe(0);
+    await t.engine.idle();
+    await t.execute("bad");
+    await t.engine.idle();
+    const done = (await t.call("GET", "/system/state")).body;
+    expect(done).toMatchObject({ activeJobs: [], queuedJobs: [], queuedCount: 0, executedJobs: 12 });
+  });
+
+  test("lists at most 100 queued ids but counts them all", async () => {
+    const few = await setup({ maxConcurrentJobs: 1 });
+    try {
+      await few.define(definition("slow", [{ id: "s", functionName: "sleep", params: { ms: 1 } }]));
+      await few.engine.stop(0); // nothing more is admitted, so everything below stays queued
+      const ids: string[] = [];
+      const execution = { definitionId: "slow", definitionVersion: 1, input: {}, tasks: [{ taskId: "s", name: "s" }] };
+      for (let i = 0; i < 105; i++) ids.push((await few.store.enqueue({ id: `q${i}`, ...execution }, Date.now())).id);
+      const state = (await few.call("GET", "/system/state")).body;
+      expect(state.queuedCount).toBe(105);
+      expect(state.queuedJobs).toEqual(ids.slice(0, 100));
+      expect(state.maxConcurrentJobs).toBe(1);
+    } finally {
+      await few.close();
+    }
+  });
+});
+
+describe("GET /healthz", () => {
+  test("200 ok with the version", async () => {
+    const res = await t.call("GET", "/healthz");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith("application/json");
+    expect(res.body).toEqual({ status: "ok", version: TEST_VERSION });
+  });
+
+  test("503 problem when the database does not answer", async () => {
+    t.store.ping = () => false;
+    const res = await t.call("GET", "/healthz");
+    expect(res.status).toBe(503);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ type: "urn:baton:problem:unavailable", status: 503 });
+    expect(res.body.detail).toContain("database");
+  });
+
+  test("HEAD answers like GET, without a body", async () => {
+    const res = await t.app.request("/healthz", { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Test setup for the API suites: a fresh in-memory database, a started engine with the
+ * built-in functions, and the app, called with `app.request()` (no server).
+ */
+import type { Hono } from "hono";
+import { Engine } from "../engine/engine.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import { builtinFunctions } from "../tasks/registry.ts";
+import { createApp } from "./app.ts";
+
+export const TEST_VERSION = "0.0.0-test";
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or null for an empty body. */
+  body: any;
+}
+
+export interface Setup {
+  store: SqliteStore;
+  engine: Engine;
+  app: Hono;
+  /** A JSON request; `body` is sent as is when it is a string or a stream, as JSON otherwise. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** Registers a definition (expects 200 or 201). */
+  define(def: Record<string, unknown>): Promise<void>;
+  /** Starts an execution (expects 202) and returns its id. */
+  execute(definitionId: string, input?: Record<string, unknown>): Promise<string>;
+  /** Everything a read can see: the job list and every version of every definition. */
+  snapshot(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function setup(options: { maxConcurrentJobs?: number; startedAt?: number } = {}): Promise<Setup> {
+  const store = SqliteStore.open({ path: ":memory:" });
+  const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: options.maxConcurrentJobs ?? 10 });
+  await engine.start();
+  const app = createApp({ engine, version: TEST_VERSION, startedAt: options.startedAt ?? Date.now() });
+
+  const call: Setup["call"] = async (method, path, body, headers = {}) => {
+    const init: RequestInit & { duplex?: "half" } = { method, headers };
+    if (body !== undefined) {
+      init.body = typeof body === "string" || body instanceof ReadableStream ? body : JSON.stringify(body);
+      if (body instanceof ReadableStream) init.duplex = "half";
+    }
+    const res = await app.request(path, init);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text === "" ? null : JSON.parse(text) };
+  };
+
+  return {
+    store,
+    engine,
+    app,
+    call,
+    async define(def) {
+      const res = await call("POST", "/job-definitions", def);
+      if (res.status !== 200 && res.status !== 201) throw new Error(`define failed: ${res.status} ${JSON.stringify(res.body)}`);
+    },
+    async execute(definitionId, input = {}) {
+      const res = await call("POST", `/jobs/${definitionId}/execute`, input);
+      if (res.status !== 202) throw new Error(`execute failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.executionID as string;
+    },
+    async snapshot() {
+      const jobs = await call("GET", `/jobs?limit=500`);
+      const defs = await call("GET", "/job-definitions");
+      const versions = [];
+      for (const d of defs.body as { id: string }[]) {
+        const one = await call("GET", `/job-definitions/${d.id}`);
+        for (const v of one.body.versions as number[]) versions.push((await call("GET", `/job-definitions/${d.id}?version=${v}`)).body);
+      }
+      return { jobs: jobs.body, defs: defs.body, versions };
+    },
+    async close() {
+      await engine.stop(1000);
+      store.close();
+    },
+  };
+}
+
+/** A definition of one or more tasks, each running `functionName` (default noop). */
+export function definition(id: string, tasks: Record<string, unknown>[] = [{ id: "only", functionName: "noop" }], extra: Record<string, unknown> = {}) {
+  return { id, name: `Test ${id}`, tasks, ...extra };
+}
+
+/** A body of `bytes` bytes sent in chunks, without a Content-Length. */
+export function chunkedBody(bytes: number, chunk = 64 * 1024): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= bytes) return controller.close();
+      const n = Math.min(chunk, bytes - sent);
+      controller.enqueue(new Uint8Array(n).fill(0x20));
+      sent += n;
+    },
+  });
+}

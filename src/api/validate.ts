@@ -1,0 +1,53 @@
+/**
+ * valibot for request parameters and bodies, with failures thrown as the domain's
+ * `ValidationError`, so every 400 has the same shape whatever was wrong.
+ */
+import * as v from "valibot";
+import { type FieldIssue, ValidationError } from "../domain/errors.ts";
+import { isPlainObject, jsonPath } from "../domain/json.ts";
+
+type Schema = v.GenericSchema<unknown, unknown>;
+
+/** Validates query parameters; issues are named by parameter, and show the value received. */
+export function parseQuery<S extends Schema>(schema: S, query: Record<string, string>): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, query, { abortEarly: false });
+  if (parsed.success) return parsed.output;
+  const issues: FieldIssue[] = parsed.issues.map((issue) => {
+    const name = String(issue.path?.[0]?.key ?? "query");
+    return { path: name, message: `${issue.message}, got ${JSON.stringify(query[name] ?? null)}` };
+  });
+  throw new ValidationError(summary("query parameter", issues), issues);
+}
+
+/** Validates a request body; issues are named by JSON path (`$` is the body itself). */
+export function parseBody<S extends Schema>(schema: S, body: unknown): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, body, { abortEarly: false });
+  if (parsed.success) return parsed.output;
+  const issues: FieldIssue[] = parsed.issues.map((issue) => ({
+    path: jsonPath((issue.path ?? []).map((p) => p.key as string | number)),
+    message: issue.message,
+  }));
+  throw new ValidationError(summary("request body", issues), issues);
+}
+
+function summary(what: string, issues: FieldIssue[]): string {
+  const first = issues[0]!;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more, listed in errors)` : "";
+  return `invalid ${what}: ${first.path === "$" ? "the body" : `"${first.path}"`} ${first.message}${more}`;
+}
+
+/** A query parameter holding a whole number in [min, max]. */
+export const integerParam = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^[0-9]{1,9}$/, `must be a whole number from ${min} to ${max}`),
+    v.transform(Number),
+    v.minValue(min, `must be a whole number from ${min} to ${max}`),
+    v.maxValue(max, `must be a whole number from ${min} to ${max}`),
+  );
+
+/**
+ * A JSON object (not null, not an array). `custom`, not `record`: valibot's record accepts
+ * arrays and drops keys such as "__proto__"; this passes the value through untouched.
+ */
+export const jsonObject = (message: string) => v.custom<Record<string, unknown>>(isPlainObject, message);

@@ -1,0 +1,66 @@
+/**
+ * Store records as the wire shows them. Times are epoch milliseconds inside Baton and ISO-8601
+ * strings (or null) here. Field names follow the original project, so its scripts keep working.
+ */
+import type { Execution, ExecutionEventRecord, ExecutionWithTasks, StoredDefinition, SystemCounts, TaskRun } from "../domain/model.ts";
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The body exactly as registered, plus its `version` and `createdAt`. */
+export const definitionView = (d: StoredDefinition) => ({ ...d.body, version: d.version, createdAt: iso(d.createdAt) });
+
+/** One execution in a list: no input, output or tasks. */
+export const executionSummaryView = (e: Execution) => ({
+  id: e.id,
+  definitionId: e.definitionId,
+  definitionVersion: e.definitionVersion,
+  status: e.status,
+  // The original's `startTime` meant "accepted", and scripts read it that way.
+  startTime: iso(e.createdAt),
+  createdAt: iso(e.createdAt),
+  startedAt: iso(e.startedAt),
+  endTime: iso(e.endTime),
+  error: e.error,
+});
+
+const taskView = (t: TaskRun) => ({
+  id: t.taskId,
+  name: t.name,
+  status: t.status,
+  attempts: t.attempts,
+  startedAt: iso(t.startedAt),
+  endTime: iso(t.endTime),
+  nextAttemptAt: iso(t.nextAttemptAt),
+  output: t.output,
+  error: t.error,
+});
+
+export const executionStateView = (e: ExecutionWithTasks) => {
+  const { error, ...summary } = executionSummaryView(e);
+  return { ...summary, input: e.input, output: e.output, error, tasks: e.tasks.map(taskView) };
+};
+
+/** `{seq, timestamp, type, taskId?, attempt?, ...data}`; `data` never overrides the fixed fields. */
+export const eventView = (e: ExecutionEventRecord): Record<string, unknown> => {
+  const out: Record<string, unknown> = { seq: e.seq, timestamp: iso(e.at), type: e.type };
+  if (e.taskId !== null) out.taskId = e.taskId;
+  if (e.attempt !== null) out.attempt = e.attempt;
+  for (const [k, v] of Object.entries(e.data ?? {})) if (!Object.hasOwn(out, k) && k !== "__proto__") out[k] = v;
+  return out;
+};
+
+export interface SystemInfo {
+  maxConcurrentJobs: number;
+  version: string;
+  uptimeSeconds: number;
+}
+
+export const systemStateView = (counts: SystemCounts, info: SystemInfo) => ({
+  activeJobs: counts.running,
+  queuedJobs: counts.queued,
+  queuedCount: counts.queuedCount,
+  executedJobs: counts.completedCount,
+  maxConcurrentJobs: info.maxConcurrentJobs,
+  version: info.version,
+  uptimeSeconds: info.uptimeSeconds,
+});
