@@ -1,0 +1,30 @@
+import { SETTINGS } from "./config.ts";
+import { VERSION } from "./version.ts";
+
+export const MAIN_HELP = `baton ${VERSION}: a durable job orchestrator in one executable
+
+Usage:
+  baton serve [flags]        run the server (REST API, engine, recovery of unfinished work)
+  baton validate FILE...     check job definition files without a server
+  baton version              print the version
+  baton --help               this text; 'baton serve --help' lists the server's flags
+
+Exit codes: 0 ok, 1 failure (invalid definitions, database or port unavailable), 2 bad usage.
+`;
+
+export function serveHelp(): string {
+  const rows = Object.values(SETTINGS).map((s) => {
+    const flag = `--${s.flag}`.padEnd(26);
+    return `  ${flag}${s.help}\n  ${"".padEnd(26)}default ${JSON.stringify(s.fallback)}, env ${s.env}`;
+  });
+  return `Usage: baton serve [flags]
+
+Runs the REST API and the engine. At start it loads every *.json in the jobs folder (any
+invalid file stops the start), then resumes executions a previous process left unfinished.
+SIGTERM or SIGINT stops admitting work, lets running attempts finish for the grace period,
+and exits 0; what did not finish resumes at the next start.
+
+Flags (each also read from its environment variable; a flag wins):
+${rows.join("\n")}
+`;
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bun
+/** Entry point of `baton`: dispatches on the subcommand, keeps nothing else. */
+import { parseArgs } from "node:util";
+import { parseServeConfig, UsageError } from "./config.ts";
+import { checkDefinitionFiles } from "./definition-files.ts";
+import { MAIN_HELP, serveHelp } from "./help.ts";
+import { serve, StartError } from "./serve.ts";
+import { VERSION } from "./version.ts";
+import { parseDefinition } from "../domain/definition.ts";
+import { builtinFunctions } from "../tasks/registry.ts";
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(MAIN_HELP);
+      return 0;
+    case "version":
+    case "--version":
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case "serve": {
+      const config = parseServeConfig(rest, process.env);
+      if (config === "help") {
+        process.stdout.write(serveHelp());
+        return 0;
+      }
+      await serve(config);
+      return -1; // keeps running until a signal
+    }
+    case "validate":
+      return validate(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function validate(args: string[]): number {
+  const { positionals, values } = (() => {
+    try {
+      return parseArgs({ args, options: { help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message.split("\n")[0]!);
+    }
+  })();
+  if (values.help) {
+    process.stdout.write("Usage: baton validate FILE...\n\nChecks job definition files; prints one line per problem naming the file and field.\nExit 0 when all are valid, 1 otherwise.\n");
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("validate needs at least one file, e.g. baton validate jobs/*.json");
+  const functions = builtinFunctions();
+  const { valid, problems } = checkDefinitionFiles(positionals, (raw) => parseDefinition(raw, (name) => functions.has(name)));
+  for (const { file, def } of valid) process.stdout.write(`ok   ${file} (${def.id}, ${def.tasks.length} task${def.tasks.length === 1 ? "" : "s"})\n`);
+  for (const problem of problems) process.stderr.write(`FAIL ${problem}\n`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`baton: ${err.message} (see 'baton --help')\n`);
+      process.exit(2);
+    }
+    if (err instanceof StartError) {
+      process.stderr.write(`baton: cannot start: ${err.lines.join("\n")}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`baton: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,109 @@
+/**
+ * `baton serve`: wires store, engine, definitions and API together, serves, and shuts down
+ * cleanly on SIGTERM/SIGINT.
+ */
+import { createApp } from "../api/app.ts";
+import type { Logger } from "../domain/log.ts";
+import { Engine } from "../engine/engine.ts";
+import { serveHttp, type HttpServer } from "../platform/http.ts";
+import { createLogger } from "../platform/log.ts";
+import { DatabaseInUseError } from "../store/lockfile.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import { builtinFunctions } from "../tasks/registry.ts";
+import type { ServeConfig } from "./config.ts";
+import { checkDefinitionFiles, definitionFilesIn } from "./definition-files.ts";
+import { VERSION } from "./version.ts";
+
+/** The server could not start; `lines` say why, for the operator. Exit code 1. */
+export class StartError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join("\n"));
+    this.name = "StartError";
+  }
+}
+
+export async function serve(config: ServeConfig): Promise<void> {
+  const startedAt = Date.now();
+  const logger = createLogger(config.logLevel);
+  const store = openStore(config);
+  const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: config.maxConcurrentJobs, logger });
+  let server: HttpServer | undefined;
+  try {
+    await loadDefinitions(engine, config, logger);
+    const recovered = await engine.start();
+    server = listen(createApp({ engine, version: VERSION, startedAt }).fetch, config);
+    logger.info("baton is serving", {
+      version: VERSION,
+      url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`,
+      db: config.db,
+      sync: config.sync,
+      maxConcurrentJobs: config.maxConcurrentJobs,
+      resumed: recovered.resumed,
+      queued: recovered.queued,
+      startupMs: Date.now() - startedAt,
+    });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  handleSignals(engine, server, store, config, logger);
+}
+
+function openStore(config: ServeConfig): SqliteStore {
+  try {
+    return SqliteStore.open({ path: config.db, sync: config.sync });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof DatabaseInUseError) {
+      throw new StartError([`the database ${config.db} is in use by another 'baton serve': ${message}`]);
+    }
+    throw new StartError([`cannot open the database ${config.db}: ${message}`]);
+  }
+}
+
+async function loadDefinitions(engine: Engine, config: ServeConfig, logger: Logger): Promise<void> {
+  const files = definitionFilesIn(config.jobsDir);
+  if (files === null) {
+    if (config.jobsDirExplicit) throw new StartError([`the jobs folder ${config.jobsDir} does not exist`]);
+    logger.warn("no jobs folder; definitions can still be registered with POST /job-definitions", { jobs: config.jobsDir });
+    return;
+  }
+  const { valid, problems } = checkDefinitionFiles(files, (raw) => engine.catalog.validate(raw));
+  if (problems.length > 0) {
+    throw new StartError([`${problems.length} problem(s) in ${config.jobsDir}; nothing was loaded:`, ...problems.map((p) => `  ${p}`)]);
+  }
+  for (const { file, raw } of valid) {
+    const { id, version, created } = await engine.catalog.register(raw);
+    logger.info(created ? "job definition registered" : "job definition unchanged", { file, id, version });
+  }
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, config: ServeConfig): HttpServer {
+  try {
+    return serveHttp(fetch, config.host, config.port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE") throw new StartError([`port ${config.port} on ${config.host} is already in use; choose another with --port or BATON_PORT`]);
+    throw new StartError([`cannot listen on ${config.host}:${config.port}: ${e.message}`]);
+  }
+}
+
+function handleSignals(engine: Engine, server: HttpServer, store: SqliteStore, config: ServeConfig, logger: Logger): void {
+  let stopping = false;
+  const onSignal = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn("second signal: exiting now; unfinished attempts run again at next start", { signal });
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info("shutting down: no new executions are admitted", { signal, graceSeconds: config.shutdownGraceSeconds, running: engine.running });
+    const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
+    if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
+    await server.stop(true);
+    store.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
