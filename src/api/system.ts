@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { UnavailableError } from "../domain/errors.ts";
 import type { Engine } from "../engine/engine.ts";
 import { allowOnly } from "./problem.ts";
-import { systemStateView } from "./views.ts";
+import { activeJobView, systemStateView } from "./views.ts";
 
 /** How many queued ids `/system/state` lists; `queuedCount` is always exact. */
 export const QUEUED_IDS_SHOWN = 100;
@@ -22,8 +22,11 @@ export function systemApi({ engine, version, startedAt, now = Date.now }: System
 
   app.get("/system/state", async (c) => {
     const counts = await engine.store.systemCounts(QUEUED_IDS_SHOWN);
+    // As in the original, each active job is an object with its tasks; bounded by the limit.
+    const loaded = await Promise.all(counts.running.map((id) => engine.store.loadExecution(id)));
+    const active = loaded.filter((e) => e !== null && e.status === "RUNNING").map((e) => activeJobView(e!));
     const uptimeSeconds = Math.max(0, Math.floor((now() - startedAt) / 1000));
-    return c.json(systemStateView(counts, { maxConcurrentJobs: engine.maxConcurrentJobs, version, uptimeSeconds }));
+    return c.json(systemStateView(counts, active, { maxConcurrentJobs: engine.maxConcurrentJobs, version, uptimeSeconds }));
   });
 
   app.get("/healthz", (c) => {

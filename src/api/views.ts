@@ -55,8 +55,18 @@ export interface SystemInfo {
   uptimeSeconds: number;
 }
 
-export const systemStateView = (counts: SystemCounts, info: SystemInfo) => ({
-  activeJobs: counts.running,
+/** An entry of `activeJobs`: the original project's job object. */
+export const activeJobView = (e: ExecutionWithTasks) => ({
+  id: e.id,
+  definitionId: e.definitionId,
+  status: e.status,
+  startTime: iso(e.createdAt),
+  startedAt: iso(e.startedAt),
+  tasks: e.tasks.map((t) => ({ id: t.taskId, name: t.name, status: t.status })),
+});
+
+export const systemStateView = (counts: SystemCounts, active: ReturnType<typeof activeJobView>[], info: SystemInfo) => ({
+  activeJobs: active,
   queuedJobs: counts.queued,
   queuedCount: counts.queuedCount,
   executedJobs: counts.completedCount,

@@ -31,7 +31,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   try {
     await loadDefinitions(engine, config, logger);
     const recovered = await engine.start();
-    server = listen(createApp({ engine, version: VERSION, startedAt }).fetch, config);
+    server = listen(createApp({ engine, version: VERSION, startedAt, logger }).fetch, config);
     logger.info("baton is serving", {
       version: VERSION,
       url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`,

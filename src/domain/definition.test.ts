@@ -221,10 +221,21 @@ describe("parseDefinition rejects, naming the field", () => {
   });
 
   test("not an object", () => {
-    for (const raw of [null, undefined, "job", 42, true]) expect(issuesOf(raw)).toEqual([{ path: "$", message: "must be an object" }]);
-    // valibot takes an array for an object with numeric keys: still rejected, if less tidily.
-    expect(pathsOf([definition()])).toContain("$.id");
+    for (const raw of [null, undefined, "job", 42, true, [definition()]]) expect(issuesOf(raw)).toEqual([{ path: "$", message: "must be an object" }]);
     expect(pathsOf(definition({ tasks: ["noop" as unknown as never] }))).toEqual(["$.tasks[0]"]);
+    expect(issuesOf(definition({ tasks: [[] as unknown as never] }))).toEqual([{ path: "$.tasks[0]", message: "must be an object" }]);
+  });
+
+  test("arrays where an object belongs", () => {
+    expect(issuesOf(definition({ tasks: [taskDef({ params: [1, 2] as never })] }))).toEqual([{ path: "$.tasks[0].params", message: "must be an object" }]);
+    expect(issuesOf(definition({ tasks: [taskDef({ retry: [] as never })] }))).toEqual([{ path: "$.tasks[0].retry", message: "must be an object" }]);
+  });
+
+  test("a missing required field says it is required", () => {
+    expect(issuesOf({ tasks: [{ id: "a" }] })).toEqual([
+      { path: "$.id", message: "is required" },
+      { path: "$.tasks[0].functionName", message: "is required" },
+    ]);
   });
 
   test("retry fields out of range", () => {

@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import { type FieldIssue, ValidationError } from "./errors.ts";
-import { jsonPath } from "./json.ts";
+import { isPlainObject, jsonPath } from "./json.ts";
 import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from "./retry.ts";
 
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -24,6 +24,17 @@ const Seconds = (what: string, min: number, exclusive: boolean) =>
     v.maxValue(MAX_SECONDS, `${what} must be at most ${MAX_SECONDS} (30 days)`),
   );
 
+/**
+ * The message of an object-level issue: an unknown key, a missing required key, or a value
+ * that is not an object at all.
+ */
+const objectMessage = (what: string) => (issue: v.BaseIssue<unknown>) =>
+  issue.expected === "never" ? `is not a ${what} field` : issue.received === "undefined" && issue.path?.length ? "is required" : "must be an object";
+
+/** valibot's object schemas accept arrays (they are objects); a definition never wants one. */
+const plainObject = <I, O, S extends v.GenericSchema<I, O>>(schema: S & v.GenericSchema<I, O>) =>
+  v.pipe(v.custom<I>(isPlainObject, "must be an object"), schema as v.GenericSchema<I, O>);
+
 const RetrySchema = v.strictObject(
   {
     maxAttempts: v.optional(v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000"))),
@@ -35,7 +46,7 @@ const RetrySchema = v.strictObject(
       v.pipe(v.array(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")), "must be an array of error names"), v.minLength(1, "must name at least one error")),
     ),
   },
-  (issue) => (issue.expected === "never" ? "is not a retry field" : "must be an object"),
+  objectMessage("retry"),
 );
 
 const TaskSchema = v.strictObject(
@@ -43,13 +54,13 @@ const TaskSchema = v.strictObject(
     id: Id,
     name: v.optional(Name),
     functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
-    params: v.optional(v.record(v.string(), v.unknown(), "must be an object")),
+    params: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
     maxRetry: v.optional(v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(0, "must not be negative"), v.maxValue(999, "must be at most 999"))),
-    retry: v.optional(RetrySchema),
+    retry: v.optional(plainObject(RetrySchema)),
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
     dependsOn: v.optional(v.array(v.string("must be a task id"), "must be an array of task ids")),
   },
-  (issue) => (issue.expected === "never" ? "is not a task field" : "must be an object"),
+  objectMessage("task"),
 );
 
 const DefinitionSchema = v.strictObject(
@@ -57,9 +68,9 @@ const DefinitionSchema = v.strictObject(
     id: Id,
     name: v.optional(Name),
     description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),
-    tasks: v.pipe(v.array(TaskSchema, "must be an array of tasks"), v.minLength(1, "must hold at least one task"), v.maxLength(1000, "must hold at most 1000 tasks")),
+    tasks: v.pipe(v.array(plainObject(TaskSchema), "must be an array of tasks"), v.minLength(1, "must hold at least one task"), v.maxLength(1000, "must hold at most 1000 tasks")),
   },
-  (issue) => (issue.expected === "never" ? "is not a definition field" : "must be an object"),
+  objectMessage("definition"),
 );
 
 /** A definition as submitted (JSON), after the schema accepted it. */
@@ -94,7 +105,7 @@ export type FunctionCheck = (functionName: string) => boolean;
  * field by JSON path; returns the normalized definition otherwise.
  */
 export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDefinition {
-  const parsed = v.safeParse(DefinitionSchema, raw, { abortEarly: false });
+  const parsed = v.safeParse(plainObject(DefinitionSchema), raw, { abortEarly: false });
   if (!parsed.success) {
     const issues = parsed.issues.map((i) => ({
       path: jsonPath((i.path ?? []).map((p) => p.key as string | number)),

@@ -21,13 +21,14 @@ export class DefinitionCatalog {
   constructor(
     private readonly store: Store,
     private readonly functions: FunctionRegistry,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Validates (throws `ValidationError`) and stores a new version unless it is unchanged. */
   async register(raw: unknown): Promise<Registered> {
     const def = this.validate(raw);
     const body = raw as Record<string, unknown>;
-    const { version, created } = await this.store.registerDefinition(def.id, body, canonicalJson(body), Date.now());
+    const { version, created } = await this.store.registerDefinition(def.id, body, canonicalJson(body), this.now());
     this.cache.set(key(def.id, version), def);
     return { id: def.id, version, created };
   }

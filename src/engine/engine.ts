@@ -57,7 +57,8 @@ export class Engine {
       rng: options.rng ?? Math.random,
       logger: options.logger ?? silentLogger,
     };
-    this.catalog = new DefinitionCatalog(options.store, options.functions);
+    const clock = this.deps.clock;
+    this.catalog = new DefinitionCatalog(options.store, options.functions, () => clock.now());
     this.newId = options.newId ?? (() => crypto.randomUUID());
   }
 
@@ -90,6 +91,7 @@ export class Engine {
   /** Accepts an execution of the latest version of a definition. Resolves once it is committed. */
   async submit(definitionId: string, input: Record<string, unknown>): Promise<Execution> {
     if (this.stopping) throw new UnavailableError("Baton is shutting down and accepts no new executions; retry against the restarted server");
+    if (!this.started) throw new UnavailableError("Baton is still recovering executions from its last run; retry in a moment");
     const found = await this.catalog.get(definitionId);
     if (!found) throw new NotFoundError(`no job definition with id "${definitionId}"; register it with POST /job-definitions or add it to the jobs folder`);
     const { stored, def } = found;
@@ -167,8 +169,9 @@ export class Engine {
     }
   }
 
+  /** Nothing running, and nothing queued that this process will still admit. */
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.semaphore.inUse === 0;
+    return (this.stopping || this.queue.length === 0) && this.semaphore.inUse === 0;
   }
 
   private notifyIdle(): void {
