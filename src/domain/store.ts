@@ -32,6 +32,21 @@ export interface RecoveryPlan {
   queued: string[];
 }
 
+/**
+ * One change to an execution's stored state. `Store.record` applies a list of them in one
+ * transaction, so the engine can complete a task, start the tasks it unblocked and settle the
+ * execution with one commit.
+ */
+export type Step =
+  /** PENDING or RETRYING → RUNNING with `attempt` (= attempts + 1); with `resumed`, a RUNNING task re-runs `attempt`. */
+  | { kind: "start"; taskId: string; attempt: number; resumed?: boolean }
+  | { kind: "complete"; taskId: string; attempt: number; output: unknown }
+  | { kind: "retry"; taskId: string; attempt: number; error: ErrorInfo; nextAttemptAt: number }
+  /** RUNNING → FAILED, and the PENDING tasks in `skip` → SKIPPED. */
+  | { kind: "fail"; taskId: string; attempt: number; error: ErrorInfo; skip: string[] }
+  /** The execution RUNNING → COMPLETED or FAILED. */
+  | { kind: "finish"; status: "COMPLETED" | "FAILED"; output: unknown; error: ExecutionError | null };
+
 /** A guarded write found its row in another state: a bug or a concurrent writer. */
 export class StaleStateError extends Error {
   override name = "StaleStateError";
@@ -50,8 +65,11 @@ export interface Store {
   // ---- admission ----
   /** QUEUED execution with PENDING tasks, and its `ExecutionQueued` event. */
   enqueue(e: NewExecution, now: number): Promise<Execution>;
-  /** QUEUED → RUNNING. False when it was not QUEUED any more. */
-  admit(executionId: string, now: number): Promise<boolean>;
+  /**
+   * QUEUED → RUNNING, starting attempt 1 of the PENDING tasks in `start` in the same
+   * transaction. Null when it was not QUEUED any more; else the execution as admitted.
+   */
+  admit(executionId: string, now: number, start?: readonly string[]): Promise<ExecutionWithTasks | null>;
   /** A RUNNING execution found at start takes its slot again (event only). */
   resume(executionId: string, now: number): Promise<void>;
   /**
@@ -62,6 +80,8 @@ export interface Store {
   loadExecution(executionId: string): Promise<ExecutionWithTasks | null>;
 
   // ---- attempts ----
+  /** Applies `steps` in order, atomically: all of them commit, or none (and it rejects). */
+  record(executionId: string, steps: readonly Step[], now: number): Promise<void>;
   /** PENDING or RETRYING → RUNNING with `attempt` (= attempts + 1); with `resumed`, a RUNNING task re-runs `attempt`. */
   startAttempt(executionId: string, taskId: string, attempt: number, now: number, resumed: boolean): Promise<void>;
   completeTask(executionId: string, taskId: string, attempt: number, output: unknown, now: number): Promise<void>;

@@ -17,6 +17,9 @@ export interface Registered {
 
 export class DefinitionCatalog {
   private readonly cache = new Map<string, JobDefinition>();
+  /** Stored versions by `id@version` (they never change), and the latest version by id. */
+  private readonly stored = new Map<string, StoredDefinition>();
+  private readonly latest = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -30,6 +33,8 @@ export class DefinitionCatalog {
     const body = raw as Record<string, unknown>;
     const { version, created } = await this.store.registerDefinition(def.id, body, canonicalJson(body), this.now());
     this.cache.set(key(def.id, version), def);
+    // This process is the database's only writer, so the latest version it saw is the latest.
+    this.latest.delete(def.id);
     return { id: def.id, version, created };
   }
 
@@ -51,8 +56,16 @@ export class DefinitionCatalog {
   }
 
   async get(id: string, version?: number): Promise<{ stored: StoredDefinition; def: JobDefinition } | null> {
-    const stored = await this.store.getDefinition(id, version);
-    return stored ? { stored, def: this.resolve(stored) } : null;
+    const wanted = version ?? this.latest.get(id);
+    let stored = wanted === undefined ? undefined : this.stored.get(key(id, wanted));
+    if (!stored) {
+      const found = await this.store.getDefinition(id, version);
+      if (!found) return null;
+      stored = found;
+      this.stored.set(key(found.id, found.version), found);
+      if (version === undefined) this.latest.set(id, found.version);
+    }
+    return { stored, def: this.resolve(stored) };
   }
 }
 

@@ -390,3 +390,59 @@ describe("retries", () => {
     expect((await w.store.loadExecution(id))!.tasks[0]).toMatchObject({ status: "COMPLETED", attempts: 3 });
   });
 });
+
+describe("write-ahead ordering under group commit", () => {
+  test("no function runs, and no execution is terminal, before the write it depends on committed", async () => {
+    const calls: string[] = [];
+    const trace = (name: string): TaskFunction => () => void calls.push(name);
+    const w = await started({ functions: { ta: trace("a"), tb: trace("b") } });
+    // Every record the engine makes is held until the test lets it commit.
+    const held: { steps: string; release: () => void }[] = [];
+    const record = w.store.record.bind(w.store);
+    w.store.record = (id, steps, now) =>
+      new Promise<void>((resolve, reject) => {
+        held.push({ steps: steps.map((s) => `${s.kind}:${"taskId" in s ? s.taskId : s.status}`).join(","), release: () => record(id, steps, now).then(resolve, reject) });
+      });
+    await w.register(definitionOf("two", { functionName: "ta" }, { functionName: "tb" }));
+    const e = await w.engine.submit("two", {});
+    // Admission started task a in its own commit, so a runs; its completion is then held.
+    for (let i = 0; i < 20 && held.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(["a"]);
+    expect(held.map((h) => h.steps)).toEqual(["complete:t1,start:t2"]);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(["a"]); // b waits for the commit of "complete a, start b"
+    held.shift()!.release();
+    for (let i = 0; i < 20 && held.length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(["a", "b"]);
+    expect(held.map((h) => h.steps)).toEqual(["complete:t2,finish:COMPLETED"]);
+    expect((await w.store.loadExecution(e.id))!.status).toBe("RUNNING");
+    held.shift()!.release();
+    await w.engine.idle();
+    expect((await w.store.loadExecution(e.id))!.status).toBe("COMPLETED");
+  });
+
+  test("the limit holds in the database at every commit, also when a finishing execution hands its slot on", async () => {
+    const w = await started({ maxConcurrentJobs: 3 });
+    await w.register(definitionOf("one", { functionName: "noop" }));
+    const record = w.store.record.bind(w.store);
+    const admit = w.store.admit.bind(w.store);
+    let maxRunning = 0;
+    const check = async () => {
+      const counts = await w.store.systemCounts(0);
+      maxRunning = Math.max(maxRunning, counts.running.length);
+    };
+    w.store.record = async (...args) => {
+      await record(...args);
+      await check();
+    };
+    w.store.admit = async (...args) => {
+      const out = await admit(...args);
+      await check();
+      return out;
+    };
+    await Promise.all(Array.from({ length: 30 }, () => w.engine.submit("one", {})));
+    await w.drain();
+    expect(maxRunning).toBe(3);
+    expect((await w.store.systemCounts(0)).completedCount).toBe(30);
+  });
+});

@@ -6,13 +6,14 @@
 import { systemClock, type Clock } from "../domain/clock.ts";
 import { NotFoundError, UnavailableError } from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
+import { uuidv7 } from "../domain/ids.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { Execution } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
 import type { Store } from "../domain/store.ts";
 import { DefinitionCatalog } from "./catalog.ts";
 import { Fifo } from "./fifo.ts";
-import { ExecutionRun, type RunDeps } from "./run.ts";
+import { ExecutionRun, readyTasks, type RunDeps } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
 
 export interface EngineOptions {
@@ -25,7 +26,9 @@ export interface EngineOptions {
   /** @default Math.random */
   rng?: Rng;
   logger?: Logger;
-  /** Makes execution ids; injected by tests. @default crypto.randomUUID */
+  /** Called once an execution's terminal state is committed (metrics, benchmarks). */
+  onSettled?: (executionId: string, status: "COMPLETED" | "FAILED") => void;
+  /** Makes execution ids; injected by tests. @default time-ordered UUIDv7 */
   newId?: () => string;
 }
 
@@ -33,6 +36,8 @@ interface Admission {
   id: string;
   /** Already RUNNING when the process started: takes its slot back without a new admission. */
   resume: boolean;
+  /** Submitted by this process, so every task is PENDING: the definition it runs, known without a read. */
+  fresh?: { definitionId: string; definitionVersion: number };
 }
 
 export class Engine {
@@ -56,10 +61,11 @@ export class Engine {
       clock: options.clock ?? systemClock,
       rng: options.rng ?? Math.random,
       logger: options.logger ?? silentLogger,
+      onSettled: options.onSettled ?? (() => {}),
     };
     const clock = this.deps.clock;
     this.catalog = new DefinitionCatalog(options.store, options.functions, () => clock.now());
-    this.newId = options.newId ?? (() => crypto.randomUUID());
+    this.newId = options.newId ?? (() => uuidv7(this.deps.clock.now()));
   }
 
   get store(): Store {
@@ -105,7 +111,7 @@ export class Engine {
       },
       this.deps.clock.now(),
     );
-    this.queue.push({ id: execution.id, resume: false });
+    this.queue.push({ id: execution.id, resume: false, fresh: { definitionId: stored.id, definitionVersion: stored.version } });
     this.pump();
     return execution;
   }
@@ -147,31 +153,66 @@ export class Engine {
     this.notifyIdle();
   }
 
-  private async admit({ id, resume }: Admission): Promise<void> {
-    const { store, clock, logger } = this.deps;
+  private async admit({ id, resume, fresh }: Admission): Promise<void> {
+    let run: ExecutionRun | null = null;
+    let released = false;
     try {
-      if (resume) await store.resume(id, clock.now());
-      else if (!(await store.admit(id, clock.now()))) return;
-      const execution = await store.loadExecution(id);
-      if (!execution) throw new Error(`execution ${id} vanished from the store`);
-      const { def } = (await this.catalog.get(execution.definitionId, execution.definitionVersion)) ?? {};
-      if (!def) throw new Error(`definition ${execution.definitionId} version ${execution.definitionVersion} is missing from the store`);
-      const run = new ExecutionRun(this.deps, execution, def);
+      run = fresh ? await this.admitFresh(id, fresh.definitionId, fresh.definitionVersion) : await this.admitStored(id, resume);
+      if (!run) return;
       this.runs.set(id, run);
       if (this.stopping) run.stop();
-      await run.start();
+      const done = run.start();
+      await run.slotFree;
+      released = true;
+      this.release();
+      await done;
     } catch (err) {
-      logger.error("could not run execution; it stays as stored and resumes at next start", { execution: id, error: err instanceof Error ? err.message : String(err) });
+      this.deps.logger.error("could not run execution; it stays as stored and resumes at next start", { execution: id, error: err instanceof Error ? err.message : String(err) });
     } finally {
       this.runs.delete(id);
-      this.semaphore.release();
-      this.pump();
+      // Released early (at slotFree) unless the admission failed or found nothing to run.
+      if (!released) this.release();
+      this.notifyIdle();
     }
   }
 
-  /** Nothing running, and nothing queued that this process will still admit. */
-  private isIdle(): boolean {
-    return (this.stopping || this.queue.length === 0) && this.semaphore.inUse === 0;
+  private release(): void {
+    this.semaphore.release();
+    this.pump();
+  }
+
+  /** All tasks PENDING: the admission starts the roots in the same commit. */
+  private async admitFresh(id: string, definitionId: string, definitionVersion: number): Promise<ExecutionRun | null> {
+    const def = await this.definition(definitionId, definitionVersion);
+    const roots = def.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.id);
+    const admitted = await this.deps.store.admit(id, this.deps.clock.now(), roots);
+    return admitted && new ExecutionRun(this.deps, admitted, def, new Set(roots));
+  }
+
+  /** Found in the store at start: RUNNING takes its slot back; QUEUED (maybe requeued with progress) is admitted with what is ready. */
+  private async admitStored(id: string, resume: boolean): Promise<ExecutionRun | null> {
+    const { store, clock } = this.deps;
+    const stored = await store.loadExecution(id);
+    if (!stored) throw new Error(`execution ${id} vanished from the store`);
+    const def = await this.definition(stored.definitionId, stored.definitionVersion);
+    if (resume) {
+      await store.resume(id, clock.now());
+      return new ExecutionRun(this.deps, stored, def);
+    }
+    const ready = readyTasks(def, new Map(stored.tasks.map((t) => [t.taskId, t]))).map((t) => t.id);
+    const admitted = await store.admit(id, clock.now(), ready);
+    return admitted && new ExecutionRun(this.deps, admitted, def, new Set(ready));
+  }
+
+  private async definition(id: string, version: number) {
+    const found = await this.catalog.get(id, version);
+    if (!found) throw new Error(`definition ${id} version ${version} is missing from the store`);
+    return found.def;
+  }
+
+  /** Nothing running or finishing, and nothing queued that this process will still admit. */
+  isIdle(): boolean {
+    return (this.stopping || this.queue.length === 0) && this.semaphore.inUse === 0 && this.runs.size === 0;
   }
 
   private notifyIdle(): void {

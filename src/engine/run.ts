@@ -1,16 +1,22 @@
 /**
  * One execution in flight: starts every task whose dependencies are COMPLETED, records each
- * attempt's outcome, waits out retries on timers, and settles the execution. Every step is
- * written through the store before the next one depends on it.
+ * attempt's outcome, waits out retries on timers, and settles the execution.
+ *
+ * Every decision is written before anything acts on it: an outcome, the tasks it unblocks
+ * and, when nothing is left, the execution's end go to the store as one `record` (one
+ * commit), and only once that commit resolves do the unblocked functions start. In-memory
+ * rows are updated at decision time, so decisions taken while a commit is pending already
+ * see each other.
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { dependentsOf, type JobDefinition, type TaskSpec, terminalTasks } from "../domain/definition.ts";
 import { type ErrorInfo, ErrorNames, ShutdownError } from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
-import type { ExecutionWithTasks, TaskRun } from "../domain/model.ts";
+import type { ExecutionError, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
+import type { TaskStatus } from "../domain/states.ts";
 import { retryDelayMs, type Rng, shouldRetry } from "../domain/retry.ts";
-import type { Store } from "../domain/store.ts";
+import type { Step, Store } from "../domain/store.ts";
 import { type AttemptOutcome, runAttempt } from "./attempt.ts";
 
 export interface RunDeps {
@@ -19,22 +25,49 @@ export interface RunDeps {
   clock: Clock;
   rng: Rng;
   logger: Logger;
+  /** Called once an execution's terminal state is committed. */
+  onSettled: (executionId: string, status: "COMPLETED" | "FAILED") => void;
+}
+
+/** Task states after which nothing more happens to the task. */
+const FINAL: ReadonlySet<TaskStatus> = new Set(["COMPLETED", "FAILED", "SKIPPED", "CANCELLED"]);
+
+/** PENDING tasks whose dependencies are all COMPLETED, in definition order. */
+export function readyTasks(def: JobDefinition, rows: ReadonlyMap<string, TaskRun>): TaskSpec[] {
+  return def.tasks.filter((t) => rows.get(t.id)?.status === "PENDING" && t.dependsOn.every((d) => rows.get(d)?.status === "COMPLETED"));
 }
 
 export class ExecutionRun {
   private readonly rows: Map<string, TaskRun>;
+  /** Attempts started (or being recorded as started) and not yet settled. */
   private readonly inflight = new Map<string, AbortController>();
   private readonly timers = new Map<string, TimerHandle>();
   private stopping = false;
+  /** Writes sent to the store and not yet committed. */
+  private writing = 0;
+  /** The execution's end has been decided (or the run let go of it): nothing else starts. */
   private settled = false;
   private resolveDone!: () => void;
   /** Resolves when the execution is terminal, or when a stop has let go of it. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  private resolveSlotFree!: () => void;
+  /**
+   * Resolves once the execution's end is decided and queued for commit (or at `done`). The
+   * next admission then joins the same group commit, after this end: no state the database
+   * ever holds has more executions RUNNING than the limit.
+   */
+  readonly slotFree = new Promise<void>((resolve) => (this.resolveSlotFree = resolve));
 
+  /**
+   * @param execution the stored state, as committed
+   * @param startedByAdmission tasks the admission itself moved to RUNNING (attempt committed):
+   *   they run at once; any other RUNNING task was interrupted and re-runs its attempt.
+   */
   constructor(
     private readonly deps: RunDeps,
     private readonly execution: ExecutionWithTasks,
     private readonly def: JobDefinition,
+    private readonly startedByAdmission: ReadonlySet<string> = new Set(),
   ) {
     this.rows = new Map(execution.tasks.map((t) => [t.taskId, t]));
   }
@@ -46,12 +79,26 @@ export class ExecutionRun {
   /** Picks up where the stored state left off: interrupted attempts re-run, retries keep their time. */
   start(): Promise<void> {
     // Admitted while the engine was stopping: start nothing the stop no longer waits for.
-    for (const spec of this.stopping ? [] : this.def.tasks) {
-      const row = this.row(spec.id);
-      if (row.status === "RUNNING") this.launch(spec, row.attempts, true);
-      else if (row.status === "RETRYING") this.armRetry(spec, row.attempts + 1, (row.nextAttemptAt ?? 0) - this.deps.clock.now());
+    if (this.stopping) {
+      this.settleIfIdle();
+      return this.done;
     }
-    this.advance();
+    const resumed: Step[] = [];
+    const launches: [TaskSpec, number][] = [];
+    for (const spec of this.def.tasks) {
+      const row = this.row(spec.id);
+      if (row.status === "RUNNING") {
+        if (!this.startedByAdmission.has(spec.id)) resumed.push({ kind: "start", taskId: spec.id, attempt: row.attempts, resumed: true });
+        launches.push([spec, row.attempts]);
+        this.inflight.set(spec.id, new AbortController());
+      } else if (row.status === "RETRYING") {
+        this.armRetry(spec, row.attempts + 1, (row.nextAttemptAt ?? 0) - this.deps.clock.now());
+      }
+    }
+    // Resumed attempts are recorded as such first; the admission already committed the rest.
+    if (resumed.length > 0) this.write(resumed, launches);
+    else for (const [spec, attempt] of launches) this.runTask(spec, attempt);
+    this.advance([]);
     return this.done;
   }
 
@@ -60,7 +107,7 @@ export class ExecutionRun {
     this.stopping = true;
     for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
-    this.advance();
+    this.settleIfIdle();
   }
 
   /** Aborts running attempts without recording them: they run again at next start. */
@@ -74,74 +121,142 @@ export class ExecutionRun {
     return row;
   }
 
-  /** Launches what is ready; settles when nothing is running or waiting. */
-  private advance(): void {
-    if (this.settled) return;
-    if (this.stopping) {
-      if (this.inflight.size === 0) this.settle();
-      return;
-    }
-    for (const spec of this.def.tasks) {
-      const row = this.row(spec.id);
-      if (row.status === "PENDING" && spec.dependsOn.every((d) => this.row(d).status === "COMPLETED")) {
-        this.launch(spec, row.attempts + 1, false);
+  /**
+   * Adds to `steps` the start of every ready task and, when every task is final, the
+   * execution's end; then writes them all in one commit.
+   */
+  private advance(steps: Step[]): void {
+    const launches: [TaskSpec, number][] = [];
+    if (!this.settled && !this.stopping) {
+      for (const spec of readyTasks(this.def, this.rows)) {
+        const row = this.row(spec.id);
+        const attempt = row.attempts + 1;
+        Object.assign(row, { status: "RUNNING", attempts: attempt, nextAttemptAt: null });
+        this.inflight.set(spec.id, new AbortController());
+        steps.push({ kind: "start", taskId: spec.id, attempt });
+        launches.push([spec, attempt]);
       }
     }
-    if (this.inflight.size === 0 && this.timers.size === 0) void this.finish();
+    let finish: Extract<Step, { kind: "finish" }> | undefined;
+    if (!this.settled && [...this.rows.values()].every((r) => FINAL.has(r.status))) {
+      finish = this.finishStep();
+      steps.push(finish);
+      this.settled = true; // nothing else may start once the end is decided
+    }
+    if (steps.length > 0) this.write(steps, launches, finish);
+    else this.settleIfIdle();
+    if (finish) this.resolveSlotFree();
   }
 
-  private launch(spec: TaskSpec, attempt: number, resumed: boolean): void {
-    const row = this.row(spec.id);
-    row.status = "RUNNING";
-    row.attempts = attempt;
-    const controller = new AbortController();
+  /** Commits `steps`; then starts the launched functions, or reports the execution's end. */
+  private write(steps: Step[], launches: [TaskSpec, number][], finish?: Extract<Step, { kind: "finish" }>): void {
+    this.commit(
+      steps,
+      () => {
+        for (const [spec, attempt] of launches) this.runTask(spec, attempt);
+        if (finish) this.finished(finish);
+      },
+      () => {
+        for (const [spec] of launches) this.inflight.delete(spec.id);
+      },
+    );
+  }
+
+  /** Writes `steps` in one commit; `then` runs once it is durable. A failed write breaks the run. */
+  private commit(steps: Step[], then: () => void, undo: () => void = () => {}): void {
+    this.writing++;
+    this.deps.store.record(this.id, steps, this.deps.clock.now()).then(
+      () => {
+        this.writing--;
+        then();
+        this.settleIfIdle();
+      },
+      (err: unknown) => {
+        this.writing--;
+        undo();
+        this.broken(err);
+      },
+    );
+  }
+
+  private finished(finish: Extract<Step, { kind: "finish" }>): void {
+    if (finish.status === "FAILED" && finish.error) {
+      const { taskId, name, message } = finish.error;
+      this.deps.logger.info("execution failed", { execution: this.id, definition: this.def.id, task: taskId, error: `${name}: ${message}` });
+    }
+    this.deps.onSettled(this.id, finish.status);
+    this.resolveDone();
+    this.resolveSlotFree();
+  }
+
+  private finishStep(): Extract<Step, { kind: "finish" }> {
+    const rows = this.def.tasks.map((t) => this.row(t.id));
+    if (rows.every((r) => r.status === "COMPLETED")) {
+      const output = Object.fromEntries(terminalTasks(this.def).map((t) => [t.id, this.row(t.id).output]));
+      return { kind: "finish", status: "COMPLETED", output, error: null };
+    }
+    const culprit = rows.find((r) => r.status === "FAILED") ?? rows.find((r) => r.status !== "COMPLETED")!;
+    const error: ExecutionError = {
+      taskId: culprit.taskId,
+      ...(culprit.error ?? { name: ErrorNames.TaskFailed, message: `task ${culprit.taskId} ended ${culprit.status}` }),
+    };
+    return { kind: "finish", status: "FAILED", output: null, error };
+  }
+
+  /** Runs one committed attempt and records its outcome. */
+  private runTask(spec: TaskSpec, attempt: number): void {
+    const controller = this.inflight.get(spec.id) ?? new AbortController();
     this.inflight.set(spec.id, controller);
-    void this.attempt(spec, attempt, resumed, controller)
-      .catch((err: unknown) => this.broken(err))
-      .finally(() => {
-        this.inflight.delete(spec.id);
-        this.advance();
-      });
-  }
-
-  private async attempt(spec: TaskSpec, attempt: number, resumed: boolean, controller: AbortController): Promise<void> {
-    const { store, clock, functions, logger } = this.deps;
-    await store.startAttempt(this.id, spec.id, attempt, clock.now(), resumed);
+    const { functions, clock } = this.deps;
     const fn = functions.get(spec.functionName);
-    const outcome: AttemptOutcome = fn
-      ? await runAttempt(fn, this.context(spec, attempt, controller.signal), controller, spec.timeoutSeconds, clock)
-      : { kind: "error", error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` } };
-    if (outcome.kind === "interrupted") return;
-    if (outcome.kind === "ok") {
-      await store.completeTask(this.id, spec.id, attempt, outcome.output, clock.now());
-      Object.assign(this.row(spec.id), { status: "COMPLETED", output: outcome.output, error: null });
-      return;
-    }
-    await this.failed(spec, attempt, outcome.error);
-    logger.debug("attempt failed", { execution: this.id, task: spec.id, attempt, error: `${outcome.error.name}: ${outcome.error.message}` });
+    const outcome: Promise<AttemptOutcome> = fn
+      ? runAttempt(fn, this.context(spec, attempt, controller.signal), controller, spec.timeoutSeconds, clock)
+      : Promise.resolve({ kind: "error", error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` } });
+    void outcome.then((o) => this.settleAttempt(spec, attempt, o)).catch((err: unknown) => this.broken(err));
   }
 
-  private async failed(spec: TaskSpec, attempt: number, error: ErrorInfo): Promise<void> {
-    const { store, clock, rng } = this.deps;
+  private settleAttempt(spec: TaskSpec, attempt: number, outcome: AttemptOutcome): void {
+    this.inflight.delete(spec.id);
     const row = this.row(spec.id);
-    if (shouldRetry(spec.retry, attempt, error.name)) {
-      const delay = retryDelayMs(spec.retry, attempt, rng);
-      const now = clock.now();
-      await store.retryTask(this.id, spec.id, attempt, error, now + delay, now);
-      Object.assign(row, { status: "RETRYING", error, nextAttemptAt: now + delay });
-      if (!this.stopping) this.armRetry(spec, attempt + 1, delay);
+    if (outcome.kind === "interrupted") {
+      this.settleIfIdle();
       return;
     }
+    if (outcome.kind === "ok") {
+      Object.assign(row, { status: "COMPLETED", output: outcome.output, error: null });
+      this.advance([{ kind: "complete", taskId: spec.id, attempt, output: outcome.output }]);
+      return;
+    }
+    const { error } = outcome;
+    this.deps.logger.debug("attempt failed", { execution: this.id, task: spec.id, attempt, error: `${error.name}: ${error.message}` });
+    if (shouldRetry(spec.retry, attempt, error.name)) {
+      const delay = retryDelayMs(spec.retry, attempt, this.deps.rng);
+      const nextAttemptAt = this.deps.clock.now() + delay;
+      Object.assign(row, { status: "RETRYING", error, nextAttemptAt });
+      // The timer is armed only once the wait is committed, so a crash never loses it.
+      this.commit([{ kind: "retry", taskId: spec.id, attempt, error, nextAttemptAt }], () => {
+        if (!this.stopping && !this.settled) this.armRetry(spec, attempt + 1, delay);
+      });
+      return;
+    }
+    this.failTask(spec, attempt, error);
+  }
+
+  private failTask(spec: TaskSpec, attempt: number, error: ErrorInfo): void {
     const skip = dependentsOf(this.def, spec.id).filter((id) => this.row(id).status === "PENDING");
-    await store.failTask(this.id, spec.id, attempt, error, skip, clock.now());
-    Object.assign(row, { status: "FAILED", error });
+    Object.assign(this.row(spec.id), { status: "FAILED", error });
     for (const id of skip) this.row(id).status = "SKIPPED";
+    this.advance([{ kind: "fail", taskId: spec.id, attempt, error, skip }]);
   }
 
   private armRetry(spec: TaskSpec, attempt: number, delayMs: number): void {
     const timer = this.deps.clock.setTimer(() => {
       this.timers.delete(spec.id);
-      if (!this.stopping) this.launch(spec, attempt, false);
+      if (this.stopping || this.settled) return;
+      const row = this.row(spec.id);
+      Object.assign(row, { status: "RUNNING", attempts: attempt, nextAttemptAt: null });
+      this.inflight.set(spec.id, new AbortController());
+      this.write([{ kind: "start", taskId: spec.id, attempt }], [[spec, attempt]]);
     }, Math.max(0, delayMs));
     this.timers.set(spec.id, timer);
   }
@@ -163,32 +278,12 @@ export class ExecutionRun {
     };
   }
 
-  private async finish(): Promise<void> {
-    if (this.settled) return;
-    this.settled = true; // nothing else may start once the execution is settling
-    const { store, clock, logger } = this.deps;
-    try {
-      const failed = this.def.tasks.find((t) => this.row(t.id).status !== "COMPLETED");
-      if (!failed) {
-        const output = Object.fromEntries(terminalTasks(this.def).map((t) => [t.id, this.row(t.id).output]));
-        await store.finishExecution(this.id, "COMPLETED", output, null, clock.now());
-      } else {
-        const culprit = this.def.tasks.map((t) => this.row(t.id)).find((r) => r.status === "FAILED") ?? this.row(failed.id);
-        const error = { taskId: culprit.taskId, ...(culprit.error ?? { name: ErrorNames.TaskFailed, message: `task ${culprit.taskId} ended ${culprit.status}` }) };
-        await store.finishExecution(this.id, "FAILED", null, error, clock.now());
-        logger.info("execution failed", { execution: this.id, definition: this.def.id, task: error.taskId, error: `${error.name}: ${error.message}` });
-      }
-    } catch (err) {
-      this.broken(err);
-    } finally {
-      this.resolveDone();
-    }
-  }
-
-  private settle(): void {
-    if (this.settled) return;
+  /** While stopping: once no attempt runs and no write is pending, let go of the execution (it resumes at next start). */
+  private settleIfIdle(): void {
+    if (!this.stopping || this.inflight.size > 0 || this.writing > 0) return;
     this.settled = true;
     this.resolveDone();
+    this.resolveSlotFree();
   }
 
   /** A store write failed: stop this run and leave the stored state for the next start to resume. */
@@ -197,7 +292,7 @@ export class ExecutionRun {
       execution: this.id,
       error: err instanceof Error ? err.message : String(err),
     });
-    // Like a shutdown of this one execution: the `finally` of the last attempt settles it.
+    // Like a shutdown of this one execution: once the last attempt returns, it is let go.
     this.stop();
     this.interrupt();
   }

@@ -5,7 +5,8 @@
 import type { Database } from "./driver.ts";
 
 const states = (list: readonly string[]) => list.map((s) => `'${s}'`).join(", ");
-const EXECUTION_STATES = states(["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]);
+const EXECUTION_STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
+const EXECUTION_STATES = states(EXECUTION_STATUSES);
 const TASK_STATES = states(["PENDING", "RUNNING", "RETRYING", "COMPLETED", "FAILED", "SKIPPED", "CANCELLED"]);
 
 export const MIGRATIONS: readonly string[] = [
@@ -62,6 +63,19 @@ export const MIGRATIONS: readonly string[] = [
     data         TEXT
   );
   CREATE INDEX events_by_execution ON events (execution_id, seq);
+  `,
+  // 2: exact counts per status without counting rows; one index for listing by definition
+  `
+  CREATE TABLE execution_counts (
+    status TEXT    PRIMARY KEY CHECK (status IN (${EXECUTION_STATES})),
+    n      INTEGER NOT NULL CHECK (n >= 0)
+  ) WITHOUT ROWID;
+  INSERT INTO execution_counts (status, n) VALUES ${EXECUTION_STATUSES.map((st) => `('${st}', 0)`).join(", ")};
+  UPDATE execution_counts SET n = (SELECT COUNT(*) FROM executions WHERE executions.status = execution_counts.status);
+  -- Listing by definition walks (definition_id, seq) newest first and checks status on the row:
+  -- one index fewer to update on every status change.
+  DROP INDEX executions_by_definition;
+  CREATE INDEX executions_by_definition_seq ON executions (definition_id, seq);
   `,
 ];
 

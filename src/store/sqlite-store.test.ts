@@ -1,4 +1,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { canonicalJson } from "../domain/json.ts";
 import { type NewExecution, StaleStateError } from "../domain/store.ts";
 import { type Database, openDatabase } from "./driver.ts";
@@ -162,13 +165,13 @@ describe("enqueue and admit", () => {
 
   test("admit moves QUEUED to RUNNING once; the second admit is false and writes nothing", async () => {
     await store.enqueue(newExecution("e1"), T0);
-    expect(await store.admit("e1", T0 + 10)).toBe(true);
+    expect(await store.admit("e1", T0 + 10)).not.toBeNull();
     const before = snapshot();
-    expect(await store.admit("e1", T0 + 20)).toBe(false);
+    expect(await store.admit("e1", T0 + 20)).toBeNull();
     expect(snapshot()).toEqual(before);
     expect(await store.loadExecution("e1")).toMatchObject({ status: "RUNNING", startedAt: T0 + 10 });
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted"]);
-    expect(await store.admit("ghost", T0)).toBe(false);
+    expect(await store.admit("ghost", T0)).toBeNull();
   });
 
   test("resume appends ExecutionResumed", async () => {
@@ -396,7 +399,7 @@ describe("recover", () => {
     });
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted"]);
     // A requeued execution keeps the time it was first admitted when it is admitted again.
-    expect(await store.admit("e4", T0 + 900)).toBe(true);
+    expect(await store.admit("e4", T0 + 900)).not.toBeNull();
     expect((await store.loadExecution("e4"))!.startedAt).toBe(T0 + 100);
   });
 
@@ -452,17 +455,125 @@ describe("query plans", () => {
     const expectations: [RegExp, RegExp][] = [
       [/^SELECT id FROM executions WHERE status = \$status ORDER BY seq$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
       [/ORDER BY seq LIMIT \$limit$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
-      [/^SELECT COUNT\(\*\) AS n FROM executions WHERE status = \$status$/, /^SEARCH executions USING COVERING INDEX executions_by_status \(status=\?\)$/],
+      [/^SELECT n FROM execution_counts WHERE status = \$status$/, /^SEARCH execution_counts USING PRIMARY KEY \(status=\?\)$/],
       [/^UPDATE executions SET status = 'QUEUED'/, /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/],
       [/FROM executions WHERE seq < \$before ORDER BY seq DESC/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
       [/FROM executions WHERE status = \$status AND seq < \$before/, /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/],
-      [/FROM executions WHERE definition_id = \$definitionId AND seq/, /^SEARCH executions USING INDEX executions_by_definition \(definition_id=\?\)$/],
-      [/WHERE definition_id = \$definitionId AND status = \$status AND seq/, /^SEARCH executions USING INDEX executions_by_definition \(definition_id=\? AND status=\? AND seq<\?\)$/],
+      [/FROM executions WHERE definition_id = \$definitionId AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
+      [/WHERE definition_id = \$definitionId AND status = \$status AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
       [/FROM events WHERE execution_id = \$id ORDER BY seq$/, /^SEARCH events USING INDEX events_by_execution \(execution_id=\?\)$/],
     ];
     for (const [statement, plan] of expectations) {
       const sql = find(all, statement);
       expect({ sql, plan: plans(sql)[0] }).toEqual({ sql, plan: expect.stringMatching(plan) });
     }
+  });
+});
+
+describe("group commit", () => {
+  test("writes requested in one turn commit in one transaction, and resolve only after it", async () => {
+    await registered();
+    const before = store.writeStats.batches;
+    const pending = [1, 2, 3].map((i) => store.enqueue(newExecution(`g${i}`), T0 + i));
+    // Not applied yet: nothing is visible (or acknowledged) before the batch commits.
+    expect(db.query("SELECT COUNT(*) AS n FROM executions").get()).toEqual({ n: 0 });
+    await Promise.all(pending);
+    expect(db.query("SELECT COUNT(*) AS n FROM executions").get()).toEqual({ n: 3 });
+    expect(store.writeStats.batches - before).toBe(1);
+    expect(db.inTransaction).toBe(false);
+  });
+
+  test("a write that fails its guard is rolled back alone; the rest of the batch commits", async () => {
+    await registered();
+    await enqueued(2);
+    const ok = store.admit("e1", T0 + 10, ["a"]);
+    // b is PENDING with attempt 0, so completing it fails after nothing was written.
+    const bad = store.record("e2", [{ kind: "start", taskId: "a", attempt: 1 }, { kind: "complete", taskId: "b", attempt: 1, output: 1 }], T0 + 10);
+    const ok2 = store.admit("e2", T0 + 10);
+    expect(await ok).not.toBeNull();
+    await expect(bad).rejects.toBeInstanceOf(StaleStateError);
+    expect(await ok2).not.toBeNull();
+    // The failed record's first step (starting e2's task a) was rolled back with it.
+    expect(db.query("SELECT status, attempts FROM task_runs WHERE execution_id = 'e2' AND task_id = 'a'").get()).toEqual({ status: "PENDING", attempts: 0 });
+    expect(await eventTypes("e2")).toEqual(["ExecutionQueued", "ExecutionStarted"]);
+    expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted:a"]);
+  });
+
+  test("admit starts the named tasks in the same transaction and returns the execution as admitted", async () => {
+    await registered();
+    await enqueued(1);
+    const admitted = await store.admit("e1", T0 + 5, ["a"]);
+    expect(admitted).toMatchObject({ id: "e1", status: "RUNNING", startedAt: T0 + 5 });
+    expect(admitted!.tasks.map((t) => [t.taskId, t.status, t.attempts])).toEqual([
+      ["a", "RUNNING", 1],
+      ["b", "PENDING", 0],
+      ["c", "PENDING", 0],
+    ]);
+  });
+
+  test("one record completes a task, starts the next and can settle the execution", async () => {
+    await registered();
+    await enqueued(1);
+    await store.admit("e1", T0, ["a"]);
+    await store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: 1 }, { kind: "start", taskId: "b", attempt: 1 }], T0 + 1);
+    await store.record("e1", [{ kind: "complete", taskId: "b", attempt: 1, output: 2 }, { kind: "start", taskId: "c", attempt: 1 }], T0 + 2);
+    await store.record("e1", [{ kind: "complete", taskId: "c", attempt: 1, output: 3 }, { kind: "finish", status: "COMPLETED", output: { c: 3 }, error: null }], T0 + 3);
+    expect(statusOf("e1")).toBe("COMPLETED");
+    expect(await eventTypes("e1")).toEqual([
+      "ExecutionQueued",
+      "ExecutionStarted",
+      "TaskStarted:a",
+      "TaskCompleted:a",
+      "TaskStarted:b",
+      "TaskCompleted:b",
+      "TaskStarted:c",
+      "TaskCompleted:c",
+      "ExecutionCompleted",
+    ]);
+  });
+
+  test("execution counts stay exact through every transition, failed writes included", async () => {
+    await registered();
+    await enqueued(4);
+    await store.admit("e1", T0, ["a"]);
+    await store.admit("e2", T0, ["a"]);
+    await store.admit("e3", T0);
+    await store.record("e1", [{ kind: "finish", status: "COMPLETED", output: null, error: null }], T0);
+    await store.record("e2", [{ kind: "finish", status: "FAILED", output: null, error: { taskId: "a", ...err } }], T0);
+    await expect(store.record("e4", [{ kind: "finish", status: "COMPLETED", output: null, error: null }], T0)).rejects.toBeInstanceOf(StaleStateError);
+    await store.recover(0, T0); // e3 goes back to QUEUED
+    const counted = db.query("SELECT status, COUNT(*) AS n FROM executions GROUP BY status ORDER BY status").all();
+    const kept = db.query("SELECT status, n FROM execution_counts WHERE n > 0 ORDER BY status").all();
+    expect(kept).toEqual(counted);
+    expect(kept).toEqual([
+      { status: "COMPLETED", n: 1 },
+      { status: "FAILED", n: 1 },
+      { status: "QUEUED", n: 2 },
+    ]);
+    const counts = await store.systemCounts(10);
+    expect(counts).toMatchObject({ queuedCount: 2, completedCount: 1, running: [] });
+  });
+
+  test("close() commits writes still waiting for their turn", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-gc-"));
+    try {
+      const path = join(dir, "b.db");
+      const first = SqliteStore.open({ path });
+      await first.registerDefinition("job", BODY, canonicalJson(BODY), T0);
+      const pending = first.enqueue(newExecution("late"), T0);
+      first.close();
+      await pending;
+      const reopened = SqliteStore.open({ path });
+      expect((await reopened.loadExecution("late"))?.status).toBe("QUEUED");
+      reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("resume refuses an execution that is not RUNNING", async () => {
+    await registered();
+    await enqueued(1);
+    await expect(store.resume("e1", T0)).rejects.toBeInstanceOf(StaleStateError);
   });
 });

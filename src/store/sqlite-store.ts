@@ -1,6 +1,8 @@
 /**
- * The SQLite implementation of `Store`. Each operation is one prepared statement or one
- * transaction of them; guarded UPDATEs check that exactly one row changed.
+ * The SQLite implementation of `Store`. Every write goes through group commit (one
+ * transaction per turn of the event loop, each write in its own savepoint) and resolves after
+ * COMMIT; guarded UPDATEs check that exactly one row changed. Execution counts per status are
+ * kept in `execution_counts` by the same transactions, so `/system/state` never counts rows.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -18,8 +20,9 @@ import type {
   TaskRun,
 } from "../domain/model.ts";
 import type { ExecutionStatus, TaskStatus } from "../domain/states.ts";
-import { type NewExecution, type RecoveryPlan, StaleStateError, type Store } from "../domain/store.ts";
+import { type NewExecution, type RecoveryPlan, StaleStateError, type Step, type Store } from "../domain/store.ts";
 import { type Database, type OpenOptions, openDatabase } from "./driver.ts";
+import { type BatchStats, CountDeltas, GroupCommit } from "./group-commit.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
@@ -104,6 +107,7 @@ const toDefinition = (r: DefinitionRow): StoredDefinition => ({
 
 export class SqliteStore implements Store {
   private readonly s: Statements;
+  private readonly writes: GroupCommit;
 
   constructor(
     private readonly db: Database,
@@ -111,6 +115,9 @@ export class SqliteStore implements Store {
   ) {
     migrate(db);
     this.s = prepareStatements(db);
+    this.writes = new GroupCommit(db, (total) => {
+      for (const [status, n] of total.byStatus) if (n !== 0) this.s.bumpCount.run({ status, n });
+    });
   }
 
   /**
@@ -129,16 +136,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** How well group commit is batching (benchmarks, debugging). */
+  get writeStats(): BatchStats {
+    return { ...this.writes.stats };
+  }
+
   // ---- definitions ----
 
-  async registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number) {
-    return this.db.transaction(() => {
+  registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number) {
+    return this.writes.write(() => {
       const latest = this.s.latestDefinitionCanonical.get({ id }) as { version: number; canonical: string } | null;
       if (latest && latest.canonical === canonical) return { version: latest.version, created: false };
       const version = (latest?.version ?? 0) + 1;
       this.s.insertDefinition.run({ id, version, body: JSON.stringify(body), canonical, now });
       return { version, created: true };
-    }).immediate();
+    });
   }
 
   async getDefinition(id: string, version?: number) {
@@ -157,11 +169,13 @@ export class SqliteStore implements Store {
   // ---- admission ----
 
   async enqueue(e: NewExecution, now: number): Promise<Execution> {
-    this.db.transaction(() => {
-      this.s.insertExecution.run({ id: e.id, definitionId: e.definitionId, definitionVersion: e.definitionVersion, input: JSON.stringify(e.input), now });
+    const input = JSON.stringify(e.input);
+    await this.writes.write((deltas) => {
+      this.s.insertExecution.run({ id: e.id, definitionId: e.definitionId, definitionVersion: e.definitionVersion, input, now });
       e.tasks.forEach((t, position) => this.s.insertTask.run({ executionId: e.id, position, taskId: t.taskId, name: t.name }));
       this.event(e.id, now, "ExecutionQueued", null, null, null);
-    }).immediate();
+      deltas.add("QUEUED", 1);
+    });
     return {
       id: e.id,
       definitionId: e.definitionId,
@@ -176,77 +190,116 @@ export class SqliteStore implements Store {
     };
   }
 
-  async admit(executionId: string, now: number) {
-    return this.db.transaction(() => {
-      if (this.s.admit.run({ id: executionId, now }).changes !== 1) return false;
+  admit(executionId: string, now: number, start: readonly string[] = []) {
+    return this.writes.write((deltas) => {
+      if (this.s.admit.run({ id: executionId, now }).changes !== 1) return null;
+      deltas.move("QUEUED", "RUNNING");
       this.event(executionId, now, "ExecutionStarted", null, null, null);
-      return true;
-    }).immediate();
+      for (const taskId of start) this.applyStep(executionId, { kind: "start", taskId, attempt: 1 }, now, deltas);
+      return this.readExecution(executionId);
+    });
   }
 
-  async resume(executionId: string, now: number) {
-    this.event(executionId, now, "ExecutionResumed", null, null, null);
+  resume(executionId: string, now: number) {
+    return this.writes.write(() => {
+      this.guard(this.s.isRunning.get({ id: executionId }) ? 1 : 0, `resume execution ${executionId}`);
+      this.event(executionId, now, "ExecutionResumed", null, null, null);
+    });
   }
 
-  async recover(maxRunning: number, now: number): Promise<RecoveryPlan> {
-    return this.db.transaction(() => {
+  recover(maxRunning: number, now: number): Promise<RecoveryPlan> {
+    return this.writes.write((deltas) => {
       const running = (this.s.idsByStatus.all({ status: "RUNNING" }) as { id: string }[]).map((r) => r.id);
       for (const id of running.slice(maxRunning)) {
         this.guard(this.s.requeue.run({ id }).changes, `requeue execution ${id}`);
+        deltas.move("RUNNING", "QUEUED");
         this.event(id, now, "ExecutionRequeued", null, null, { reason: `more than ${maxRunning} executions were RUNNING at start` });
       }
       const queued = (this.s.idsByStatus.all({ status: "QUEUED" }) as { id: string }[]).map((r) => r.id);
       return { running: running.slice(0, maxRunning), queued };
-    }).immediate();
+    });
   }
 
   async loadExecution(executionId: string): Promise<ExecutionWithTasks | null> {
-    const row = this.s.execution.get({ id: executionId }) as ExecutionRow | null;
-    if (!row) return null;
-    const tasks = (this.s.tasksOf.all({ id: executionId }) as TaskRow[]).map(toTask);
-    return { ...toExecution(row), tasks };
+    return this.readExecution(executionId);
   }
 
   // ---- attempts ----
 
-  async startAttempt(executionId: string, taskId: string, attempt: number, now: number, resumed: boolean) {
-    this.db.transaction(() => {
-      const stmt = resumed ? this.s.resumeAttempt : this.s.startAttempt;
-      this.guard(stmt.run({ executionId, taskId, attempt, now }).changes, `start attempt ${attempt} of task ${taskId} in ${executionId}`);
-      this.event(executionId, now, "TaskStarted", taskId, attempt, resumed ? { resumed: true } : null);
-    }).immediate();
+  record(executionId: string, steps: readonly Step[], now: number): Promise<void> {
+    return this.writes.write((deltas) => {
+      for (const step of steps) this.applyStep(executionId, step, now, deltas);
+    });
   }
 
-  async completeTask(executionId: string, taskId: string, attempt: number, output: unknown, now: number) {
-    this.db.transaction(() => {
-      this.guard(this.s.completeTask.run({ executionId, taskId, attempt, output: JSON.stringify(output ?? null), now }).changes, `complete task ${taskId} in ${executionId}`);
-      this.event(executionId, now, "TaskCompleted", taskId, attempt, null);
-    }).immediate();
+  startAttempt(executionId: string, taskId: string, attempt: number, now: number, resumed: boolean) {
+    return this.record(executionId, [{ kind: "start", taskId, attempt, resumed }], now);
   }
 
-  async retryTask(executionId: string, taskId: string, attempt: number, error: ErrorInfo, nextAttemptAt: number, now: number) {
-    this.db.transaction(() => {
-      this.guard(this.s.retryTask.run({ executionId, taskId, attempt, error: JSON.stringify(error), nextAttemptAt }).changes, `retry task ${taskId} in ${executionId}`);
-      this.event(executionId, now, "TaskRetrying", taskId, attempt, { error, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
-    }).immediate();
+  completeTask(executionId: string, taskId: string, attempt: number, output: unknown, now: number) {
+    return this.record(executionId, [{ kind: "complete", taskId, attempt, output }], now);
   }
 
-  async failTask(executionId: string, taskId: string, attempt: number, error: ErrorInfo, skip: string[], now: number) {
-    this.db.transaction(() => {
-      this.guard(this.s.failTask.run({ executionId, taskId, attempt, error: JSON.stringify(error), now }).changes, `fail task ${taskId} in ${executionId}`);
-      this.event(executionId, now, "TaskFailed", taskId, attempt, { error });
-      for (const skipped of skip) {
-        this.guard(this.s.skipTask.run({ executionId, taskId: skipped, now }).changes, `skip task ${skipped} in ${executionId}`);
-        this.event(executionId, now, "TaskSkipped", skipped, null, { because: taskId });
+  retryTask(executionId: string, taskId: string, attempt: number, error: ErrorInfo, nextAttemptAt: number, now: number) {
+    return this.record(executionId, [{ kind: "retry", taskId, attempt, error, nextAttemptAt }], now);
+  }
+
+  failTask(executionId: string, taskId: string, attempt: number, error: ErrorInfo, skip: string[], now: number) {
+    return this.record(executionId, [{ kind: "fail", taskId, attempt, error, skip }], now);
+  }
+
+  finishExecution(executionId: string, status: "COMPLETED" | "FAILED", output: unknown, error: ExecutionError | null, now: number) {
+    return this.record(executionId, [{ kind: "finish", status, output, error }], now);
+  }
+
+  /** Writes one step's rows and event; throws `StaleStateError` when a row is not in the expected state. */
+  private applyStep(executionId: string, step: Step, now: number, deltas: CountDeltas): void {
+    const { s } = this;
+    switch (step.kind) {
+      case "start": {
+        const { taskId, attempt, resumed = false } = step;
+        const stmt = resumed ? s.resumeAttempt : s.startAttempt;
+        this.guard(stmt.run({ executionId, taskId, attempt, now }).changes, `start attempt ${attempt} of task ${taskId} in ${executionId}`);
+        this.event(executionId, now, "TaskStarted", taskId, attempt, resumed ? { resumed: true } : null);
+        return;
       }
-    }).immediate();
+      case "complete": {
+        const { taskId, attempt, output } = step;
+        this.guard(s.completeTask.run({ executionId, taskId, attempt, output: JSON.stringify(output ?? null), now }).changes, `complete task ${taskId} in ${executionId}`);
+        this.event(executionId, now, "TaskCompleted", taskId, attempt, null);
+        return;
+      }
+      case "retry": {
+        const { taskId, attempt, error, nextAttemptAt } = step;
+        this.guard(s.retryTask.run({ executionId, taskId, attempt, error: JSON.stringify(error), nextAttemptAt }).changes, `retry task ${taskId} in ${executionId}`);
+        this.event(executionId, now, "TaskRetrying", taskId, attempt, { error, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
+        return;
+      }
+      case "fail": {
+        const { taskId, attempt, error, skip } = step;
+        this.guard(s.failTask.run({ executionId, taskId, attempt, error: JSON.stringify(error), now }).changes, `fail task ${taskId} in ${executionId}`);
+        this.event(executionId, now, "TaskFailed", taskId, attempt, { error });
+        for (const skipped of skip) {
+          this.guard(s.skipTask.run({ executionId, taskId: skipped, now }).changes, `skip task ${skipped} in ${executionId}`);
+          this.event(executionId, now, "TaskSkipped", skipped, null, { because: taskId });
+        }
+        return;
+      }
+      case "finish": {
+        const { status, output, error } = step;
+        this.guard(s.finishExecution.run({ id: executionId, status, output: json(output), error: json(error), now }).changes, `finish execution ${executionId}`);
+        deltas.move("RUNNING", status);
+        this.event(executionId, now, status === "COMPLETED" ? "ExecutionCompleted" : "ExecutionFailed", null, null, error ? { error } : null);
+        return;
+      }
+    }
   }
 
-  async finishExecution(executionId: string, status: "COMPLETED" | "FAILED", output: unknown, error: ExecutionError | null, now: number) {
-    this.db.transaction(() => {
-      this.guard(this.s.finishExecution.run({ id: executionId, status, output: json(output), error: json(error), now }).changes, `finish execution ${executionId}`);
-      this.event(executionId, now, status === "COMPLETED" ? "ExecutionCompleted" : "ExecutionFailed", null, null, error ? { error } : null);
-    }).immediate();
+  private readExecution(executionId: string): ExecutionWithTasks | null {
+    const row = this.s.execution.get({ id: executionId }) as ExecutionRow | null;
+    if (!row) return null;
+    const tasks = (this.s.tasksOf.all({ id: executionId }) as TaskRow[]).map(toTask);
+    return { ...toExecution(row), tasks };
   }
 
   // ---- reads ----
@@ -278,12 +331,14 @@ export class SqliteStore implements Store {
   }
 
   async systemCounts(queuedLimit: number): Promise<SystemCounts> {
-    return this.db.transaction(() => ({
+    // Reads run between batches on the one connection, so these four see one state.
+    const count = (status: ExecutionStatus) => (this.s.countOf.get({ status }) as { n: number } | null)?.n ?? 0;
+    return {
       running: (this.s.idsByStatus.all({ status: "RUNNING" }) as { id: string }[]).map((r) => r.id),
       queued: (this.s.firstIdsByStatus.all({ status: "QUEUED", limit: queuedLimit }) as { id: string }[]).map((r) => r.id),
-      queuedCount: (this.s.countByStatus.get({ status: "QUEUED" }) as { n: number }).n,
-      completedCount: (this.s.countByStatus.get({ status: "COMPLETED" }) as { n: number }).n,
-    }))();
+      queuedCount: count("QUEUED"),
+      completedCount: count("COMPLETED"),
+    };
   }
 
   ping(): boolean {
@@ -295,6 +350,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.writes.close();
     // close(false) would leave a zombie connection that prepared statements still read and write through.
     this.db.close(true);
     this.release();

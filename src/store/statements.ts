@@ -20,7 +20,9 @@ const SQL = {
   requeue: "UPDATE executions SET status = 'QUEUED' WHERE id = $id AND status = 'RUNNING'",
   idsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq",
   firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",
-  countByStatus: "SELECT COUNT(*) AS n FROM executions WHERE status = $status",
+  countOf: "SELECT n FROM execution_counts WHERE status = $status",
+  bumpCount: "UPDATE execution_counts SET n = n + $n WHERE status = $status",
+  isRunning: "SELECT 1 AS ok FROM executions WHERE id = $id AND status = 'RUNNING'",
   execution: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = $id`,
   executionExists: "SELECT 1 AS ok FROM executions WHERE id = $id",
   tasksOf: `SELECT task_id, name, status, attempts, started_at, end_time, next_attempt_at, output, error

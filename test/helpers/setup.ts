@@ -79,7 +79,7 @@ export function setup(overrides: SetupOptions = {}): TestWorld {
 }
 
 export function isIdle(engine: Engine): boolean {
-  return engine.running === 0 && engine.queuedIds(1).length === 0;
+  return engine.isIdle();
 }
 
 /**
