@@ -22,7 +22,7 @@ describe("GET /jobs", () => {
     expect(res.body.jobs.map((j: { id: string }) => j.id)).toEqual([second, first]);
     expect(res.body.nextCursor).toBeNull();
     const job = res.body.jobs[1];
-    expect(Object.keys(job)).toEqual(["id", "definitionId", "definitionVersion", "status", "startTime", "createdAt", "startedAt", "endTime", "error"]);
+    expect(Object.keys(job)).toEqual(["id", "definitionId", "definitionVersion", "status", "startTime", "createdAt", "startedAt", "endTime", "runAt", "error"]);
     expect(job).toMatchObject({ id: first, definitionId: "d", definitionVersion: 1, status: "COMPLETED", error: null });
     expect(job.startTime).toBe(job.createdAt);
   });

@@ -18,7 +18,7 @@ describe("POST /jobs/{definitionId}/execute", () => {
     const res = await t.call("POST", "/jobs/pipe/execute", { who: "me" });
     expect(res.status).toBe(202);
     expect(res.headers.get("content-type")).toStartWith("application/json");
-    expect(res.body).toEqual({ executionID: expect.any(String), status: "QUEUED", definitionVersion: 1 });
+    expect(res.body).toEqual({ executionID: expect.any(String), status: "QUEUED", definitionVersion: 1, runAt: null });
     expect(res.headers.get("location")).toBe(`/jobs/${res.body.executionID}/state`);
     // Committed: a read straight after the 202 sees it.
     expect((await t.call("GET", res.headers.get("location")!)).status).toBe(200);
@@ -105,7 +105,25 @@ describe("GET /jobs/{executionId}/state", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toStartWith("application/json");
     const s = res.body;
-    expect(Object.keys(s)).toEqual(["id", "definitionId", "definitionVersion", "status", "startTime", "createdAt", "startedAt", "endTime", "input", "output", "error", "tasks"]);
+    expect(Object.keys(s)).toEqual([
+      "id",
+      "definitionId",
+      "definitionVersion",
+      "status",
+      "startTime",
+      "createdAt",
+      "startedAt",
+      "endTime",
+      "runAt",
+      "input",
+      "output",
+      "error",
+      "failedTasks",
+      "cancelRequestedAt",
+      "rerunOf",
+      "reruns",
+      "tasks",
+    ]);
     expect(s).toMatchObject({ id, definitionId: "pipe", definitionVersion: 1, status: "COMPLETED", input: { who: "me" }, error: null });
     for (const k of ["startTime", "createdAt", "startedAt", "endTime"]) expect(s[k]).toMatch(ISO);
     expect(s.startTime).toBe(s.createdAt);

@@ -1,13 +1,13 @@
 /** `/jobs`: start executions and read their state, their history and the list of them. */
 import { Hono } from "hono";
 import * as v from "valibot";
-import { NotFoundError } from "../domain/errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
 import type { Engine } from "../engine/engine.ts";
 import { readJsonBody } from "./body.ts";
 import { allowOnly } from "./problem.ts";
 import { integerParam, jsonObject, parseBody, parseQuery } from "./validate.ts";
-import { eventView, executionStateView, executionSummaryView } from "./views.ts";
+import { eventView, executionStateView, executionSummaryView, iso } from "./views.ts";
 
 /** Page size of `GET /jobs`. */
 export const DEFAULT_LIMIT = 50;
@@ -23,6 +23,34 @@ const ListQuery = v.object({
 
 const Input = jsonObject('must be a JSON object, e.g. {} or {"key": "value"}');
 
+/** Longest delay a start may ask for (`runAt` or `delaySeconds`): 366 days. */
+const MAX_DELAY_SECONDS = 366 * 24 * 3600;
+
+const ExecuteQuery = v.pipe(
+  v.object({
+    runAt: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, "must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T22:00:00Z"),
+        v.transform((s) => Date.parse(s)),
+        v.check((ms) => Number.isFinite(ms), "must be a valid date-time"),
+      ),
+    ),
+    delaySeconds: v.optional(integerParam(0, MAX_DELAY_SECONDS)),
+  }),
+  v.check((q) => q.runAt === undefined || q.delaySeconds === undefined, "give runAt or delaySeconds, not both"),
+);
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+const RerunBody = v.strictObject(
+  {
+    fromTask: v.pipe(v.string("must be a task id"), v.minLength(1, "must not be empty")),
+    input: v.optional(jsonObject("must be a JSON object")),
+  },
+  (issue) => (issue.expected === "never" ? "is not a rerun field (fromTask, input)" : issue.received === "undefined" && issue.path?.length ? "is required" : "must be an object with fromTask"),
+);
+
 const notFound = (id: string) => new NotFoundError(`no execution with id "${id}"; list executions with GET /jobs`);
 
 export function jobsApi(engine: Engine): Hono {
@@ -31,17 +59,55 @@ export function jobsApi(engine: Engine): Hono {
   app.post("/:definitionId/execute", async (c) => {
     const body = await readJsonBody(c);
     const input = body === undefined ? {} : parseBody(Input, body);
+    const query = parseQuery(ExecuteQuery, c.req.query());
+    const key = c.req.header("Idempotency-Key");
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new ValidationError("invalid Idempotency-Key header: it must be 1 to 255 visible ASCII characters", [
+        { path: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
+      ]);
+    }
+    const runAt = query.runAt ?? (query.delaySeconds !== undefined ? Date.now() + query.delaySeconds * 1000 : undefined);
     // Throws NotFoundError for an unknown definition and UnavailableError while shutting down, before storing anything.
-    const execution = await engine.submit(c.req.param("definitionId"), input);
+    const { execution, created } = await engine.submitWith(c.req.param("definitionId"), input, { runAt, idempotencyKey: key });
     c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
-    return c.json({ executionID: execution.id, status: execution.status, definitionVersion: execution.definitionVersion }, 202);
+    const answer = { executionID: execution.id, status: execution.status, definitionVersion: execution.definitionVersion, runAt: iso(execution.runAt) };
+    return c.json(created ? answer : { ...answer, idempotentReplay: true }, created ? 202 : 200);
+  });
+
+  app.post("/:executionId/cancel", async (c) => {
+    const id = c.req.param("executionId");
+    const result = await engine.cancel(id);
+    if (result.outcome === "missing") throw notFound(id);
+    if (result.outcome === "finished") {
+      throw new ConflictError(`execution ${id} is already ${result.status}; only QUEUED or RUNNING executions can be cancelled`);
+    }
+    const execution = (await engine.store.loadExecution(id))!;
+    return c.json({ executionID: id, status: execution.status, cancelRequested: true }, result.outcome === "cancelled" ? 200 : 202);
+  });
+
+  app.post("/:executionId/redrive", async (c) => {
+    const id = c.req.param("executionId");
+    const result = await engine.redrive(id);
+    if (result.outcome === "missing") throw notFound(id);
+    if (result.outcome === "refused") {
+      throw new ConflictError(`execution ${id} is ${result.status}; only FAILED or CANCELLED executions can be redriven`);
+    }
+    return c.json({ executionID: id, status: "QUEUED", resetTasks: result.reset }, 202);
+  });
+
+  app.post("/:executionId/rerun", async (c) => {
+    const id = c.req.param("executionId");
+    const { fromTask, input } = parseBody(RerunBody, await readJsonBody(c));
+    const execution = await engine.rerun(id, fromTask, input);
+    c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
+    return c.json({ executionID: execution.id, status: execution.status, rerunOf: id, fromTask }, 202);
   });
 
   app.get("/:executionId/state", async (c) => {
     const id = c.req.param("executionId");
     const execution = await engine.store.loadExecution(id);
     if (!execution) throw notFound(id);
-    return c.json(executionStateView(execution));
+    return c.json(executionStateView(execution, await engine.store.rerunsOf(id)));
   });
 
   app.get("/:executionId/events", async (c) => {
@@ -58,6 +124,9 @@ export function jobsApi(engine: Engine): Hono {
   });
 
   app.all("/:definitionId/execute", allowOnly("POST"));
+  app.all("/:executionId/cancel", allowOnly("POST"));
+  app.all("/:executionId/redrive", allowOnly("POST"));
+  app.all("/:executionId/rerun", allowOnly("POST"));
   app.all("/:executionId/state", allowOnly("GET", "HEAD"));
   app.all("/:executionId/events", allowOnly("GET", "HEAD"));
   app.all("/", allowOnly("GET", "HEAD"));

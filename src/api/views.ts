@@ -20,6 +20,7 @@ export const executionSummaryView = (e: Execution) => ({
   createdAt: iso(e.createdAt),
   startedAt: iso(e.startedAt),
   endTime: iso(e.endTime),
+  runAt: iso(e.runAt),
   error: e.error,
 });
 
@@ -33,11 +34,23 @@ const taskView = (t: TaskRun) => ({
   nextAttemptAt: iso(t.nextAttemptAt),
   output: t.output,
   error: t.error,
+  ...(t.carriedOver ? { carriedOver: true } : {}),
 });
 
-export const executionStateView = (e: ExecutionWithTasks) => {
+export const executionStateView = (e: ExecutionWithTasks, reruns: string[] = []) => {
   const { error, ...summary } = executionSummaryView(e);
-  return { ...summary, input: e.input, output: e.output, error, tasks: e.tasks.map(taskView) };
+  return {
+    ...summary,
+    input: e.input,
+    output: e.output,
+    error,
+    // Tasks that failed but let their dependents run (continueOnFailure) are listed here too.
+    failedTasks: e.tasks.filter((t) => t.status === "FAILED").map((t) => t.taskId),
+    cancelRequestedAt: iso(e.cancelRequestedAt),
+    rerunOf: e.rerunOf,
+    reruns,
+    tasks: e.tasks.map(taskView),
+  };
 };
 
 /** `{seq, timestamp, type, taskId?, attempt?, ...data}`; `data` never overrides the fixed fields. */

@@ -16,6 +16,8 @@ export interface ServeConfig {
   jobsDirExplicit: boolean;
   maxConcurrentJobs: number;
   shutdownGraceSeconds: number;
+  cancelGraceSeconds: number;
+  idempotencyRetentionHours: number;
   sync: SyncMode;
   logLevel: LogLevel;
 }
@@ -47,6 +49,8 @@ export const SETTINGS = {
   jobsDir: { flag: "jobs", env: "BATON_JOBS_DIR", fallback: "./jobs", schema: text, help: "folder of job definitions (*.json) loaded at start" },
   maxConcurrentJobs: { flag: "max-concurrent-jobs", env: "BATON_MAX_CONCURRENT_JOBS", fallback: 10, schema: int(1, 10000), help: "executions RUNNING at once" },
   shutdownGraceSeconds: { flag: "shutdown-grace-seconds", env: "BATON_SHUTDOWN_GRACE_SECONDS", fallback: 30, schema: num(0, 3600), help: "on SIGTERM/SIGINT, how long running attempts may finish" },
+  cancelGraceSeconds: { flag: "cancel-grace-seconds", env: "BATON_CANCEL_GRACE_SECONDS", fallback: 10, schema: num(0, 3600), help: "how long a cancelled execution's running attempts may take to return" },
+  idempotencyRetentionHours: { flag: "idempotency-retention-hours", env: "BATON_IDEMPOTENCY_RETENTION_HOURS", fallback: 24, schema: num(0, 8760), help: "how long an Idempotency-Key returns the execution it started" },
   sync: { flag: "sync", env: "BATON_SYNC", fallback: "normal" as SyncMode, schema: oneOf<SyncMode>(["normal", "full"]), help: "normal survives a process crash; full also survives power loss (slower)" },
   logLevel: { flag: "log-level", env: "BATON_LOG_LEVEL", fallback: "info" as LogLevel, schema: oneOf<LogLevel>(LOG_LEVELS), help: "debug, info, warn or error" },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
@@ -78,6 +82,8 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     jobsDirExplicit: values.jobs !== undefined || env.BATON_JOBS_DIR !== undefined,
     maxConcurrentJobs: pick(SETTINGS.maxConcurrentJobs),
     shutdownGraceSeconds: pick(SETTINGS.shutdownGraceSeconds),
+    cancelGraceSeconds: pick(SETTINGS.cancelGraceSeconds),
+    idempotencyRetentionHours: pick(SETTINGS.idempotencyRetentionHours),
     sync: pick(SETTINGS.sync),
     logLevel: pick(SETTINGS.logLevel),
   };

@@ -26,7 +26,14 @@ export async function serve(config: ServeConfig): Promise<void> {
   const startedAt = Date.now();
   const logger = createLogger(config.logLevel);
   const store = openStore(config);
-  const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: config.maxConcurrentJobs, logger });
+  const engine = new Engine({
+    store,
+    functions: builtinFunctions(),
+    maxConcurrentJobs: config.maxConcurrentJobs,
+    logger,
+    cancelGraceMs: config.cancelGraceSeconds * 1000,
+    idempotencyRetentionMs: config.idempotencyRetentionHours * 3600 * 1000,
+  });
   let server: HttpServer | undefined;
   try {
     await loadDefinitions(engine, config, logger);

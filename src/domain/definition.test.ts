@@ -44,6 +44,7 @@ describe("parseDefinition accepts", () => {
       id: "example-job",
       name: "Example Job with Multiple Tasks",
       description: null,
+      timeoutSeconds: null,
       tasks: [
         {
           id: "task1",

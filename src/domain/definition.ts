@@ -68,6 +68,7 @@ const DefinitionSchema = v.strictObject(
     id: Id,
     name: v.optional(Name),
     description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),
+    timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
     tasks: v.pipe(v.array(plainObject(TaskSchema), "must be an array of tasks"), v.minLength(1, "must hold at least one task"), v.maxLength(1000, "must hold at most 1000 tasks")),
   },
   objectMessage("definition"),
@@ -94,6 +95,8 @@ export interface JobDefinition {
   id: string;
   name: string;
   description: string | null;
+  /** Bound of the whole execution from its first admission, or null for none. */
+  timeoutSeconds: number | null;
   tasks: TaskSpec[];
 }
 
@@ -118,7 +121,7 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDe
   const tasks = input.tasks.map((t, i) => normalizeTask(t, i, input.tasks, hasFunction, issues));
   if (issues.length === 0) findCycle(tasks, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
-  return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, tasks };
+  return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, timeoutSeconds: input.timeoutSeconds ?? null, tasks };
 }
 
 function describe(issues: FieldIssue[]): string {

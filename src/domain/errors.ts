@@ -99,6 +99,20 @@ export class ShutdownError extends Error {
   }
 }
 
+/**
+ * Abort reason of attempts stopped because their execution is being cancelled or timed out:
+ * the attempt is given `graceMs` to return, and its outcome is not recorded.
+ */
+export class StopAttemptError extends Error {
+  constructor(
+    message: string,
+    readonly graceMs: number,
+  ) {
+    super(message);
+    this.name = "Baton.StopAttempt";
+  }
+}
+
 /** How an error is stored and shown: its name (what `errorEquals` matches) and message. */
 export interface ErrorInfo {
   name: string;

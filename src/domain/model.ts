@@ -25,6 +25,10 @@ export interface TaskRun {
   nextAttemptAt: number | null;
   output: unknown;
   error: ErrorInfo | null;
+  /** Attempts spent before the last redrive: the retry budget counts from here. */
+  attemptBase: number;
+  /** Copied COMPLETED from the execution this one reruns; never ran here. */
+  carriedOver: boolean;
 }
 
 /** Where a task failed, recorded on the execution. */
@@ -45,6 +49,12 @@ export interface Execution {
   /** First admitted to RUNNING. */
   startedAt: number | null;
   endTime: number | null;
+  /** Not admitted before this time (delayed start); null for "as soon as a slot is free". */
+  runAt: number | null;
+  /** A cancel was accepted while RUNNING; the execution ends CANCELLED, also after a restart. */
+  cancelRequestedAt: number | null;
+  /** The execution this one reruns (`POST /jobs/{id}/rerun`). */
+  rerunOf: string | null;
 }
 
 export interface ExecutionWithTasks extends Execution {
@@ -62,7 +72,13 @@ export type EventType =
   | "TaskCompleted"
   | "TaskRetrying"
   | "TaskFailed"
-  | "TaskSkipped";
+  | "TaskSkipped"
+  | "TaskCancelled"
+  | "ExecutionCancelRequested"
+  | "ExecutionCancelled"
+  | "ExecutionTimedOut"
+  | "ExecutionRedriven"
+  | "ExecutionRerunCreated";
 
 /** One history record of an execution. `seq` orders all events of the database. */
 export interface ExecutionEventRecord {

@@ -14,28 +14,28 @@ import {
   taskTransition,
 } from "./states.ts";
 
-const EXECUTION_EVENTS: ExecutionEvent[] = ["admit", "resume", "requeue", "complete", "fail", "cancel"];
-const TASK_EVENTS: TaskEvent[] = ["start", "resume", "succeed", "retry", "fail", "skip", "cancel"];
+const EXECUTION_EVENTS: ExecutionEvent[] = ["admit", "resume", "requeue", "complete", "fail", "cancel", "timeout", "redrive"];
+const TASK_EVENTS: TaskEvent[] = ["start", "resume", "succeed", "retry", "fail", "skip", "cancel", "redrive"];
 
 // Written out by hand from DESIGN.md; `-` is an illegal transition.
 // prettier-ignore
 const EXPECTED_EXECUTION: Record<ExecutionStatus, Record<ExecutionEvent, ExecutionStatus | "-">> = {
-  QUEUED:    { admit: "RUNNING", resume: "-",       requeue: "-",      complete: "-",         fail: "FAILED", cancel: "CANCELLED" },
-  RUNNING:   { admit: "-",       resume: "RUNNING", requeue: "QUEUED", complete: "COMPLETED", fail: "FAILED", cancel: "CANCELLED" },
-  COMPLETED: { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-" },
-  FAILED:    { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-" },
-  CANCELLED: { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-" },
+  QUEUED:    { admit: "RUNNING", resume: "-",       requeue: "-",      complete: "-",         fail: "FAILED", cancel: "CANCELLED", timeout: "-",      redrive: "-" },
+  RUNNING:   { admit: "-",       resume: "RUNNING", requeue: "QUEUED", complete: "COMPLETED", fail: "FAILED", cancel: "CANCELLED", timeout: "FAILED", redrive: "-" },
+  COMPLETED: { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-",         timeout: "-",      redrive: "-" },
+  FAILED:    { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-",         timeout: "-",      redrive: "QUEUED" },
+  CANCELLED: { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-",         timeout: "-",      redrive: "QUEUED" },
 };
 
 // prettier-ignore
 const EXPECTED_TASK: Record<TaskStatus, Record<TaskEvent, TaskStatus | "-">> = {
-  PENDING:   { start: "RUNNING", resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "SKIPPED", cancel: "CANCELLED" },
-  RUNNING:   { start: "-",       resume: "RUNNING", succeed: "COMPLETED", retry: "RETRYING", fail: "FAILED", skip: "-",       cancel: "CANCELLED" },
-  RETRYING:  { start: "RUNNING", resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "CANCELLED" },
-  COMPLETED: { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-" },
-  FAILED:    { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-" },
-  SKIPPED:   { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-" },
-  CANCELLED: { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-" },
+  PENDING:   { start: "RUNNING", resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "SKIPPED", cancel: "CANCELLED", redrive: "-" },
+  RUNNING:   { start: "-",       resume: "RUNNING", succeed: "COMPLETED", retry: "RETRYING", fail: "FAILED", skip: "-",       cancel: "CANCELLED", redrive: "-" },
+  RETRYING:  { start: "RUNNING", resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "CANCELLED", redrive: "-" },
+  COMPLETED: { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "-" },
+  FAILED:    { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "PENDING" },
+  SKIPPED:   { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "PENDING" },
+  CANCELLED: { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "PENDING" },
 };
 
 describe("execution state machine", () => {
@@ -54,7 +54,7 @@ describe("execution state machine", () => {
 
   test("terminal states are exactly those with no way out", () => {
     for (const s of EXECUTION_STATUSES) {
-      const hasExit = EXECUTION_EVENTS.some((e) => EXPECTED_EXECUTION[s][e] !== "-");
+      const hasExit = EXECUTION_EVENTS.some((e) => e !== "redrive" && EXPECTED_EXECUTION[s][e] !== "-");
       expect({ s, terminal: isTerminalExecution(s) }).toEqual({ s, terminal: !hasExit });
     }
   });
@@ -66,6 +66,8 @@ describe("execution state machine", () => {
     expect(executionSourcesOf("complete")).toEqual(["RUNNING"]);
     expect(executionSourcesOf("fail")).toEqual(["QUEUED", "RUNNING"]);
     expect(executionSourcesOf("cancel")).toEqual(["QUEUED", "RUNNING"]);
+    expect(executionSourcesOf("timeout")).toEqual(["RUNNING"]);
+    expect(executionSourcesOf("redrive")).toEqual(["FAILED", "CANCELLED"]);
   });
 });
 
@@ -85,7 +87,8 @@ describe("task state machine", () => {
 
   test("terminal states are exactly those with no way out", () => {
     for (const s of TASK_STATUSES) {
-      const hasExit = TASK_EVENTS.some((e) => EXPECTED_TASK[s][e] !== "-");
+      // A redrive is an operator's request, not a transition the engine takes by itself.
+      const hasExit = TASK_EVENTS.some((e) => e !== "redrive" && EXPECTED_TASK[s][e] !== "-");
       expect({ s, terminal: isTerminalTask(s) }).toEqual({ s, terminal: !hasExit });
     }
   });
@@ -98,5 +101,6 @@ describe("task state machine", () => {
     expect(taskSourcesOf("fail")).toEqual(["RUNNING"]);
     expect(taskSourcesOf("skip")).toEqual(["PENDING"]);
     expect(taskSourcesOf("cancel")).toEqual(["PENDING", "RUNNING", "RETRYING"]);
+    expect(taskSourcesOf("redrive")).toEqual(["FAILED", "SKIPPED", "CANCELLED"]);
   });
 });

@@ -7,15 +7,24 @@
 
 /** Status of an execution. */
 export type ExecutionStatus =
-  /** Accepted and committed; waits for a slot. Left by the engine when it admits it (RUNNING). */
+  /**
+   * Accepted and committed; waits for a slot (and for its `runAt`, if delayed). Left when the
+   * engine admits it (RUNNING) or a cancel ends it (CANCELLED). A redrive brings a FAILED or
+   * CANCELLED execution back here, keeping its COMPLETED tasks.
+   */
   | "QUEUED"
-  /** Holds one of `maxConcurrentJobs` slots, backoff waits included. Left when nothing can run any more. */
+  /**
+   * Holds one of `maxConcurrentJobs` slots, backoff waits included. Left when nothing can run
+   * any more, when a cancel request has aborted its attempts, or when its own `timeoutSeconds`
+   * passed (FAILED, `States.Timeout`). A cancel request is stored on the row, so a restart
+   * finishes it.
+   */
   | "RUNNING"
   /** Terminal: every task COMPLETED. */
   | "COMPLETED"
-  /** Terminal: a task failed for good (its dependents were SKIPPED) or the execution could not run. */
+  /** Final unless redriven: a task failed for good (its dependents were SKIPPED), or the execution timed out. */
   | "FAILED"
-  /** Terminal: stopped on request. Reserved for cancellation; the core never enters it. */
+  /** Final unless redriven: stopped by `POST /jobs/{id}/cancel`; unfinished tasks are CANCELLED. */
   | "CANCELLED";
 
 /** Status of one task inside one execution. */
@@ -28,33 +37,35 @@ export type TaskStatus =
   | "RETRYING"
   /** Terminal: an attempt returned; its value is the task's output. */
   | "COMPLETED"
-  /** Terminal: the last allowed attempt failed, or the error was not retryable. */
+  /** Final unless redriven: the last allowed attempt failed, or the error was not retryable. */
   | "FAILED"
-  /** Terminal: a dependency did not complete, so the task never ran. */
+  /** Final unless redriven: a dependency did not complete, so the task never ran. */
   | "SKIPPED"
-  /** Terminal: the execution was cancelled before the task finished. Reserved for cancellation. */
+  /** Final unless redriven: the execution was cancelled or timed out before the task finished. */
   | "CANCELLED";
 
 export const EXECUTION_STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const satisfies readonly ExecutionStatus[];
 export const TASK_STATUSES = ["PENDING", "RUNNING", "RETRYING", "COMPLETED", "FAILED", "SKIPPED", "CANCELLED"] as const satisfies readonly TaskStatus[];
 
+/** No further change happens on its own (a redrive may still bring FAILED or CANCELLED back). */
 export const isTerminalExecution = (s: ExecutionStatus): boolean => s === "COMPLETED" || s === "FAILED" || s === "CANCELLED";
 export const isTerminalTask = (s: TaskStatus): boolean =>
   s === "COMPLETED" || s === "FAILED" || s === "SKIPPED" || s === "CANCELLED";
 
 /** What can happen to an execution. */
-export type ExecutionEvent = "admit" | "resume" | "requeue" | "complete" | "fail" | "cancel";
+export type ExecutionEvent = "admit" | "resume" | "requeue" | "complete" | "fail" | "cancel" | "timeout" | "redrive";
 /** What can happen to a task. */
-export type TaskEvent = "start" | "resume" | "succeed" | "retry" | "fail" | "skip" | "cancel";
+export type TaskEvent = "start" | "resume" | "succeed" | "retry" | "fail" | "skip" | "cancel" | "redrive";
 
 const EXECUTION_TABLE: Record<ExecutionStatus, Partial<Record<ExecutionEvent, ExecutionStatus>>> = {
   QUEUED: { admit: "RUNNING", cancel: "CANCELLED", fail: "FAILED" },
   // resume: a RUNNING execution found at start takes a slot again without changing status.
   // requeue: at start, RUNNING executions beyond a (lowered) limit go back to the queue.
-  RUNNING: { resume: "RUNNING", requeue: "QUEUED", complete: "COMPLETED", fail: "FAILED", cancel: "CANCELLED" },
+  RUNNING: { resume: "RUNNING", requeue: "QUEUED", complete: "COMPLETED", fail: "FAILED", cancel: "CANCELLED", timeout: "FAILED" },
   COMPLETED: {},
-  FAILED: {},
-  CANCELLED: {},
+  // redrive: back to the queue; COMPLETED tasks are kept, the others reset to PENDING.
+  FAILED: { redrive: "QUEUED" },
+  CANCELLED: { redrive: "QUEUED" },
 };
 
 const TASK_TABLE: Record<TaskStatus, Partial<Record<TaskEvent, TaskStatus>>> = {
@@ -63,9 +74,10 @@ const TASK_TABLE: Record<TaskStatus, Partial<Record<TaskEvent, TaskStatus>>> = {
   RUNNING: { resume: "RUNNING", succeed: "COMPLETED", retry: "RETRYING", fail: "FAILED", cancel: "CANCELLED" },
   RETRYING: { start: "RUNNING", cancel: "CANCELLED" },
   COMPLETED: {},
-  FAILED: {},
-  SKIPPED: {},
-  CANCELLED: {},
+  // redrive: a fresh retry budget; attempt numbers keep counting.
+  FAILED: { redrive: "PENDING" },
+  SKIPPED: { redrive: "PENDING" },
+  CANCELLED: { redrive: "PENDING" },
 };
 
 /** The execution status after `event`, or `null` when the transition is illegal. */

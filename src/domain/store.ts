@@ -5,6 +5,7 @@
  * sync level. Implementations: SQLite (`src/store`); PostgreSQL is planned.
  */
 import type { ErrorInfo } from "./errors.ts";
+import type { ExecutionStatus } from "./states.ts";
 import type {
   Execution,
   ExecutionError,
@@ -21,15 +22,52 @@ export interface NewExecution {
   definitionId: string;
   definitionVersion: number;
   input: Record<string, unknown>;
-  /** Task ids and names in definition order; all start PENDING. */
-  tasks: { taskId: string; name: string }[];
+  /**
+   * Task ids and names in definition order; all start PENDING, except those with `carried`
+   * (a rerun copies them COMPLETED, with their output, from the original).
+   */
+  tasks: { taskId: string; name: string; carried?: { output: unknown } }[];
+  /** Not admitted before this time. */
+  runAt?: number | null;
+  /** The execution this one reruns. */
+  rerunOf?: string | null;
 }
+
+/** `Idempotency-Key` of a start: the same key and request return the first execution. */
+export interface IdempotencyKey {
+  key: string;
+  /** Canonical hash of what was asked (body and start options). */
+  requestHash: string;
+  /** Keys older than this (epoch ms) count as expired and are replaced. */
+  notBefore: number;
+}
+
+export type EnqueueOnceResult =
+  | { outcome: "created"; execution: Execution }
+  | { outcome: "existing"; execution: Execution }
+  /** The key was used with another request. */
+  | { outcome: "conflict"; executionId: string };
+
+/** What `cancel` did. */
+export type CancelResult =
+  | { outcome: "cancelled" }
+  /** RUNNING: the request is durable; the engine ends it CANCELLED. */
+  | { outcome: "requested" }
+  | { outcome: "finished"; status: ExecutionStatus }
+  | { outcome: "missing" };
+
+export type RedriveResult =
+  | { outcome: "redriven"; reset: string[] }
+  | { outcome: "refused"; status: ExecutionStatus }
+  | { outcome: "missing" };
 
 export interface RecoveryPlan {
   /** RUNNING executions that keep their slot, oldest first. */
   running: string[];
-  /** QUEUED executions, first in first out (RUNNING ones beyond the limit are put back here first). */
+  /** QUEUED executions due now, first in first out (RUNNING ones beyond the limit are put back here first). */
   queued: string[];
+  /** QUEUED executions with a start time still ahead. */
+  delayed: { id: string; runAt: number }[];
 }
 
 /**
@@ -44,8 +82,18 @@ export type Step =
   | { kind: "retry"; taskId: string; attempt: number; error: ErrorInfo; nextAttemptAt: number }
   /** RUNNING → FAILED, and the PENDING tasks in `skip` → SKIPPED. */
   | { kind: "fail"; taskId: string; attempt: number; error: ErrorInfo; skip: string[] }
-  /** The execution RUNNING → COMPLETED or FAILED. */
-  | { kind: "finish"; status: "COMPLETED" | "FAILED"; output: unknown; error: ExecutionError | null };
+  /**
+   * The execution RUNNING → COMPLETED, FAILED or CANCELLED; the unfinished tasks in
+   * `cancelTasks` → CANCELLED first. `timedOut` records that the execution's own timeout ended it.
+   */
+  | {
+      kind: "finish";
+      status: "COMPLETED" | "FAILED" | "CANCELLED";
+      output: unknown;
+      error: ExecutionError | null;
+      cancelTasks?: string[];
+      timedOut?: boolean;
+    };
 
 /** A guarded write found its row in another state: a bug or a concurrent writer. */
 export class StaleStateError extends Error {
@@ -65,11 +113,24 @@ export interface Store {
   // ---- admission ----
   /** QUEUED execution with PENDING tasks, and its `ExecutionQueued` event. */
   enqueue(e: NewExecution, now: number): Promise<Execution>;
+  /** `enqueue` under an idempotency key, atomically: concurrent starts with one key create one execution. */
+  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number): Promise<EnqueueOnceResult>;
+  /** Deletes idempotency keys created before `before`. Returns how many. */
+  purgeIdempotencyKeys(before: number): Promise<number>;
+  /** QUEUED → CANCELLED at once; RUNNING → a durable cancel request. */
+  cancel(executionId: string, now: number): Promise<CancelResult>;
   /**
-   * QUEUED → RUNNING, starting attempt 1 of the PENDING tasks in `start` in the same
-   * transaction. Null when it was not QUEUED any more; else the execution as admitted.
+   * FAILED or CANCELLED → QUEUED: COMPLETED tasks keep their output; the others go back to
+   * PENDING with a fresh retry budget (attempt numbers keep counting).
    */
-  admit(executionId: string, now: number, start?: readonly string[]): Promise<ExecutionWithTasks | null>;
+  redrive(executionId: string, now: number): Promise<RedriveResult>;
+  /** Executions created as reruns of this one, oldest first. */
+  rerunsOf(executionId: string): Promise<string[]>;
+  /**
+   * QUEUED → RUNNING, starting the given attempts of PENDING tasks in the same transaction.
+   * Null when it was not QUEUED any more; else the execution as admitted.
+   */
+  admit(executionId: string, now: number, start?: readonly { taskId: string; attempt: number }[]): Promise<ExecutionWithTasks | null>;
   /** A RUNNING execution found at start takes its slot again (event only). */
   resume(executionId: string, now: number): Promise<void>;
   /**

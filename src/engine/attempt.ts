@@ -3,7 +3,7 @@
  * and turns whatever happens into an outcome the run records. Never throws.
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
-import { type ErrorInfo, ErrorNames, ShutdownError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
+import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
 import type { TaskContext, TaskFunction } from "../domain/function.ts";
 
 /** Largest task output, as serialized JSON. */
@@ -12,7 +12,7 @@ export const MAX_OUTPUT_BYTES = 1024 * 1024;
 export type AttemptOutcome =
   | { kind: "ok"; output: unknown }
   | { kind: "error"; error: ErrorInfo }
-  /** Stopped by shutdown: nothing is recorded and the attempt runs again at next start. */
+  /** Stopped by shutdown (runs again at next start), or by a cancel or execution timeout: nothing is recorded. */
   | { kind: "interrupted" };
 
 export async function runAttempt(
@@ -35,14 +35,22 @@ export async function runAttempt(
   const work = (async () => fn(ctx))().then(toOutput, (thrown: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(thrown) }));
   try {
     // A function that ignores its signal cannot hold the task: the abort wins the race.
-    return await Promise.race([work, aborted]);
+    const outcome = await Promise.race([work, aborted]);
+    const reason: unknown = controller.signal.reason;
+    if (outcome.kind === "interrupted" && reason instanceof StopAttemptError) {
+      // Cancel or execution timeout: give the function its grace period to return.
+      let grace: TimerHandle | undefined;
+      await Promise.race([work, new Promise<void>((resolve) => (grace = clock.setTimer(resolve, reason.graceMs)))]);
+      grace?.cancel();
+    }
+    return outcome;
   } finally {
     timer?.cancel();
   }
 }
 
 function abortOutcome(reason: unknown): AttemptOutcome {
-  if (reason instanceof ShutdownError) return { kind: "interrupted" };
+  if (reason instanceof ShutdownError || reason instanceof StopAttemptError) return { kind: "interrupted" };
   return { kind: "error", error: toErrorInfo(reason) };
 }
 

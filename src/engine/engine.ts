@@ -3,8 +3,11 @@
  * at start resumes what a previous process left unfinished. It talks to durable state only
  * through the `Store` interface.
  */
-import { systemClock, type Clock } from "../domain/clock.ts";
-import { NotFoundError, UnavailableError } from "../domain/errors.ts";
+import { systemClock, type Clock, type TimerHandle } from "../domain/clock.ts";
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "../domain/errors.ts";
+import { dependentsOf } from "../domain/definition.ts";
+import { canonicalJson } from "../domain/json.ts";
+import type { CancelResult, NewExecution, RedriveResult } from "../domain/store.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
@@ -27,9 +30,27 @@ export interface EngineOptions {
   rng?: Rng;
   logger?: Logger;
   /** Called once an execution's terminal state is committed (metrics, benchmarks). */
-  onSettled?: (executionId: string, status: "COMPLETED" | "FAILED") => void;
+  onSettled?: (executionId: string, status: "COMPLETED" | "FAILED" | "CANCELLED") => void;
   /** Makes execution ids; injected by tests. @default time-ordered UUIDv7 */
   newId?: () => string;
+  /** How long a cancelled execution's running attempts get to return. @default 10 s */
+  cancelGraceMs?: number;
+  /** How long an `Idempotency-Key` is remembered. @default 24 h */
+  idempotencyRetentionMs?: number;
+}
+
+/** Options of one start. */
+export interface SubmitOptions {
+  /** Not admitted before this time (epoch ms). */
+  runAt?: number;
+  /** Same key and same request: the first execution is returned instead of a new one. */
+  idempotencyKey?: string;
+}
+
+export interface Submitted {
+  execution: Execution;
+  /** False when an idempotency key returned an execution created earlier. */
+  created: boolean;
 }
 
 interface Admission {
@@ -51,6 +72,13 @@ export class Engine {
   private readonly newId: () => string;
   private started = false;
   private stopping = false;
+  /** Delayed executions waiting for their `runAt`, by id. */
+  private readonly delayed = new Map<string, TimerHandle>();
+  /** Cancels accepted for RUNNING executions whose run this process has not built yet. */
+  private readonly pendingCancels = new Set<string>();
+  private readonly cancelGraceMs: number;
+  private readonly idempotencyRetentionMs: number;
+  private purgeTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: EngineOptions) {
     this.maxConcurrentJobs = options.maxConcurrentJobs ?? 10;
@@ -66,6 +94,8 @@ export class Engine {
     const clock = this.deps.clock;
     this.catalog = new DefinitionCatalog(options.store, options.functions, () => clock.now());
     this.newId = options.newId ?? (() => uuidv7(this.deps.clock.now()));
+    this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
+    this.idempotencyRetentionMs = options.idempotencyRetentionMs ?? 24 * 3600 * 1000;
   }
 
   get store(): Store {
@@ -87,33 +117,157 @@ export class Engine {
     const plan = await this.deps.store.recover(this.maxConcurrentJobs, this.deps.clock.now());
     for (const id of plan.running) this.queue.push({ id, resume: true });
     for (const id of plan.queued) this.queue.push({ id, resume: false });
-    if (plan.running.length + plan.queued.length > 0) {
-      this.deps.logger.info("recovering executions left by the previous process", { resuming: plan.running.length, queued: plan.queued.length });
+    for (const { id, runAt } of plan.delayed) this.delay(id, runAt);
+    if (plan.running.length + plan.queued.length + plan.delayed.length > 0) {
+      this.deps.logger.info("recovering executions left by the previous process", {
+        resuming: plan.running.length,
+        queued: plan.queued.length,
+        delayed: plan.delayed.length,
+      });
     }
     this.pump();
+    this.purgeIdempotencyKeys();
     return { resumed: plan.running.length, queued: plan.queued.length };
+  }
+
+  /**
+   * Forgets expired idempotency keys now and every hour. Housekeeping only (an expired key is
+   * ignored when read anyway), so it runs on a real, unref'd interval rather than the clock.
+   */
+  private purgeIdempotencyKeys(): void {
+    const purge = () => {
+      const { store, clock, logger } = this.deps;
+      store.purgeIdempotencyKeys(clock.now() - this.idempotencyRetentionMs).catch((err: unknown) =>
+        logger.warn("could not purge expired idempotency keys; will try again in an hour", { error: err instanceof Error ? err.message : String(err) }),
+      );
+    };
+    purge();
+    this.purgeTimer = setInterval(purge, 3600 * 1000);
+    this.purgeTimer.unref?.();
+  }
+
+  /** Queues `id` once `runAt` has come. */
+  private delay(id: string, runAt: number): void {
+    const timer = this.deps.clock.setTimer(() => {
+      this.delayed.delete(id);
+      this.queue.push({ id, resume: false });
+      this.pump();
+    }, Math.max(0, runAt - this.deps.clock.now()));
+    this.delayed.set(id, timer);
   }
 
   /** Accepts an execution of the latest version of a definition. Resolves once it is committed. */
   async submit(definitionId: string, input: Record<string, unknown>): Promise<Execution> {
-    if (this.stopping) throw new UnavailableError("Baton is shutting down and accepts no new executions; retry against the restarted server");
-    if (!this.started) throw new UnavailableError("Baton is still recovering executions from its last run; retry in a moment");
+    return (await this.submitWith(definitionId, input)).execution;
+  }
+
+  /** `submit` with a delayed start and/or an idempotency key. */
+  async submitWith(definitionId: string, input: Record<string, unknown>, options: SubmitOptions = {}): Promise<Submitted> {
+    this.assertAccepting();
     const found = await this.catalog.get(definitionId);
     if (!found) throw new NotFoundError(`no job definition with id "${definitionId}"; register it with POST /job-definitions or add it to the jobs folder`);
     const { stored, def } = found;
+    const now = this.deps.clock.now();
+    const runAt = options.runAt !== undefined && options.runAt > now ? options.runAt : null;
+    const fresh: NewExecution = {
+      id: this.newId(),
+      definitionId: stored.id,
+      definitionVersion: stored.version,
+      input,
+      tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })),
+      runAt,
+    };
+    let execution: Execution;
+    if (options.idempotencyKey !== undefined) {
+      const requestHash = canonicalJson({ input, runAt: options.runAt ?? null });
+      const key = { key: options.idempotencyKey, requestHash, notBefore: now - this.idempotencyRetentionMs };
+      const result = await this.deps.store.enqueueOnce(fresh, key, now);
+      if (result.outcome === "conflict") {
+        throw new ConflictError(
+          `the Idempotency-Key "${options.idempotencyKey}" was already used with a different request for execution ${result.executionId}; use a new key for a new request`,
+        );
+      }
+      if (result.outcome === "existing") return { execution: result.execution, created: false };
+      execution = result.execution;
+    } else {
+      execution = await this.deps.store.enqueue(fresh, now);
+    }
+    if (runAt !== null) this.delay(execution.id, runAt);
+    else this.queue.push({ id: execution.id, resume: false, fresh: { definitionId: stored.id, definitionVersion: stored.version } });
+    this.pump();
+    return { execution, created: true };
+  }
+
+  /**
+   * Cancels an execution: a QUEUED one at once; a RUNNING one through its run (attempts
+   * aborted, unfinished tasks CANCELLED). The request itself is durable, so a restart finishes it.
+   */
+  async cancel(executionId: string): Promise<CancelResult> {
+    const result = await this.deps.store.cancel(executionId, this.deps.clock.now());
+    if (result.outcome === "requested") {
+      const run = this.runs.get(executionId);
+      if (run) run.end("cancel", this.cancelGraceMs);
+      else this.pendingCancels.add(executionId);
+    }
+    if (result.outcome === "cancelled") {
+      this.delayed.get(executionId)?.cancel();
+      this.delayed.delete(executionId);
+    }
+    return result;
+  }
+
+  /** FAILED or CANCELLED → QUEUED, keeping completed work; it waits for a slot like any other. */
+  async redrive(executionId: string): Promise<RedriveResult> {
+    this.assertAccepting();
+    const result = await this.deps.store.redrive(executionId, this.deps.clock.now());
+    if (result.outcome === "redriven") {
+      this.queue.push({ id: executionId, resume: false });
+      this.pump();
+    }
+    return result;
+  }
+
+  /**
+   * A new execution of the same definition version: `fromTask` and everything downstream of
+   * it run again; every other task is carried over COMPLETED with its output.
+   */
+  async rerun(executionId: string, fromTask: string, input?: Record<string, unknown>): Promise<Execution> {
+    this.assertAccepting();
+    const original = await this.deps.store.loadExecution(executionId);
+    if (!original) throw new NotFoundError(`no execution with id "${executionId}"`);
+    const def = await this.definition(original.definitionId, original.definitionVersion);
+    if (!def.tasks.some((t) => t.id === fromTask)) {
+      throw new ValidationError(`fromTask: definition ${def.id} version ${original.definitionVersion} has no task "${fromTask}"`, [
+        { path: "$.fromTask", message: `names no task of definition ${def.id} version ${original.definitionVersion}: "${fromTask}"` },
+      ]);
+    }
+    const rerun = new Set([fromTask, ...dependentsOf(def, fromTask)]);
+    const rows = new Map(original.tasks.map((t) => [t.taskId, t]));
+    const notDone = def.tasks.filter((t) => !rerun.has(t.id) && rows.get(t.id)?.status !== "COMPLETED").map((t) => t.id);
+    if (notDone.length > 0) {
+      throw new ConflictError(
+        `task(s) ${notDone.join(", ")} did not complete in execution ${executionId}, so they cannot be carried over; rerun from one of them or from a task upstream`,
+      );
+    }
     const execution = await this.deps.store.enqueue(
       {
         id: this.newId(),
-        definitionId: stored.id,
-        definitionVersion: stored.version,
-        input,
-        tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })),
+        definitionId: original.definitionId,
+        definitionVersion: original.definitionVersion,
+        input: input ?? original.input,
+        tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name, ...(rerun.has(t.id) ? {} : { carried: { output: rows.get(t.id)!.output } }) })),
+        rerunOf: executionId,
       },
       this.deps.clock.now(),
     );
-    this.queue.push({ id: execution.id, resume: false, fresh: { definitionId: stored.id, definitionVersion: stored.version } });
+    this.queue.push({ id: execution.id, resume: false });
     this.pump();
     return execution;
+  }
+
+  private assertAccepting(): void {
+    if (this.stopping) throw new UnavailableError("Baton is shutting down and accepts no new executions; retry against the restarted server");
+    if (!this.started) throw new UnavailableError("Baton is still recovering executions from its last run; retry in a moment");
   }
 
   /** Resolves when nothing is queued or running (tests and benchmarks). */
@@ -128,6 +282,9 @@ export class Engine {
    */
   async stop(graceMs: number): Promise<{ interrupted: number }> {
     this.stopping = true;
+    for (const timer of this.delayed.values()) timer.cancel();
+    this.delayed.clear();
+    clearInterval(this.purgeTimer);
     const runs = [...this.runs.values()];
     for (const run of runs) run.stop();
     const all = Promise.all(runs.map((r) => r.done));
@@ -161,6 +318,7 @@ export class Engine {
       if (!run) return;
       this.runs.set(id, run);
       if (this.stopping) run.stop();
+      if (this.pendingCancels.delete(id)) run.end("cancel", this.cancelGraceMs);
       const done = run.start();
       await run.slotFree;
       released = true;
@@ -185,7 +343,7 @@ export class Engine {
   private async admitFresh(id: string, definitionId: string, definitionVersion: number): Promise<ExecutionRun | null> {
     const def = await this.definition(definitionId, definitionVersion);
     const roots = def.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.id);
-    const admitted = await this.deps.store.admit(id, this.deps.clock.now(), roots);
+    const admitted = await this.deps.store.admit(id, this.deps.clock.now(), roots.map((taskId) => ({ taskId, attempt: 1 })));
     return admitted && new ExecutionRun(this.deps, admitted, def, new Set(roots));
   }
 
@@ -199,9 +357,10 @@ export class Engine {
       await store.resume(id, clock.now());
       return new ExecutionRun(this.deps, stored, def);
     }
-    const ready = readyTasks(def, new Map(stored.tasks.map((t) => [t.taskId, t]))).map((t) => t.id);
+    const rows = new Map(stored.tasks.map((t) => [t.taskId, t]));
+    const ready = readyTasks(def, rows).map((t) => ({ taskId: t.id, attempt: rows.get(t.id)!.attempts + 1 }));
     const admitted = await store.admit(id, clock.now(), ready);
-    return admitted && new ExecutionRun(this.deps, admitted, def, new Set(ready));
+    return admitted && new ExecutionRun(this.deps, admitted, def, new Set(ready.map((r) => r.taskId)));
   }
 
   private async definition(id: string, version: number) {

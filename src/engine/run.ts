@@ -10,7 +10,7 @@
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { dependentsOf, type JobDefinition, type TaskSpec, terminalTasks } from "../domain/definition.ts";
-import { type ErrorInfo, ErrorNames, ShutdownError } from "../domain/errors.ts";
+import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError } from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import type { ExecutionError, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
@@ -26,7 +26,7 @@ export interface RunDeps {
   rng: Rng;
   logger: Logger;
   /** Called once an execution's terminal state is committed. */
-  onSettled: (executionId: string, status: "COMPLETED" | "FAILED") => void;
+  onSettled: (executionId: string, status: "COMPLETED" | "FAILED" | "CANCELLED") => void;
 }
 
 /** Task states after which nothing more happens to the task. */
@@ -43,6 +43,9 @@ export class ExecutionRun {
   private readonly inflight = new Map<string, AbortController>();
   private readonly timers = new Map<string, TimerHandle>();
   private stopping = false;
+  /** A cancel or the execution's timeout is ending the run: nothing starts, attempts are aborted. */
+  private ending: { status: "CANCELLED" | "FAILED"; error: ExecutionError | null; timedOut: boolean } | null = null;
+  private deadline: TimerHandle | undefined;
   /** Writes sent to the store and not yet committed. */
   private writing = 0;
   /** The execution's end has been decided (or the run let go of it): nothing else starts. */
@@ -83,6 +86,12 @@ export class ExecutionRun {
       this.settleIfIdle();
       return this.done;
     }
+    // A cancel accepted before a restart: finish it instead of running anything.
+    if (this.execution.cancelRequestedAt !== null) {
+      this.end("cancel", 0);
+      return this.done;
+    }
+    this.armDeadline();
     const resumed: Step[] = [];
     const launches: [TaskSpec, number][] = [];
     for (const spec of this.def.tasks) {
@@ -105,9 +114,45 @@ export class ExecutionRun {
   /** Starts no new attempt; pending retries stay persisted. Running attempts may still finish and be recorded. */
   stop(): void {
     this.stopping = true;
+    this.cancelTimers();
+    this.settleIfIdle();
+  }
+
+  /**
+   * Ends the execution early: CANCELLED on request, or FAILED with `States.Timeout` when its
+   * own `timeoutSeconds` passed. Running attempts are aborted and given `graceMs` to return
+   * (their outcome is not recorded); pending retries are dropped; every unfinished task
+   * becomes CANCELLED in the same commit as the execution's end.
+   */
+  end(kind: "cancel" | "timeout", graceMs: number): void {
+    if (this.settled || this.ending) return;
+    const seconds = this.def.timeoutSeconds;
+    this.ending =
+      kind === "cancel"
+        ? { status: "CANCELLED", error: null, timedOut: false }
+        : {
+            status: "FAILED",
+            error: { taskId: null, name: ErrorNames.Timeout, message: `the execution ran longer than its timeoutSeconds (${seconds} s); running attempts were aborted` },
+            timedOut: true,
+          };
+    this.cancelTimers();
+    const reason = new StopAttemptError(kind === "cancel" ? "the execution was cancelled" : "the execution timed out", graceMs);
+    for (const controller of this.inflight.values()) controller.abort(reason);
+    this.advance([]);
+  }
+
+  private cancelTimers(): void {
     for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
-    this.settleIfIdle();
+    this.deadline?.cancel();
+  }
+
+  /** The execution's own timeout counts from when it was first admitted, across restarts. */
+  private armDeadline(): void {
+    const seconds = this.def.timeoutSeconds;
+    if (seconds === null) return;
+    const startedAt = this.execution.startedAt ?? this.deps.clock.now();
+    this.deadline = this.deps.clock.setTimer(() => this.end("timeout", 0), Math.max(0, startedAt + seconds * 1000 - this.deps.clock.now()));
   }
 
   /** Aborts running attempts without recording them: they run again at next start. */
@@ -127,6 +172,21 @@ export class ExecutionRun {
    */
   private advance(steps: Step[]): void {
     const launches: [TaskSpec, number][] = [];
+    if (this.ending) {
+      if (!this.settled && this.inflight.size === 0) {
+        const { status, error, timedOut } = this.ending;
+        const cancelTasks = this.def.tasks.map((t) => this.row(t.id)).filter((r) => !FINAL.has(r.status)).map((r) => r.taskId);
+        for (const id of cancelTasks) this.row(id).status = "CANCELLED";
+        const finish: Extract<Step, { kind: "finish" }> = { kind: "finish", status, output: null, error, cancelTasks, timedOut };
+        steps.push(finish);
+        this.settled = true;
+        this.write(steps, [], finish);
+        this.resolveSlotFree();
+      } else if (steps.length > 0) {
+        this.write(steps, []);
+      }
+      return;
+    }
     if (!this.settled && !this.stopping) {
       for (const spec of readyTasks(this.def, this.rows)) {
         const row = this.row(spec.id);
@@ -184,6 +244,7 @@ export class ExecutionRun {
       const { taskId, name, message } = finish.error;
       this.deps.logger.info("execution failed", { execution: this.id, definition: this.def.id, task: taskId, error: `${name}: ${message}` });
     }
+    this.deadline?.cancel();
     this.deps.onSettled(this.id, finish.status);
     this.resolveDone();
     this.resolveSlotFree();
@@ -218,6 +279,10 @@ export class ExecutionRun {
   private settleAttempt(spec: TaskSpec, attempt: number, outcome: AttemptOutcome): void {
     this.inflight.delete(spec.id);
     const row = this.row(spec.id);
+    if (this.ending) {
+      this.advance([]); // whatever the attempt did, the task ends CANCELLED with the execution
+      return;
+    }
     if (outcome.kind === "interrupted") {
       this.settleIfIdle();
       return;
@@ -229,13 +294,15 @@ export class ExecutionRun {
     }
     const { error } = outcome;
     this.deps.logger.debug("attempt failed", { execution: this.id, task: spec.id, attempt, error: `${error.name}: ${error.message}` });
-    if (shouldRetry(spec.retry, attempt, error.name)) {
-      const delay = retryDelayMs(spec.retry, attempt, this.deps.rng);
+    // Attempt numbers keep counting across redrives; the retry budget starts again at each.
+    const inBudget = attempt - row.attemptBase;
+    if (shouldRetry(spec.retry, inBudget, error.name)) {
+      const delay = retryDelayMs(spec.retry, inBudget, this.deps.rng);
       const nextAttemptAt = this.deps.clock.now() + delay;
       Object.assign(row, { status: "RETRYING", error, nextAttemptAt });
       // The timer is armed only once the wait is committed, so a crash never loses it.
       this.commit([{ kind: "retry", taskId: spec.id, attempt, error, nextAttemptAt }], () => {
-        if (!this.stopping && !this.settled) this.armRetry(spec, attempt + 1, delay);
+        if (!this.stopping && !this.settled && !this.ending) this.armRetry(spec, attempt + 1, delay);
       });
       return;
     }
@@ -252,7 +319,7 @@ export class ExecutionRun {
   private armRetry(spec: TaskSpec, attempt: number, delayMs: number): void {
     const timer = this.deps.clock.setTimer(() => {
       this.timers.delete(spec.id);
-      if (this.stopping || this.settled) return;
+      if (this.stopping || this.settled || this.ending) return;
       const row = this.row(spec.id);
       Object.assign(row, { status: "RUNNING", attempts: attempt, nextAttemptAt: null });
       this.inflight.set(spec.id, new AbortController());
@@ -281,6 +348,7 @@ export class ExecutionRun {
   /** While stopping: once no attempt runs and no write is pending, let go of the execution (it resumes at next start). */
   private settleIfIdle(): void {
     if (!this.stopping || this.inflight.size > 0 || this.writing > 0) return;
+    this.deadline?.cancel();
     this.settled = true;
     this.resolveDone();
     this.resolveSlotFree();

@@ -77,6 +77,24 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX executions_by_definition;
   CREATE INDEX executions_by_definition_seq ON executions (definition_id, seq);
   `,
+  // 3: cancel, delayed start, redrive budgets, reruns, idempotent starts
+  `
+  ALTER TABLE executions ADD COLUMN run_at INTEGER;
+  ALTER TABLE executions ADD COLUMN cancel_requested_at INTEGER;
+  ALTER TABLE executions ADD COLUMN rerun_of TEXT;
+  ALTER TABLE task_runs ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE task_runs ADD COLUMN carried_over INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX executions_by_rerun_of ON executions (rerun_of) WHERE rerun_of IS NOT NULL;
+  CREATE TABLE idempotency_keys (
+    definition_id TEXT    NOT NULL,
+    key           TEXT    NOT NULL,
+    request_hash  TEXT    NOT NULL,
+    execution_id  TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (definition_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -145,7 +145,7 @@ describe("enqueue and admit", () => {
           ["b", "B"],
           ["c", "C"],
         ] as const
-      ).map(([taskId, name]) => ({ taskId, name, status: "PENDING", attempts: 0, startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null })),
+      ).map(([taskId, name]) => ({ taskId, name, status: "PENDING", attempts: 0, startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null, attemptBase: 0, carriedOver: false })),
     );
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued"]);
   });
@@ -390,7 +390,7 @@ describe("recover", () => {
     await enqueued(7); // e1..e7
     for (const id of ["e1", "e2", "e3", "e4", "e5"]) await store.admit(id, T0 + 100);
     const plan = await store.recover(3, T0 + 500);
-    expect(plan).toEqual({ running: ["e1", "e2", "e3"], queued: ["e4", "e5", "e6", "e7"] });
+    expect(plan).toEqual({ running: ["e1", "e2", "e3"], queued: ["e4", "e5", "e6", "e7"], delayed: [] });
     expect(["e1", "e2", "e3", "e4", "e5", "e6", "e7"].map(statusOf)).toEqual(["RUNNING", "RUNNING", "RUNNING", "QUEUED", "QUEUED", "QUEUED", "QUEUED"]);
     expect((await store.events("e4"))!.at(-1)).toMatchObject({
       type: "ExecutionRequeued",
@@ -407,7 +407,7 @@ describe("recover", () => {
     await enqueued(3);
     await store.admit("e2", T0);
     const before = snapshot();
-    expect(await store.recover(10, T0)).toEqual({ running: ["e2"], queued: ["e1", "e3"] });
+    expect(await store.recover(10, T0)).toEqual({ running: ["e2"], queued: ["e1", "e3"], delayed: [] });
     expect(snapshot()).toEqual(before);
   });
 
@@ -415,7 +415,7 @@ describe("recover", () => {
     await enqueued(2);
     await store.admit("e1", T0);
     await store.finishExecution("e1", "COMPLETED", null, null, T0);
-    expect(await store.recover(1, T0)).toEqual({ running: [], queued: ["e2"] });
+    expect(await store.recover(1, T0)).toEqual({ running: [], queued: ["e2"], delayed: [] });
   });
 });
 
@@ -456,11 +456,13 @@ describe("query plans", () => {
       [/^SELECT id FROM executions WHERE status = \$status ORDER BY seq$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
       [/ORDER BY seq LIMIT \$limit$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
       [/^SELECT n FROM execution_counts WHERE status = \$status$/, /^SEARCH execution_counts USING PRIMARY KEY \(status=\?\)$/],
-      [/^UPDATE executions SET status = 'QUEUED'/, /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/],
+      [/^UPDATE executions SET status = 'QUEUED' WHERE id/, /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/],
       [/FROM executions WHERE seq < \$before ORDER BY seq DESC/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
       [/FROM executions WHERE status = \$status AND seq < \$before/, /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/],
       [/FROM executions WHERE definition_id = \$definitionId AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
       [/WHERE definition_id = \$definitionId AND status = \$status AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
+      [/^SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/, /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/],
+      [/^SELECT id FROM executions WHERE rerun_of = \$id/, /^SEARCH executions USING INDEX executions_by_rerun_of \(rerun_of=\?\)$/],
       [/FROM events WHERE execution_id = \$id ORDER BY seq$/, /^SEARCH events USING INDEX events_by_execution \(execution_id=\?\)$/],
     ];
     for (const [statement, plan] of expectations) {
@@ -486,7 +488,7 @@ describe("group commit", () => {
   test("a write that fails its guard is rolled back alone; the rest of the batch commits", async () => {
     await registered();
     await enqueued(2);
-    const ok = store.admit("e1", T0 + 10, ["a"]);
+    const ok = store.admit("e1", T0 + 10, [{ taskId: "a", attempt: 1 }]);
     // b is PENDING with attempt 0, so completing it fails after nothing was written.
     const bad = store.record("e2", [{ kind: "start", taskId: "a", attempt: 1 }, { kind: "complete", taskId: "b", attempt: 1, output: 1 }], T0 + 10);
     const ok2 = store.admit("e2", T0 + 10);
@@ -502,7 +504,7 @@ describe("group commit", () => {
   test("admit starts the named tasks in the same transaction and returns the execution as admitted", async () => {
     await registered();
     await enqueued(1);
-    const admitted = await store.admit("e1", T0 + 5, ["a"]);
+    const admitted = await store.admit("e1", T0 + 5, [{ taskId: "a", attempt: 1 }]);
     expect(admitted).toMatchObject({ id: "e1", status: "RUNNING", startedAt: T0 + 5 });
     expect(admitted!.tasks.map((t) => [t.taskId, t.status, t.attempts])).toEqual([
       ["a", "RUNNING", 1],
@@ -514,7 +516,7 @@ describe("group commit", () => {
   test("one record completes a task, starts the next and can settle the execution", async () => {
     await registered();
     await enqueued(1);
-    await store.admit("e1", T0, ["a"]);
+    await store.admit("e1", T0, [{ taskId: "a", attempt: 1 }]);
     await store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: 1 }, { kind: "start", taskId: "b", attempt: 1 }], T0 + 1);
     await store.record("e1", [{ kind: "complete", taskId: "b", attempt: 1, output: 2 }, { kind: "start", taskId: "c", attempt: 1 }], T0 + 2);
     await store.record("e1", [{ kind: "complete", taskId: "c", attempt: 1, output: 3 }, { kind: "finish", status: "COMPLETED", output: { c: 3 }, error: null }], T0 + 3);
@@ -535,8 +537,8 @@ describe("group commit", () => {
   test("execution counts stay exact through every transition, failed writes included", async () => {
     await registered();
     await enqueued(4);
-    await store.admit("e1", T0, ["a"]);
-    await store.admit("e2", T0, ["a"]);
+    await store.admit("e1", T0, [{ taskId: "a", attempt: 1 }]);
+    await store.admit("e2", T0, [{ taskId: "a", attempt: 1 }]);
     await store.admit("e3", T0);
     await store.record("e1", [{ kind: "finish", status: "COMPLETED", output: null, error: null }], T0);
     await store.record("e2", [{ kind: "finish", status: "FAILED", output: null, error: { taskId: "a", ...err } }], T0);

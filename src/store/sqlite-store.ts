@@ -20,7 +20,17 @@ import type {
   TaskRun,
 } from "../domain/model.ts";
 import type { ExecutionStatus, TaskStatus } from "../domain/states.ts";
-import { type NewExecution, type RecoveryPlan, StaleStateError, type Step, type Store } from "../domain/store.ts";
+import {
+  type CancelResult,
+  type EnqueueOnceResult,
+  type IdempotencyKey,
+  type NewExecution,
+  type RecoveryPlan,
+  type RedriveResult,
+  StaleStateError,
+  type Step,
+  type Store,
+} from "../domain/store.ts";
 import { type Database, type OpenOptions, openDatabase } from "./driver.ts";
 import { type BatchStats, CountDeltas, GroupCommit } from "./group-commit.ts";
 import { acquireLock } from "./lockfile.ts";
@@ -39,6 +49,9 @@ interface ExecutionRow {
   created_at: number;
   started_at: number | null;
   end_time: number | null;
+  run_at: number | null;
+  cancel_requested_at: number | null;
+  rerun_of: string | null;
 }
 
 interface TaskRow {
@@ -51,6 +64,8 @@ interface TaskRow {
   next_attempt_at: number | null;
   output: string | null;
   error: string | null;
+  attempt_base: number;
+  carried_over: number;
 }
 
 interface EventRow {
@@ -84,6 +99,9 @@ const toExecution = (r: ExecutionRow): Execution => ({
   createdAt: r.created_at,
   startedAt: r.started_at,
   endTime: r.end_time,
+  runAt: r.run_at,
+  cancelRequestedAt: r.cancel_requested_at,
+  rerunOf: r.rerun_of,
 });
 
 const toTask = (r: TaskRow): TaskRun => ({
@@ -96,6 +114,25 @@ const toTask = (r: TaskRow): TaskRun => ({
   nextAttemptAt: r.next_attempt_at,
   output: parse(r.output),
   error: parse(r.error) as ErrorInfo | null,
+  attemptBase: r.attempt_base,
+  carriedOver: r.carried_over === 1,
+});
+
+/** The record of an execution `enqueue` just wrote, without reading it back. */
+const newExecutionRecord = (e: NewExecution, now: number): Execution => ({
+  id: e.id,
+  definitionId: e.definitionId,
+  definitionVersion: e.definitionVersion,
+  status: "QUEUED",
+  input: e.input,
+  output: null,
+  error: null,
+  createdAt: now,
+  startedAt: null,
+  endTime: null,
+  runAt: e.runAt ?? null,
+  cancelRequestedAt: null,
+  rerunOf: e.rerunOf ?? null,
 });
 
 const toDefinition = (r: DefinitionRow): StoredDefinition => ({
@@ -170,32 +207,98 @@ export class SqliteStore implements Store {
 
   async enqueue(e: NewExecution, now: number): Promise<Execution> {
     const input = JSON.stringify(e.input);
-    await this.writes.write((deltas) => {
-      this.s.insertExecution.run({ id: e.id, definitionId: e.definitionId, definitionVersion: e.definitionVersion, input, now });
-      e.tasks.forEach((t, position) => this.s.insertTask.run({ executionId: e.id, position, taskId: t.taskId, name: t.name }));
-      this.event(e.id, now, "ExecutionQueued", null, null, null);
-      deltas.add("QUEUED", 1);
-    });
-    return {
-      id: e.id,
-      definitionId: e.definitionId,
-      definitionVersion: e.definitionVersion,
-      status: "QUEUED",
-      input: e.input,
-      output: null,
-      error: null,
-      createdAt: now,
-      startedAt: null,
-      endTime: null,
-    };
+    await this.writes.write((deltas) => this.insertExecution(e, input, now, deltas));
+    return newExecutionRecord(e, now);
   }
 
-  admit(executionId: string, now: number, start: readonly string[] = []) {
+  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number): Promise<EnqueueOnceResult> {
+    const input = JSON.stringify(e.input);
+    return this.writes.write((deltas): EnqueueOnceResult => {
+      const params = { definitionId: e.definitionId, key: key.key };
+      const found = this.s.idempotencyKey.get(params) as { request_hash: string; execution_id: string; created_at: number } | null;
+      if (found && found.created_at >= key.notBefore) {
+        if (found.request_hash !== key.requestHash) return { outcome: "conflict", executionId: found.execution_id };
+        const row = this.s.execution.get({ id: found.execution_id }) as ExecutionRow | null;
+        if (row) return { outcome: "existing", execution: toExecution(row) };
+      }
+      this.insertExecution(e, input, now, deltas);
+      this.s.putIdempotencyKey.run({ ...params, requestHash: key.requestHash, executionId: e.id, now });
+      return { outcome: "created", execution: newExecutionRecord(e, now) };
+    });
+  }
+
+  purgeIdempotencyKeys(before: number): Promise<number> {
+    return this.writes.write(() => this.s.purgeIdempotencyKeys.run({ before }).changes);
+  }
+
+  private insertExecution(e: NewExecution, input: string, now: number, deltas: CountDeltas): void {
+    this.s.insertExecution.run({ id: e.id, definitionId: e.definitionId, definitionVersion: e.definitionVersion, input, now, runAt: e.runAt ?? null, rerunOf: e.rerunOf ?? null });
+    e.tasks.forEach((t, position) => {
+      if (t.carried) this.s.insertCarriedTask.run({ executionId: e.id, position, taskId: t.taskId, name: t.name, output: JSON.stringify(t.carried.output ?? null), now });
+      else this.s.insertTask.run({ executionId: e.id, position, taskId: t.taskId, name: t.name });
+    });
+    this.event(e.id, now, "ExecutionQueued", null, null, e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null);
+    if (e.rerunOf) this.event(e.rerunOf, now, "ExecutionRerunCreated", null, null, { rerun: e.id });
+    deltas.add("QUEUED", 1);
+  }
+
+  cancel(executionId: string, now: number): Promise<CancelResult> {
+    return this.writes.write((deltas): CancelResult => {
+      const row = this.s.statusOf.get({ id: executionId }) as { status: ExecutionStatus; cancel_requested_at: number | null } | null;
+      if (!row) return { outcome: "missing" };
+      if (row.status === "QUEUED") {
+        this.event(executionId, now, "ExecutionCancelRequested", null, null, null);
+        this.guard(this.s.cancelQueued.run({ id: executionId, now }).changes, `cancel execution ${executionId}`);
+        this.cancelTasks(executionId, this.unfinishedTasks(executionId), now);
+        this.event(executionId, now, "ExecutionCancelled", null, null, null);
+        deltas.move("QUEUED", "CANCELLED");
+        return { outcome: "cancelled" };
+      }
+      if (row.status === "RUNNING") {
+        if (row.cancel_requested_at === null) {
+          this.guard(this.s.requestCancel.run({ id: executionId, now }).changes, `request cancel of ${executionId}`);
+          this.event(executionId, now, "ExecutionCancelRequested", null, null, null);
+        }
+        return { outcome: "requested" };
+      }
+      return { outcome: "finished", status: row.status };
+    });
+  }
+
+  redrive(executionId: string, now: number): Promise<RedriveResult> {
+    return this.writes.write((deltas): RedriveResult => {
+      const row = this.s.statusOf.get({ id: executionId }) as { status: ExecutionStatus } | null;
+      if (!row) return { outcome: "missing" };
+      if (row.status !== "FAILED" && row.status !== "CANCELLED") return { outcome: "refused", status: row.status };
+      this.guard(this.s.redriveExecution.run({ id: executionId }).changes, `redrive execution ${executionId}`);
+      const reset = (this.s.redriveTasks.all({ id: executionId }) as { task_id: string }[]).map((r) => r.task_id);
+      deltas.move(row.status, "QUEUED");
+      this.event(executionId, now, "ExecutionRedriven", null, null, { from: row.status, reset });
+      return { outcome: "redriven", reset };
+    });
+  }
+
+  async rerunsOf(executionId: string): Promise<string[]> {
+    return (this.s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
+  }
+
+  private unfinishedTasks(executionId: string): string[] {
+    return (this.s.unfinishedTasks.all({ id: executionId }) as { task_id: string }[]).map((r) => r.task_id);
+  }
+
+  private cancelTasks(executionId: string, taskIds: readonly string[], now: number): void {
+    for (const taskId of taskIds) {
+      this.guard(this.s.cancelTask.run({ executionId, taskId, now }).changes, `cancel task ${taskId} in ${executionId}`);
+      this.event(executionId, now, "TaskCancelled", taskId, null, null);
+    }
+  }
+
+  admit(executionId: string, now: number, start: readonly { taskId: string; attempt: number }[] = []) {
     return this.writes.write((deltas) => {
       if (this.s.admit.run({ id: executionId, now }).changes !== 1) return null;
       deltas.move("QUEUED", "RUNNING");
       this.event(executionId, now, "ExecutionStarted", null, null, null);
-      for (const taskId of start) this.applyStep(executionId, { kind: "start", taskId, attempt: 1 }, now, deltas);
+      for (const { taskId, attempt } of start) this.applyStep(executionId, { kind: "start", taskId, attempt }, now, deltas);
       return this.readExecution(executionId);
     });
   }
@@ -215,8 +318,13 @@ export class SqliteStore implements Store {
         deltas.move("RUNNING", "QUEUED");
         this.event(id, now, "ExecutionRequeued", null, null, { reason: `more than ${maxRunning} executions were RUNNING at start` });
       }
-      const queued = (this.s.idsByStatus.all({ status: "QUEUED" }) as { id: string }[]).map((r) => r.id);
-      return { running: running.slice(0, maxRunning), queued };
+      const queued: string[] = [];
+      const delayed: { id: string; runAt: number }[] = [];
+      for (const r of this.s.queuedWithRunAt.all() as { id: string; run_at: number | null }[]) {
+        if (r.run_at !== null && r.run_at > now) delayed.push({ id: r.id, runAt: r.run_at });
+        else queued.push(r.id);
+      }
+      return { running: running.slice(0, maxRunning), queued, delayed };
     });
   }
 
@@ -286,10 +394,13 @@ export class SqliteStore implements Store {
         return;
       }
       case "finish": {
-        const { status, output, error } = step;
+        const { status, output, error, cancelTasks = [], timedOut = false } = step;
+        this.cancelTasks(executionId, cancelTasks, now);
+        if (timedOut) this.event(executionId, now, "ExecutionTimedOut", null, null, error ? { error } : null);
         this.guard(s.finishExecution.run({ id: executionId, status, output: json(output), error: json(error), now }).changes, `finish execution ${executionId}`);
         deltas.move("RUNNING", status);
-        this.event(executionId, now, status === "COMPLETED" ? "ExecutionCompleted" : "ExecutionFailed", null, null, error ? { error } : null);
+        const type = status === "COMPLETED" ? "ExecutionCompleted" : status === "FAILED" ? "ExecutionFailed" : "ExecutionCancelled";
+        this.event(executionId, now, type, null, null, error ? { error } : null);
         return;
       }
     }

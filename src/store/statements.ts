@@ -1,7 +1,8 @@
 /** Every SQL statement of the SQLite store, prepared once when the store is built. */
 import type { Database, Statement } from "./driver.ts";
 
-const EXECUTION_COLUMNS = "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time";
+const EXECUTION_COLUMNS =
+  "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, run_at, cancel_requested_at, rerun_of";
 
 const SQL = {
   ping: "SELECT 1 AS ok",
@@ -13,9 +14,28 @@ const SQL = {
     WHERE d.version = (SELECT MAX(version) FROM job_definitions WHERE id = d.id) ORDER BY d.id`,
   insertDefinition: "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
 
-  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at)
-    VALUES ($id, $definitionId, $definitionVersion, 'QUEUED', $input, $now)`,
+  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, run_at, rerun_of)
+    VALUES ($id, $definitionId, $definitionVersion, 'QUEUED', $input, $now, $runAt, $rerunOf)`,
   insertTask: "INSERT INTO task_runs (execution_id, position, task_id, name, status) VALUES ($executionId, $position, $taskId, $name, 'PENDING')",
+  insertCarriedTask: `INSERT INTO task_runs (execution_id, position, task_id, name, status, output, carried_over, end_time)
+    VALUES ($executionId, $position, $taskId, $name, 'COMPLETED', $output, 1, $now)`,
+  idempotencyKey: "SELECT request_hash, execution_id, created_at FROM idempotency_keys WHERE definition_id = $definitionId AND key = $key",
+  putIdempotencyKey: `INSERT INTO idempotency_keys (definition_id, key, request_hash, execution_id, created_at)
+    VALUES ($definitionId, $key, $requestHash, $executionId, $now)
+    ON CONFLICT (definition_id, key) DO UPDATE SET request_hash = excluded.request_hash, execution_id = excluded.execution_id, created_at = excluded.created_at`,
+  purgeIdempotencyKeys: "DELETE FROM idempotency_keys WHERE created_at < $before",
+  statusOf: "SELECT status, cancel_requested_at FROM executions WHERE id = $id",
+  cancelQueued: "UPDATE executions SET status = 'CANCELLED', end_time = $now WHERE id = $id AND status = 'QUEUED'",
+  requestCancel: "UPDATE executions SET cancel_requested_at = $now WHERE id = $id AND status = 'RUNNING' AND cancel_requested_at IS NULL",
+  unfinishedTasks: "SELECT task_id FROM task_runs WHERE execution_id = $id AND status IN ('PENDING', 'RUNNING', 'RETRYING') ORDER BY position",
+  cancelTask: `UPDATE task_runs SET status = 'CANCELLED', end_time = $now, next_attempt_at = NULL
+    WHERE execution_id = $executionId AND task_id = $taskId AND status IN ('PENDING', 'RUNNING', 'RETRYING')`,
+  redriveExecution: `UPDATE executions SET status = 'QUEUED', output = NULL, error = NULL, end_time = NULL, cancel_requested_at = NULL, run_at = NULL
+    WHERE id = $id AND status IN ('FAILED', 'CANCELLED')`,
+  redriveTasks: `UPDATE task_runs SET status = 'PENDING', attempt_base = attempts, error = NULL, output = NULL, end_time = NULL, next_attempt_at = NULL
+    WHERE execution_id = $id AND status IN ('FAILED', 'SKIPPED', 'CANCELLED') RETURNING task_id`,
+  rerunsOf: "SELECT id FROM executions WHERE rerun_of = $id ORDER BY seq",
+  queuedWithRunAt: "SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq",
   admit: "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now) WHERE id = $id AND status = 'QUEUED'",
   requeue: "UPDATE executions SET status = 'QUEUED' WHERE id = $id AND status = 'RUNNING'",
   idsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq",
@@ -25,7 +45,7 @@ const SQL = {
   isRunning: "SELECT 1 AS ok FROM executions WHERE id = $id AND status = 'RUNNING'",
   execution: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = $id`,
   executionExists: "SELECT 1 AS ok FROM executions WHERE id = $id",
-  tasksOf: `SELECT task_id, name, status, attempts, started_at, end_time, next_attempt_at, output, error
+  tasksOf: `SELECT task_id, name, status, attempts, started_at, end_time, next_attempt_at, output, error, attempt_base, carried_over
     FROM task_runs WHERE execution_id = $id ORDER BY position`,
 
   startAttempt: `UPDATE task_runs SET status = 'RUNNING', attempts = $attempt, started_at = COALESCE(started_at, $now), next_attempt_at = NULL
