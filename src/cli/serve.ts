@@ -25,6 +25,13 @@ export class StartError extends Error {
 export async function serve(config: ServeConfig): Promise<void> {
   const startedAt = Date.now();
   const logger = createLogger(config.logLevel);
+  // Signals are caught from the first moment: one that arrives while starting up is acted
+  // on as soon as the start is complete, so the process always stops the same clean way.
+  let shutdown: ((signal: NodeJS.Signals) => void) | undefined;
+  let early: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => (shutdown ? shutdown(signal) : (early ??= signal));
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   const store = openStore(config);
   const engine = new Engine({
     store,
@@ -53,7 +60,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     store.close();
     throw err;
   }
-  handleSignals(engine, server, store, config, logger);
+  shutdown = shutdownOn(engine, server, store, config, logger);
+  if (early) shutdown(early);
 }
 
 function openStore(config: ServeConfig): SqliteStore {
@@ -95,22 +103,23 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, config: S
   }
 }
 
-function handleSignals(engine: Engine, server: HttpServer, store: SqliteStore, config: ServeConfig, logger: Logger): void {
+/** The SIGTERM/SIGINT handler once serving: graceful the first time, immediate the second. */
+function shutdownOn(engine: Engine, server: HttpServer, store: SqliteStore, config: ServeConfig, logger: Logger): (signal: NodeJS.Signals) => void {
   let stopping = false;
-  const onSignal = async (signal: NodeJS.Signals) => {
+  return (signal) => {
     if (stopping) {
       logger.warn("second signal: exiting now; unfinished attempts run again at next start", { signal });
       process.exit(130);
     }
     stopping = true;
-    logger.info("shutting down: no new executions are admitted", { signal, graceSeconds: config.shutdownGraceSeconds, running: engine.running });
-    const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
-    if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
-    await server.stop(true);
-    store.close();
-    logger.info("stopped");
-    process.exit(0);
+    void (async () => {
+      logger.info("shutting down: no new executions are admitted", { signal, graceSeconds: config.shutdownGraceSeconds, running: engine.running });
+      const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
+      if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
+      await server.stop(true);
+      store.close();
+      logger.info("stopped");
+      process.exit(0);
+    })();
   };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
 }

@@ -25,6 +25,15 @@ export async function runAttempt(
   // An abort that came before the attempt started (a shutdown while its start was being
   // recorded) fires no "abort" event: settle now instead of running the function unbounded.
   if (controller.signal.aborted) return abortOutcome(controller.signal.reason);
+  // A function that returns (or throws) without a promise cannot be aborted or time out:
+  // take its outcome directly, without the timer and race machinery.
+  let returned: unknown;
+  try {
+    returned = fn(ctx);
+  } catch (thrown) {
+    return { kind: "error", error: toErrorInfo(thrown) };
+  }
+  if (!isThenable(returned)) return toOutput(returned);
   let timer: TimerHandle | undefined;
   const aborted = new Promise<AttemptOutcome>((resolve) => {
     controller.signal.addEventListener("abort", () => resolve(abortOutcome(controller.signal.reason)), { once: true });
@@ -32,7 +41,7 @@ export async function runAttempt(
   if (timeoutSeconds !== null) {
     timer = clock.setTimer(() => controller.abort(new TaskTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
   }
-  const work = (async () => fn(ctx))().then(toOutput, (thrown: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(thrown) }));
+  const work = Promise.resolve(returned).then(toOutput, (thrown: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(thrown) }));
   try {
     // A function that ignores its signal cannot hold the task: the abort wins the race.
     const outcome = await Promise.race([work, aborted]);
@@ -48,6 +57,9 @@ export async function runAttempt(
     timer?.cancel();
   }
 }
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
 
 function abortOutcome(reason: unknown): AttemptOutcome {
   if (reason instanceof ShutdownError || reason instanceof StopAttemptError) return { kind: "interrupted" };

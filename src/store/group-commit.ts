@@ -110,7 +110,33 @@ export class GroupCommit {
     this.closed = true;
   }
 
+  /**
+   * Optimistic first: the whole batch without savepoints (they cost two statements per
+   * write). If a write throws, the transaction is rolled back and the batch is applied again
+   * with a savepoint around every write, so only the failing writes fail. Writes are pure
+   * functions of the database state, so running them twice is safe.
+   */
   private apply(batch: Pending[]): Outcome[] {
+    return this.tryWithout(batch) ?? this.applyIsolated(batch);
+  }
+
+  private tryWithout(batch: Pending[]): Outcome[] | null {
+    const { begin, commit, rollback } = this.stmt;
+    begin.run();
+    try {
+      const total = new CountDeltas();
+      const outcomes = batch.map(({ op }): Outcome => ({ ok: true, value: op(total) }));
+      this.applyCounts(total);
+      commit.run();
+      return outcomes;
+    } catch (error) {
+      if (this.db.inTransaction) rollback.run();
+      if (batch.length === 1) return [{ ok: false, error }];
+      return null;
+    }
+  }
+
+  private applyIsolated(batch: Pending[]): Outcome[] {
     const { begin, commit, rollback, savepoint, release, rollbackTo } = this.stmt;
     begin.run();
     try {
