@@ -122,6 +122,7 @@ describe("GET /jobs/{executionId}/state", () => {
       "cancelRequestedAt",
       "rerunOf",
       "reruns",
+      "handlersPending",
       "tasks",
     ]);
     expect(s).toMatchObject({ id, definitionId: "pipe", definitionVersion: 1, status: "COMPLETED", input: { who: "me" }, error: null });

@@ -49,6 +49,7 @@ export const executionStateView = (e: ExecutionWithTasks, reruns: string[] = [])
     cancelRequestedAt: iso(e.cancelRequestedAt),
     rerunOf: e.rerunOf,
     reruns,
+    handlersPending: e.handlersPending,
     tasks: e.tasks.map(taskView),
   };
 };

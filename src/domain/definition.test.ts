@@ -54,6 +54,7 @@ describe("parseDefinition accepts", () => {
           retry: { ...DEFAULT_RETRY, maxAttempts: 4 },
           timeoutSeconds: null,
           dependsOn: [],
+          continueOnFailure: false,
         },
         {
           id: "task2",
@@ -63,8 +64,10 @@ describe("parseDefinition accepts", () => {
           retry: { maxAttempts: 4, intervalSeconds: 1, backoffRate: 2, maxDelaySeconds: 60, jitterStrategy: "FULL", errorEquals: ["States.ALL"] },
           timeoutSeconds: 30,
           dependsOn: ["task1"],
+          continueOnFailure: false,
         },
       ],
+      handlers: [],
     });
   });
 
@@ -257,6 +260,32 @@ describe("parseDefinition rejects, naming the field", () => {
     // Schema issues are reported first; cross-field checks run only once the schema passes.
     expect(caught?.issues.map((i) => i.path)).toEqual(["$.id", "$.tasks[0].maxRetry"]);
     expect(caught?.message).toBe("invalid definition: $.id must be 1 to 128 characters of A-Z a-z 0-9 . _ - (and 1 more)");
+  });
+});
+
+describe("continueOnFailure and handlers", () => {
+  test("are read, defaulted, and checked against the registry", () => {
+    const def = parse({
+      id: "h",
+      tasks: [taskDef({ continueOnFailure: true }), taskDef({ id: "t2" })],
+      handlers: { onExit: { functionName: "echo" }, onFailure: { functionName: "noop", params: { to: "ops" }, timeoutSeconds: 5 } },
+    });
+    expect(def.tasks.map((t) => t.continueOnFailure)).toEqual([true, false]);
+    // onSuccess/onFailure before onExit, whatever the order in the JSON.
+    expect(def.handlers).toEqual([
+      { kind: "onFailure", functionName: "noop", params: { to: "ops" }, timeoutSeconds: 5 },
+      { kind: "onExit", functionName: "echo", params: {}, timeoutSeconds: null },
+    ]);
+    expect(issuesOf({ id: "h", tasks: [taskDef()], handlers: { onSuccess: { functionName: "nope" } } })).toEqual([
+      { path: "$.handlers.onSuccess.functionName", message: 'names no registered function: "nope"' },
+    ]);
+    expect(pathsOf({ id: "h", tasks: [taskDef()], handlers: { onDone: { functionName: "noop" } } })).toEqual(["$.handlers.onDone"]);
+    expect(pathsOf({ id: "h", tasks: [taskDef({ continueOnFailure: "yes" as never })] })).toEqual(["$.tasks[0].continueOnFailure"]);
+  });
+
+  test("a definition-level timeoutSeconds is read; 0 is rejected", () => {
+    expect(parse({ id: "h", timeoutSeconds: 90, tasks: [taskDef()] }).timeoutSeconds).toBe(90);
+    expect(pathsOf({ id: "h", timeoutSeconds: 0, tasks: [taskDef()] })).toEqual(["$.timeoutSeconds"]);
   });
 });
 

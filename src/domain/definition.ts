@@ -59,8 +59,23 @@ const TaskSchema = v.strictObject(
     retry: v.optional(plainObject(RetrySchema)),
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
     dependsOn: v.optional(v.array(v.string("must be a task id"), "must be an array of task ids")),
+    continueOnFailure: v.optional(v.boolean("must be true or false")),
   },
   objectMessage("task"),
+);
+
+const HandlerSchema = v.strictObject(
+  {
+    functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
+    params: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
+    timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
+  },
+  objectMessage("handler"),
+);
+
+const HandlersSchema = v.strictObject(
+  { onSuccess: v.optional(plainObject(HandlerSchema)), onFailure: v.optional(plainObject(HandlerSchema)), onExit: v.optional(plainObject(HandlerSchema)) },
+  objectMessage("handlers"),
 );
 
 const DefinitionSchema = v.strictObject(
@@ -69,6 +84,7 @@ const DefinitionSchema = v.strictObject(
     name: v.optional(Name),
     description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
+    handlers: v.optional(plainObject(HandlersSchema)),
     tasks: v.pipe(v.array(plainObject(TaskSchema), "must be an array of tasks"), v.minLength(1, "must hold at least one task"), v.maxLength(1000, "must hold at most 1000 tasks")),
   },
   objectMessage("definition"),
@@ -88,6 +104,20 @@ export interface TaskSpec {
   timeoutSeconds: number | null;
   /** Resolved dependencies: `dependsOn` absent means "the previous task". */
   dependsOn: string[];
+  /** When it fails for good, its dependents still run (and see its error), and the execution may still complete. */
+  continueOnFailure: boolean;
+}
+
+/** Which settled executions a handler runs for. */
+export type HandlerKind = "onSuccess" | "onFailure" | "onExit";
+export const HANDLER_KINDS: readonly HandlerKind[] = ["onSuccess", "onFailure", "onExit"];
+
+/** A function run once after the execution settles; its outcome never changes the execution's. */
+export interface HandlerSpec {
+  kind: HandlerKind;
+  functionName: string;
+  params: Record<string, unknown>;
+  timeoutSeconds: number | null;
 }
 
 /** A validated definition, every default resolved. */
@@ -98,6 +128,8 @@ export interface JobDefinition {
   /** Bound of the whole execution from its first admission, or null for none. */
   timeoutSeconds: number | null;
   tasks: TaskSpec[];
+  /** In the order they run: onSuccess or onFailure first, then onExit. */
+  handlers: HandlerSpec[];
 }
 
 /** Is `name` a function the engine can run? */
@@ -120,8 +152,20 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDe
   const issues: FieldIssue[] = [];
   const tasks = input.tasks.map((t, i) => normalizeTask(t, i, input.tasks, hasFunction, issues));
   if (issues.length === 0) findCycle(tasks, issues);
+  const handlers = normalizeHandlers(input, hasFunction, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
-  return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, timeoutSeconds: input.timeoutSeconds ?? null, tasks };
+  return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, timeoutSeconds: input.timeoutSeconds ?? null, tasks, handlers };
+}
+
+function normalizeHandlers(input: DefinitionInput, hasFunction: FunctionCheck, issues: FieldIssue[]): HandlerSpec[] {
+  const out: HandlerSpec[] = [];
+  for (const kind of HANDLER_KINDS) {
+    const h = input.handlers?.[kind];
+    if (!h) continue;
+    if (!hasFunction(h.functionName)) issues.push({ path: `$.handlers.${kind}.functionName`, message: `names no registered function: "${h.functionName}"` });
+    out.push({ kind, functionName: h.functionName, params: h.params ?? {}, timeoutSeconds: h.timeoutSeconds ?? null });
+  }
+  return out;
 }
 
 function describe(issues: FieldIssue[]): string {
@@ -159,6 +203,7 @@ function normalizeTask(
     retry: resolveRetry(t, at, issues),
     timeoutSeconds: t.timeoutSeconds ?? null,
     dependsOn,
+    continueOnFailure: t.continueOnFailure ?? false,
   };
 }
 

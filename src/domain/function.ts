@@ -14,8 +14,10 @@ export interface TaskContext {
   params: Record<string, unknown>;
   /** Outputs of the tasks this one depends on, by task id. */
   results: Record<string, unknown>;
-  /** Fires on timeout or shutdown; long work should stop when it does. */
+  /** Fires on timeout, cancel or shutdown; long work should stop when it does. */
   signal: AbortSignal;
+  /** Handlers only (onSuccess/onFailure/onExit): how the execution ended. */
+  execution?: { status: string; output: unknown; error: unknown; failedTasks: string[] };
   log: TaskLog;
 }
 

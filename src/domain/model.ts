@@ -55,6 +55,8 @@ export interface Execution {
   cancelRequestedAt: number | null;
   /** The execution this one reruns (`POST /jobs/{id}/rerun`). */
   rerunOf: string | null;
+  /** Settled, but its handlers (onSuccess/onFailure/onExit) have not all run yet. */
+  handlersPending: boolean;
 }
 
 export interface ExecutionWithTasks extends Execution {
@@ -78,7 +80,9 @@ export type EventType =
   | "ExecutionCancelled"
   | "ExecutionTimedOut"
   | "ExecutionRedriven"
-  | "ExecutionRerunCreated";
+  | "ExecutionRerunCreated"
+  | "HandlerStarted"
+  | "HandlerFinished";
 
 /** One history record of an execution. `seq` orders all events of the database. */
 export interface ExecutionEventRecord {

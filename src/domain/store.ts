@@ -68,6 +68,8 @@ export interface RecoveryPlan {
   queued: string[];
   /** QUEUED executions with a start time still ahead. */
   delayed: { id: string; runAt: number }[];
+  /** Settled executions whose handlers did not all run before the process stopped. */
+  handlersPending: string[];
 }
 
 /**
@@ -93,7 +95,12 @@ export type Step =
       error: ExecutionError | null;
       cancelTasks?: string[];
       timedOut?: boolean;
+      /** Handlers will run for this outcome: remembered until `handlerFinished(…, last)`. */
+      handlersPending?: boolean;
     };
+
+/** What one handler did. */
+export type HandlerOutcome = { status: "COMPLETED"; output: unknown } | { status: "FAILED"; error: ErrorInfo };
 
 /** A guarded write found its row in another state: a bug or a concurrent writer. */
 export class StaleStateError extends Error {
@@ -126,6 +133,10 @@ export interface Store {
   redrive(executionId: string, now: number): Promise<RedriveResult>;
   /** Executions created as reruns of this one, oldest first. */
   rerunsOf(executionId: string): Promise<string[]>;
+  /** Appends `HandlerStarted`. */
+  handlerStarted(executionId: string, handler: string, now: number): Promise<void>;
+  /** Appends `HandlerFinished` with its outcome; with `last`, the execution has no handler pending any more. */
+  handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void>;
   /**
    * QUEUED → RUNNING, starting the given attempts of PENDING tasks in the same transaction.
    * Null when it was not QUEUED any more; else the execution as admitted.

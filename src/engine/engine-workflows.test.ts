@@ -265,3 +265,72 @@ describe("execution timeout", () => {
     expect(await types(w, e.id)).toContain("ExecutionTimedOut");
   });
 });
+
+describe("continueOnFailure and handlers", () => {
+  test("a failing task with continueOnFailure lets its dependents run with its error, and the execution completes", async () => {
+    const w = await started();
+    await w.register(definitionOf("j", { functionName: "fail", params: { errorName: "Flaky" }, continueOnFailure: true }, { functionName: "echo" }));
+    const e = await w.engine.submit("j", {});
+    await w.drain();
+    const done = (await w.store.loadExecution(e.id))!;
+    expect(done.status).toBe("COMPLETED");
+    expect(done.tasks.map((t) => t.status)).toEqual(["FAILED", "COMPLETED"]);
+    expect(done.tasks[1]!.output).toMatchObject({ results: { t1: { error: { name: "Flaky" } } } });
+  });
+
+  test("without it, the dependents are SKIPPED and the execution FAILED", async () => {
+    const w = await started();
+    await w.register(definitionOf("j", { functionName: "fail" }, { functionName: "echo" }));
+    const e = await w.engine.submit("j", {});
+    await w.drain();
+    expect((await w.store.loadExecution(e.id))!.tasks.map((t) => t.status)).toEqual(["FAILED", "SKIPPED"]);
+  });
+
+  test("onFailure then onExit run after a failure, see the outcome, and a failing handler changes nothing", async () => {
+    const seen: unknown[] = [];
+    const w = await started({
+      functions: {
+        watch: (ctx) => {
+          seen.push({ task: ctx.taskId, status: ctx.execution?.status, failed: ctx.execution?.failedTasks });
+          if (ctx.params.boom) throw new Error("handler broke");
+          return { noted: true };
+        },
+      },
+    });
+    await w.register({
+      ...definitionOf("j", { functionName: "fail", params: { errorName: "Bad" } }),
+      handlers: { onSuccess: { functionName: "watch" }, onFailure: { functionName: "watch", params: { boom: true } }, onExit: { functionName: "watch" } },
+    });
+    const e = await w.engine.submit("j", {});
+    await w.drain();
+    expect(seen).toEqual([
+      { task: "handler:onFailure", status: "FAILED", failed: ["t1"] },
+      { task: "handler:onExit", status: "FAILED", failed: ["t1"] },
+    ]);
+    const done = (await w.store.loadExecution(e.id))!;
+    expect(done).toMatchObject({ status: "FAILED", handlersPending: false });
+    const finished = (await w.store.events(e.id))!.filter((ev) => ev.type === "HandlerFinished").map((ev) => [ev.data?.handler, ev.data?.status]);
+    expect(finished).toEqual([
+      ["onFailure", "FAILED"],
+      ["onExit", "COMPLETED"],
+    ]);
+  });
+
+  test("handlers interrupted by a restart run again at the next start", async () => {
+    const held = heldFunction();
+    const w = await started({ functions: { held: held.fn } });
+    await w.register({ ...definitionOf("j", { functionName: "noop" }), handlers: { onSuccess: { functionName: "held" } } });
+    const e = await w.engine.submit("j", {});
+    await w.clock.flush();
+    expect(held.calls).toHaveLength(1);
+    expect((await w.store.loadExecution(e.id))!).toMatchObject({ status: "COMPLETED", handlersPending: true });
+    // "Crash": a new engine on the same store, the old handler never finished.
+    const again = setup({ store: w.store, clock: w.clock, functions: { held: held.fn } });
+    await again.engine.start();
+    await again.clock.flush();
+    expect(held.calls).toHaveLength(2);
+    held.calls[1]!.finish({ ok: 1 });
+    await again.drain();
+    expect((await again.store.loadExecution(e.id))!.handlersPending).toBe(false);
+  });
+});

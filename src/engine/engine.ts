@@ -4,8 +4,9 @@
  * through the `Store` interface.
  */
 import { systemClock, type Clock, type TimerHandle } from "../domain/clock.ts";
-import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "../domain/errors.ts";
-import { dependentsOf } from "../domain/definition.ts";
+import { ConflictError, NotFoundError, ShutdownError, UnavailableError, ValidationError } from "../domain/errors.ts";
+import { dependentsOf, type JobDefinition } from "../domain/definition.ts";
+import { handlersFor, runHandlers, type SettledExecution } from "./handlers.ts";
 import { canonicalJson } from "../domain/json.ts";
 import type { CancelResult, NewExecution, RedriveResult } from "../domain/store.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
@@ -79,6 +80,9 @@ export class Engine {
   private readonly cancelGraceMs: number;
   private readonly idempotencyRetentionMs: number;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
+  /** Handlers running now; a shutdown aborts them through this signal (they run again at next start). */
+  private readonly handlerRuns = new Set<Promise<void>>();
+  private readonly handlerStop = new AbortController();
 
   constructor(options: EngineOptions) {
     this.maxConcurrentJobs = options.maxConcurrentJobs ?? 10;
@@ -90,6 +94,7 @@ export class Engine {
       rng: options.rng ?? Math.random,
       logger: options.logger ?? silentLogger,
       onSettled: options.onSettled ?? (() => {}),
+      startHandlers: (execution, def) => this.startHandlers(execution, def),
     };
     const clock = this.deps.clock;
     this.catalog = new DefinitionCatalog(options.store, options.functions, () => clock.now());
@@ -118,6 +123,7 @@ export class Engine {
     for (const id of plan.running) this.queue.push({ id, resume: true });
     for (const id of plan.queued) this.queue.push({ id, resume: false });
     for (const { id, runAt } of plan.delayed) this.delay(id, runAt);
+    for (const id of plan.handlersPending) void this.resumeHandlers(id);
     if (plan.running.length + plan.queued.length + plan.delayed.length > 0) {
       this.deps.logger.info("recovering executions left by the previous process", {
         resuming: plan.running.length,
@@ -144,6 +150,48 @@ export class Engine {
     purge();
     this.purgeTimer = setInterval(purge, 3600 * 1000);
     this.purgeTimer.unref?.();
+  }
+
+  private startHandlers(execution: SettledExecution, def: JobDefinition, only?: ReadonlySet<string>): void {
+    const handlers = handlersFor(def, execution.status).filter((h) => !only || only.has(h.kind));
+    const run = runHandlers(this.deps, execution, handlers, this.handlerStop.signal)
+      .catch((err: unknown) =>
+        this.deps.logger.error("could not record a handler; it runs again at next start", { execution: execution.id, error: err instanceof Error ? err.message : String(err) }),
+      )
+      .finally(() => {
+        this.handlerRuns.delete(run);
+        this.notifyIdle();
+      });
+    this.handlerRuns.add(run);
+  }
+
+  /** After a restart: the handlers of a settled execution that had not finished run (again). */
+  private async resumeHandlers(id: string): Promise<void> {
+    try {
+      const execution = await this.deps.store.loadExecution(id);
+      if (!execution || (execution.status !== "COMPLETED" && execution.status !== "FAILED" && execution.status !== "CANCELLED")) return;
+      const def = await this.definition(execution.definitionId, execution.definitionVersion);
+      const finished = new Set(((await this.deps.store.events(id)) ?? []).filter((e) => e.type === "HandlerFinished").map((e) => String(e.data?.handler)));
+      const left = new Set(handlersFor(def, execution.status).map((h) => h.kind).filter((k) => !finished.has(k)));
+      const rows = new Map(execution.tasks.map((t) => [t.taskId, t]));
+      const results: Record<string, unknown> = {};
+      for (const [taskId, row] of rows) results[taskId] = row.status === "FAILED" ? { error: row.error } : row.output;
+      this.startHandlers(
+        {
+          id,
+          status: execution.status,
+          input: execution.input,
+          output: execution.output,
+          error: execution.error,
+          failedTasks: execution.tasks.filter((t) => t.status === "FAILED").map((t) => t.taskId),
+          results,
+        },
+        def,
+        left,
+      );
+    } catch (err) {
+      this.deps.logger.error("could not resume the handlers of an execution", { execution: id, error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** Queues `id` once `runAt` has come. */
@@ -287,13 +335,14 @@ export class Engine {
     clearInterval(this.purgeTimer);
     const runs = [...this.runs.values()];
     for (const run of runs) run.stop();
-    const all = Promise.all(runs.map((r) => r.done));
+    const all = Promise.all([...runs.map((r) => r.done), ...this.handlerRuns]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)));
     const first = await Promise.race([all.then(() => "done" as const), graceOver]);
     clearTimeout(timer);
     let interrupted = 0;
     if (first === "timeout") {
+      this.handlerStop.abort(new ShutdownError());
       for (const run of this.runs.values()) {
         interrupted++;
         run.interrupt();
@@ -371,7 +420,7 @@ export class Engine {
 
   /** Nothing running or finishing, and nothing queued that this process will still admit. */
   isIdle(): boolean {
-    return (this.stopping || this.queue.length === 0) && this.semaphore.inUse === 0 && this.runs.size === 0;
+    return (this.stopping || this.queue.length === 0) && this.semaphore.inUse === 0 && this.runs.size === 0 && this.handlerRuns.size === 0;
   }
 
   private notifyIdle(): void {

@@ -18,6 +18,7 @@ import type { TaskStatus } from "../domain/states.ts";
 import { retryDelayMs, type Rng, shouldRetry } from "../domain/retry.ts";
 import type { Step, Store } from "../domain/store.ts";
 import { type AttemptOutcome, runAttempt } from "./attempt.ts";
+import { handlersFor, type SettledExecution } from "./handlers.ts";
 
 export interface RunDeps {
   store: Store;
@@ -27,6 +28,8 @@ export interface RunDeps {
   logger: Logger;
   /** Called once an execution's terminal state is committed. */
   onSettled: (executionId: string, status: "COMPLETED" | "FAILED" | "CANCELLED") => void;
+  /** Runs the definition's handlers for a settled execution (tracked by the engine). */
+  startHandlers: (execution: SettledExecution, def: JobDefinition) => void;
 }
 
 /** Task states after which nothing more happens to the task. */
@@ -34,7 +37,19 @@ const FINAL: ReadonlySet<TaskStatus> = new Set(["COMPLETED", "FAILED", "SKIPPED"
 
 /** PENDING tasks whose dependencies are all COMPLETED, in definition order. */
 export function readyTasks(def: JobDefinition, rows: ReadonlyMap<string, TaskRun>): TaskSpec[] {
-  return def.tasks.filter((t) => rows.get(t.id)?.status === "PENDING" && t.dependsOn.every((d) => rows.get(d)?.status === "COMPLETED"));
+  const specs = specsOf(def);
+  return def.tasks.filter((t) => rows.get(t.id)?.status === "PENDING" && t.dependsOn.every((d) => satisfies(specs.get(d), rows.get(d))));
+}
+
+/** A dependency lets its dependents run once COMPLETED, or FAILED with `continueOnFailure`. */
+const satisfies = (spec: TaskSpec | undefined, row: TaskRun | undefined): boolean =>
+  row?.status === "COMPLETED" || (row?.status === "FAILED" && spec?.continueOnFailure === true);
+
+const specCache = new WeakMap<JobDefinition, ReadonlyMap<string, TaskSpec>>();
+function specsOf(def: JobDefinition): ReadonlyMap<string, TaskSpec> {
+  let specs = specCache.get(def);
+  if (!specs) specCache.set(def, (specs = new Map(def.tasks.map((t) => [t.id, t]))));
+  return specs;
 }
 
 export class ExecutionRun {
@@ -177,7 +192,15 @@ export class ExecutionRun {
         const { status, error, timedOut } = this.ending;
         const cancelTasks = this.def.tasks.map((t) => this.row(t.id)).filter((r) => !FINAL.has(r.status)).map((r) => r.taskId);
         for (const id of cancelTasks) this.row(id).status = "CANCELLED";
-        const finish: Extract<Step, { kind: "finish" }> = { kind: "finish", status, output: null, error, cancelTasks, timedOut };
+        const finish: Extract<Step, { kind: "finish" }> = {
+          kind: "finish",
+          status,
+          output: null,
+          error,
+          cancelTasks,
+          timedOut,
+          handlersPending: handlersFor(this.def, status).length > 0,
+        };
         steps.push(finish);
         this.settled = true;
         this.write(steps, [], finish);
@@ -246,22 +269,47 @@ export class ExecutionRun {
     }
     this.deadline?.cancel();
     this.deps.onSettled(this.id, finish.status);
+    if (finish.handlersPending) {
+      const results: Record<string, unknown> = {};
+      for (const t of this.def.tasks) results[t.id] = this.resultOf(t.id);
+      this.deps.startHandlers(
+        {
+          id: this.id,
+          status: finish.status,
+          input: this.execution.input,
+          output: finish.output,
+          error: finish.error,
+          failedTasks: this.def.tasks.filter((t) => this.row(t.id).status === "FAILED").map((t) => t.id),
+          results,
+        },
+        this.def,
+      );
+    }
     this.resolveDone();
     this.resolveSlotFree();
   }
 
+  /** What dependents see of a task: its output, or `{error}` when it failed with continueOnFailure. */
+  private resultOf(taskId: string): unknown {
+    const row = this.row(taskId);
+    return row.status === "FAILED" ? { error: row.error } : row.output;
+  }
+
   private finishStep(): Extract<Step, { kind: "finish" }> {
+    const specs = specsOf(this.def);
     const rows = this.def.tasks.map((t) => this.row(t.id));
-    if (rows.every((r) => r.status === "COMPLETED")) {
+    // Tasks that failed with continueOnFailure do not fail the execution.
+    const bad = rows.find((r) => r.status !== "COMPLETED" && !(r.status === "FAILED" && specs.get(r.taskId)?.continueOnFailure));
+    if (!bad) {
       const output = Object.fromEntries(terminalTasks(this.def).map((t) => [t.id, this.row(t.id).output]));
-      return { kind: "finish", status: "COMPLETED", output, error: null };
+      return { kind: "finish", status: "COMPLETED", output, error: null, handlersPending: handlersFor(this.def, "COMPLETED").length > 0 };
     }
-    const culprit = rows.find((r) => r.status === "FAILED") ?? rows.find((r) => r.status !== "COMPLETED")!;
+    const culprit = rows.find((r) => r.status === "FAILED" && !specs.get(r.taskId)?.continueOnFailure) ?? bad;
     const error: ExecutionError = {
       taskId: culprit.taskId,
       ...(culprit.error ?? { name: ErrorNames.TaskFailed, message: `task ${culprit.taskId} ended ${culprit.status}` }),
     };
-    return { kind: "finish", status: "FAILED", output: null, error };
+    return { kind: "finish", status: "FAILED", output: null, error, handlersPending: handlersFor(this.def, "FAILED").length > 0 };
   }
 
   /** Runs one committed attempt and records its outcome. */
@@ -310,7 +358,8 @@ export class ExecutionRun {
   }
 
   private failTask(spec: TaskSpec, attempt: number, error: ErrorInfo): void {
-    const skip = dependentsOf(this.def, spec.id).filter((id) => this.row(id).status === "PENDING");
+    // With continueOnFailure the dependents still run; otherwise they (and theirs) are SKIPPED.
+    const skip = spec.continueOnFailure ? [] : dependentsOf(this.def, spec.id).filter((id) => this.row(id).status === "PENDING");
     Object.assign(this.row(spec.id), { status: "FAILED", error });
     for (const id of skip) this.row(id).status = "SKIPPED";
     this.advance([{ kind: "fail", taskId: spec.id, attempt, error, skip }]);
@@ -330,7 +379,7 @@ export class ExecutionRun {
 
   private context(spec: TaskSpec, attempt: number, signal: AbortSignal) {
     const results: Record<string, unknown> = {};
-    for (const dep of spec.dependsOn) results[dep] = this.row(dep).output;
+    for (const dep of spec.dependsOn) results[dep] = this.resultOf(dep);
     const { logger } = this.deps;
     const executionId = this.id;
     return {

@@ -95,6 +95,11 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
   `,
+  // 4: failure handlers still to run after the execution settled (survives a restart)
+  `
+  ALTER TABLE executions ADD COLUMN handlers_pending INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX executions_handlers_pending ON executions (seq) WHERE handlers_pending = 1;
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -390,7 +390,7 @@ describe("recover", () => {
     await enqueued(7); // e1..e7
     for (const id of ["e1", "e2", "e3", "e4", "e5"]) await store.admit(id, T0 + 100);
     const plan = await store.recover(3, T0 + 500);
-    expect(plan).toEqual({ running: ["e1", "e2", "e3"], queued: ["e4", "e5", "e6", "e7"], delayed: [] });
+    expect(plan).toEqual({ running: ["e1", "e2", "e3"], queued: ["e4", "e5", "e6", "e7"], delayed: [], handlersPending: [] });
     expect(["e1", "e2", "e3", "e4", "e5", "e6", "e7"].map(statusOf)).toEqual(["RUNNING", "RUNNING", "RUNNING", "QUEUED", "QUEUED", "QUEUED", "QUEUED"]);
     expect((await store.events("e4"))!.at(-1)).toMatchObject({
       type: "ExecutionRequeued",
@@ -407,7 +407,7 @@ describe("recover", () => {
     await enqueued(3);
     await store.admit("e2", T0);
     const before = snapshot();
-    expect(await store.recover(10, T0)).toEqual({ running: ["e2"], queued: ["e1", "e3"], delayed: [] });
+    expect(await store.recover(10, T0)).toEqual({ running: ["e2"], queued: ["e1", "e3"], delayed: [], handlersPending: [] });
     expect(snapshot()).toEqual(before);
   });
 
@@ -415,7 +415,7 @@ describe("recover", () => {
     await enqueued(2);
     await store.admit("e1", T0);
     await store.finishExecution("e1", "COMPLETED", null, null, T0);
-    expect(await store.recover(1, T0)).toEqual({ running: [], queued: ["e2"], delayed: [] });
+    expect(await store.recover(1, T0)).toEqual({ running: [], queued: ["e2"], delayed: [], handlersPending: [] });
   });
 });
 

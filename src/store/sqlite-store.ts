@@ -23,6 +23,7 @@ import type { ExecutionStatus, TaskStatus } from "../domain/states.ts";
 import {
   type CancelResult,
   type EnqueueOnceResult,
+  type HandlerOutcome,
   type IdempotencyKey,
   type NewExecution,
   type RecoveryPlan,
@@ -52,6 +53,7 @@ interface ExecutionRow {
   run_at: number | null;
   cancel_requested_at: number | null;
   rerun_of: string | null;
+  handlers_pending: number;
 }
 
 interface TaskRow {
@@ -102,6 +104,7 @@ const toExecution = (r: ExecutionRow): Execution => ({
   runAt: r.run_at,
   cancelRequestedAt: r.cancel_requested_at,
   rerunOf: r.rerun_of,
+  handlersPending: r.handlers_pending === 1,
 });
 
 const toTask = (r: TaskRow): TaskRun => ({
@@ -133,6 +136,7 @@ const newExecutionRecord = (e: NewExecution, now: number): Execution => ({
   runAt: e.runAt ?? null,
   cancelRequestedAt: null,
   rerunOf: e.rerunOf ?? null,
+  handlersPending: false,
 });
 
 const toDefinition = (r: DefinitionRow): StoredDefinition => ({
@@ -278,6 +282,17 @@ export class SqliteStore implements Store {
     });
   }
 
+  handlerStarted(executionId: string, handler: string, now: number): Promise<void> {
+    return this.writes.write(() => this.event(executionId, now, "HandlerStarted", null, null, { handler }));
+  }
+
+  handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void> {
+    return this.writes.write(() => {
+      this.event(executionId, now, "HandlerFinished", null, null, { handler, ...outcome });
+      if (last) this.s.handlersDone.run({ id: executionId });
+    });
+  }
+
   async rerunsOf(executionId: string): Promise<string[]> {
     return (this.s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
   }
@@ -324,7 +339,8 @@ export class SqliteStore implements Store {
         if (r.run_at !== null && r.run_at > now) delayed.push({ id: r.id, runAt: r.run_at });
         else queued.push(r.id);
       }
-      return { running: running.slice(0, maxRunning), queued, delayed };
+      const handlersPending = (this.s.handlersPending.all() as { id: string }[]).map((r) => r.id);
+      return { running: running.slice(0, maxRunning), queued, delayed, handlersPending };
     });
   }
 
@@ -394,10 +410,13 @@ export class SqliteStore implements Store {
         return;
       }
       case "finish": {
-        const { status, output, error, cancelTasks = [], timedOut = false } = step;
+        const { status, output, error, cancelTasks = [], timedOut = false, handlersPending = false } = step;
         this.cancelTasks(executionId, cancelTasks, now);
         if (timedOut) this.event(executionId, now, "ExecutionTimedOut", null, null, error ? { error } : null);
-        this.guard(s.finishExecution.run({ id: executionId, status, output: json(output), error: json(error), now }).changes, `finish execution ${executionId}`);
+        this.guard(
+          s.finishExecution.run({ id: executionId, status, output: json(output), error: json(error), now, handlersPending: handlersPending ? 1 : 0 }).changes,
+          `finish execution ${executionId}`,
+        );
         deltas.move("RUNNING", status);
         const type = status === "COMPLETED" ? "ExecutionCompleted" : status === "FAILED" ? "ExecutionFailed" : "ExecutionCancelled";
         this.event(executionId, now, type, null, null, error ? { error } : null);

@@ -2,7 +2,7 @@
 import type { Database, Statement } from "./driver.ts";
 
 const EXECUTION_COLUMNS =
-  "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, run_at, cancel_requested_at, rerun_of";
+  "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, run_at, cancel_requested_at, rerun_of, handlers_pending";
 
 const SQL = {
   ping: "SELECT 1 AS ok",
@@ -60,8 +60,10 @@ const SQL = {
     WHERE execution_id = $executionId AND task_id = $taskId AND status = 'RUNNING' AND attempts = $attempt`,
   skipTask: `UPDATE task_runs SET status = 'SKIPPED', end_time = $now
     WHERE execution_id = $executionId AND task_id = $taskId AND status = 'PENDING'`,
-  finishExecution: `UPDATE executions SET status = $status, output = $output, error = $error, end_time = $now
+  finishExecution: `UPDATE executions SET status = $status, output = $output, error = $error, end_time = $now, handlers_pending = $handlersPending
     WHERE id = $id AND status = 'RUNNING'`,
+  handlersDone: "UPDATE executions SET handlers_pending = 0 WHERE id = $id AND handlers_pending = 1",
+  handlersPending: "SELECT id FROM executions WHERE handlers_pending = 1 ORDER BY seq",
 
   listAll: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE seq < $before ORDER BY seq DESC LIMIT $limit`,
   listByStatus: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE status = $status AND seq < $before ORDER BY seq DESC LIMIT $limit`,
