@@ -2,7 +2,7 @@
  * End-to-end harness: starts the compiled dist/baton on a free 127.0.0.1 port, talks to it
  * over HTTP only, and kills every process it started when the suite ends.
  */
-import { afterAll } from "bun:test";
+import { onTestRunEnd } from "../helpers/global-cleanup.ts";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,10 +17,16 @@ if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run 'npm run bui
 const started = new Set<Subprocess>();
 const dirs: string[] = [];
 
-afterAll(() => {
+/** Kills every process started and removes every temporary folder made so far. */
+function cleanup(): void {
   for (const proc of started) proc.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+  started.clear();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+// This module is evaluated once for the whole run, so an afterAll here would belong to the
+// first test file only: the preloaded global hook runs it after the last file.
+onTestRunEnd(cleanup);
 
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "baton-e2e-"));

@@ -171,3 +171,35 @@ describe("SIGKILL in the middle of an operation", () => {
     }
   });
 });
+
+describe("continueOnFailure, handlers and the execution timeout", () => {
+  test("dependents of a continueOnFailure task run and see its error; handlers are recorded in the history", async () => {
+    await register(baton, {
+      id: "tolerant",
+      tasks: [
+        { id: "optional", functionName: "fail", params: { errorName: "Unavailable" }, continueOnFailure: true },
+        { id: "report", functionName: "echo" },
+      ],
+      handlers: { onSuccess: { functionName: "echo", params: { notify: "team" } }, onExit: { functionName: "noop" } },
+    });
+    const id = await execute(baton, "tolerant");
+    const done = await waitForStatus(baton, id, ["COMPLETED"]);
+    expect(done.failedTasks).toEqual(["optional"]);
+    expect(done.tasks[1].output.results.optional.error.name).toBe("Unavailable");
+    await waitFor("handlers to finish", async () => !(await state(baton, id)).handlersPending);
+    const events = (await baton.json("GET", `/jobs/${id}/events`)).body.events as { type: string; handler?: string; status?: string }[];
+    expect(events.filter((e) => e.type === "HandlerFinished").map((e) => [e.handler, e.status])).toEqual([
+      ["onSuccess", "COMPLETED"],
+      ["onExit", "COMPLETED"],
+    ]);
+  });
+
+  test("a definition-level timeoutSeconds ends the execution FAILED with States.Timeout", async () => {
+    await register(baton, { id: "bounded", timeoutSeconds: 0.3, tasks: [{ id: "long", functionName: "sleep", params: { ms: 30_000 } }] });
+    const id = await execute(baton, "bounded");
+    const done = await waitForStatus(baton, id, ["FAILED"], 10_000);
+    expect(done.error).toMatchObject({ name: "States.Timeout" });
+    expect(done.tasks[0].status).toBe("CANCELLED");
+    expect(await eventTypes(baton, id)).toContain("ExecutionTimedOut");
+  });
+});
