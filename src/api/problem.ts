@@ -90,7 +90,8 @@ export function installProblemHandlers(app: Hono, logger: Logger): void {
       c,
       new NotFoundError(
         `no route for ${c.req.method} ${c.req.path}; Baton serves /job-definitions, /job-definitions/{id}, /jobs, ` +
-          "/jobs/{definitionId}/execute, /jobs/{executionId}/state, /jobs/{executionId}/events, /system/state and /healthz",
+          "/jobs/{definitionId}/execute, /jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, " +
+          "/jobs/{executionId}/redrive, /jobs/{executionId}/rerun, /system/state and /healthz",
       ),
     ),
   );

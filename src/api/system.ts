@@ -30,6 +30,8 @@ export function systemApi({ engine, version, startedAt, now = Date.now }: System
   });
 
   app.get("/healthz", (c) => {
+    // A load balancer should stop sending work as soon as a shutdown begins.
+    if (engine.isStopping) throw new UnavailableError("Baton is shutting down; send work to another instance or retry after the restart");
     if (!engine.store.ping()) {
       throw new UnavailableError("the database does not answer; check the disk and the server log, and restart Baton if it persists");
     }

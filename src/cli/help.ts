@@ -13,9 +13,10 @@ Exit codes: 0 ok, 1 failure (invalid definitions, database or port unavailable),
 `;
 
 export function serveHelp(): string {
+  const width = Math.max(...Object.values(SETTINGS).map((s) => s.flag.length)) + 4;
   const rows = Object.values(SETTINGS).map((s) => {
-    const flag = `--${s.flag}`.padEnd(26);
-    return `  ${flag}${s.help}\n  ${"".padEnd(26)}default ${JSON.stringify(s.fallback)}, env ${s.env}`;
+    const flag = `--${s.flag}`.padEnd(width);
+    return `  ${flag}${s.help}\n  ${"".padEnd(width)}default ${JSON.stringify(s.fallback)}, env ${s.env}`;
   });
   return `Usage: baton serve [flags]
 

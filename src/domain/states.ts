@@ -20,7 +20,7 @@ export type ExecutionStatus =
    * finishes it.
    */
   | "RUNNING"
-  /** Terminal: every task COMPLETED. */
+  /** Terminal: every task COMPLETED, or FAILED with `continueOnFailure` (listed in `failedTasks`). */
   | "COMPLETED"
   /** Final unless redriven: a task failed for good (its dependents were SKIPPED), or the execution timed out. */
   | "FAILED"

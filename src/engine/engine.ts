@@ -107,6 +107,11 @@ export class Engine {
     return this.deps.store;
   }
 
+  /** True once `stop` began: nothing new is admitted. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   /** Executions holding a slot right now. */
   get running(): number {
     return this.semaphore.inUse;

@@ -6,6 +6,9 @@ const demo =
   (task: string, defaultMs: number): TaskFunction =>
   async (ctx) => {
     const sleptMs = await abortableSleep(msParam(ctx, defaultMs), ctx.signal);
+    // Cut short by a timeout, cancel or shutdown: the attempt's outcome is decided by the
+    // signal, so say what happened instead of "done".
+    if (ctx.signal.aborted) throw ctx.signal.reason;
     ctx.log(`${task} done`, { sleptMs });
     return { task, sleptMs };
   };

@@ -95,9 +95,15 @@ describe("demo functions", () => {
   test("sleep 10 s, 8 s and 5 s by default", async () => {
     const delays = watchTimeouts();
     const controller = new AbortController();
-    const runs = [task1Function, task2Function, task3Function].map((fn) => fn(ctx({}, controller.signal)));
-    controller.abort();
-    await Promise.all(runs);
+    const runs = [task1Function, task2Function, task3Function].map((fn) =>
+      Promise.resolve(fn(ctx({}, controller.signal))).then(
+        () => "returned",
+        (err: Error) => err.message,
+      ),
+    );
+    controller.abort(new Error("stop"));
+    // Cut short, they do not claim to be done: they throw the signal's reason.
+    expect(await Promise.all(runs)).toEqual(["stop", "stop", "stop"]);
     expect(delays).toEqual([10_000, 8_000, 5_000]);
   });
 
