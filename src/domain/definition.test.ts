@@ -198,7 +198,19 @@ describe("parseDefinition rejects, naming the field", () => {
     expect(issues).toHaveLength(1);
     // Found from t1: t1 → t3 → t2, and t2's dependsOn closes the cycle.
     expect(issues[0]!.path).toBe("$.tasks[1].dependsOn");
-    expect(issues[0]!.message).toBe("forms a cycle: t1 → t3 → t2 → t1");
+    expect(issues[0]!.message).toBe("forms a dependency cycle: t1 → t3 → t2 → t1 (each task depends on the next)");
+  });
+
+  test("a cycle is reported together with the other problems of the same definition", () => {
+    const issues = issuesOf({
+      id: "x",
+      tasks: [
+        { id: "a", functionName: "nope", dependsOn: ["b"] },
+        { id: "b", functionName: "noop", dependsOn: ["a", "zz"] },
+      ],
+    });
+    expect(issues.map((i) => i.path)).toEqual(["$.tasks[0].functionName", "$.tasks[1].dependsOn[1]", "$.tasks[1].dependsOn"]);
+    expect(issues[2]!.message).toContain("cycle");
   });
 
   test("a cycle reached through the implicit previous-task dependency", () => {

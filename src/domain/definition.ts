@@ -151,7 +151,9 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDe
   const input = parsed.output;
   const issues: FieldIssue[] = [];
   const tasks = input.tasks.map((t, i) => normalizeTask(t, i, input.tasks, hasFunction, issues));
-  if (issues.length === 0) findCycle(tasks, issues);
+  // Cycles are looked for even when other fields are wrong, so one answer lists every problem
+  // (but not among duplicate ids, where "the task b" is ambiguous).
+  if (new Set(tasks.map((t) => t.id)).size === tasks.length) findCycle(tasks, issues);
   const handlers = normalizeHandlers(input, hasFunction, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
   return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, timeoutSeconds: input.timeoutSeconds ?? null, tasks, handlers };
@@ -244,10 +246,11 @@ function findCycle(tasks: TaskSpec[], issues: FieldIssue[]): void {
     state.set(id, 1);
     stack.push(id);
     for (const dep of tasks[index.get(id)!]!.dependsOn) {
+      if (!index.has(dep) || dep === id) continue; // an unknown id or itself: reported on their own
       const s = state.get(dep);
       if (s === 1) {
         const cycle = [...stack.slice(stack.indexOf(dep)), dep];
-        issues.push({ path: `$.tasks[${index.get(id)}].dependsOn`, message: `forms a cycle: ${cycle.join(" → ")}` });
+        issues.push({ path: `$.tasks[${index.get(id)}].dependsOn`, message: `forms a dependency cycle: ${cycle.join(" → ")} (each task depends on the next)` });
         return true;
       }
       if (s === undefined && visit(dep)) return true;
