@@ -26,6 +26,6 @@ export function openDatabase({ path, sync = "normal" }: OpenOptions): Database {
   db.exec(`PRAGMA synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA temp_store = MEMORY");
-  db.exec("PRAGMA wal_autocheckpoint = 10000");
+  db.exec("PRAGMA wal_autocheckpoint = 4000");
   return db;
 }
