@@ -1,13 +1,14 @@
 /**
  * Job definitions: the valibot schema of the JSON format, and the checks a schema cannot
  * express (unique ids, known functions, known dependencies, no cycles, no conflicting retry
- * settings). `parseDefinition` turns accepted input into a `JobDefinition` with every default
+ * settings, templates in params reading only upstream tasks). `parseDefinition` turns accepted input into a `JobDefinition` with every default
  * resolved, so the engine never re-interprets raw JSON.
  */
 import * as v from "valibot";
 import { type FieldIssue, ValidationError } from "./errors.ts";
 import { isPlainObject, jsonPath } from "./json.ts";
 import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from "./retry.ts";
+import { checkTemplates, hasTemplates } from "./template.ts";
 
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 const ID_RULE = "1 to 128 characters of A-Z a-z 0-9 . _ -";
@@ -99,6 +100,8 @@ export interface TaskSpec {
   name: string;
   functionName: string;
   params: Record<string, unknown>;
+  /** Whether `params` hold templates (`{{…}}`, see template.ts): if not, they pass to the function as they are. */
+  templated: boolean;
   retry: RetryPolicy;
   /** Bound of each attempt, or null for none. */
   timeoutSeconds: number | null;
@@ -153,7 +156,8 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDe
   const tasks = input.tasks.map((t, i) => normalizeTask(t, i, input.tasks, hasFunction, issues));
   // Cycles are looked for even when other fields are wrong, so one answer lists every problem
   // (but not among duplicate ids, where "the task b" is ambiguous).
-  if (new Set(tasks.map((t) => t.id)).size === tasks.length) findCycle(tasks, issues);
+  // Templates are checked against the graph only once it is sound (unique ids, no cycle).
+  if (new Set(tasks.map((t) => t.id)).size === tasks.length && !findCycle(tasks, issues)) checkTaskTemplates(tasks, issues);
   const handlers = normalizeHandlers(input, hasFunction, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
   return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, timeoutSeconds: input.timeoutSeconds ?? null, tasks, handlers };
@@ -202,6 +206,7 @@ function normalizeTask(
     name: t.name ?? t.id,
     functionName: t.functionName,
     params: t.params ?? {},
+    templated: t.params !== undefined && hasTemplates(t.params),
     retry: resolveRetry(t, at, issues),
     timeoutSeconds: t.timeoutSeconds ?? null,
     dependsOn,
@@ -237,8 +242,8 @@ function resolveRetry(t: DefinitionInput["tasks"][number], at: (f: string) => st
   return policy;
 }
 
-/** Reports one cycle, if any, at the `dependsOn` of a task on it. */
-function findCycle(tasks: TaskSpec[], issues: FieldIssue[]): void {
+/** Reports one cycle, if any, at the `dependsOn` of a task on it; true when it found one. */
+function findCycle(tasks: TaskSpec[], issues: FieldIssue[]): boolean {
   const index = new Map(tasks.map((t, i) => [t.id, i]));
   const state = new Map<string, 1 | 2>(); // 1 = on the stack, 2 = done
   const stack: string[] = [];
@@ -259,7 +264,27 @@ function findCycle(tasks: TaskSpec[], issues: FieldIssue[]): void {
     state.set(id, 2);
     return false;
   };
-  for (const t of tasks) if (!state.has(t.id) && visit(t.id)) return;
+  for (const t of tasks) if (!state.has(t.id) && visit(t.id)) return true;
+  return false;
+}
+
+/** Templates in task params may read only the outputs of tasks upstream (transitively) of their own. */
+function checkTaskTemplates(tasks: TaskSpec[], issues: FieldIssue[]): void {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const ids: ReadonlySet<string> = new Set(byId.keys());
+  tasks.forEach((t, i) => {
+    if (!t.templated) return;
+    const upstream = new Set<string>();
+    const frontier = [...t.dependsOn];
+    while (frontier.length > 0) {
+      const id = frontier.pop()!;
+      const dep = byId.get(id);
+      if (!dep || upstream.has(id)) continue;
+      upstream.add(id);
+      frontier.push(...dep.dependsOn);
+    }
+    for (const issue of checkTemplates(t.params, t.id, upstream, ids)) issues.push({ path: `$.tasks[${i}].params${issue.path}`, message: issue.message });
+  });
 }
 
 /** Task ids that depend on `taskId`, directly or transitively. */

@@ -334,3 +334,37 @@ describe("continueOnFailure and handlers", () => {
     expect((await again.store.loadExecution(e.id))!.handlersPending).toBe(false);
   });
 });
+
+describe("data flow", () => {
+  test("params templates resolve before each attempt, keeping JSON types, from input, upstream outputs, execution and attempt", async () => {
+    const w = await started();
+    await w.register({
+      id: "flow",
+      tasks: [
+        { id: "fetch", functionName: "echo", params: { items: [{ id: 7 }] } },
+        {
+          id: "use",
+          functionName: "echo",
+          params: { n: "{{input.order.n}}", first: "{{tasks.fetch.output.params.items.0}}", label: "order {{input.order.n}} in {{execution.id}} try {{task.attempt}}" },
+        },
+      ],
+    });
+    const e = await w.engine.submit("flow", { order: { n: 42 } });
+    await w.drain();
+    const done = (await w.store.loadExecution(e.id))!;
+    expect(done.status).toBe("COMPLETED");
+    expect((done.tasks[1]!.output as { params: unknown }).params).toEqual({ n: 42, first: { id: 7 }, label: `order 42 in ${e.id} try 1` });
+  });
+
+  test("a template that resolves to nothing fails the attempt at once, naming the path", async () => {
+    const w = await started();
+    await w.register({ id: "flow", tasks: [{ id: "use", functionName: "echo", params: { n: "{{input.missing}}" }, maxRetry: 3 }] });
+    const e = await w.engine.submit("flow", {});
+    await w.drain();
+    const done = (await w.store.loadExecution(e.id))!;
+    expect(done.status).toBe("FAILED");
+    expect(done.tasks[0]).toMatchObject({ status: "FAILED", attempts: 1 });
+    expect(done.tasks[0]!.error!.message).toContain("{{input.missing}}");
+    expect(done.tasks[0]!.error!.message).not.toContain("undefined");
+  });
+});

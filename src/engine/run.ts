@@ -10,7 +10,8 @@
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { dependentsOf, type JobDefinition, type TaskSpec, terminalTasks } from "../domain/definition.ts";
-import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError } from "../domain/errors.ts";
+import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, toErrorInfo } from "../domain/errors.ts";
+import { resolveParams } from "../domain/template.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import type { ExecutionError, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
@@ -318,9 +319,17 @@ export class ExecutionRun {
     this.inflight.set(spec.id, controller);
     const { functions, clock } = this.deps;
     const fn = functions.get(spec.functionName);
-    const outcome: Promise<AttemptOutcome> = fn
-      ? runAttempt(fn, this.context(spec, attempt, controller.signal), controller, spec.timeoutSeconds, clock)
-      : Promise.resolve({ kind: "error", error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` } });
+    let outcome: Promise<AttemptOutcome>;
+    if (!fn) {
+      outcome = Promise.resolve({ kind: "error", error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` } });
+    } else {
+      try {
+        outcome = runAttempt(fn, this.context(spec, attempt, controller.signal), controller, spec.timeoutSeconds, clock);
+      } catch (err) {
+        // A template that resolves to nothing fails the attempt (States.Runtime: not retried).
+        outcome = Promise.resolve({ kind: "error", error: toErrorInfo(err) });
+      }
+    }
     void outcome.then((o) => this.settleAttempt(spec, attempt, o)).catch((err: unknown) => this.broken(err));
   }
 
@@ -382,16 +391,25 @@ export class ExecutionRun {
     for (const dep of spec.dependsOn) results[dep] = this.resultOf(dep);
     const { logger } = this.deps;
     const executionId = this.id;
+    const input = this.execution.input;
     return {
       executionId,
       taskId: spec.id,
       attempt,
-      input: this.execution.input,
-      params: spec.params,
+      input,
+      // Templates resolve just before each attempt, against what is committed now.
+      params: spec.templated ? resolveParams(spec.params, { input, outputs: this.outputs(), executionId, attempt }) : spec.params,
       results,
       signal,
       log: (message: string, fields?: Record<string, unknown>) => logger.info(message, { execution: executionId, task: spec.id, attempt, ...fields }),
     };
+  }
+
+  /** Outputs of the COMPLETED tasks (registration allows templates to read only upstream ones). */
+  private outputs(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [id, row] of this.rows) if (row.status === "COMPLETED") out[id] = row.output;
+    return out;
   }
 
   /** While stopping: once no attempt runs and no write is pending, let go of the execution (it resumes at next start). */

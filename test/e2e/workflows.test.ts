@@ -203,3 +203,30 @@ describe("continueOnFailure, handlers and the execution timeout", () => {
     expect(await eventTypes(baton, id)).toContain("ExecutionTimedOut");
   });
 });
+
+describe("data flow between tasks", () => {
+  test("templates pass upstream outputs and input along; reading a non-upstream task is a 400 at registration", async () => {
+    await register(baton, {
+      id: "flow",
+      tasks: [
+        { id: "fetch", functionName: "echo", params: { user: { id: 7, name: "ada" } } },
+        { id: "greet", functionName: "echo", params: { id: "{{tasks.fetch.output.params.user.id}}", text: "hello {{tasks.fetch.output.params.user.name}} from {{input.city}}" } },
+      ],
+    });
+    const id = await execute(baton, "flow", { city: "Paris" });
+    const done = await waitForStatus(baton, id, ["COMPLETED"]);
+    expect(done.tasks[1].output.params).toEqual({ id: 7, text: "hello ada from Paris" });
+    expect(done.output).toEqual({ greet: done.tasks[1].output });
+
+    const bad = await baton.json("POST", "/job-definitions", {
+      id: "bad-flow",
+      tasks: [
+        { id: "a", functionName: "echo", dependsOn: [] },
+        { id: "b", functionName: "echo", dependsOn: [], params: { x: "{{tasks.a.output}}" } },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].path).toBe("$.tasks[1].params.x");
+    expect((await baton.json("GET", "/job-definitions/bad-flow")).status).toBe(404);
+  });
+});
