@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`: Baton's benchmark. Runs bounded workloads on 127.0.0.1 only, each at
+ * `--sync normal` and `--sync full`, repeats every measurement (`--runs`, default 3) and
+ * prints one JSON line per workload variant (median, min and max of every metric, and the
+ * targets with whether the median meets them), then a table. Progress goes to stderr.
+ *
+ *   npm run bench                                  everything (about 10 minutes on 2 cores)
+ *   npm run bench -- --workload engine-1task,rest-1task --sync normal --runs 5
+ *   npm run bench -- --quick --runs 1              a smoke run with a tenth of the load
+ */
+import { parseArgs } from "node:util";
+import { ensureBinary, log, round, type Spread, spread } from "./bench/common.ts";
+import { type Sync, type Target, variantsOf, WORKLOADS, type WorkloadName } from "./bench/workloads.ts";
+
+const USAGE = `usage: npm run bench -- [--workload ${WORKLOADS.join(",")}] [--sync normal|full|both] [--runs N] [--quick] [--history-count N]`;
+
+function options() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        workload: { type: "string" },
+        sync: { type: "string", default: "both" },
+        runs: { type: "string", default: "3" },
+        quick: { type: "boolean", default: false },
+        "history-count": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const workloads = (values.workload?.split(",") ?? [...WORKLOADS]).map((w) => w.trim());
+  for (const w of workloads) if (!(WORKLOADS as readonly string[]).includes(w)) fail(`unknown workload "${w}"; one of ${WORKLOADS.join(", ")}`);
+  if (!["normal", "full", "both"].includes(values.sync!)) fail(`--sync must be normal, full or both`);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 50) fail("--runs must be a whole number from 1 to 50");
+  const historyCount = values["history-count"] === undefined ? (values.quick ? 100_000 : 1_000_000) : Number(values["history-count"]);
+  if (!Number.isInteger(historyCount) || historyCount < 1) fail("--history-count must be a positive whole number");
+  const syncs: Sync[] = values.sync === "both" ? ["normal", "full"] : [values.sync as Sync];
+  return { workloads: workloads as WorkloadName[], syncs, runs, quick: values.quick!, historyCount };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+interface Row {
+  workload: string;
+  sync: Sync;
+  params: Record<string, number | string>;
+  runs: number;
+  metrics: Record<string, Spread>;
+  targets: (Target & { median: number; met: boolean })[];
+}
+
+const opts = options();
+await ensureBinary();
+const rows: Row[] = [];
+for (const name of opts.workloads) {
+  for (const variant of variantsOf(name, { quick: opts.quick, historyCount: opts.historyCount })) {
+    for (const sync of opts.syncs) {
+      const samples: Record<string, number>[] = [];
+      for (let i = 0; i < opts.runs; i++) {
+        log(`${variant.workload} ${JSON.stringify(variant.params)} sync=${sync}: run ${i + 1}/${opts.runs}`);
+        samples.push(await variant.run(sync));
+      }
+      const metrics = Object.fromEntries(Object.keys(samples[0]!).map((k) => [k, spread(samples.map((s) => s[k]!))]));
+      const targets = variant.targets(sync).map((t) => {
+        const median = metrics[t.metric]!.median;
+        return { ...t, median, met: (t.min === undefined || median >= t.min) && (t.max === undefined || median <= t.max) };
+      });
+      const row: Row = { workload: variant.workload, sync, params: variant.params, runs: opts.runs, metrics, targets };
+      rows.push(row);
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+    }
+  }
+}
+
+// The table: one line per metric, median [min – max], and the target when there is one.
+const lines = ["", "| workload | sync | params | metric | median | min – max | target |", "|---|---|---|---|---:|---|---|"];
+for (const row of rows) {
+  for (const [metric, s] of Object.entries(row.metrics)) {
+    const target = row.targets.find((t) => t.metric === metric);
+    const goal = target ? `${target.min !== undefined ? `≥ ${target.min}` : `< ${target.max}`} ${target.met ? "met" : "MISSED"}` : "";
+    const params = Object.entries(row.params).map(([k, v]) => `${k}=${v}`).join(" ");
+    lines.push(`| ${row.workload} | ${row.sync} | ${params} | ${metric} | ${round(s.median)} | ${round(s.min)} – ${round(s.max)} | ${goal} |`);
+  }
+}
+process.stdout.write(`${lines.join("\n")}\n`);
