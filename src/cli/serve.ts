@@ -32,7 +32,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => (shutdown ? shutdown(signal) : (early ??= signal));
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  const store = openStore(config);
+  const store = openStore(config, logger);
   const engine = new Engine({
     store,
     functions: builtinFunctions(),
@@ -64,9 +64,9 @@ export async function serve(config: ServeConfig): Promise<void> {
   if (early) shutdown(early);
 }
 
-function openStore(config: ServeConfig): SqliteStore {
+function openStore(config: ServeConfig, logger: Logger): SqliteStore {
   try {
-    return SqliteStore.open({ path: config.db, sync: config.sync });
+    return SqliteStore.open({ path: config.db, sync: config.sync, logger });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof DatabaseInUseError) {

@@ -11,6 +11,9 @@ export type { Database, Statement } from "bun:sqlite";
 /** How hard a commit waits for the disk. NORMAL survives a process crash; FULL also survives power loss. */
 export type SyncMode = "normal" | "full";
 
+/** SQLite's automatic checkpoint threshold, in WAL pages, when nothing checkpoints in the background. */
+export const DEFAULT_AUTOCHECKPOINT_PAGES = 4_000;
+
 export interface OpenOptions {
   /** A file path, or ":memory:". */
   path: string;
@@ -26,6 +29,6 @@ export function openDatabase({ path, sync = "normal" }: OpenOptions): Database {
   db.exec(`PRAGMA synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA temp_store = MEMORY");
-  db.exec("PRAGMA wal_autocheckpoint = 4000");
+  db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
   return db;
 }

@@ -57,6 +57,8 @@ export class GroupCommit {
     private readonly db: Database,
     /** Writes the batch's counter changes; runs inside the transaction, just before COMMIT. */
     private readonly applyCounts: (total: CountDeltas) => void,
+    /** Runs after each successful COMMIT, before any writer's promise settles. */
+    private readonly afterCommit: () => void = () => {},
   ) {
     this.stmt = {
       begin: db.prepare("BEGIN IMMEDIATE"),
@@ -94,6 +96,7 @@ export class GroupCommit {
       for (const p of batch) p.reject(error);
       return;
     }
+    this.afterCommit();
     this.stats.batches++;
     this.stats.writes += batch.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);

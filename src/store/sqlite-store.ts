@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ErrorInfo } from "../domain/errors.ts";
+import type { Logger } from "../domain/log.ts";
 import type {
   EventType,
   Execution,
@@ -33,6 +34,7 @@ import {
   type Store,
 } from "../domain/store.ts";
 import { type Database, type OpenOptions, openDatabase } from "./driver.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { type BatchStats, CountDeltas, GroupCommit } from "./group-commit.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
@@ -153,25 +155,39 @@ export class SqliteStore implements Store {
   constructor(
     private readonly db: Database,
     private readonly release: () => void = () => {},
+    private readonly checkpointer: Checkpointer | null = null,
   ) {
     migrate(db);
     this.s = prepareStatements(db);
-    this.writes = new GroupCommit(db, (total) => {
-      for (const [status, n] of total.byStatus) if (n !== 0) this.s.bumpCount.run({ status, n });
-    });
+    this.writes = new GroupCommit(
+      db,
+      (total) => {
+        for (const [status, n] of total.byStatus) if (n !== 0) this.s.bumpCount.run({ status, n });
+      },
+      () => checkpointer?.nudge(),
+    );
   }
 
   /**
    * Opens (creating if needed) and migrates a database file, or ":memory:". A file is locked
    * to this process until `close()`; throws `DatabaseInUseError` when another process has it.
+   * A file gets a background checkpointer (see `checkpointer.ts`).
    */
-  static open(options: OpenOptions): SqliteStore {
+  static open(options: OpenOptions & { logger?: Logger }): SqliteStore {
     if (options.path === ":memory:") return new SqliteStore(openDatabase(options));
     mkdirSync(dirname(options.path), { recursive: true });
     const release = acquireLock(options.path);
+    let db: Database | null = null;
+    let checkpointer: Checkpointer | null = null;
     try {
-      return new SqliteStore(openDatabase(options), release);
+      db = openDatabase(options);
+      checkpointer = new Checkpointer(db, options.path, (reason) =>
+        options.logger?.warn("background checkpoints stopped; the writer checkpoints by itself (slower commits now and then)", { reason }),
+      );
+      return new SqliteStore(db, release, checkpointer);
     } catch (err) {
+      checkpointer?.close();
+      db?.close(true);
       release();
       throw err;
     }
@@ -481,6 +497,7 @@ export class SqliteStore implements Store {
 
   close(): void {
     this.writes.close();
+    this.checkpointer?.close();
     // close(false) would leave a zombie connection that prepared statements still read and write through.
     this.db.close(true);
     this.release();

@@ -105,6 +105,9 @@ describe("start", () => {
     expect(existsSync(join(dir, "elsewhere.db"))).toBe(false);
     expect(existsSync(join(dir, "preloaded"))).toBe(false);
     expect(await baton.stop()).toBe(0);
+    // The checkpoint worker is compiled in: it started, and closed before the writer (who removed the WAL).
+    expect(baton.logs()).not.toContain("background checkpoints stopped");
+    expect(existsSync(join(dir, "data", "baton.db-wal"))).toBe(false);
   });
 
   test("a second server on the same database refuses to start", async () => {

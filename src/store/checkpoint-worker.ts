@@ -1,0 +1,76 @@
+/**
+ * The background checkpointer's thread (see `checkpointer.ts`). It holds its own connection
+ * to the database file and, when nudged, runs a PASSIVE checkpoint: it copies committed WAL
+ * frames into the database file and syncs it, without blocking the writer. At most one
+ * checkpoint per `minIntervalMs`; a nudge during the wait is folded into the next one.
+ *
+ * Messages in: {type: "open", path, minIntervalMs, closed: SharedArrayBuffer}, {type: "nudge"},
+ * {type: "close"}. Messages out: {type: "idle"} after each checkpoint, {type: "error", message}.
+ * On "close" it closes its connection and sets `closed[0]` to 1, so the main thread can wait
+ * for it synchronously.
+ */
+import { Database } from "bun:sqlite";
+
+declare const self: Worker;
+
+type Message =
+  | { type: "open"; path: string; minIntervalMs: number; closed: SharedArrayBuffer }
+  | { type: "nudge" }
+  | { type: "close" };
+
+let db: Database | null = null;
+let closed: Int32Array | null = null;
+let minIntervalMs = 100;
+let lastRun = 0;
+let timer: ReturnType<typeof setTimeout> | null = null;
+
+function checkpoint(): void {
+  timer = null;
+  if (!db) return;
+  lastRun = performance.now();
+  try {
+    db.query("PRAGMA wal_checkpoint(PASSIVE)").get();
+    self.postMessage({ type: "idle" });
+  } catch (err) {
+    // SQLITE_BUSY (the writer's own checkpoint holds the lock) is routine: try at the next nudge.
+    self.postMessage({ type: "idle", busy: String(err) });
+  }
+}
+
+function close(): void {
+  if (timer) clearTimeout(timer);
+  timer = null;
+  try {
+    db?.close();
+  } finally {
+    db = null;
+    if (closed) {
+      Atomics.store(closed, 0, 1);
+      Atomics.notify(closed, 0);
+    }
+  }
+}
+
+self.onmessage = (event: MessageEvent<Message>) => {
+  const m = event.data;
+  switch (m.type) {
+    case "open":
+      closed = new Int32Array(m.closed);
+      minIntervalMs = m.minIntervalMs;
+      try {
+        db = new Database(m.path, { readwrite: true, create: false });
+        db.exec("PRAGMA busy_timeout = 1000");
+      } catch (err) {
+        self.postMessage({ type: "error", message: String(err) });
+        close();
+      }
+      return;
+    case "nudge":
+      if (!db || timer) return;
+      timer = setTimeout(checkpoint, Math.max(0, lastRun + minIntervalMs - performance.now()));
+      return;
+    case "close":
+      close();
+      return;
+  }
+};
