@@ -513,6 +513,32 @@ describe("group commit", () => {
     ]);
   });
 
+  test("admit given the task list returns exactly what reading the rows back would", async () => {
+    await registered();
+    await enqueued(2);
+    const tasks = [
+      { taskId: "a", name: "A" },
+      { taskId: "b", name: "B" },
+      { taskId: "c", name: "C" },
+    ];
+    // Never started: the rows are not read back, yet the answer matches them.
+    const fresh = await store.admit("e1", T0 + 5, [{ taskId: "a", attempt: 1 }], tasks);
+    expect(fresh).toEqual(await store.loadExecution("e1"));
+    // Started before (requeued at a restart): the rows are read back, progress included.
+    await store.admit("e2", T0 + 5, [{ taskId: "a", attempt: 1 }], tasks);
+    await store.record("e2", [{ kind: "complete", taskId: "a", attempt: 1, output: 7 }], T0 + 6);
+    await store.recover(1, T0 + 7); // e1 keeps its slot, e2 goes back to QUEUED
+    const again = await store.admit("e2", T0 + 8, [{ taskId: "b", attempt: 1 }], tasks);
+    expect(again).toEqual(await store.loadExecution("e2"));
+    expect(again!.startedAt).toBe(T0 + 5);
+    expect(again!.tasks.map((t) => [t.taskId, t.status, t.output])).toEqual([
+      ["a", "COMPLETED", 7],
+      ["b", "RUNNING", null],
+      ["c", "PENDING", null],
+    ]);
+    expect(await store.admit("e2", T0 + 9, [], tasks)).toBeNull();
+  });
+
   test("one record completes a task, starts the next and can settle the execution", async () => {
     await registered();
     await enqueued(1);

@@ -123,6 +123,21 @@ const toTask = (r: TaskRow): TaskRun => ({
   carriedOver: r.carried_over === 1,
 });
 
+/** A task row of an execution that had never started, as `admit` just left it: started now, or still PENDING. */
+const unstartedTask = (taskId: string, name: string, attempt: number | undefined, now: number): TaskRun => ({
+  taskId,
+  name,
+  status: attempt === undefined ? "PENDING" : "RUNNING",
+  attempts: attempt ?? 0,
+  startedAt: attempt === undefined ? null : now,
+  endTime: null,
+  nextAttemptAt: null,
+  output: null,
+  error: null,
+  attemptBase: 0,
+  carriedOver: false,
+});
+
 /** The record of an execution `enqueue` just wrote, without reading it back. */
 const newExecutionRecord = (e: NewExecution, now: number): Execution => ({
   id: e.id,
@@ -324,13 +339,22 @@ export class SqliteStore implements Store {
     }
   }
 
-  admit(executionId: string, now: number, start: readonly { taskId: string; attempt: number }[] = []) {
-    return this.writes.write((deltas) => {
-      if (this.s.admit.run({ id: executionId, now }).changes !== 1) return null;
+  admit(
+    executionId: string,
+    now: number,
+    start: readonly { taskId: string; attempt: number }[] = [],
+    tasks?: readonly { taskId: string; name: string }[],
+  ) {
+    return this.writes.write((deltas): ExecutionWithTasks | null => {
+      // Never started: nothing ran, so the task rows are known without reading them back.
+      const first = tasks ? (this.s.admitFirst.get({ id: executionId, now }) as ExecutionRow | null) : null;
+      if (!first && this.s.admit.run({ id: executionId, now }).changes !== 1) return null;
       deltas.move("QUEUED", "RUNNING");
       this.event(executionId, now, "ExecutionStarted", null, null, null);
       for (const { taskId, attempt } of start) this.applyStep(executionId, { kind: "start", taskId, attempt }, now, deltas);
-      return this.readExecution(executionId);
+      if (!first) return this.readExecution(executionId);
+      const started = new Map(start.map((s) => [s.taskId, s.attempt]));
+      return { ...toExecution(first), tasks: tasks!.map(({ taskId, name }) => unstartedTask(taskId, name, started.get(taskId), now)) };
     });
   }
 

@@ -37,6 +37,8 @@ const SQL = {
   rerunsOf: "SELECT id FROM executions WHERE rerun_of = $id ORDER BY seq",
   queuedWithRunAt: "SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq",
   admit: "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now) WHERE id = $id AND status = 'QUEUED'",
+  admitFirst: `UPDATE executions SET status = 'RUNNING', started_at = $now WHERE id = $id AND status = 'QUEUED' AND started_at IS NULL
+    RETURNING ${EXECUTION_COLUMNS}`,
   requeue: "UPDATE executions SET status = 'QUEUED' WHERE id = $id AND status = 'RUNNING'",
   idsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq",
   firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",
