@@ -20,6 +20,7 @@ export class DefinitionCatalog {
   /** Stored versions by `id@version` (they never change), and the latest version by id. */
   private readonly stored = new Map<string, StoredDefinition>();
   private readonly latest = new Map<string, number>();
+  private readonly lookups = new Map<string, Promise<StoredDefinition | null>>();
 
   constructor(
     private readonly store: Store,
@@ -35,6 +36,7 @@ export class DefinitionCatalog {
     this.cache.set(key(def.id, version), def);
     // This process is the database's only writer, so the latest version it saw is the latest.
     this.latest.delete(def.id);
+    this.lookups.delete(`${def.id}@latest`);
     return { id: def.id, version, created };
   }
 
@@ -57,15 +59,27 @@ export class DefinitionCatalog {
 
   async get(id: string, version?: number): Promise<{ stored: StoredDefinition; def: JobDefinition } | null> {
     const wanted = version ?? this.latest.get(id);
-    let stored = wanted === undefined ? undefined : this.stored.get(key(id, wanted));
-    if (!stored) {
-      const found = await this.store.getDefinition(id, version);
-      if (!found) return null;
-      stored = found;
-      this.stored.set(key(found.id, found.version), found);
-      if (version === undefined) this.latest.set(id, found.version);
+    const stored = (wanted === undefined ? undefined : this.stored.get(key(id, wanted))) ?? (await this.lookUp(id, version));
+    return stored ? { stored, def: this.resolve(stored) } : null;
+  }
+
+  /** One store read per id and version, however many requests ask for it at once. */
+  private lookUp(id: string, version: number | undefined): Promise<StoredDefinition | null> {
+    const k = version === undefined ? `${id}@latest` : key(id, version);
+    let pending = this.lookups.get(k);
+    if (!pending) {
+      pending = this.store.getDefinition(id, version).then((found) => {
+        if (found) {
+          this.stored.set(key(found.id, found.version), found);
+          if (version === undefined) this.latest.set(id, found.version);
+        }
+        return found;
+      });
+      const forget = () => this.lookups.delete(k);
+      pending.then(forget, forget);
+      this.lookups.set(k, pending);
     }
-    return { stored, def: this.resolve(stored) };
+    return pending;
   }
 }
 
