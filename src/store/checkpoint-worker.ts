@@ -9,7 +9,7 @@
  * On "close" it closes its connection and sets `closed[0]` to 1, so the main thread can wait
  * for it synchronously.
  */
-import { Database } from "bun:sqlite";
+import { type Database, openForCheckpoints } from "./driver.ts";
 
 declare const self: Worker;
 
@@ -58,8 +58,7 @@ self.onmessage = (event: MessageEvent<Message>) => {
       closed = new Int32Array(m.closed);
       minIntervalMs = m.minIntervalMs;
       try {
-        db = new Database(m.path, { readwrite: true, create: false });
-        db.exec("PRAGMA busy_timeout = 1000");
+        db = openForCheckpoints(m.path);
       } catch (err) {
         self.postMessage({ type: "error", message: String(err) });
         close();

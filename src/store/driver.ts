@@ -32,3 +32,10 @@ export function openDatabase({ path, sync = "normal" }: OpenOptions): Database {
   db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
   return db;
 }
+
+/** A second connection to an existing database file, for the checkpoint worker: never creates it. */
+export function openForCheckpoints(path: string): Database {
+  const db = new Database(path, { readwrite: true, create: false });
+  db.exec("PRAGMA busy_timeout = 1000");
+  return db;
+}
