@@ -3,17 +3,30 @@
  * every index keyed by id instead of on random pages: under load this makes each commit
  * touch a few pages rather than hundreds. Portable (Web Crypto only).
  */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** Random bytes drawn 4 KiB at a time: one `getRandomValues` call per 512 ids, not per id. */
+const pool = new Uint8Array(4096);
+let used = pool.length;
+
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+  if (used + 10 > pool.length) {
+    crypto.getRandomValues(pool);
+    used = 0;
+  }
+  const r = used;
+  used += 10;
   let ms = now;
+  const t: string[] = new Array(6);
   for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
+    t[i] = HEX[ms % 256]!;
     ms = Math.floor(ms / 256);
   }
-  bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
-  bytes[8] = 0x80 | (bytes[8]! & 0x3f); // variant 10
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const h = (i: number) => HEX[pool[r + i]!]!;
+  return (
+    `${t[0]}${t[1]}${t[2]}${t[3]}-${t[4]}${t[5]}-` +
+    `${HEX[0x70 | (pool[r]! & 0x0f)]}${h(1)}-` + // version 7
+    `${HEX[0x80 | (pool[r + 2]! & 0x3f)]}${h(3)}-` + // variant 10
+    `${h(4)}${h(5)}${h(6)}${h(7)}${h(8)}${h(9)}`
+  );
 }
