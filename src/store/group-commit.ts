@@ -5,8 +5,9 @@
  * its change is durable, yet a thousand concurrent writers pay for one commit, not a
  * thousand.
  *
- * Each write runs inside its own SAVEPOINT, so one that throws (a guard found a row in
- * another state) is rolled back alone and rejects alone; the others still commit.
+ * A write that throws (a guard found a row in another state) is rolled back alone and rejects
+ * alone; the others still commit. The batch is first applied without savepoints; only when a
+ * write throws is it applied again with a SAVEPOINT around each write (see `apply`).
  */
 import type { Database, Statement } from "./driver.ts";
 

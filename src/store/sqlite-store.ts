@@ -1,7 +1,7 @@
 /**
  * The SQLite implementation of `Store`. Every write goes through group commit (one
- * transaction per turn of the event loop, each write in its own savepoint) and resolves after
- * COMMIT; guarded UPDATEs check that exactly one row changed. Execution counts per status are
+ * transaction per turn of the event loop, a failing write rolled back alone) and resolves
+ * after COMMIT; guarded UPDATEs check that exactly one row changed. Execution counts per status are
  * kept in `execution_counts` by the same transactions, so `/system/state` never counts rows.
  */
 import { mkdirSync } from "node:fs";
