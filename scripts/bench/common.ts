@@ -152,13 +152,12 @@ export interface SeedRow {
   definitionId: string;
 }
 
-/** Inserts executions of one-task definitions (task `a`), their task row and their events, 10,000 per transaction. */
+/** Inserts executions of one-task definitions (task `a`), with the task's state and their events, 10,000 per transaction. */
 export function seedExecutions(db: Database, count: number, row: (i: number) => SeedRow): void {
   const exec = db.prepare(
-    `INSERT INTO executions (id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time)
-     VALUES (?1, ?2, 1, ?3, '{}', ?4, ?5, ?6, ?7, ?8)`,
+    `INSERT INTO executions (id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, tasks)
+     VALUES (?1, ?2, 1, ?3, '{}', ?4, ?5, ?6, ?7, ?8, ?9)`,
   );
-  const task = db.prepare("INSERT INTO task_runs (execution_id, position, task_id, name, status, attempts, started_at, end_time, output, error) VALUES (?1, 0, 'a', 'a', ?2, ?3, ?4, ?5, ?6, ?7)");
   const event = db.prepare("INSERT INTO events (execution_id, at, type, task_id, attempt, data) VALUES (?1, ?2, ?3, ?4, ?5, NULL)");
   const base = Date.now() - count;
   const batch = db.transaction((from: number, to: number) => {
@@ -169,9 +168,19 @@ export function seedExecutions(db: Database, count: number, row: (i: number) => 
       const done = status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
       const started = status !== "QUEUED" && status !== "CANCELLED";
       const error = status === "FAILED" ? JSON.stringify({ taskId: "a", name: "TaskFailed", message: "seeded" }) : null;
-      exec.run(id, definitionId, status, status === "COMPLETED" ? '{"a":null}' : null, error, at, started ? at : null, done ? at : null);
-      const taskStatus = status === "QUEUED" ? "PENDING" : status;
-      task.run(id, taskStatus, started ? 1 : 0, started ? at : null, done && started ? at : null, status === "COMPLETED" ? "null" : null, status === "FAILED" ? '{"name":"TaskFailed","message":"seeded"}' : null);
+      const task = {
+        taskId: "a",
+        name: "a",
+        status: status === "QUEUED" ? "PENDING" : status,
+        attempts: started ? 1 : 0,
+        startedAt: started ? at : null,
+        endTime: done && started ? at : null,
+        nextAttemptAt: null,
+        error: status === "FAILED" ? { name: "TaskFailed", message: "seeded" } : null,
+        attemptBase: 0,
+        carriedOver: false,
+      };
+      exec.run(id, definitionId, status, status === "COMPLETED" ? '{"a":null}' : null, error, at, started ? at : null, done ? at : null, JSON.stringify([task]));
       event.run(id, at, "ExecutionQueued", null, null);
       if (started) {
         event.run(id, at, "ExecutionStarted", null, null);

@@ -140,16 +140,8 @@ export interface Store {
   /**
    * QUEUED → RUNNING, starting the given attempts of PENDING tasks in the same transaction.
    * Null when it was not QUEUED any more; else the execution as admitted.
-   *
-   * `tasks` (the definition's tasks, in order) lets the store skip reading the task rows back
-   * when the execution has never started: then every task is still PENDING with no attempt.
    */
-  admit(
-    executionId: string,
-    now: number,
-    start?: readonly { taskId: string; attempt: number }[],
-    tasks?: readonly { taskId: string; name: string }[],
-  ): Promise<ExecutionWithTasks | null>;
+  admit(executionId: string, now: number, start?: readonly { taskId: string; attempt: number }[]): Promise<ExecutionWithTasks | null>;
   /** A RUNNING execution found at start takes its slot again (event only). */
   resume(executionId: string, now: number): Promise<void>;
   /**

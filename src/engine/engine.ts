@@ -397,8 +397,7 @@ export class Engine {
   private async admitFresh(id: string, definitionId: string, definitionVersion: number): Promise<ExecutionRun | null> {
     const def = await this.definition(definitionId, definitionVersion);
     const roots = def.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.id);
-    const tasks = def.tasks.map((t) => ({ taskId: t.id, name: t.name }));
-    const admitted = await this.deps.store.admit(id, this.deps.clock.now(), roots.map((taskId) => ({ taskId, attempt: 1 })), tasks);
+    const admitted = await this.deps.store.admit(id, this.deps.clock.now(), roots.map((taskId) => ({ taskId, attempt: 1 })));
     return admitted && new ExecutionRun(this.deps, admitted, def, new Set(roots));
   }
 

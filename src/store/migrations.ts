@@ -100,6 +100,30 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE executions ADD COLUMN handlers_pending INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX executions_handlers_pending ON executions (seq) WHERE handlers_pending = 1;
   `,
+  // 5: task state moves into its execution's row, as a JSON array in definition order, so a
+  // step (complete one task, start the next) is one UPDATE of one row instead of one per task
+  // row. Outputs stay in rows of their own: they can be large, and the array is rewritten on
+  // every step. A task without a row in task_outputs has the output null.
+  `
+  ALTER TABLE executions ADD COLUMN tasks TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tasks));
+  CREATE TABLE task_outputs (
+    execution_id TEXT NOT NULL REFERENCES executions (id),
+    task_id      TEXT NOT NULL,
+    output       TEXT NOT NULL,
+    PRIMARY KEY (execution_id, task_id)
+  ) WITHOUT ROWID;
+  UPDATE executions SET tasks = (
+    SELECT json_group_array(json_object(
+      'taskId', task_id, 'name', name, 'status', status, 'attempts', attempts,
+      'startedAt', started_at, 'endTime', end_time, 'nextAttemptAt', next_attempt_at, 'error', json(error),
+      'attemptBase', attempt_base, 'carriedOver', json(CASE carried_over WHEN 1 THEN 'true' ELSE 'false' END)
+    ) ORDER BY position)
+    FROM task_runs WHERE task_runs.execution_id = executions.id
+  ) WHERE EXISTS (SELECT 1 FROM task_runs WHERE task_runs.execution_id = executions.id);
+  INSERT INTO task_outputs (execution_id, task_id, output)
+    SELECT execution_id, task_id, output FROM task_runs WHERE output IS NOT NULL AND output <> 'null';
+  DROP TABLE task_runs;
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { canonicalJson } from "../domain/json.ts";
+import type { TaskRun } from "../domain/model.ts";
 import { type NewExecution, StaleStateError } from "../domain/store.ts";
 import { type Database, openDatabase } from "./driver.ts";
 import { MIGRATIONS, migrate, SchemaTooNewError } from "./migrations.ts";
@@ -50,7 +51,7 @@ async function enqueued(n: number, prefix = "e", definitionId = "job") {
 /** Every row of every table: what "changes nothing" compares. */
 const snapshot = () => ({
   executions: db.query("SELECT * FROM executions ORDER BY seq").all(),
-  tasks: db.query("SELECT * FROM task_runs ORDER BY execution_id, position").all(),
+  outputs: db.query("SELECT * FROM task_outputs ORDER BY execution_id, task_id").all(),
   events: db.query("SELECT * FROM events ORDER BY seq").all(),
   definitions: db.query("SELECT * FROM job_definitions ORDER BY id, version").all(),
 });
@@ -84,12 +85,41 @@ describe("migrations", () => {
     expect(other.query("SELECT MAX(version) AS v FROM schema_migrations").get()).toEqual({ v: MIGRATIONS.length + 1 });
   });
 
+  test("version 5 moves task rows into their execution's row and keeps every output", async () => {
+    const old = openDatabase({ path: ":memory:" });
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    MIGRATIONS.slice(0, 4).forEach((sql, i) => {
+      old.exec(sql);
+      old.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)").run(i + 1);
+    });
+    old.exec(`INSERT INTO job_definitions VALUES ('job', 1, '{}', '{}', ${T0})`);
+    old.exec(`INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at)
+      VALUES ('e1', 'job', 1, 'RUNNING', '{}', ${T0}, ${T0}), ('e2', 'job', 1, 'QUEUED', '{}', ${T0}, NULL)`);
+    // Inserted out of position order: the array follows position, not insertion.
+    old.exec(`INSERT INTO task_runs (execution_id, position, task_id, name, status, attempts, started_at, end_time, next_attempt_at, output, error, attempt_base, carried_over) VALUES
+      ('e1', 2, 'c', 'C', 'PENDING', 0, NULL, NULL, NULL, NULL, NULL, 0, 0),
+      ('e1', 1, 'b', 'B', 'RETRYING', 2, ${T0 + 1}, NULL, ${T0 + 9}, NULL, '{"name":"Boom","message":"it broke"}', 1, 0),
+      ('e1', 0, 'a', 'A', 'COMPLETED', 0, NULL, ${T0}, NULL, '{"x":[1,2]}', NULL, 0, 1),
+      ('e2', 0, 'a', 'A', 'PENDING', 0, NULL, NULL, NULL, NULL, NULL, 0, 0)`);
+    const migrated = new SqliteStore(old);
+    expect(old.query("SELECT name FROM sqlite_master WHERE name = 'task_runs'").get()).toBeNull();
+    const run = (over: Pick<TaskRun, "taskId" | "name" | "status" | "attempts"> & Partial<TaskRun>): TaskRun => ({ startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null, attemptBase: 0, carriedOver: false, ...over });
+    expect((await migrated.loadExecution("e1"))!.tasks).toEqual([
+      run({ taskId: "a", name: "A", status: "COMPLETED", attempts: 0, endTime: T0, output: { x: [1, 2] }, carriedOver: true }),
+      run({ taskId: "b", name: "B", status: "RETRYING", attempts: 2, startedAt: T0 + 1, nextAttemptAt: T0 + 9, error: err, attemptBase: 1 }),
+      run({ taskId: "c", name: "C", status: "PENDING", attempts: 0 }),
+    ]);
+    expect((await migrated.loadExecution("e2"))!.tasks).toEqual([run({ taskId: "a", name: "A", status: "PENDING", attempts: 0 })]);
+    // And the migrated state takes the next step.
+    await migrated.record("e1", [{ kind: "start", taskId: "b", attempt: 3 }], T0 + 10);
+    expect((await migrated.loadExecution("e1"))!.tasks[1]).toMatchObject({ status: "RUNNING", attempts: 3, startedAt: T0 + 1, nextAttemptAt: null });
+  });
+
   test("CHECK constraints reject an illegal status", async () => {
     await registered();
     await store.enqueue(newExecution("e1"), T0);
     expect(() => db.query("UPDATE executions SET status = 'PAUSED' WHERE id = 'e1'").run()).toThrow(/CHECK constraint failed/);
-    expect(() => db.query("UPDATE task_runs SET status = 'DONE' WHERE execution_id = 'e1'").run()).toThrow(/CHECK constraint failed/);
-    expect(() => db.query("UPDATE task_runs SET attempts = -1 WHERE execution_id = 'e1'").run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.query("UPDATE executions SET tasks = '[{' WHERE id = 'e1'").run()).toThrow(/CHECK constraint failed/);
     expect(statusOf("e1")).toBe("QUEUED");
   });
 });
@@ -440,12 +470,12 @@ describe("query plans", () => {
     return hits[0]!;
   };
 
-  test("no statement scans executions, task_runs or events without an index", () => {
+  test("no statement scans executions, task_outputs or events without an index", () => {
     const all = preparedSql();
     expect(all.length).toBeGreaterThan(20);
     for (const sql of all) {
       for (const detail of plans(sql)) {
-        expect({ sql, detail }).not.toEqual({ sql, detail: expect.stringMatching(/^SCAN (executions|task_runs|events)\b(?!.*USING)/) });
+        expect({ sql, detail }).not.toEqual({ sql, detail: expect.stringMatching(/^SCAN (executions|task_outputs|events)\b(?!.*USING)/) });
       }
     }
   });
@@ -496,7 +526,7 @@ describe("group commit", () => {
     await expect(bad).rejects.toBeInstanceOf(StaleStateError);
     expect(await ok2).not.toBeNull();
     // The failed record's first step (starting e2's task a) was rolled back with it.
-    expect(db.query("SELECT status, attempts FROM task_runs WHERE execution_id = 'e2' AND task_id = 'a'").get()).toEqual({ status: "PENDING", attempts: 0 });
+    expect((await store.loadExecution("e2"))!.tasks[0]).toMatchObject({ taskId: "a", status: "PENDING", attempts: 0 });
     expect(await eventTypes("e2")).toEqual(["ExecutionQueued", "ExecutionStarted"]);
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted:a"]);
   });
@@ -513,22 +543,16 @@ describe("group commit", () => {
     ]);
   });
 
-  test("admit given the task list returns exactly what reading the rows back would", async () => {
+  test("admit returns exactly what reading the execution back would", async () => {
     await registered();
     await enqueued(2);
-    const tasks = [
-      { taskId: "a", name: "A" },
-      { taskId: "b", name: "B" },
-      { taskId: "c", name: "C" },
-    ];
-    // Never started: the rows are not read back, yet the answer matches them.
-    const fresh = await store.admit("e1", T0 + 5, [{ taskId: "a", attempt: 1 }], tasks);
+    const fresh = await store.admit("e1", T0 + 5, [{ taskId: "a", attempt: 1 }]);
     expect(fresh).toEqual(await store.loadExecution("e1"));
-    // Started before (requeued at a restart): the rows are read back, progress included.
-    await store.admit("e2", T0 + 5, [{ taskId: "a", attempt: 1 }], tasks);
+    // Started before (requeued at a restart): progress and outputs included.
+    await store.admit("e2", T0 + 5, [{ taskId: "a", attempt: 1 }]);
     await store.record("e2", [{ kind: "complete", taskId: "a", attempt: 1, output: 7 }], T0 + 6);
     await store.recover(1, T0 + 7); // e1 keeps its slot, e2 goes back to QUEUED
-    const again = await store.admit("e2", T0 + 8, [{ taskId: "b", attempt: 1 }], tasks);
+    const again = await store.admit("e2", T0 + 8, [{ taskId: "b", attempt: 1 }]);
     expect(again).toEqual(await store.loadExecution("e2"));
     expect(again!.startedAt).toBe(T0 + 5);
     expect(again!.tasks.map((t) => [t.taskId, t.status, t.output])).toEqual([
@@ -536,7 +560,7 @@ describe("group commit", () => {
       ["b", "RUNNING", null],
       ["c", "PENDING", null],
     ]);
-    expect(await store.admit("e2", T0 + 9, [], tasks)).toBeNull();
+    expect(await store.admit("e2", T0 + 9, [])).toBeNull();
   });
 
   test("one record completes a task, starts the next and can settle the execution", async () => {

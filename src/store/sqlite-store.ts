@@ -3,6 +3,11 @@
  * transaction per turn of the event loop, a failing write rolled back alone) and resolves
  * after COMMIT; guarded UPDATEs check that exactly one row changed. Execution counts per status are
  * kept in `execution_counts` by the same transactions, so `/system/state` never counts rows.
+ *
+ * An execution's task states live in its own row (`executions.tasks`, a JSON array in
+ * definition order): a write reads the row, checks and applies its steps in memory (the
+ * same guards a per-task UPDATE had: status and attempt number), and writes the row back
+ * once. Task outputs, which can be large, have rows of their own in `task_outputs`.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -58,18 +63,22 @@ interface ExecutionRow {
   handlers_pending: number;
 }
 
-interface TaskRow {
-  task_id: string;
-  name: string;
-  status: TaskStatus;
-  attempts: number;
-  started_at: number | null;
-  end_time: number | null;
-  next_attempt_at: number | null;
-  output: string | null;
-  error: string | null;
-  attempt_base: number;
-  carried_over: number;
+interface ExecutionWithTasksRow extends ExecutionRow {
+  /** JSON: `TaskState[]` in definition order. */
+  tasks: string;
+}
+
+/** What `executions.tasks` holds for one task: its run without the output. */
+type TaskState = Omit<TaskRun, "output">;
+
+const UNFINISHED: ReadonlySet<TaskStatus> = new Set(["PENDING", "RUNNING", "RETRYING"]);
+const REDRIVABLE: ReadonlySet<TaskStatus> = new Set(["FAILED", "SKIPPED", "CANCELLED"]);
+const NO_OUTPUTS: ReadonlyMap<string, unknown> = new Map();
+
+interface StatesRow {
+  status: ExecutionStatus;
+  cancel_requested_at: number | null;
+  tasks: string;
 }
 
 interface EventRow {
@@ -109,34 +118,22 @@ const toExecution = (r: ExecutionRow): Execution => ({
   handlersPending: r.handlers_pending === 1,
 });
 
-const toTask = (r: TaskRow): TaskRun => ({
-  taskId: r.task_id,
-  name: r.name,
-  status: r.status,
-  attempts: r.attempts,
-  startedAt: r.started_at,
-  endTime: r.end_time,
-  nextAttemptAt: r.next_attempt_at,
-  output: parse(r.output),
-  error: parse(r.error) as ErrorInfo | null,
-  attemptBase: r.attempt_base,
-  carriedOver: r.carried_over === 1,
-});
-
-/** A task row of an execution that had never started, as `admit` just left it: started now, or still PENDING. */
-const unstartedTask = (taskId: string, name: string, attempt: number | undefined, now: number): TaskRun => ({
+const newTask = (taskId: string, name: string): TaskState => ({
   taskId,
   name,
-  status: attempt === undefined ? "PENDING" : "RUNNING",
-  attempts: attempt ?? 0,
-  startedAt: attempt === undefined ? null : now,
+  status: "PENDING",
+  attempts: 0,
+  startedAt: null,
   endTime: null,
   nextAttemptAt: null,
-  output: null,
   error: null,
   attemptBase: 0,
   carriedOver: false,
 });
+
+const parseTasks = (text: string): TaskState[] => JSON.parse(text) as TaskState[];
+const withOutputs = (tasks: readonly TaskState[], outputs: ReadonlyMap<string, unknown>): TaskRun[] =>
+  tasks.map((t) => ({ ...t, output: outputs.get(t.taskId) ?? null }));
 
 /** The record of an execution `enqueue` just wrote, without reading it back. */
 const newExecutionRecord = (e: NewExecution, now: number): Execution => ({
@@ -267,11 +264,9 @@ export class SqliteStore implements Store {
   }
 
   private insertExecution(e: NewExecution, input: string, now: number, deltas: CountDeltas): void {
-    this.s.insertExecution.run({ id: e.id, definitionId: e.definitionId, definitionVersion: e.definitionVersion, input, now, runAt: e.runAt ?? null, rerunOf: e.rerunOf ?? null });
-    e.tasks.forEach((t, position) => {
-      if (t.carried) this.s.insertCarriedTask.run({ executionId: e.id, position, taskId: t.taskId, name: t.name, output: JSON.stringify(t.carried.output ?? null), now });
-      else this.s.insertTask.run({ executionId: e.id, position, taskId: t.taskId, name: t.name });
-    });
+    const tasks = e.tasks.map((t) => (t.carried ? { ...newTask(t.taskId, t.name), status: "COMPLETED" as const, endTime: now, carriedOver: true } : newTask(t.taskId, t.name)));
+    this.s.insertExecution.run({ id: e.id, definitionId: e.definitionId, definitionVersion: e.definitionVersion, input, now, runAt: e.runAt ?? null, rerunOf: e.rerunOf ?? null, tasks: JSON.stringify(tasks) });
+    for (const t of e.tasks) if (t.carried) this.putOutput(e.id, t.taskId, t.carried.output);
     this.event(e.id, now, "ExecutionQueued", null, null, e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null);
     if (e.rerunOf) this.event(e.rerunOf, now, "ExecutionRerunCreated", null, null, { rerun: e.id });
     deltas.add("QUEUED", 1);
@@ -279,12 +274,13 @@ export class SqliteStore implements Store {
 
   cancel(executionId: string, now: number): Promise<CancelResult> {
     return this.writes.write((deltas): CancelResult => {
-      const row = this.s.statusOf.get({ id: executionId }) as { status: ExecutionStatus; cancel_requested_at: number | null } | null;
+      const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) return { outcome: "missing" };
       if (row.status === "QUEUED") {
         this.event(executionId, now, "ExecutionCancelRequested", null, null, null);
-        this.guard(this.s.cancelQueued.run({ id: executionId, now }).changes, `cancel execution ${executionId}`);
-        this.cancelTasks(executionId, this.unfinishedTasks(executionId), now);
+        const tasks = parseTasks(row.tasks);
+        this.cancelTasks(executionId, tasks, tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId), now);
+        this.guard(this.s.cancelQueued.run({ id: executionId, now, tasks: JSON.stringify(tasks) }).changes, `cancel execution ${executionId}`);
         this.event(executionId, now, "ExecutionCancelled", null, null, null);
         deltas.move("QUEUED", "CANCELLED");
         return { outcome: "cancelled" };
@@ -302,11 +298,17 @@ export class SqliteStore implements Store {
 
   redrive(executionId: string, now: number): Promise<RedriveResult> {
     return this.writes.write((deltas): RedriveResult => {
-      const row = this.s.statusOf.get({ id: executionId }) as { status: ExecutionStatus } | null;
+      const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) return { outcome: "missing" };
       if (row.status !== "FAILED" && row.status !== "CANCELLED") return { outcome: "refused", status: row.status };
-      this.guard(this.s.redriveExecution.run({ id: executionId }).changes, `redrive execution ${executionId}`);
-      const reset = (this.s.redriveTasks.all({ id: executionId }) as { task_id: string }[]).map((r) => r.task_id);
+      const tasks = parseTasks(row.tasks);
+      const reset: string[] = [];
+      for (const t of tasks) {
+        if (!REDRIVABLE.has(t.status)) continue;
+        Object.assign(t, { status: "PENDING", attemptBase: t.attempts, error: null, endTime: null, nextAttemptAt: null });
+        reset.push(t.taskId);
+      }
+      this.guard(this.s.redriveExecution.run({ id: executionId, tasks: JSON.stringify(tasks) }).changes, `redrive execution ${executionId}`);
       deltas.move(row.status, "QUEUED");
       this.event(executionId, now, "ExecutionRedriven", null, null, { from: row.status, reset });
       return { outcome: "redriven", reset };
@@ -328,33 +330,26 @@ export class SqliteStore implements Store {
     return (this.s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
   }
 
-  private unfinishedTasks(executionId: string): string[] {
-    return (this.s.unfinishedTasks.all({ id: executionId }) as { task_id: string }[]).map((r) => r.task_id);
-  }
-
-  private cancelTasks(executionId: string, taskIds: readonly string[], now: number): void {
+  private cancelTasks(executionId: string, tasks: TaskState[], taskIds: readonly string[], now: number): void {
     for (const taskId of taskIds) {
-      this.guard(this.s.cancelTask.run({ executionId, taskId, now }).changes, `cancel task ${taskId} in ${executionId}`);
+      const task = this.task(executionId, tasks, taskId);
+      this.guard(UNFINISHED.has(task.status) ? 1 : 0, `cancel task ${taskId} in ${executionId}`);
+      Object.assign(task, { status: "CANCELLED", endTime: now, nextAttemptAt: null });
       this.event(executionId, now, "TaskCancelled", taskId, null, null);
     }
   }
 
-  admit(
-    executionId: string,
-    now: number,
-    start: readonly { taskId: string; attempt: number }[] = [],
-    tasks?: readonly { taskId: string; name: string }[],
-  ) {
+  admit(executionId: string, now: number, start: readonly { taskId: string; attempt: number }[] = []) {
     return this.writes.write((deltas): ExecutionWithTasks | null => {
-      // Never started: nothing ran, so the task rows are known without reading them back.
-      const first = tasks ? (this.s.admitFirst.get({ id: executionId, now }) as ExecutionRow | null) : null;
-      if (!first && this.s.admit.run({ id: executionId, now }).changes !== 1) return null;
-      deltas.move("QUEUED", "RUNNING");
+      const row = this.s.execution.get({ id: executionId }) as ExecutionWithTasksRow | null;
+      if (!row || row.status !== "QUEUED") return null;
+      const tasks = parseTasks(row.tasks);
       this.event(executionId, now, "ExecutionStarted", null, null, null);
-      for (const { taskId, attempt } of start) this.applyStep(executionId, { kind: "start", taskId, attempt }, now, deltas);
-      if (!first) return this.readExecution(executionId);
-      const started = new Map(start.map((s) => [s.taskId, s.attempt]));
-      return { ...toExecution(first), tasks: tasks!.map(({ taskId, name }) => unstartedTask(taskId, name, started.get(taskId), now)) };
+      for (const { taskId, attempt } of start) this.applyStep(executionId, tasks, { kind: "start", taskId, attempt }, now, deltas);
+      this.guard(this.s.admit.run({ id: executionId, now, tasks: JSON.stringify(tasks) }).changes, `admit execution ${executionId}`);
+      deltas.move("QUEUED", "RUNNING");
+      const admitted = toExecution({ ...row, status: "RUNNING", started_at: row.started_at ?? now });
+      return { ...admitted, tasks: withOutputs(tasks, this.outputsOf(executionId, tasks)) };
     });
   }
 
@@ -392,7 +387,16 @@ export class SqliteStore implements Store {
 
   record(executionId: string, steps: readonly Step[], now: number): Promise<void> {
     return this.writes.write((deltas) => {
-      for (const step of steps) this.applyStep(executionId, step, now, deltas);
+      const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
+      if (!row) throw new StaleStateError(`could not record steps of execution ${executionId}: it does not exist`);
+      const tasks = parseTasks(row.tasks);
+      // A finish step writes the task states with the execution's end: only steps after the last one need a write.
+      let unsaved = false;
+      for (const step of steps) {
+        this.applyStep(executionId, tasks, step, now, deltas);
+        unsaved = step.kind !== "finish";
+      }
+      if (unsaved) this.guard(this.s.saveTasks.run({ id: executionId, tasks: JSON.stringify(tasks) }).changes, `save the tasks of ${executionId}`);
     });
   }
 
@@ -416,45 +420,64 @@ export class SqliteStore implements Store {
     return this.record(executionId, [{ kind: "finish", status, output, error }], now);
   }
 
-  /** Writes one step's rows and event; throws `StaleStateError` when a row is not in the expected state. */
-  private applyStep(executionId: string, step: Step, now: number, deltas: CountDeltas): void {
-    const { s } = this;
+  /**
+   * Applies one step to `tasks` (the execution's task states, written back by the caller) and
+   * writes its event; a finish step also writes the execution's row, with `tasks`. Throws
+   * `StaleStateError` when a task or the execution is not in the state the step expects.
+   */
+  private applyStep(executionId: string, tasks: TaskState[], step: Step, now: number, deltas: CountDeltas): void {
     switch (step.kind) {
       case "start": {
         const { taskId, attempt, resumed = false } = step;
-        const stmt = resumed ? s.resumeAttempt : s.startAttempt;
-        this.guard(stmt.run({ executionId, taskId, attempt, now }).changes, `start attempt ${attempt} of task ${taskId} in ${executionId}`);
+        const task = this.task(executionId, tasks, taskId);
+        const expected = resumed ? task.status === "RUNNING" && task.attempts === attempt : (task.status === "PENDING" || task.status === "RETRYING") && task.attempts === attempt - 1;
+        this.guard(expected ? 1 : 0, `start attempt ${attempt} of task ${taskId} in ${executionId}`);
+        Object.assign(task, { status: "RUNNING", attempts: attempt, startedAt: task.startedAt ?? now, nextAttemptAt: resumed ? task.nextAttemptAt : null });
         this.event(executionId, now, "TaskStarted", taskId, attempt, resumed ? { resumed: true } : null);
         return;
       }
       case "complete": {
         const { taskId, attempt, output } = step;
-        this.guard(s.completeTask.run({ executionId, taskId, attempt, output: JSON.stringify(output ?? null), now }).changes, `complete task ${taskId} in ${executionId}`);
+        const task = this.runningTask(executionId, tasks, taskId, attempt, "complete");
+        Object.assign(task, { status: "COMPLETED", error: null, endTime: now });
+        this.putOutput(executionId, taskId, output);
         this.event(executionId, now, "TaskCompleted", taskId, attempt, null);
         return;
       }
       case "retry": {
         const { taskId, attempt, error, nextAttemptAt } = step;
-        this.guard(s.retryTask.run({ executionId, taskId, attempt, error: JSON.stringify(error), nextAttemptAt }).changes, `retry task ${taskId} in ${executionId}`);
+        const task = this.runningTask(executionId, tasks, taskId, attempt, "retry");
+        Object.assign(task, { status: "RETRYING", error, nextAttemptAt });
         this.event(executionId, now, "TaskRetrying", taskId, attempt, { error, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
         return;
       }
       case "fail": {
         const { taskId, attempt, error, skip } = step;
-        this.guard(s.failTask.run({ executionId, taskId, attempt, error: JSON.stringify(error), now }).changes, `fail task ${taskId} in ${executionId}`);
+        const task = this.runningTask(executionId, tasks, taskId, attempt, "fail");
+        Object.assign(task, { status: "FAILED", error, endTime: now });
         this.event(executionId, now, "TaskFailed", taskId, attempt, { error });
         for (const skipped of skip) {
-          this.guard(s.skipTask.run({ executionId, taskId: skipped, now }).changes, `skip task ${skipped} in ${executionId}`);
+          const pending = this.task(executionId, tasks, skipped);
+          this.guard(pending.status === "PENDING" ? 1 : 0, `skip task ${skipped} in ${executionId}`);
+          Object.assign(pending, { status: "SKIPPED", endTime: now });
           this.event(executionId, now, "TaskSkipped", skipped, null, { because: taskId });
         }
         return;
       }
       case "finish": {
         const { status, output, error, cancelTasks = [], timedOut = false, handlersPending = false } = step;
-        this.cancelTasks(executionId, cancelTasks, now);
+        this.cancelTasks(executionId, tasks, cancelTasks, now);
         if (timedOut) this.event(executionId, now, "ExecutionTimedOut", null, null, error ? { error } : null);
         this.guard(
-          s.finishExecution.run({ id: executionId, status, output: json(output), error: json(error), now, handlersPending: handlersPending ? 1 : 0 }).changes,
+          this.s.finishExecution.run({
+            id: executionId,
+            status,
+            output: json(output),
+            error: json(error),
+            now,
+            handlersPending: handlersPending ? 1 : 0,
+            tasks: JSON.stringify(tasks),
+          }).changes,
           `finish execution ${executionId}`,
         );
         deltas.move("RUNNING", status);
@@ -465,11 +488,37 @@ export class SqliteStore implements Store {
     }
   }
 
+  private task(executionId: string, tasks: TaskState[], taskId: string): TaskState {
+    const task = tasks.find((t) => t.taskId === taskId);
+    if (!task) throw new StaleStateError(`execution ${executionId} has no task ${taskId}`);
+    return task;
+  }
+
+  /** The task, if it is RUNNING `attempt`; else a `StaleStateError` saying the step (`what`) could not be applied. */
+  private runningTask(executionId: string, tasks: TaskState[], taskId: string, attempt: number, what: string): TaskState {
+    const task = this.task(executionId, tasks, taskId);
+    this.guard(task.status === "RUNNING" && task.attempts === attempt ? 1 : 0, `${what} task ${taskId} in ${executionId}`);
+    return task;
+  }
+
+  /** Stores a task's output; null needs no row (a task without one reads back as null). */
+  private putOutput(executionId: string, taskId: string, output: unknown): void {
+    if (output === undefined || output === null) return;
+    this.s.putOutput.run({ executionId, taskId, output: JSON.stringify(output) });
+  }
+
+  /** The outputs of `tasks`, read only when one of them has completed (only a completed task has one). */
+  private outputsOf(executionId: string, tasks: readonly TaskState[]): ReadonlyMap<string, unknown> {
+    if (!tasks.some((t) => t.status === "COMPLETED")) return NO_OUTPUTS;
+    const rows = this.s.outputsOf.all({ id: executionId }) as { task_id: string; output: string }[];
+    return new Map(rows.map((r) => [r.task_id, JSON.parse(r.output)]));
+  }
+
   private readExecution(executionId: string): ExecutionWithTasks | null {
-    const row = this.s.execution.get({ id: executionId }) as ExecutionRow | null;
+    const row = this.s.execution.get({ id: executionId }) as ExecutionWithTasksRow | null;
     if (!row) return null;
-    const tasks = (this.s.tasksOf.all({ id: executionId }) as TaskRow[]).map(toTask);
-    return { ...toExecution(row), tasks };
+    const tasks = parseTasks(row.tasks);
+    return { ...toExecution(row), tasks: withOutputs(tasks, this.outputsOf(executionId, tasks)) };
   }
 
   // ---- reads ----
