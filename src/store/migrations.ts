@@ -124,6 +124,12 @@ export const MIGRATIONS: readonly string[] = [
     SELECT execution_id, task_id, output FROM task_runs WHERE output IS NOT NULL AND output <> 'null';
   DROP TABLE task_runs;
   `,
+  // 6: the events one write appends to one execution share a row: the first in the row's
+  // columns, the others in \`more\` (a JSON array of {at, type, taskId, attempt, data}), numbered
+  // seq + 1, seq + 2, … The store assigns seq, so numbers stay contiguous across rows.
+  `
+  ALTER TABLE events ADD COLUMN more TEXT CHECK (more IS NULL OR json_valid(more));
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -89,6 +89,17 @@ interface EventRow {
   task_id: string | null;
   attempt: number | null;
   data: string | null;
+  /** JSON: the row's further events (`PendingEvent[]`), numbered seq + 1, seq + 2, … */
+  more: string | null;
+}
+
+/** An event a write appends, before it has a number. */
+interface PendingEvent {
+  at: number;
+  type: EventType;
+  taskId: string | null;
+  attempt: number | null;
+  data: Record<string, unknown> | null;
 }
 
 interface DefinitionRow {
@@ -163,6 +174,10 @@ const toDefinition = (r: DefinitionRow): StoredDefinition => ({
 export class SqliteStore implements Store {
   private readonly s: Statements;
   private readonly writes: GroupCommit;
+  /** The seq of the next event appended. Only this connection writes, so it is read once. */
+  private nextEventSeq: number;
+  /** The events of the write being applied, by execution in order of first event: one row each when the write ends. */
+  private readonly writeEvents = new Map<string, PendingEvent[]>();
 
   constructor(
     private readonly db: Database,
@@ -178,6 +193,31 @@ export class SqliteStore implements Store {
       },
       () => checkpointer?.nudge(),
     );
+    this.nextEventSeq = (this.s.nextEventSeq.get() as { next: number } | null)?.next ?? 1;
+  }
+
+  /** Queues `op` for the next group commit; the events it appends are written when it returns. */
+  private write<T>(op: (deltas: CountDeltas) => T): Promise<T> {
+    return this.writes.write((deltas) => {
+      this.writeEvents.clear(); // left over from a write that threw
+      const value = op(deltas);
+      this.appendEvents();
+      return value;
+    });
+  }
+
+  /**
+   * One row per execution for the events of the write just applied: fewer rows and index
+   * entries than one per event, and the numbers stay contiguous (seq, seq + 1, …). A batch
+   * rolled back leaves a gap in the numbers, never a repeat.
+   */
+  private appendEvents(): void {
+    for (const [executionId, [first, ...more]] of this.writeEvents) {
+      const { at, type, taskId, attempt, data } = first!;
+      this.s.insertEvents.run({ seq: this.nextEventSeq, executionId, at, type, taskId, attempt, data: json(data), more: more.length > 0 ? JSON.stringify(more) : null });
+      this.nextEventSeq += 1 + more.length;
+    }
+    this.writeEvents.clear();
   }
 
   /**
@@ -213,7 +253,7 @@ export class SqliteStore implements Store {
   // ---- definitions ----
 
   registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number) {
-    return this.writes.write(() => {
+    return this.write(() => {
       const latest = this.s.latestDefinitionCanonical.get({ id }) as { version: number; canonical: string } | null;
       if (latest && latest.canonical === canonical) return { version: latest.version, created: false };
       const version = (latest?.version ?? 0) + 1;
@@ -239,13 +279,13 @@ export class SqliteStore implements Store {
 
   async enqueue(e: NewExecution, now: number): Promise<Execution> {
     const input = JSON.stringify(e.input);
-    await this.writes.write((deltas) => this.insertExecution(e, input, now, deltas));
+    await this.write((deltas) => this.insertExecution(e, input, now, deltas));
     return newExecutionRecord(e, now);
   }
 
   enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number): Promise<EnqueueOnceResult> {
     const input = JSON.stringify(e.input);
-    return this.writes.write((deltas): EnqueueOnceResult => {
+    return this.write((deltas): EnqueueOnceResult => {
       const params = { definitionId: e.definitionId, key: key.key };
       const found = this.s.idempotencyKey.get(params) as { request_hash: string; execution_id: string; created_at: number } | null;
       if (found && found.created_at >= key.notBefore) {
@@ -260,7 +300,7 @@ export class SqliteStore implements Store {
   }
 
   purgeIdempotencyKeys(before: number): Promise<number> {
-    return this.writes.write(() => this.s.purgeIdempotencyKeys.run({ before }).changes);
+    return this.write(() => this.s.purgeIdempotencyKeys.run({ before }).changes);
   }
 
   private insertExecution(e: NewExecution, input: string, now: number, deltas: CountDeltas): void {
@@ -273,7 +313,7 @@ export class SqliteStore implements Store {
   }
 
   cancel(executionId: string, now: number): Promise<CancelResult> {
-    return this.writes.write((deltas): CancelResult => {
+    return this.write((deltas): CancelResult => {
       const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) return { outcome: "missing" };
       if (row.status === "QUEUED") {
@@ -297,7 +337,7 @@ export class SqliteStore implements Store {
   }
 
   redrive(executionId: string, now: number): Promise<RedriveResult> {
-    return this.writes.write((deltas): RedriveResult => {
+    return this.write((deltas): RedriveResult => {
       const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) return { outcome: "missing" };
       if (row.status !== "FAILED" && row.status !== "CANCELLED") return { outcome: "refused", status: row.status };
@@ -316,11 +356,11 @@ export class SqliteStore implements Store {
   }
 
   handlerStarted(executionId: string, handler: string, now: number): Promise<void> {
-    return this.writes.write(() => this.event(executionId, now, "HandlerStarted", null, null, { handler }));
+    return this.write(() => this.event(executionId, now, "HandlerStarted", null, null, { handler }));
   }
 
   handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void> {
-    return this.writes.write(() => {
+    return this.write(() => {
       this.event(executionId, now, "HandlerFinished", null, null, { handler, ...outcome });
       if (last) this.s.handlersDone.run({ id: executionId });
     });
@@ -340,7 +380,7 @@ export class SqliteStore implements Store {
   }
 
   admit(executionId: string, now: number, start: readonly { taskId: string; attempt: number }[] = []) {
-    return this.writes.write((deltas): ExecutionWithTasks | null => {
+    return this.write((deltas): ExecutionWithTasks | null => {
       const row = this.s.execution.get({ id: executionId }) as ExecutionWithTasksRow | null;
       if (!row || row.status !== "QUEUED") return null;
       const tasks = parseTasks(row.tasks);
@@ -354,14 +394,14 @@ export class SqliteStore implements Store {
   }
 
   resume(executionId: string, now: number) {
-    return this.writes.write(() => {
+    return this.write(() => {
       this.guard(this.s.isRunning.get({ id: executionId }) ? 1 : 0, `resume execution ${executionId}`);
       this.event(executionId, now, "ExecutionResumed", null, null, null);
     });
   }
 
   recover(maxRunning: number, now: number): Promise<RecoveryPlan> {
-    return this.writes.write((deltas) => {
+    return this.write((deltas) => {
       const running = (this.s.idsByStatus.all({ status: "RUNNING" }) as { id: string }[]).map((r) => r.id);
       for (const id of running.slice(maxRunning)) {
         this.guard(this.s.requeue.run({ id }).changes, `requeue execution ${id}`);
@@ -386,7 +426,7 @@ export class SqliteStore implements Store {
   // ---- attempts ----
 
   record(executionId: string, steps: readonly Step[], now: number): Promise<void> {
-    return this.writes.write((deltas) => {
+    return this.write((deltas) => {
       const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) throw new StaleStateError(`could not record steps of execution ${executionId}: it does not exist`);
       const tasks = parseTasks(row.tasks);
@@ -538,15 +578,13 @@ export class SqliteStore implements Store {
 
   async events(executionId: string): Promise<ExecutionEventRecord[] | null> {
     if (!this.s.executionExists.get({ id: executionId })) return null;
-    return (this.s.eventsOf.all({ id: executionId }) as EventRow[]).map((r) => ({
-      seq: r.seq,
-      executionId: r.execution_id,
-      at: r.at,
-      type: r.type,
-      taskId: r.task_id,
-      attempt: r.attempt,
-      data: parse(r.data) as Record<string, unknown> | null,
-    }));
+    const events: ExecutionEventRecord[] = [];
+    for (const r of this.s.eventsOf.all({ id: executionId }) as EventRow[]) {
+      events.push({ seq: r.seq, executionId, at: r.at, type: r.type, taskId: r.task_id, attempt: r.attempt, data: parse(r.data) as Record<string, unknown> | null });
+      if (r.more === null) continue;
+      (JSON.parse(r.more) as PendingEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...e }));
+    }
+    return events;
   }
 
   async systemCounts(queuedLimit: number): Promise<SystemCounts> {
@@ -577,7 +615,10 @@ export class SqliteStore implements Store {
   }
 
   private event(executionId: string, at: number, type: EventType, taskId: string | null, attempt: number | null, data: Record<string, unknown> | null) {
-    this.s.insertEvent.run({ executionId, at, type, taskId, attempt, data: json(data) });
+    const event: PendingEvent = { at, type, taskId, attempt, data };
+    const list = this.writeEvents.get(executionId);
+    if (list) list.push(event);
+    else this.writeEvents.set(executionId, [event]);
   }
 
   private guard(changes: number, what: string): void {

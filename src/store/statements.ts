@@ -55,8 +55,10 @@ const SQL = {
   listByBoth: `SELECT ${EXECUTION_COLUMNS} FROM executions
     WHERE definition_id = $definitionId AND status = $status AND seq < $before ORDER BY seq DESC LIMIT $limit`,
 
-  insertEvent: "INSERT INTO events (execution_id, at, type, task_id, attempt, data) VALUES ($executionId, $at, $type, $taskId, $attempt, $data)",
-  eventsOf: "SELECT seq, execution_id, at, type, task_id, attempt, data FROM events WHERE execution_id = $id ORDER BY seq",
+  insertEvents: `INSERT INTO events (seq, execution_id, at, type, task_id, attempt, data, more)
+    VALUES ($seq, $executionId, $at, $type, $taskId, $attempt, $data, $more)`,
+  eventsOf: "SELECT seq, execution_id, at, type, task_id, attempt, data, more FROM events WHERE execution_id = $id ORDER BY seq",
+  nextEventSeq: "SELECT seq + 1 + COALESCE(json_array_length(more), 0) AS next FROM events WHERE seq = (SELECT MAX(seq) FROM events)",
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Statement };
