@@ -13,12 +13,12 @@ const pipeline = definition("pipe", [
 ]);
 
 describe("POST /jobs/{definitionId}/execute", () => {
-  test("202 QUEUED with the definition version and a Location to the state", async () => {
+  test("202 RUNNING (a slot was free) with the definition version and a Location to the state", async () => {
     await t.define(pipeline);
     const res = await t.call("POST", "/jobs/pipe/execute", { who: "me" });
     expect(res.status).toBe(202);
     expect(res.headers.get("content-type")).toStartWith("application/json");
-    expect(res.body).toEqual({ executionID: expect.any(String), status: "QUEUED", definitionVersion: 1, runAt: null });
+    expect(res.body).toEqual({ executionID: expect.any(String), status: "RUNNING", definitionVersion: 1, runAt: null });
     expect(res.headers.get("location")).toBe(`/jobs/${res.body.executionID}/state`);
     // Committed: a read straight after the 202 sees it.
     expect((await t.call("GET", res.headers.get("location")!)).status).toBe(200);
@@ -162,8 +162,9 @@ describe("GET /jobs/{executionId}/state", () => {
     try {
       await slow.define(definition("slow", [{ id: "s", functionName: "sleep", params: { ms: 200 } }]));
       await slow.execute("slow");
-      const id = await slow.execute("slow");
-      const s = (await slow.call("GET", `/jobs/${id}/state`)).body;
+      const res = await slow.call("POST", "/jobs/slow/execute", {});
+      expect(res.body).toMatchObject({ status: "QUEUED" }); // the one slot is taken
+      const s = (await slow.call("GET", `/jobs/${res.body.executionID}/state`)).body;
       expect(s).toMatchObject({ status: "QUEUED", startedAt: null, endTime: null, output: null, error: null });
       expect(s.startTime).toMatch(ISO);
       expect(s.tasks[0]).toMatchObject({ status: "PENDING", attempts: 0, startedAt: null, endTime: null, nextAttemptAt: null });

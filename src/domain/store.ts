@@ -138,6 +138,12 @@ export interface Store {
   /** Appends `HandlerFinished` with its outcome; with `last`, the execution has no handler pending any more. */
   handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void>;
   /**
+   * `enqueue` and `admit` in one commit, for a submission that finds a free slot and nobody
+   * waiting: the execution is stored RUNNING with the given attempts started (its events
+   * still say ExecutionQueued, ExecutionStarted, TaskStarted).
+   */
+  enqueueStarted(e: NewExecution, now: number, start: readonly { taskId: string; attempt: number }[]): Promise<ExecutionWithTasks>;
+  /**
    * QUEUED → RUNNING, starting the given attempts of PENDING tasks in the same transaction.
    * Null when it was not QUEUED any more; else the execution as admitted.
    */

@@ -17,7 +17,8 @@ describe("running an execution", () => {
     const w = await started();
     await w.register(definitionOf("seq", { functionName: "echo", params: { p: 1 } }, { functionName: "echo" }));
     const e = await w.engine.submit("seq", { order: 7 });
-    expect(e).toMatchObject({ id: "exec-0001", status: "QUEUED", definitionId: "seq", definitionVersion: 1, createdAt: T0 });
+    // A slot was free and nobody waiting: stored RUNNING, its first task started, in the same commit.
+    expect(e).toMatchObject({ id: "exec-0001", status: "RUNNING", definitionId: "seq", definitionVersion: 1, createdAt: T0, startedAt: T0 });
     await w.drain();
     const done = await w.store.loadExecution(e.id);
     const t1Output = { input: { order: 7 }, params: { p: 1 }, results: {} };

@@ -12,13 +12,16 @@ import type { CancelResult, NewExecution, RedriveResult } from "../domain/store.
 import type { FunctionRegistry } from "../domain/function.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
-import type { Execution } from "../domain/model.ts";
+import type { Execution, ExecutionWithTasks } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
 import type { Store } from "../domain/store.ts";
 import { DefinitionCatalog } from "./catalog.ts";
 import { Fifo } from "./fifo.ts";
 import { ExecutionRun, readyTasks, type RunDeps } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
+
+/** The tasks without dependencies: what an admission starts. */
+const rootsOf = (def: JobDefinition): string[] => def.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.id);
 
 export interface EngineOptions {
   store: Store;
@@ -242,6 +245,19 @@ export class Engine {
       }
       if (result.outcome === "existing") return { execution: result.execution, created: false };
       execution = result.execution;
+    } else if (runAt === null && this.queue.length === 0 && this.semaphore.tryAcquire()) {
+      // A free slot and nobody waiting: store it RUNNING with its roots started, one commit instead of two.
+      const roots = rootsOf(def);
+      let admitted: ExecutionWithTasks;
+      try {
+        admitted = await this.deps.store.enqueueStarted(fresh, now, roots.map((taskId) => ({ taskId, attempt: 1 })));
+      } catch (err) {
+        this.release();
+        throw err;
+      }
+      void this.drive(new ExecutionRun(this.deps, admitted, def, new Set(roots)));
+      const { tasks: _, ...execution } = admitted;
+      return { execution, created: true };
     } else {
       execution = await this.deps.store.enqueue(fresh, now);
     }
@@ -364,12 +380,25 @@ export class Engine {
     this.notifyIdle();
   }
 
+  /** Holds a permit: admits the execution, then drives it (or gives the permit back). */
   private async admit({ id, resume, fresh }: Admission): Promise<void> {
-    let run: ExecutionRun | null = null;
-    let released = false;
+    let run: ExecutionRun | null;
     try {
       run = fresh ? await this.admitFresh(id, fresh.definitionId, fresh.definitionVersion) : await this.admitStored(id, resume);
-      if (!run) return;
+    } catch (err) {
+      this.couldNotRun(id, err);
+      run = null;
+    }
+    if (run) return this.drive(run);
+    this.release(); // failed, or found nothing to run
+    this.notifyIdle();
+  }
+
+  /** Holds a permit for an admitted execution: runs it, and releases the permit once it no longer needs its slot. */
+  private async drive(run: ExecutionRun): Promise<void> {
+    const { id } = run;
+    let released = false;
+    try {
       this.runs.set(id, run);
       if (this.stopping) run.stop();
       if (this.pendingCancels.delete(id)) run.end("cancel", this.cancelGraceMs);
@@ -379,13 +408,17 @@ export class Engine {
       this.release();
       await done;
     } catch (err) {
-      this.deps.logger.error("could not run execution; it stays as stored and resumes at next start", { execution: id, error: err instanceof Error ? err.message : String(err) });
+      this.couldNotRun(id, err);
     } finally {
       this.runs.delete(id);
-      // Released early (at slotFree) unless the admission failed or found nothing to run.
+      // Released early (at slotFree) unless the run broke before.
       if (!released) this.release();
       this.notifyIdle();
     }
+  }
+
+  private couldNotRun(id: string, err: unknown): void {
+    this.deps.logger.error("could not run execution; it stays as stored and resumes at next start", { execution: id, error: err instanceof Error ? err.message : String(err) });
   }
 
   private release(): void {
@@ -396,7 +429,7 @@ export class Engine {
   /** All tasks PENDING: the admission starts the roots in the same commit. */
   private async admitFresh(id: string, definitionId: string, definitionVersion: number): Promise<ExecutionRun | null> {
     const def = await this.definition(definitionId, definitionVersion);
-    const roots = def.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.id);
+    const roots = rootsOf(def);
     const admitted = await this.deps.store.admit(id, this.deps.clock.now(), roots.map((taskId) => ({ taskId, attempt: 1 })));
     return admitted && new ExecutionRun(this.deps, admitted, def, new Set(roots));
   }

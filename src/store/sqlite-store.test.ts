@@ -180,6 +180,31 @@ describe("enqueue and admit", () => {
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued"]);
   });
 
+  test("enqueueStarted stores the execution RUNNING with its first attempts started, in one commit", async () => {
+    const batches = store.writeStats.batches;
+    const e = await store.enqueueStarted(newExecution("e1"), T0, [{ taskId: "a", attempt: 1 }]);
+    expect(store.writeStats.batches).toBe(batches + 1);
+    expect(e).toEqual((await store.loadExecution("e1"))!);
+    expect(e).toMatchObject({ status: "RUNNING", createdAt: T0, startedAt: T0 });
+    expect(e.tasks.map((t) => [t.taskId, t.status, t.attempts, t.startedAt])).toEqual([
+      ["a", "RUNNING", 1, T0],
+      ["b", "PENDING", 0, null],
+      ["c", "PENDING", 0, null],
+    ]);
+    expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted:a"]);
+    expect(await store.systemCounts(10)).toMatchObject({ running: ["e1"], queued: [], queuedCount: 0 });
+    // It goes on like any admitted execution.
+    await store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: 1 }, { kind: "start", taskId: "b", attempt: 1 }], T0 + 1);
+    expect((await store.loadExecution("e1"))!.tasks[0]).toMatchObject({ status: "COMPLETED", output: 1 });
+  });
+
+  test("enqueueStarted is atomic: a start the tasks refuse stores nothing", async () => {
+    const before = snapshot();
+    await expect(store.enqueueStarted(newExecution("e1"), T0, [{ taskId: "a", attempt: 2 }])).rejects.toBeInstanceOf(StaleStateError);
+    await expect(store.enqueueStarted(newExecution("e1"), T0, [{ taskId: "zz", attempt: 1 }])).rejects.toBeInstanceOf(StaleStateError);
+    expect(snapshot()).toEqual(before);
+  });
+
   test("enqueue is atomic: a duplicate id changes nothing", async () => {
     await store.enqueue(newExecution("e1"), T0);
     const before = snapshot();

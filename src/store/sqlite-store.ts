@@ -283,6 +283,13 @@ export class SqliteStore implements Store {
     return newExecutionRecord(e, now);
   }
 
+  async enqueueStarted(e: NewExecution, now: number, start: readonly { taskId: string; attempt: number }[]): Promise<ExecutionWithTasks> {
+    const input = JSON.stringify(e.input);
+    const tasks = await this.write((deltas) => this.insertExecution(e, input, now, deltas, start));
+    const outputs = new Map(e.tasks.flatMap((t) => (t.carried ? [[t.taskId, t.carried.output ?? null] as const] : [])));
+    return { ...newExecutionRecord(e, now), status: "RUNNING", startedAt: now, tasks: withOutputs(tasks, outputs) };
+  }
+
   enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number): Promise<EnqueueOnceResult> {
     const input = JSON.stringify(e.input);
     return this.write((deltas): EnqueueOnceResult => {
@@ -303,13 +310,30 @@ export class SqliteStore implements Store {
     return this.write(() => this.s.purgeIdempotencyKeys.run({ before }).changes);
   }
 
-  private insertExecution(e: NewExecution, input: string, now: number, deltas: CountDeltas): void {
+  /** Inserts a QUEUED execution or, given `start`, one already RUNNING with those attempts started. Returns its task states. */
+  private insertExecution(e: NewExecution, input: string, now: number, deltas: CountDeltas, start?: readonly { taskId: string; attempt: number }[]): TaskState[] {
     const tasks = e.tasks.map((t) => (t.carried ? { ...newTask(t.taskId, t.name), status: "COMPLETED" as const, endTime: now, carriedOver: true } : newTask(t.taskId, t.name)));
-    this.s.insertExecution.run({ id: e.id, definitionId: e.definitionId, definitionVersion: e.definitionVersion, input, now, runAt: e.runAt ?? null, rerunOf: e.rerunOf ?? null, tasks: JSON.stringify(tasks) });
-    for (const t of e.tasks) if (t.carried) this.putOutput(e.id, t.taskId, t.carried.output);
     this.event(e.id, now, "ExecutionQueued", null, null, e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null);
     if (e.rerunOf) this.event(e.rerunOf, now, "ExecutionRerunCreated", null, null, { rerun: e.id });
-    deltas.add("QUEUED", 1);
+    if (start) {
+      this.event(e.id, now, "ExecutionStarted", null, null, null);
+      for (const { taskId, attempt } of start) this.applyStep(e.id, tasks, { kind: "start", taskId, attempt }, now, deltas);
+    }
+    this.s.insertExecution.run({
+      id: e.id,
+      definitionId: e.definitionId,
+      definitionVersion: e.definitionVersion,
+      status: start ? "RUNNING" : "QUEUED",
+      input,
+      now,
+      startedAt: start ? now : null,
+      runAt: e.runAt ?? null,
+      rerunOf: e.rerunOf ?? null,
+      tasks: JSON.stringify(tasks),
+    });
+    for (const t of e.tasks) if (t.carried) this.putOutput(e.id, t.taskId, t.carried.output);
+    deltas.add(start ? "RUNNING" : "QUEUED", 1);
+    return tasks;
   }
 
   cancel(executionId: string, now: number): Promise<CancelResult> {

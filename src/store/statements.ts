@@ -16,8 +16,8 @@ const SQL = {
     WHERE d.version = (SELECT MAX(version) FROM job_definitions WHERE id = d.id) ORDER BY d.id`,
   insertDefinition: "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
 
-  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, run_at, rerun_of, tasks)
-    VALUES ($id, $definitionId, $definitionVersion, 'QUEUED', $input, $now, $runAt, $rerunOf, $tasks)`,
+  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks)
+    VALUES ($id, $definitionId, $definitionVersion, $status, $input, $now, $startedAt, $runAt, $rerunOf, $tasks)`,
   putOutput: `INSERT INTO task_outputs (execution_id, task_id, output) VALUES ($executionId, $taskId, $output)
     ON CONFLICT (execution_id, task_id) DO UPDATE SET output = excluded.output`,
   outputsOf: "SELECT task_id, output FROM task_outputs WHERE execution_id = $id",
