@@ -178,6 +178,12 @@ describe("enqueue and admit", () => {
       ).map(([taskId, name]) => ({ taskId, name, status: "PENDING", attempts: 0, startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null, attemptBase: 0, carriedOver: false })),
     );
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued"]);
+    // Stored compactly: defaults are left out of the row.
+    expect(JSON.parse((db.query("SELECT tasks FROM executions WHERE id = 'e1'").get() as { tasks: string }).tasks)).toEqual([
+      { taskId: "a", name: "A", status: "PENDING" },
+      { taskId: "b", name: "B", status: "PENDING" },
+      { taskId: "c", name: "C", status: "PENDING" },
+    ]);
   });
 
   test("enqueueStarted stores the execution RUNNING with its first attempts started, in one commit", async () => {

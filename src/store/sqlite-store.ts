@@ -102,6 +102,19 @@ interface PendingEvent {
   data: Record<string, unknown> | null;
 }
 
+/** An event in `events.more`: null fields left out. */
+type StoredEvent = Pick<PendingEvent, "at" | "type"> & { taskId?: string; attempt?: number; data?: Record<string, unknown> };
+
+const packEvent = ({ at, type, taskId, attempt, data }: PendingEvent): StoredEvent => {
+  const o: StoredEvent = { at, type };
+  if (taskId !== null) o.taskId = taskId;
+  if (attempt !== null) o.attempt = attempt;
+  if (data !== null) o.data = data;
+  return o;
+};
+
+const unpackEvent = (e: StoredEvent): PendingEvent => ({ at: e.at, type: e.type, taskId: e.taskId ?? null, attempt: e.attempt ?? null, data: e.data ?? null });
+
 interface DefinitionRow {
   id: string;
   version: number;
@@ -142,7 +155,51 @@ const newTask = (taskId: string, name: string): TaskState => ({
   carriedOver: false,
 });
 
-const parseTasks = (text: string): TaskState[] => JSON.parse(text) as TaskState[];
+/**
+ * A task state as stored: fields at their default (null, 0, false, a name equal to the id)
+ * are left out, which halves a row and the pages a commit writes.
+ */
+interface StoredTask {
+  taskId: string;
+  status: TaskStatus;
+  name?: string;
+  attempts?: number;
+  startedAt?: number | null;
+  endTime?: number | null;
+  nextAttemptAt?: number | null;
+  error?: ErrorInfo | null;
+  attemptBase?: number;
+  carriedOver?: boolean;
+}
+
+const packTask = (t: TaskState): StoredTask => {
+  const o: StoredTask = { taskId: t.taskId, status: t.status };
+  if (t.name !== t.taskId) o.name = t.name;
+  if (t.attempts !== 0) o.attempts = t.attempts;
+  if (t.startedAt !== null) o.startedAt = t.startedAt;
+  if (t.endTime !== null) o.endTime = t.endTime;
+  if (t.nextAttemptAt !== null) o.nextAttemptAt = t.nextAttemptAt;
+  if (t.error !== null) o.error = t.error;
+  if (t.attemptBase !== 0) o.attemptBase = t.attemptBase;
+  if (t.carriedOver) o.carriedOver = true;
+  return o;
+};
+
+const unpackTask = (o: StoredTask): TaskState => ({
+  taskId: o.taskId,
+  name: o.name ?? o.taskId,
+  status: o.status,
+  attempts: o.attempts ?? 0,
+  startedAt: o.startedAt ?? null,
+  endTime: o.endTime ?? null,
+  nextAttemptAt: o.nextAttemptAt ?? null,
+  error: o.error ?? null,
+  attemptBase: o.attemptBase ?? 0,
+  carriedOver: o.carriedOver ?? false,
+});
+
+const parseTasks = (text: string): TaskState[] => (JSON.parse(text) as StoredTask[]).map(unpackTask);
+const tasksJson = (tasks: readonly TaskState[]): string => JSON.stringify(tasks.map(packTask));
 const withOutputs = (tasks: readonly TaskState[], outputs: ReadonlyMap<string, unknown>): TaskRun[] =>
   tasks.map((t) => ({ ...t, output: outputs.get(t.taskId) ?? null }));
 
@@ -214,7 +271,7 @@ export class SqliteStore implements Store {
   private appendEvents(): void {
     for (const [executionId, [first, ...more]] of this.writeEvents) {
       const { at, type, taskId, attempt, data } = first!;
-      this.s.insertEvents.run({ seq: this.nextEventSeq, executionId, at, type, taskId, attempt, data: json(data), more: more.length > 0 ? JSON.stringify(more) : null });
+      this.s.insertEvents.run({ seq: this.nextEventSeq, executionId, at, type, taskId, attempt, data: json(data), more: more.length > 0 ? JSON.stringify(more.map(packEvent)) : null });
       this.nextEventSeq += 1 + more.length;
     }
     this.writeEvents.clear();
@@ -329,7 +386,7 @@ export class SqliteStore implements Store {
       startedAt: start ? now : null,
       runAt: e.runAt ?? null,
       rerunOf: e.rerunOf ?? null,
-      tasks: JSON.stringify(tasks),
+      tasks: tasksJson(tasks),
     });
     for (const t of e.tasks) if (t.carried) this.putOutput(e.id, t.taskId, t.carried.output);
     deltas.add(start ? "RUNNING" : "QUEUED", 1);
@@ -344,7 +401,7 @@ export class SqliteStore implements Store {
         this.event(executionId, now, "ExecutionCancelRequested", null, null, null);
         const tasks = parseTasks(row.tasks);
         this.cancelTasks(executionId, tasks, tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId), now);
-        this.guard(this.s.cancelQueued.run({ id: executionId, now, tasks: JSON.stringify(tasks) }).changes, `cancel execution ${executionId}`);
+        this.guard(this.s.cancelQueued.run({ id: executionId, now, tasks: tasksJson(tasks) }).changes, `cancel execution ${executionId}`);
         this.event(executionId, now, "ExecutionCancelled", null, null, null);
         deltas.move("QUEUED", "CANCELLED");
         return { outcome: "cancelled" };
@@ -372,7 +429,7 @@ export class SqliteStore implements Store {
         Object.assign(t, { status: "PENDING", attemptBase: t.attempts, error: null, endTime: null, nextAttemptAt: null });
         reset.push(t.taskId);
       }
-      this.guard(this.s.redriveExecution.run({ id: executionId, tasks: JSON.stringify(tasks) }).changes, `redrive execution ${executionId}`);
+      this.guard(this.s.redriveExecution.run({ id: executionId, tasks: tasksJson(tasks) }).changes, `redrive execution ${executionId}`);
       deltas.move(row.status, "QUEUED");
       this.event(executionId, now, "ExecutionRedriven", null, null, { from: row.status, reset });
       return { outcome: "redriven", reset };
@@ -410,7 +467,7 @@ export class SqliteStore implements Store {
       const tasks = parseTasks(row.tasks);
       this.event(executionId, now, "ExecutionStarted", null, null, null);
       for (const { taskId, attempt } of start) this.applyStep(executionId, tasks, { kind: "start", taskId, attempt }, now, deltas);
-      this.guard(this.s.admit.run({ id: executionId, now, tasks: JSON.stringify(tasks) }).changes, `admit execution ${executionId}`);
+      this.guard(this.s.admit.run({ id: executionId, now, tasks: tasksJson(tasks) }).changes, `admit execution ${executionId}`);
       deltas.move("QUEUED", "RUNNING");
       const admitted = toExecution({ ...row, status: "RUNNING", started_at: row.started_at ?? now });
       return { ...admitted, tasks: withOutputs(tasks, this.outputsOf(executionId, tasks)) };
@@ -460,7 +517,7 @@ export class SqliteStore implements Store {
         this.applyStep(executionId, tasks, step, now, deltas);
         unsaved = step.kind !== "finish";
       }
-      if (unsaved) this.guard(this.s.saveTasks.run({ id: executionId, tasks: JSON.stringify(tasks) }).changes, `save the tasks of ${executionId}`);
+      if (unsaved) this.guard(this.s.saveTasks.run({ id: executionId, tasks: tasksJson(tasks) }).changes, `save the tasks of ${executionId}`);
     });
   }
 
@@ -540,7 +597,7 @@ export class SqliteStore implements Store {
             error: json(error),
             now,
             handlersPending: handlersPending ? 1 : 0,
-            tasks: JSON.stringify(tasks),
+            tasks: tasksJson(tasks),
           }).changes,
           `finish execution ${executionId}`,
         );
@@ -606,7 +663,7 @@ export class SqliteStore implements Store {
     for (const r of this.s.eventsOf.all({ id: executionId }) as EventRow[]) {
       events.push({ seq: r.seq, executionId, at: r.at, type: r.type, taskId: r.task_id, attempt: r.attempt, data: parse(r.data) as Record<string, unknown> | null });
       if (r.more === null) continue;
-      (JSON.parse(r.more) as PendingEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...e }));
+      (JSON.parse(r.more) as StoredEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...unpackEvent(e) }));
     }
     return events;
   }
