@@ -158,7 +158,7 @@ export function seedExecutions(db: Database, count: number, row: (i: number) => 
     `INSERT INTO executions (id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, tasks)
      VALUES (?1, ?2, 1, ?3, '{}', ?4, ?5, ?6, ?7, ?8, ?9)`,
   );
-  const event = db.prepare("INSERT INTO events (execution_id, at, type, task_id, attempt, data) VALUES (?1, ?2, ?3, ?4, ?5, NULL)");
+  const event = db.prepare("INSERT INTO events (execution_seq, at, type, task_id, attempt, data) VALUES (?1, ?2, ?3, ?4, ?5, NULL)");
   const base = Date.now() - count;
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
@@ -180,11 +180,11 @@ export function seedExecutions(db: Database, count: number, row: (i: number) => 
         attemptBase: 0,
         carriedOver: false,
       };
-      exec.run(id, definitionId, status, status === "COMPLETED" ? '{"a":null}' : null, error, at, started ? at : null, done ? at : null, JSON.stringify([task]));
-      event.run(id, at, "ExecutionQueued", null, null);
+      const seq = exec.run(id, definitionId, status, status === "COMPLETED" ? '{"a":null}' : null, error, at, started ? at : null, done ? at : null, JSON.stringify([task])).lastInsertRowid;
+      event.run(seq, at, "ExecutionQueued", null, null);
       if (started) {
-        event.run(id, at, "ExecutionStarted", null, null);
-        event.run(id, at, "TaskStarted", "a", 1);
+        event.run(seq, at, "ExecutionStarted", null, null);
+        event.run(seq, at, "TaskStarted", "a", 1);
       }
     }
   });

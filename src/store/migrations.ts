@@ -109,10 +109,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE executions ADD COLUMN tasks TEXT NOT NULL DEFAULT '[]';
   CREATE TABLE task_outputs (
-    execution_id TEXT NOT NULL REFERENCES executions (id),
-    task_id      TEXT NOT NULL,
-    output       TEXT NOT NULL,
-    PRIMARY KEY (execution_id, task_id)
+    execution_seq INTEGER NOT NULL REFERENCES executions (seq),
+    task_id       TEXT    NOT NULL,
+    output        TEXT    NOT NULL,
+    PRIMARY KEY (execution_seq, task_id)
   ) WITHOUT ROWID;
   UPDATE executions SET tasks = (
     SELECT json_group_array(json_object(
@@ -122,15 +122,32 @@ export const MIGRATIONS: readonly string[] = [
     ) ORDER BY position)
     FROM task_runs WHERE task_runs.execution_id = executions.id
   ) WHERE EXISTS (SELECT 1 FROM task_runs WHERE task_runs.execution_id = executions.id);
-  INSERT INTO task_outputs (execution_id, task_id, output)
-    SELECT execution_id, task_id, output FROM task_runs WHERE output IS NOT NULL AND output <> 'null';
+  INSERT INTO task_outputs (execution_seq, task_id, output)
+    SELECT x.seq, t.task_id, t.output FROM task_runs t JOIN executions x ON x.id = t.execution_id
+    WHERE t.output IS NOT NULL AND t.output <> 'null';
   DROP TABLE task_runs;
   `,
-  // 6: the events one write appends to one execution share a row: the first in the row's
-  // columns, the others in \`more\` (a JSON array of {at, type, taskId, attempt, data}), numbered
-  // seq + 1, seq + 2, … The store assigns seq, so numbers stay contiguous across rows.
+  // 6: events point at their execution by its integer seq, not its 36-character id: a smaller
+  // index, cheaper to insert into and to check the foreign key against. The events one write
+  // appends to one execution share a row: the first in the row's columns, the others in
+  // \`more\` (a JSON array of {at, type, taskId?, attempt?, data?}), numbered seq + 1, seq + 2, …
+  // The store assigns seq, so numbers stay contiguous across rows.
   `
-  ALTER TABLE events ADD COLUMN more TEXT;
+  CREATE TABLE events_by_seq (
+    seq           INTEGER PRIMARY KEY,
+    execution_seq INTEGER NOT NULL REFERENCES executions (seq),
+    at            INTEGER NOT NULL,
+    type          TEXT    NOT NULL,
+    task_id       TEXT,
+    attempt       INTEGER,
+    data          TEXT,
+    more          TEXT
+  );
+  INSERT INTO events_by_seq (seq, execution_seq, at, type, task_id, attempt, data)
+    SELECT e.seq, x.seq, e.at, e.type, e.task_id, e.attempt, e.data FROM events e JOIN executions x ON x.id = e.execution_id ORDER BY e.seq;
+  DROP TABLE events;
+  ALTER TABLE events_by_seq RENAME TO events;
+  CREATE INDEX events_by_execution ON events (execution_seq, seq);
   `,
 ];
 

@@ -51,7 +51,7 @@ async function enqueued(n: number, prefix = "e", definitionId = "job") {
 /** Every row of every table: what "changes nothing" compares. */
 const snapshot = () => ({
   executions: db.query("SELECT * FROM executions ORDER BY seq").all(),
-  outputs: db.query("SELECT * FROM task_outputs ORDER BY execution_id, task_id").all(),
+  outputs: db.query("SELECT * FROM task_outputs ORDER BY execution_seq, task_id").all(),
   events: db.query("SELECT * FROM events ORDER BY seq").all(),
   definitions: db.query("SELECT * FROM job_definitions ORDER BY id, version").all(),
 });
@@ -85,7 +85,7 @@ describe("migrations", () => {
     expect(other.query("SELECT MAX(version) AS v FROM schema_migrations").get()).toEqual({ v: MIGRATIONS.length + 1 });
   });
 
-  test("version 5 moves task rows into their execution's row and keeps every output", async () => {
+  test("versions 5 and 6 move task rows into their execution's row and key events by execution seq, losing nothing", async () => {
     const old = openDatabase({ path: ":memory:" });
     old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
     MIGRATIONS.slice(0, 4).forEach((sql, i) => {
@@ -101,6 +101,10 @@ describe("migrations", () => {
       ('e1', 1, 'b', 'B', 'RETRYING', 2, ${T0 + 1}, NULL, ${T0 + 9}, NULL, '{"name":"Boom","message":"it broke"}', 1, 0),
       ('e1', 0, 'a', 'A', 'COMPLETED', 0, NULL, ${T0}, NULL, '{"x":[1,2]}', NULL, 0, 1),
       ('e2', 0, 'a', 'A', 'PENDING', 0, NULL, NULL, NULL, NULL, NULL, 0, 0)`);
+    old.exec(`INSERT INTO events (seq, execution_id, at, type, task_id, attempt, data) VALUES
+      (1, 'e1', ${T0}, 'ExecutionQueued', NULL, NULL, NULL),
+      (2, 'e2', ${T0}, 'ExecutionQueued', NULL, NULL, '{"runAt":"x"}'),
+      (3, 'e1', ${T0 + 1}, 'TaskRetrying', 'b', 2, '{"error":{"name":"Boom","message":"it broke"}}')`);
     const migrated = new SqliteStore(old);
     expect(old.query("SELECT name FROM sqlite_master WHERE name = 'task_runs'").get()).toBeNull();
     const run = (over: Pick<TaskRun, "taskId" | "name" | "status" | "attempts"> & Partial<TaskRun>): TaskRun => ({ startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null, attemptBase: 0, carriedOver: false, ...over });
@@ -110,9 +114,21 @@ describe("migrations", () => {
       run({ taskId: "c", name: "C", status: "PENDING", attempts: 0 }),
     ]);
     expect((await migrated.loadExecution("e2"))!.tasks).toEqual([run({ taskId: "a", name: "A", status: "PENDING", attempts: 0 })]);
-    // And the migrated state takes the next step.
+    // Events keep their numbers and point at their execution by its seq now.
+    expect(old.query("SELECT seq, execution_seq FROM events ORDER BY seq").all()).toEqual([
+      { seq: 1, execution_seq: 1 },
+      { seq: 2, execution_seq: 2 },
+      { seq: 3, execution_seq: 1 },
+    ]);
+    expect((await migrated.events("e2"))!).toEqual([{ seq: 2, executionId: "e2", at: T0, type: "ExecutionQueued", taskId: null, attempt: null, data: { runAt: "x" } }]);
+    // And the migrated state takes the next step; its event is numbered after the old ones.
     await migrated.record("e1", [{ kind: "start", taskId: "b", attempt: 3 }], T0 + 10);
     expect((await migrated.loadExecution("e1"))!.tasks[1]).toMatchObject({ status: "RUNNING", attempts: 3, startedAt: T0 + 1, nextAttemptAt: null });
+    expect((await migrated.events("e1"))!.map((e) => [e.seq, e.type, e.taskId, e.attempt])).toEqual([
+      [1, "ExecutionQueued", null, null],
+      [3, "TaskRetrying", "b", 2],
+      [4, "TaskStarted", "b", 3],
+    ]);
   });
 
   test("CHECK constraints reject an illegal status", async () => {
@@ -545,17 +561,18 @@ describe("query plans", () => {
   test("recover's, systemCounts' and the list queries search by index", () => {
     const all = preparedSql();
     const expectations: [RegExp, RegExp][] = [
-      [/^SELECT id FROM executions WHERE status = \$status ORDER BY seq$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
+      [/^SELECT id, seq FROM executions WHERE status = \$status ORDER BY seq$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
       [/ORDER BY seq LIMIT \$limit$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
       [/^SELECT n FROM execution_counts WHERE status = \$status$/, /^SEARCH execution_counts USING PRIMARY KEY \(status=\?\)$/],
-      [/^UPDATE executions SET status = 'QUEUED' WHERE id/, /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/],
+      [/^UPDATE executions SET status = 'QUEUED' WHERE seq/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid=\?\)$/],
+      [/^SELECT seq, status, cancel_requested_at, tasks FROM executions WHERE id = \$id$/, /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/],
       [/FROM executions WHERE seq < \$before ORDER BY seq DESC/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
       [/FROM executions WHERE status = \$status AND seq < \$before/, /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/],
       [/FROM executions WHERE definition_id = \$definitionId AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
       [/WHERE definition_id = \$definitionId AND status = \$status AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
       [/^SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/, /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/],
       [/^SELECT id FROM executions WHERE rerun_of = \$id/, /^SEARCH executions USING INDEX executions_by_rerun_of \(rerun_of=\?\)$/],
-      [/FROM events WHERE execution_id = \$id ORDER BY seq$/, /^SEARCH events USING INDEX events_by_execution \(execution_id=\?\)$/],
+      [/FROM events WHERE execution_seq = \$executionSeq ORDER BY seq$/, /^SEARCH events USING INDEX events_by_execution \(execution_seq=\?\)$/],
     ];
     for (const [statement, plan] of expectations) {
       const sql = find(all, statement);

@@ -75,7 +75,14 @@ const UNFINISHED: ReadonlySet<TaskStatus> = new Set(["PENDING", "RUNNING", "RETR
 const REDRIVABLE: ReadonlySet<TaskStatus> = new Set(["FAILED", "SKIPPED", "CANCELLED"]);
 const NO_OUTPUTS: ReadonlyMap<string, unknown> = new Map();
 
+/** The execution a write changes: its id for messages, its seq for the rows that point at it. */
+interface Target {
+  id: string;
+  seq: number;
+}
+
 interface StatesRow {
+  seq: number;
   status: ExecutionStatus;
   cancel_requested_at: number | null;
   tasks: string;
@@ -83,7 +90,6 @@ interface StatesRow {
 
 interface EventRow {
   seq: number;
-  execution_id: string;
   at: number;
   type: EventType;
   task_id: string | null;
@@ -234,7 +240,7 @@ export class SqliteStore implements Store {
   /** The seq of the next event appended. Only this connection writes, so it is read once. */
   private nextEventSeq: number;
   /** The events of the write being applied, by execution in order of first event: one row each when the write ends. */
-  private readonly writeEvents = new Map<string, PendingEvent[]>();
+  private readonly writeEvents = new Map<string, { target: Target; events: PendingEvent[] }>();
 
   constructor(
     private readonly db: Database,
@@ -269,9 +275,10 @@ export class SqliteStore implements Store {
    * rolled back leaves a gap in the numbers, never a repeat.
    */
   private appendEvents(): void {
-    for (const [executionId, [first, ...more]] of this.writeEvents) {
-      const { at, type, taskId, attempt, data } = first!;
-      this.s.insertEvents.run({ seq: this.nextEventSeq, executionId, at, type, taskId, attempt, data: json(data), more: more.length > 0 ? JSON.stringify(more.map(packEvent)) : null });
+    for (const { target, events } of this.writeEvents.values()) {
+      const [{ at, type, taskId, attempt, data }, ...more] = events as [PendingEvent, ...PendingEvent[]];
+      const row = { seq: this.nextEventSeq, executionSeq: target.seq, at, type, taskId, attempt, data: json(data) };
+      this.s.insertEvents.run({ ...row, more: more.length > 0 ? JSON.stringify(more.map(packEvent)) : null });
       this.nextEventSeq += 1 + more.length;
     }
     this.writeEvents.clear();
@@ -370,13 +377,14 @@ export class SqliteStore implements Store {
   /** Inserts a QUEUED execution or, given `start`, one already RUNNING with those attempts started. Returns its task states. */
   private insertExecution(e: NewExecution, input: string, now: number, deltas: CountDeltas, start?: readonly { taskId: string; attempt: number }[]): TaskState[] {
     const tasks = e.tasks.map((t) => (t.carried ? { ...newTask(t.taskId, t.name), status: "COMPLETED" as const, endTime: now, carriedOver: true } : newTask(t.taskId, t.name)));
-    this.event(e.id, now, "ExecutionQueued", null, null, e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null);
-    if (e.rerunOf) this.event(e.rerunOf, now, "ExecutionRerunCreated", null, null, { rerun: e.id });
+    const x: Target = { id: e.id, seq: 0 }; // its seq once inserted, before its events are written
+    this.event(x, now, "ExecutionQueued", null, null, e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null);
+    if (e.rerunOf) this.event(this.target(e.rerunOf), now, "ExecutionRerunCreated", null, null, { rerun: e.id });
     if (start) {
-      this.event(e.id, now, "ExecutionStarted", null, null, null);
-      for (const { taskId, attempt } of start) this.applyStep(e.id, tasks, { kind: "start", taskId, attempt }, now, deltas);
+      this.event(x, now, "ExecutionStarted", null, null, null);
+      for (const { taskId, attempt } of start) this.applyStep(x, tasks, { kind: "start", taskId, attempt }, now, deltas);
     }
-    this.s.insertExecution.run({
+    x.seq = Number(this.s.insertExecution.run({
       id: e.id,
       definitionId: e.definitionId,
       definitionVersion: e.definitionVersion,
@@ -387,8 +395,8 @@ export class SqliteStore implements Store {
       runAt: e.runAt ?? null,
       rerunOf: e.rerunOf ?? null,
       tasks: tasksJson(tasks),
-    });
-    for (const t of e.tasks) if (t.carried) this.putOutput(e.id, t.taskId, t.carried.output);
+    }).lastInsertRowid);
+    for (const t of e.tasks) if (t.carried) this.putOutput(x, t.taskId, t.carried.output);
     deltas.add(start ? "RUNNING" : "QUEUED", 1);
     return tasks;
   }
@@ -397,19 +405,20 @@ export class SqliteStore implements Store {
     return this.write((deltas): CancelResult => {
       const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) return { outcome: "missing" };
+      const x: Target = { id: executionId, seq: row.seq };
       if (row.status === "QUEUED") {
-        this.event(executionId, now, "ExecutionCancelRequested", null, null, null);
+        this.event(x, now, "ExecutionCancelRequested", null, null, null);
         const tasks = parseTasks(row.tasks);
-        this.cancelTasks(executionId, tasks, tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId), now);
-        this.guard(this.s.cancelQueued.run({ id: executionId, now, tasks: tasksJson(tasks) }).changes, `cancel execution ${executionId}`);
-        this.event(executionId, now, "ExecutionCancelled", null, null, null);
+        this.cancelTasks(x, tasks, tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId), now);
+        this.guard(this.s.cancelQueued.run({ seq: x.seq, now, tasks: tasksJson(tasks) }).changes, `cancel execution ${executionId}`);
+        this.event(x, now, "ExecutionCancelled", null, null, null);
         deltas.move("QUEUED", "CANCELLED");
         return { outcome: "cancelled" };
       }
       if (row.status === "RUNNING") {
         if (row.cancel_requested_at === null) {
-          this.guard(this.s.requestCancel.run({ id: executionId, now }).changes, `request cancel of ${executionId}`);
-          this.event(executionId, now, "ExecutionCancelRequested", null, null, null);
+          this.guard(this.s.requestCancel.run({ seq: x.seq, now }).changes, `request cancel of ${executionId}`);
+          this.event(x, now, "ExecutionCancelRequested", null, null, null);
         }
         return { outcome: "requested" };
       }
@@ -429,21 +438,22 @@ export class SqliteStore implements Store {
         Object.assign(t, { status: "PENDING", attemptBase: t.attempts, error: null, endTime: null, nextAttemptAt: null });
         reset.push(t.taskId);
       }
-      this.guard(this.s.redriveExecution.run({ id: executionId, tasks: tasksJson(tasks) }).changes, `redrive execution ${executionId}`);
+      this.guard(this.s.redriveExecution.run({ seq: row.seq, tasks: tasksJson(tasks) }).changes, `redrive execution ${executionId}`);
       deltas.move(row.status, "QUEUED");
-      this.event(executionId, now, "ExecutionRedriven", null, null, { from: row.status, reset });
+      this.event({ id: executionId, seq: row.seq }, now, "ExecutionRedriven", null, null, { from: row.status, reset });
       return { outcome: "redriven", reset };
     });
   }
 
   handlerStarted(executionId: string, handler: string, now: number): Promise<void> {
-    return this.write(() => this.event(executionId, now, "HandlerStarted", null, null, { handler }));
+    return this.write(() => this.event(this.target(executionId), now, "HandlerStarted", null, null, { handler }));
   }
 
   handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void> {
     return this.write(() => {
-      this.event(executionId, now, "HandlerFinished", null, null, { handler, ...outcome });
-      if (last) this.s.handlersDone.run({ id: executionId });
+      const x = this.target(executionId);
+      this.event(x, now, "HandlerFinished", null, null, { handler, ...outcome });
+      if (last) this.s.handlersDone.run({ seq: x.seq });
     });
   }
 
@@ -451,12 +461,12 @@ export class SqliteStore implements Store {
     return (this.s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
   }
 
-  private cancelTasks(executionId: string, tasks: TaskState[], taskIds: readonly string[], now: number): void {
+  private cancelTasks(x: Target, tasks: TaskState[], taskIds: readonly string[], now: number): void {
     for (const taskId of taskIds) {
-      const task = this.task(executionId, tasks, taskId);
-      this.guard(UNFINISHED.has(task.status) ? 1 : 0, `cancel task ${taskId} in ${executionId}`);
+      const task = this.task(x, tasks, taskId);
+      this.guard(UNFINISHED.has(task.status) ? 1 : 0, `cancel task ${taskId} in ${x.id}`);
       Object.assign(task, { status: "CANCELLED", endTime: now, nextAttemptAt: null });
-      this.event(executionId, now, "TaskCancelled", taskId, null, null);
+      this.event(x, now, "TaskCancelled", taskId, null, null);
     }
   }
 
@@ -465,29 +475,31 @@ export class SqliteStore implements Store {
       const row = this.s.execution.get({ id: executionId }) as ExecutionWithTasksRow | null;
       if (!row || row.status !== "QUEUED") return null;
       const tasks = parseTasks(row.tasks);
-      this.event(executionId, now, "ExecutionStarted", null, null, null);
-      for (const { taskId, attempt } of start) this.applyStep(executionId, tasks, { kind: "start", taskId, attempt }, now, deltas);
-      this.guard(this.s.admit.run({ id: executionId, now, tasks: tasksJson(tasks) }).changes, `admit execution ${executionId}`);
+      const x: Target = { id: executionId, seq: row.seq };
+      this.event(x, now, "ExecutionStarted", null, null, null);
+      for (const { taskId, attempt } of start) this.applyStep(x, tasks, { kind: "start", taskId, attempt }, now, deltas);
+      this.guard(this.s.admit.run({ seq: x.seq, now, tasks: tasksJson(tasks) }).changes, `admit execution ${executionId}`);
       deltas.move("QUEUED", "RUNNING");
       const admitted = toExecution({ ...row, status: "RUNNING", started_at: row.started_at ?? now });
-      return { ...admitted, tasks: withOutputs(tasks, this.outputsOf(executionId, tasks)) };
+      return { ...admitted, tasks: withOutputs(tasks, this.outputsOf(x, tasks)) };
     });
   }
 
   resume(executionId: string, now: number) {
     return this.write(() => {
-      this.guard(this.s.isRunning.get({ id: executionId }) ? 1 : 0, `resume execution ${executionId}`);
-      this.event(executionId, now, "ExecutionResumed", null, null, null);
+      const row = this.s.runningSeq.get({ id: executionId }) as { seq: number } | null;
+      this.guard(row ? 1 : 0, `resume execution ${executionId}`);
+      this.event({ id: executionId, seq: row!.seq }, now, "ExecutionResumed", null, null, null);
     });
   }
 
   recover(maxRunning: number, now: number): Promise<RecoveryPlan> {
     return this.write((deltas) => {
-      const running = (this.s.idsByStatus.all({ status: "RUNNING" }) as { id: string }[]).map((r) => r.id);
-      for (const id of running.slice(maxRunning)) {
-        this.guard(this.s.requeue.run({ id }).changes, `requeue execution ${id}`);
+      const running = this.s.idsByStatus.all({ status: "RUNNING" }) as Target[];
+      for (const x of running.slice(maxRunning)) {
+        this.guard(this.s.requeue.run({ seq: x.seq }).changes, `requeue execution ${x.id}`);
         deltas.move("RUNNING", "QUEUED");
-        this.event(id, now, "ExecutionRequeued", null, null, { reason: `more than ${maxRunning} executions were RUNNING at start` });
+        this.event(x, now, "ExecutionRequeued", null, null, { reason: `more than ${maxRunning} executions were RUNNING at start` });
       }
       const queued: string[] = [];
       const delayed: { id: string; runAt: number }[] = [];
@@ -496,7 +508,7 @@ export class SqliteStore implements Store {
         else queued.push(r.id);
       }
       const handlersPending = (this.s.handlersPending.all() as { id: string }[]).map((r) => r.id);
-      return { running: running.slice(0, maxRunning), queued, delayed, handlersPending };
+      return { running: running.slice(0, maxRunning).map((x) => x.id), queued, delayed, handlersPending };
     });
   }
 
@@ -511,13 +523,14 @@ export class SqliteStore implements Store {
       const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) throw new StaleStateError(`could not record steps of execution ${executionId}: it does not exist`);
       const tasks = parseTasks(row.tasks);
+      const x: Target = { id: executionId, seq: row.seq };
       // A finish step writes the task states with the execution's end: only steps after the last one need a write.
       let unsaved = false;
       for (const step of steps) {
-        this.applyStep(executionId, tasks, step, now, deltas);
+        this.applyStep(x, tasks, step, now, deltas);
         unsaved = step.kind !== "finish";
       }
-      if (unsaved) this.guard(this.s.saveTasks.run({ id: executionId, tasks: tasksJson(tasks) }).changes, `save the tasks of ${executionId}`);
+      if (unsaved) this.guard(this.s.saveTasks.run({ seq: x.seq, tasks: tasksJson(tasks) }).changes, `save the tasks of ${executionId}`);
     });
   }
 
@@ -546,52 +559,52 @@ export class SqliteStore implements Store {
    * writes its event; a finish step also writes the execution's row, with `tasks`. Throws
    * `StaleStateError` when a task or the execution is not in the state the step expects.
    */
-  private applyStep(executionId: string, tasks: TaskState[], step: Step, now: number, deltas: CountDeltas): void {
+  private applyStep(x: Target, tasks: TaskState[], step: Step, now: number, deltas: CountDeltas): void {
     switch (step.kind) {
       case "start": {
         const { taskId, attempt, resumed = false } = step;
-        const task = this.task(executionId, tasks, taskId);
+        const task = this.task(x, tasks, taskId);
         const expected = resumed ? task.status === "RUNNING" && task.attempts === attempt : (task.status === "PENDING" || task.status === "RETRYING") && task.attempts === attempt - 1;
-        this.guard(expected ? 1 : 0, `start attempt ${attempt} of task ${taskId} in ${executionId}`);
+        this.guard(expected ? 1 : 0, `start attempt ${attempt} of task ${taskId} in ${x.id}`);
         Object.assign(task, { status: "RUNNING", attempts: attempt, startedAt: task.startedAt ?? now, nextAttemptAt: resumed ? task.nextAttemptAt : null });
-        this.event(executionId, now, "TaskStarted", taskId, attempt, resumed ? { resumed: true } : null);
+        this.event(x, now, "TaskStarted", taskId, attempt, resumed ? { resumed: true } : null);
         return;
       }
       case "complete": {
         const { taskId, attempt, output } = step;
-        const task = this.runningTask(executionId, tasks, taskId, attempt, "complete");
+        const task = this.runningTask(x, tasks, taskId, attempt, "complete");
         Object.assign(task, { status: "COMPLETED", error: null, endTime: now });
-        this.putOutput(executionId, taskId, output);
-        this.event(executionId, now, "TaskCompleted", taskId, attempt, null);
+        this.putOutput(x, taskId, output);
+        this.event(x, now, "TaskCompleted", taskId, attempt, null);
         return;
       }
       case "retry": {
         const { taskId, attempt, error, nextAttemptAt } = step;
-        const task = this.runningTask(executionId, tasks, taskId, attempt, "retry");
+        const task = this.runningTask(x, tasks, taskId, attempt, "retry");
         Object.assign(task, { status: "RETRYING", error, nextAttemptAt });
-        this.event(executionId, now, "TaskRetrying", taskId, attempt, { error, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
+        this.event(x, now, "TaskRetrying", taskId, attempt, { error, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
         return;
       }
       case "fail": {
         const { taskId, attempt, error, skip } = step;
-        const task = this.runningTask(executionId, tasks, taskId, attempt, "fail");
+        const task = this.runningTask(x, tasks, taskId, attempt, "fail");
         Object.assign(task, { status: "FAILED", error, endTime: now });
-        this.event(executionId, now, "TaskFailed", taskId, attempt, { error });
+        this.event(x, now, "TaskFailed", taskId, attempt, { error });
         for (const skipped of skip) {
-          const pending = this.task(executionId, tasks, skipped);
-          this.guard(pending.status === "PENDING" ? 1 : 0, `skip task ${skipped} in ${executionId}`);
+          const pending = this.task(x, tasks, skipped);
+          this.guard(pending.status === "PENDING" ? 1 : 0, `skip task ${skipped} in ${x.id}`);
           Object.assign(pending, { status: "SKIPPED", endTime: now });
-          this.event(executionId, now, "TaskSkipped", skipped, null, { because: taskId });
+          this.event(x, now, "TaskSkipped", skipped, null, { because: taskId });
         }
         return;
       }
       case "finish": {
         const { status, output, error, cancelTasks = [], timedOut = false, handlersPending = false } = step;
-        this.cancelTasks(executionId, tasks, cancelTasks, now);
-        if (timedOut) this.event(executionId, now, "ExecutionTimedOut", null, null, error ? { error } : null);
+        this.cancelTasks(x, tasks, cancelTasks, now);
+        if (timedOut) this.event(x, now, "ExecutionTimedOut", null, null, error ? { error } : null);
         this.guard(
           this.s.finishExecution.run({
-            id: executionId,
+            seq: x.seq,
             status,
             output: json(output),
             error: json(error),
@@ -599,39 +612,39 @@ export class SqliteStore implements Store {
             handlersPending: handlersPending ? 1 : 0,
             tasks: tasksJson(tasks),
           }).changes,
-          `finish execution ${executionId}`,
+          `finish execution ${x.id}`,
         );
         deltas.move("RUNNING", status);
         const type = status === "COMPLETED" ? "ExecutionCompleted" : status === "FAILED" ? "ExecutionFailed" : "ExecutionCancelled";
-        this.event(executionId, now, type, null, null, error ? { error } : null);
+        this.event(x, now, type, null, null, error ? { error } : null);
         return;
       }
     }
   }
 
-  private task(executionId: string, tasks: TaskState[], taskId: string): TaskState {
+  private task(x: Target, tasks: TaskState[], taskId: string): TaskState {
     const task = tasks.find((t) => t.taskId === taskId);
-    if (!task) throw new StaleStateError(`execution ${executionId} has no task ${taskId}`);
+    if (!task) throw new StaleStateError(`execution ${x.id} has no task ${taskId}`);
     return task;
   }
 
   /** The task, if it is RUNNING `attempt`; else a `StaleStateError` saying the step (`what`) could not be applied. */
-  private runningTask(executionId: string, tasks: TaskState[], taskId: string, attempt: number, what: string): TaskState {
-    const task = this.task(executionId, tasks, taskId);
-    this.guard(task.status === "RUNNING" && task.attempts === attempt ? 1 : 0, `${what} task ${taskId} in ${executionId}`);
+  private runningTask(x: Target, tasks: TaskState[], taskId: string, attempt: number, what: string): TaskState {
+    const task = this.task(x, tasks, taskId);
+    this.guard(task.status === "RUNNING" && task.attempts === attempt ? 1 : 0, `${what} task ${taskId} in ${x.id}`);
     return task;
   }
 
   /** Stores a task's output; null needs no row (a task without one reads back as null). */
-  private putOutput(executionId: string, taskId: string, output: unknown): void {
+  private putOutput(x: Target, taskId: string, output: unknown): void {
     if (output === undefined || output === null) return;
-    this.s.putOutput.run({ executionId, taskId, output: JSON.stringify(output) });
+    this.s.putOutput.run({ seq: x.seq, taskId, output: JSON.stringify(output) });
   }
 
   /** The outputs of `tasks`, read only when one of them has completed (only a completed task has one). */
-  private outputsOf(executionId: string, tasks: readonly TaskState[]): ReadonlyMap<string, unknown> {
+  private outputsOf(x: Target, tasks: readonly TaskState[]): ReadonlyMap<string, unknown> {
     if (!tasks.some((t) => t.status === "COMPLETED")) return NO_OUTPUTS;
-    const rows = this.s.outputsOf.all({ id: executionId }) as { task_id: string; output: string }[];
+    const rows = this.s.outputsOf.all({ seq: x.seq }) as { task_id: string; output: string }[];
     return new Map(rows.map((r) => [r.task_id, JSON.parse(r.output)]));
   }
 
@@ -639,7 +652,7 @@ export class SqliteStore implements Store {
     const row = this.s.execution.get({ id: executionId }) as ExecutionWithTasksRow | null;
     if (!row) return null;
     const tasks = parseTasks(row.tasks);
-    return { ...toExecution(row), tasks: withOutputs(tasks, this.outputsOf(executionId, tasks)) };
+    return { ...toExecution(row), tasks: withOutputs(tasks, this.outputsOf({ id: executionId, seq: row.seq }, tasks)) };
   }
 
   // ---- reads ----
@@ -658,9 +671,10 @@ export class SqliteStore implements Store {
   }
 
   async events(executionId: string): Promise<ExecutionEventRecord[] | null> {
-    if (!this.s.executionExists.get({ id: executionId })) return null;
+    const found = this.s.seqOf.get({ id: executionId }) as { seq: number } | null;
+    if (!found) return null;
     const events: ExecutionEventRecord[] = [];
-    for (const r of this.s.eventsOf.all({ id: executionId }) as EventRow[]) {
+    for (const r of this.s.eventsOf.all({ executionSeq: found.seq }) as EventRow[]) {
       events.push({ seq: r.seq, executionId, at: r.at, type: r.type, taskId: r.task_id, attempt: r.attempt, data: parse(r.data) as Record<string, unknown> | null });
       if (r.more === null) continue;
       (JSON.parse(r.more) as StoredEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...unpackEvent(e) }));
@@ -695,11 +709,19 @@ export class SqliteStore implements Store {
     this.release();
   }
 
-  private event(executionId: string, at: number, type: EventType, taskId: string | null, attempt: number | null, data: Record<string, unknown> | null) {
+  /** Appends an event to the write being applied; written with the others for `x` when the write ends. */
+  private event(x: Target, at: number, type: EventType, taskId: string | null, attempt: number | null, data: Record<string, unknown> | null) {
     const event: PendingEvent = { at, type, taskId, attempt, data };
-    const list = this.writeEvents.get(executionId);
-    if (list) list.push(event);
-    else this.writeEvents.set(executionId, [event]);
+    const pending = this.writeEvents.get(x.id);
+    if (pending) pending.events.push(event);
+    else this.writeEvents.set(x.id, { target: x, events: [event] });
+  }
+
+  /** The execution `id` as the target of a write; `StaleStateError` when it does not exist. */
+  private target(id: string): Target {
+    const row = this.s.seqOf.get({ id }) as { seq: number } | null;
+    if (!row) throw new StaleStateError(`execution ${id} does not exist`);
+    return { id, seq: row.seq };
   }
 
   private guard(changes: number, what: string): void {

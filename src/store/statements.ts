@@ -18,35 +18,35 @@ const SQL = {
 
   insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks)
     VALUES ($id, $definitionId, $definitionVersion, $status, $input, $now, $startedAt, $runAt, $rerunOf, $tasks)`,
-  putOutput: `INSERT INTO task_outputs (execution_id, task_id, output) VALUES ($executionId, $taskId, $output)
-    ON CONFLICT (execution_id, task_id) DO UPDATE SET output = excluded.output`,
-  outputsOf: "SELECT task_id, output FROM task_outputs WHERE execution_id = $id",
+  putOutput: `INSERT INTO task_outputs (execution_seq, task_id, output) VALUES ($seq, $taskId, $output)
+    ON CONFLICT (execution_seq, task_id) DO UPDATE SET output = excluded.output`,
+  outputsOf: "SELECT task_id, output FROM task_outputs WHERE execution_seq = $seq",
   idempotencyKey: "SELECT request_hash, execution_id, created_at FROM idempotency_keys WHERE definition_id = $definitionId AND key = $key",
   putIdempotencyKey: `INSERT INTO idempotency_keys (definition_id, key, request_hash, execution_id, created_at)
     VALUES ($definitionId, $key, $requestHash, $executionId, $now)
     ON CONFLICT (definition_id, key) DO UPDATE SET request_hash = excluded.request_hash, execution_id = excluded.execution_id, created_at = excluded.created_at`,
   purgeIdempotencyKeys: "DELETE FROM idempotency_keys WHERE created_at < $before",
-  taskStates: "SELECT status, cancel_requested_at, tasks FROM executions WHERE id = $id",
-  saveTasks: "UPDATE executions SET tasks = $tasks WHERE id = $id",
-  cancelQueued: "UPDATE executions SET status = 'CANCELLED', end_time = $now, tasks = $tasks WHERE id = $id AND status = 'QUEUED'",
-  requestCancel: "UPDATE executions SET cancel_requested_at = $now WHERE id = $id AND status = 'RUNNING' AND cancel_requested_at IS NULL",
+  seqOf: "SELECT seq FROM executions WHERE id = $id",
+  taskStates: "SELECT seq, status, cancel_requested_at, tasks FROM executions WHERE id = $id",
+  saveTasks: "UPDATE executions SET tasks = $tasks WHERE seq = $seq",
+  cancelQueued: "UPDATE executions SET status = 'CANCELLED', end_time = $now, tasks = $tasks WHERE seq = $seq AND status = 'QUEUED'",
+  requestCancel: "UPDATE executions SET cancel_requested_at = $now WHERE seq = $seq AND status = 'RUNNING' AND cancel_requested_at IS NULL",
   redriveExecution: `UPDATE executions SET status = 'QUEUED', output = NULL, error = NULL, end_time = NULL, cancel_requested_at = NULL, run_at = NULL, tasks = $tasks
-    WHERE id = $id AND status IN ('FAILED', 'CANCELLED')`,
+    WHERE seq = $seq AND status IN ('FAILED', 'CANCELLED')`,
   rerunsOf: "SELECT id FROM executions WHERE rerun_of = $id ORDER BY seq",
   queuedWithRunAt: "SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq",
-  admit: "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now), tasks = $tasks WHERE id = $id AND status = 'QUEUED'",
-  requeue: "UPDATE executions SET status = 'QUEUED' WHERE id = $id AND status = 'RUNNING'",
-  idsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq",
+  admit: "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now), tasks = $tasks WHERE seq = $seq AND status = 'QUEUED'",
+  requeue: "UPDATE executions SET status = 'QUEUED' WHERE seq = $seq AND status = 'RUNNING'",
+  idsByStatus: "SELECT id, seq FROM executions WHERE status = $status ORDER BY seq",
   firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",
   countOf: "SELECT n FROM execution_counts WHERE status = $status",
   bumpCount: "UPDATE execution_counts SET n = n + $n WHERE status = $status",
-  isRunning: "SELECT 1 AS ok FROM executions WHERE id = $id AND status = 'RUNNING'",
+  runningSeq: "SELECT seq FROM executions WHERE id = $id AND status = 'RUNNING'",
   execution: `SELECT ${EXECUTION_WITH_TASKS} FROM executions WHERE id = $id`,
-  executionExists: "SELECT 1 AS ok FROM executions WHERE id = $id",
 
   finishExecution: `UPDATE executions SET status = $status, output = $output, error = $error, end_time = $now, handlers_pending = $handlersPending, tasks = $tasks
-    WHERE id = $id AND status = 'RUNNING'`,
-  handlersDone: "UPDATE executions SET handlers_pending = 0 WHERE id = $id AND handlers_pending = 1",
+    WHERE seq = $seq AND status = 'RUNNING'`,
+  handlersDone: "UPDATE executions SET handlers_pending = 0 WHERE seq = $seq AND handlers_pending = 1",
   handlersPending: "SELECT id FROM executions WHERE handlers_pending = 1 ORDER BY seq",
 
   listAll: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE seq < $before ORDER BY seq DESC LIMIT $limit`,
@@ -55,9 +55,9 @@ const SQL = {
   listByBoth: `SELECT ${EXECUTION_COLUMNS} FROM executions
     WHERE definition_id = $definitionId AND status = $status AND seq < $before ORDER BY seq DESC LIMIT $limit`,
 
-  insertEvents: `INSERT INTO events (seq, execution_id, at, type, task_id, attempt, data, more)
-    VALUES ($seq, $executionId, $at, $type, $taskId, $attempt, $data, $more)`,
-  eventsOf: "SELECT seq, execution_id, at, type, task_id, attempt, data, more FROM events WHERE execution_id = $id ORDER BY seq",
+  insertEvents: `INSERT INTO events (seq, execution_seq, at, type, task_id, attempt, data, more)
+    VALUES ($seq, $executionSeq, $at, $type, $taskId, $attempt, $data, $more)`,
+  eventsOf: "SELECT seq, at, type, task_id, attempt, data, more FROM events WHERE execution_seq = $executionSeq ORDER BY seq",
   nextEventSeq: "SELECT seq + 1 + COALESCE(json_array_length(more), 0) AS next FROM events WHERE seq = (SELECT MAX(seq) FROM events)",
 } as const;
 
