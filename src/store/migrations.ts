@@ -155,8 +155,11 @@ export class SchemaTooNewError extends Error {
   override name = "SchemaTooNewError";
 }
 
-/** Applies every migration the database lacks. Returns the schema version. */
-export function migrate(db: Database): number {
+/**
+ * Applies every migration the database lacks. Returns the schema version. `onUpgrade` hears
+ * of an existing database about to be upgraded (a large one can take seconds per migration).
+ */
+export function migrate(db: Database, onUpgrade: (from: number, to: number) => void = () => {}): number {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
   const row = db.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").get() as { v: number };
   if (row.v > MIGRATIONS.length) {
@@ -164,6 +167,7 @@ export function migrate(db: Database): number {
       `the database has schema version ${row.v} but this Baton knows only ${MIGRATIONS.length}: run a newer Baton, or point --db at another file`,
     );
   }
+  if (row.v > 0 && row.v < MIGRATIONS.length) onUpgrade(row.v, MIGRATIONS.length);
   for (let version = row.v + 1; version <= MIGRATIONS.length; version++) {
     db.transaction(() => {
       db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)").run(version, Date.now());

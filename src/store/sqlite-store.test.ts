@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { canonicalJson } from "../domain/json.ts";
+import { silentLogger } from "../domain/log.ts";
 import type { TaskRun } from "../domain/model.ts";
 import { type NewExecution, StaleStateError } from "../domain/store.ts";
 import { type Database, openDatabase } from "./driver.ts";
@@ -105,7 +106,9 @@ describe("migrations", () => {
       (1, 'e1', ${T0}, 'ExecutionQueued', NULL, NULL, NULL),
       (2, 'e2', ${T0}, 'ExecutionQueued', NULL, NULL, '{"runAt":"x"}'),
       (3, 'e1', ${T0 + 1}, 'TaskRetrying', 'b', 2, '{"error":{"name":"Boom","message":"it broke"}}')`);
-    const migrated = new SqliteStore(old);
+    const logged: unknown[] = [];
+    const migrated = new SqliteStore(old, undefined, null, { ...silentLogger, info: (message, fields) => logged.push([message, fields]) });
+    expect(logged).toEqual([[expect.stringMatching(/^upgrading the database schema/), { from: 4, to: MIGRATIONS.length }]]);
     expect(old.query("SELECT name FROM sqlite_master WHERE name = 'task_runs'").get()).toBeNull();
     const run = (over: Pick<TaskRun, "taskId" | "name" | "status" | "attempts"> & Partial<TaskRun>): TaskRun => ({ startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null, attemptBase: 0, carriedOver: false, ...over });
     expect((await migrated.loadExecution("e1"))!.tasks).toEqual([

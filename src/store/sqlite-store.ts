@@ -246,8 +246,11 @@ export class SqliteStore implements Store {
     private readonly db: Database,
     private readonly release: () => void = () => {},
     private readonly checkpointer: Checkpointer | null = null,
+    logger?: Logger,
   ) {
-    migrate(db);
+    migrate(db, (from, to) =>
+      logger?.info("upgrading the database schema: about 12 s per million executions stored; each version is one transaction, so an upgrade cut short starts over at next start", { from, to }),
+    );
     this.s = prepareStatements(db);
     this.writes = new GroupCommit(
       db,
@@ -300,7 +303,7 @@ export class SqliteStore implements Store {
       checkpointer = new Checkpointer(db, options.path, (reason) =>
         options.logger?.warn("background checkpoints stopped; the writer checkpoints by itself (slower commits now and then)", { reason }),
       );
-      return new SqliteStore(db, release, checkpointer);
+      return new SqliteStore(db, release, checkpointer, options.logger);
     } catch (err) {
       checkpointer?.close();
       db?.close(true);
