@@ -43,7 +43,7 @@ export interface IdempotencyKey {
 }
 
 export type EnqueueOnceResult =
-  | { outcome: "created"; execution: Execution }
+  | { outcome: "created"; execution: ExecutionWithTasks }
   | { outcome: "existing"; execution: Execution }
   /** The key was used with another request. */
   | { outcome: "conflict"; executionId: string };
@@ -120,8 +120,11 @@ export interface Store {
   // ---- admission ----
   /** QUEUED execution with PENDING tasks, and its `ExecutionQueued` event. */
   enqueue(e: NewExecution, now: number): Promise<Execution>;
-  /** `enqueue` under an idempotency key, atomically: concurrent starts with one key create one execution. */
-  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number): Promise<EnqueueOnceResult>;
+  /**
+   * `enqueue` under an idempotency key, atomically: concurrent starts with one key create one
+   * execution. With `start`, a created execution is stored as `enqueueStarted` stores it.
+   */
+  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number, start?: readonly { taskId: string; attempt: number }[]): Promise<EnqueueOnceResult>;
   /** Deletes idempotency keys created before `before`. Returns how many. */
   purgeIdempotencyKeys(before: number): Promise<number>;
   /** QUEUED → CANCELLED at once; RUNNING → a durable cancel request. */

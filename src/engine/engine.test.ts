@@ -139,6 +139,31 @@ describe("admission", () => {
     expect(events).toEqual([...events].sort((a, b) => a - b));
   });
 
+  test("a start that finds a free slot and no queue is stored RUNNING, with or without a key; a replay gives its slot back", async () => {
+    const held = heldFunction();
+    const w = await started({ functions: { held: held.fn }, maxConcurrentJobs: 2 });
+    await w.register(definitionOf("j", { functionName: "held" }));
+    const first = await w.engine.submitWith("j", {}, { idempotencyKey: "k" });
+    expect(first.execution).toMatchObject({ status: "RUNNING", startedAt: T0 });
+    // The replay takes the free slot while it looks the key up, then must hand it back.
+    const replay = await w.engine.submitWith("j", {}, { idempotencyKey: "k" });
+    expect(replay).toMatchObject({ created: false, execution: { id: first.execution.id } });
+    const second = await w.engine.submit("j", {});
+    expect(second.status).toBe("RUNNING");
+    // Both slots taken: the next one waits its turn, stored QUEUED.
+    const third = await w.engine.submit("j", {});
+    expect(third.status).toBe("QUEUED");
+    await w.clock.flush();
+    expect(held.active).toBe(2);
+    expect(w.engine.queuedIds(10)).toEqual([third.id]);
+    held.calls[0]!.finish();
+    await w.clock.flush();
+    expect((await w.store.systemCounts(10)).running.sort()).toEqual([second.id, third.id].sort());
+    for (const call of held.calls.slice(1)) call.finish();
+    await w.drain();
+    expect((await w.store.systemCounts(10)).completedCount).toBe(3);
+  });
+
   test("the limit is never exceeded: 50 executions, limit 10, exactly 10 at once", async () => {
     const held = heldFunction();
     const w = await started({ functions: { held: held.fn }, maxConcurrentJobs: 10 });

@@ -233,38 +233,47 @@ export class Engine {
       tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })),
       runAt,
     };
+    // A free slot and nobody waiting: store it RUNNING with its roots started, one commit instead of two.
+    const direct = runAt === null && this.queue.length === 0 && this.semaphore.tryAcquire();
+    const roots = direct ? rootsOf(def) : [];
+    const start = direct ? roots.map((taskId) => ({ taskId, attempt: 1 })) : undefined;
     let execution: Execution;
-    if (options.idempotencyKey !== undefined) {
-      const requestHash = canonicalJson({ input, runAt: options.runAt ?? null });
-      const key = { key: options.idempotencyKey, requestHash, notBefore: now - this.idempotencyRetentionMs };
-      const result = await this.deps.store.enqueueOnce(fresh, key, now);
-      if (result.outcome === "conflict") {
-        throw new ConflictError(
-          `the Idempotency-Key "${options.idempotencyKey}" was already used with a different request for execution ${result.executionId}; use a new key for a new request`,
-        );
+    try {
+      if (options.idempotencyKey !== undefined) {
+        const requestHash = canonicalJson({ input, runAt: options.runAt ?? null });
+        const key = { key: options.idempotencyKey, requestHash, notBefore: now - this.idempotencyRetentionMs };
+        const result = await this.deps.store.enqueueOnce(fresh, key, now, start);
+        if (result.outcome === "conflict") {
+          throw new ConflictError(
+            `the Idempotency-Key "${options.idempotencyKey}" was already used with a different request for execution ${result.executionId}; use a new key for a new request`,
+          );
+        }
+        if (result.outcome === "existing") {
+          if (direct) this.release();
+          return { execution: result.execution, created: false };
+        }
+        if (direct) return { execution: this.runDirect(result.execution, def, roots), created: true };
+        execution = result.execution;
+      } else if (direct) {
+        return { execution: this.runDirect(await this.deps.store.enqueueStarted(fresh, now, start!), def, roots), created: true };
+      } else {
+        execution = await this.deps.store.enqueue(fresh, now);
       }
-      if (result.outcome === "existing") return { execution: result.execution, created: false };
-      execution = result.execution;
-    } else if (runAt === null && this.queue.length === 0 && this.semaphore.tryAcquire()) {
-      // A free slot and nobody waiting: store it RUNNING with its roots started, one commit instead of two.
-      const roots = rootsOf(def);
-      let admitted: ExecutionWithTasks;
-      try {
-        admitted = await this.deps.store.enqueueStarted(fresh, now, roots.map((taskId) => ({ taskId, attempt: 1 })));
-      } catch (err) {
-        this.release();
-        throw err;
-      }
-      void this.drive(new ExecutionRun(this.deps, admitted, def, new Set(roots)));
-      const { tasks: _, ...execution } = admitted;
-      return { execution, created: true };
-    } else {
-      execution = await this.deps.store.enqueue(fresh, now);
+    } catch (err) {
+      if (direct) this.release();
+      throw err;
     }
     if (runAt !== null) this.delay(execution.id, runAt);
     else this.queue.push({ id: execution.id, resume: false, fresh: { definitionId: stored.id, definitionVersion: stored.version } });
     this.pump();
     return { execution, created: true };
+  }
+
+  /** Drives an execution its submission stored RUNNING (its permit already held); returns it without its tasks. */
+  private runDirect(admitted: ExecutionWithTasks, def: JobDefinition, roots: readonly string[]): Execution {
+    void this.drive(new ExecutionRun(this.deps, admitted, def, new Set(roots)));
+    const { tasks: _, ...execution } = admitted;
+    return execution;
   }
 
   /**

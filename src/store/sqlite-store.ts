@@ -227,6 +227,13 @@ const newExecutionRecord = (e: NewExecution, now: number): Execution => ({
   handlersPending: false,
 });
 
+/** The execution `insertExecution` just wrote, with its tasks, without reading it back. */
+const insertedRecord = (e: NewExecution, tasks: readonly TaskState[], now: number, started: boolean): ExecutionWithTasks => {
+  const outputs = new Map(e.tasks.flatMap((t) => (t.carried ? [[t.taskId, t.carried.output ?? null] as const] : [])));
+  const record = newExecutionRecord(e, now);
+  return { ...record, ...(started && { status: "RUNNING" as const, startedAt: now }), tasks: withOutputs(tasks, outputs) };
+};
+
 const toDefinition = (r: DefinitionRow): StoredDefinition => ({
   id: r.id,
   version: r.version,
@@ -353,11 +360,10 @@ export class SqliteStore implements Store {
   async enqueueStarted(e: NewExecution, now: number, start: readonly { taskId: string; attempt: number }[]): Promise<ExecutionWithTasks> {
     const input = JSON.stringify(e.input);
     const tasks = await this.write((deltas) => this.insertExecution(e, input, now, deltas, start));
-    const outputs = new Map(e.tasks.flatMap((t) => (t.carried ? [[t.taskId, t.carried.output ?? null] as const] : [])));
-    return { ...newExecutionRecord(e, now), status: "RUNNING", startedAt: now, tasks: withOutputs(tasks, outputs) };
+    return insertedRecord(e, tasks, now, start !== undefined);
   }
 
-  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number): Promise<EnqueueOnceResult> {
+  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number, start?: readonly { taskId: string; attempt: number }[]): Promise<EnqueueOnceResult> {
     const input = JSON.stringify(e.input);
     return this.write((deltas): EnqueueOnceResult => {
       const params = { definitionId: e.definitionId, key: key.key };
@@ -367,9 +373,9 @@ export class SqliteStore implements Store {
         const row = this.s.execution.get({ id: found.execution_id }) as ExecutionRow | null;
         if (row) return { outcome: "existing", execution: toExecution(row) };
       }
-      this.insertExecution(e, input, now, deltas);
+      const tasks = this.insertExecution(e, input, now, deltas, start);
       this.s.putIdempotencyKey.run({ ...params, requestHash: key.requestHash, executionId: e.id, now });
-      return { outcome: "created", execution: newExecutionRecord(e, now) };
+      return { outcome: "created", execution: insertedRecord(e, tasks, now, start !== undefined) };
     });
   }
 
