@@ -1,0 +1,81 @@
+/**
+ * Where the write path's time goes: runs a burst of `noop` sequences through the engine in
+ * process (as `engine-5task` does) and prints throughput, the time spent in group-commit
+ * flushes per task, and the time of every SQL statement the store ran, most expensive first.
+ * The timing wrapper costs about 0.1 us per statement, so compare runs of this script with
+ * each other, not with `npm run bench`.
+ *
+ *   bun scripts/bench/statements.ts [TASKS=5] [LIMIT=100] [EXECUTIONS=4000] [normal|full]
+ */
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Engine } from "../../src/engine/engine.ts";
+import { GroupCommit } from "../../src/store/group-commit.ts";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { builtinFunctions } from "../../src/tasks/registry.ts";
+import { tempDir } from "./common.ts";
+
+const { positionals } = parseArgs({ allowPositionals: true });
+const [tasks = 5, limit = 100, n = 4000] = positionals.slice(0, 3).map(Number);
+const sync = positionals[3] === "full" ? "full" : "normal";
+if (![tasks, limit, n].every((v) => Number.isInteger(v) && v > 0)) {
+  process.stderr.write("usage: bun scripts/bench/statements.ts [TASKS] [LIMIT] [EXECUTIONS] [normal|full] (positive integers)\n");
+  process.exit(2);
+}
+
+const bySql = new Map<string, { calls: number; ms: number }>();
+const prepare = Database.prototype.prepare;
+Database.prototype.prepare = function (this: Database, sql: string, ...rest: unknown[]) {
+  const statement = prepare.call(this, sql, ...(rest as [])) as unknown as Record<"run" | "get" | "all", (...a: unknown[]) => unknown>;
+  const key = sql.replace(/\s+/g, " ").trim();
+  for (const method of ["run", "get", "all"] as const) {
+    const call = statement[method].bind(statement);
+    statement[method] = (...args: unknown[]) => {
+      const t = performance.now();
+      try {
+        return call(...args);
+      } finally {
+        const entry = bySql.get(key) ?? { calls: 0, ms: 0 };
+        entry.calls++;
+        entry.ms += performance.now() - t;
+        bySql.set(key, entry);
+      }
+    };
+  }
+  return statement;
+} as typeof prepare;
+
+let flushMs = 0;
+const flush = GroupCommit.prototype.flush;
+GroupCommit.prototype.flush = function (this: GroupCommit) {
+  const t = performance.now();
+  flush.call(this);
+  flushMs += performance.now() - t;
+};
+
+const store = SqliteStore.open({ path: join(tempDir(), "baton.db"), sync });
+let settled = 0;
+let allDone!: () => void;
+const done = new Promise<void>((resolve) => (allDone = resolve));
+const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: limit, onSettled: () => ++settled === n && allDone() });
+await engine.start();
+await engine.catalog.register({ id: "seq", tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i + 1}`, functionName: "noop" })) });
+bySql.clear();
+flushMs = 0;
+
+const t0 = performance.now();
+await Promise.all(Array.from({ length: n }, () => engine.submit("seq", {})));
+await done;
+const seconds = (performance.now() - t0) / 1000;
+await engine.stop(1000);
+const { batches, writes } = store.writeStats;
+store.close();
+
+const total = n * tasks;
+console.log(`${tasks}-task sequence, ${n} executions, limit ${limit}, --sync ${sync}`);
+console.log(`${Math.round(total / seconds)} tasks/s; flush ${((flushMs * 1000) / total).toFixed(2)} us per task; ${writes} writes in ${batches} batches`);
+console.log("\n     ms     calls  us/call  statement");
+for (const [sql, { calls, ms }] of [...bySql].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+  console.log(`${ms.toFixed(0).padStart(7)} ${String(calls).padStart(9)} ${((ms * 1000) / calls).toFixed(2).padStart(8)}  ${sql.slice(0, 90)}`);
+}
