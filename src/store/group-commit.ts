@@ -41,16 +41,6 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** What the store does around each batch's transaction. */
-export interface BatchHooks {
-  /** Runs after each BEGIN: a batch retried with savepoints begins twice. */
-  begun?(): void;
-  /** Writes the batch's counter changes; runs inside the transaction, just before COMMIT. */
-  beforeCommit?(total: CountDeltas): void;
-  /** Runs after each successful COMMIT, before any writer's promise settles. */
-  committed?(): void;
-}
-
 export interface BatchStats {
   batches: number;
   writes: number;
@@ -66,7 +56,10 @@ export class GroupCommit {
 
   constructor(
     private readonly db: Database,
-    private readonly hooks: BatchHooks = {},
+    /** Writes the batch's counter changes; runs inside the transaction, just before COMMIT. */
+    private readonly applyCounts: (total: CountDeltas) => void,
+    /** Runs after each successful COMMIT, before any writer's promise settles. */
+    private readonly afterCommit: () => void = () => {},
   ) {
     this.stmt = {
       begin: db.prepare("BEGIN IMMEDIATE"),
@@ -104,7 +97,7 @@ export class GroupCommit {
       for (const p of batch) p.reject(error);
       return;
     }
-    this.hooks.committed?.();
+    this.afterCommit();
     this.stats.batches++;
     this.stats.writes += batch.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
@@ -135,10 +128,9 @@ export class GroupCommit {
     const { begin, commit, rollback } = this.stmt;
     begin.run();
     try {
-      this.hooks.begun?.();
       const total = new CountDeltas();
       const outcomes = batch.map(({ op }): Outcome => ({ ok: true, value: op(total) }));
-      this.hooks.beforeCommit?.(total);
+      this.applyCounts(total);
       commit.run();
       return outcomes;
     } catch (error) {
@@ -152,7 +144,6 @@ export class GroupCommit {
     const { begin, commit, rollback, savepoint, release, rollbackTo } = this.stmt;
     begin.run();
     try {
-      this.hooks.begun?.();
       const total = new CountDeltas();
       const outcomes = batch.map(({ op }): Outcome => {
         savepoint.run();
@@ -168,7 +159,7 @@ export class GroupCommit {
           return { ok: false, error };
         }
       });
-      this.hooks.beforeCommit?.(total);
+      this.applyCounts(total);
       commit.run();
       return outcomes;
     } catch (error) {

@@ -613,56 +613,6 @@ describe("group commit", () => {
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted:a"]);
   });
 
-  test("many writes to one execution in one batch: each sees the ones before, the row is written once", async () => {
-    await registered();
-    await enqueued(1);
-    await store.admit("e1", T0, [{ taskId: "a", attempt: 1 }]);
-    const updates = () => (db.query("SELECT total_changes() AS n").get() as { n: number }).n;
-    const before = updates();
-    const writes = [
-      store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: "A" }], T0 + 1),
-      store.record("e1", [{ kind: "start", taskId: "b", attempt: 1 }, { kind: "start", taskId: "c", attempt: 1 }], T0 + 2),
-      store.record("e1", [{ kind: "complete", taskId: "c", attempt: 1, output: null }], T0 + 3),
-      store.record("e1", [{ kind: "retry", taskId: "b", attempt: 1, error: err, nextAttemptAt: T0 + 9 }], T0 + 4),
-    ];
-    await Promise.all(writes);
-    expect(store.writeStats.largestBatch).toBeGreaterThanOrEqual(4);
-    // One output row, four event rows, one UPDATE of the execution, no counter change.
-    expect(updates() - before).toBe(6);
-    expect((await store.loadExecution("e1"))!.tasks.map((t) => [t.taskId, t.status, t.attempts, t.output])).toEqual([
-      ["a", "COMPLETED", 1, "A"],
-      ["b", "RETRYING", 1, null],
-      ["c", "COMPLETED", 1, null],
-    ]);
-  });
-
-  test("a write that fails in a batch with others on the same execution takes back only its own changes", async () => {
-    await registered();
-    await enqueued(1);
-    await store.admit("e1", T0, [{ taskId: "a", attempt: 1 }]);
-    const first = store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: 1 }, { kind: "start", taskId: "b", attempt: 1 }], T0 + 1);
-    // Starts c, then fails on b's attempt number: the start of c must not survive.
-    const bad = store.record("e1", [{ kind: "start", taskId: "c", attempt: 1 }, { kind: "complete", taskId: "b", attempt: 2, output: 2 }], T0 + 2);
-    const last = store.record("e1", [{ kind: "complete", taskId: "b", attempt: 1, output: 3 }], T0 + 3);
-    await first;
-    await expect(bad).rejects.toBeInstanceOf(StaleStateError);
-    await last;
-    expect((await store.loadExecution("e1"))!.tasks.map((t) => [t.taskId, t.status, t.attempts, t.output])).toEqual([
-      ["a", "COMPLETED", 1, 1],
-      ["b", "COMPLETED", 1, 3],
-      ["c", "PENDING", 0, null],
-    ]);
-    expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted:a", "TaskCompleted:a", "TaskStarted:b", "TaskCompleted:b"]);
-    // A failing write that was the first to read its execution in the batch leaves nothing behind either.
-    await enqueued(1, "f");
-    await store.admit("f1", T0, [{ taskId: "a", attempt: 1 }]);
-    const failing = store.record("f1", [{ kind: "complete", taskId: "a", attempt: 1, output: 1 }, { kind: "complete", taskId: "c", attempt: 1, output: 1 }], T0 + 1);
-    const after = store.record("f1", [{ kind: "complete", taskId: "a", attempt: 1, output: 2 }], T0 + 2);
-    await expect(failing).rejects.toBeInstanceOf(StaleStateError);
-    await after;
-    expect((await store.loadExecution("f1"))!.tasks[0]).toMatchObject({ status: "COMPLETED", output: 2 });
-  });
-
   test("admit starts the named tasks in the same transaction and returns the execution as admitted", async () => {
     await registered();
     await enqueued(1);

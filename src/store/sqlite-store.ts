@@ -81,13 +81,6 @@ interface Target {
   seq: number;
 }
 
-/** One execution's task states during a batch; `dirty` until written to its row. */
-interface BatchTasks {
-  x: Target;
-  tasks: TaskState[];
-  dirty: boolean;
-}
-
 interface StatesRow {
   seq: number;
   status: ExecutionStatus;
@@ -255,18 +248,6 @@ export class SqliteStore implements Store {
   private nextEventSeq: number;
   /** The events of the write being applied, by execution in order of first event: one row each when the write ends. */
   private readonly writeEvents = new Map<string, { target: Target; events: PendingEvent[] }>();
-  /**
-   * The task states of the executions the batch in progress has read or changed, so that
-   * many writes to one execution in one batch (a wide DAG's tasks completing together) parse
-   * its array once and write it once, just before COMMIT.
-   */
-  private readonly batchTasks = new Map<string, BatchTasks>();
-  /**
-   * The entries of `batchTasks` the write being applied uses, to take its changes back should
-   * it throw: null when it read the entry in (dropping the entry is enough), else the entry's
-   * `dirty` and each task state it changed, as they were.
-   */
-  private readonly touched = new Map<BatchTasks, { dirty: boolean; changed: [TaskState, TaskState][] } | null>();
 
   constructor(
     private readonly db: Database,
@@ -278,20 +259,13 @@ export class SqliteStore implements Store {
       logger?.info("upgrading the database schema: about 12 s per million executions stored; each version is one transaction, so an upgrade cut short starts over at next start", { from, to }),
     );
     this.s = prepareStatements(db);
-    this.writes = new GroupCommit(db, {
-      begun: () => this.batchTasks.clear(),
-      beforeCommit: (total) => {
+    this.writes = new GroupCommit(
+      db,
+      (total) => {
         for (const [status, n] of total.byStatus) if (n !== 0) this.s.bumpCount.run({ status, n });
-        // Each execution's task states once per batch, however many writes changed them.
-        for (const { x, tasks, dirty } of this.batchTasks.values()) {
-          if (dirty) this.guard(this.s.saveTasks.run({ seq: x.seq, tasks: tasksJson(tasks) }).changes, `save the tasks of ${x.id}`);
-        }
       },
-      committed: () => {
-        this.batchTasks.clear();
-        checkpointer?.nudge();
-      },
-    });
+      () => checkpointer?.nudge(),
+    );
     this.nextEventSeq = (this.s.nextEventSeq.get() as { next: number } | null)?.next ?? 1;
   }
 
@@ -299,45 +273,10 @@ export class SqliteStore implements Store {
   private write<T>(op: (deltas: CountDeltas) => T): Promise<T> {
     return this.writes.write((deltas) => {
       this.writeEvents.clear(); // left over from a write that threw
-      this.touched.clear();
-      try {
-        const value = op(deltas);
-        this.appendEvents();
-        return value;
-      } catch (err) {
-        // Its SQL is rolled back to its savepoint (or the whole batch is); so are its changes here.
-        for (const [entry, before] of this.touched) {
-          if (!before) {
-            this.batchTasks.delete(entry.x.id);
-            continue;
-          }
-          for (const [task, was] of before.changed.reverse()) Object.assign(task, was);
-          entry.dirty = before.dirty;
-        }
-        throw err;
-      } finally {
-        this.touched.clear();
-      }
+      const value = op(deltas);
+      this.appendEvents();
+      return value;
     });
-  }
-
-  /**
-   * The execution's task states as this batch has them: read from its row on first use
-   * (`row`, when the caller has just read it), then shared by the batch's later writes. Null
-   * when the execution does not exist.
-   */
-  private batchTasksOf(id: string, row?: { seq: number; tasks: string } | null): BatchTasks | null {
-    const known = this.batchTasks.get(id);
-    if (known) {
-      if (!this.touched.has(known)) this.touched.set(known, { dirty: known.dirty, changed: [] });
-      return known;
-    }
-    const r = row === undefined ? (this.s.taskStates.get({ id }) as StatesRow | null) : row;
-    if (!r) return null;
-    const entry: BatchTasks = { x: { id, seq: r.seq }, tasks: parseTasks(r.tasks), dirty: false };
-    this.batchTasks.set(id, entry);
-    this.touched.set(entry, null);
-    return entry;
   }
 
   /**
@@ -452,9 +391,7 @@ export class SqliteStore implements Store {
     if (e.rerunOf) this.event(this.target(e.rerunOf), now, "ExecutionRerunCreated", null, null, { rerun: e.id });
     if (start) {
       this.event(x, now, "ExecutionStarted", null, null, null);
-      // Not in batchTasks: the INSERT below writes these task states.
-      const entry: BatchTasks = { x, tasks, dirty: false };
-      for (const { taskId, attempt } of start) this.applyStep(entry, { kind: "start", taskId, attempt }, now, deltas);
+      for (const { taskId, attempt } of start) this.applyStep(x, tasks, { kind: "start", taskId, attempt }, now, deltas);
     }
     x.seq = Number(this.s.insertExecution.run({
       id: e.id,
@@ -480,10 +417,9 @@ export class SqliteStore implements Store {
       const x: Target = { id: executionId, seq: row.seq };
       if (row.status === "QUEUED") {
         this.event(x, now, "ExecutionCancelRequested", null, null, null);
-        const entry = this.batchTasksOf(executionId, row)!;
-        this.cancelTasks(entry, entry.tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId), now);
-        this.guard(this.s.cancelQueued.run({ seq: x.seq, now, tasks: tasksJson(entry.tasks) }).changes, `cancel execution ${executionId}`);
-        entry.dirty = false;
+        const tasks = parseTasks(row.tasks);
+        this.cancelTasks(x, tasks, tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId), now);
+        this.guard(this.s.cancelQueued.run({ seq: x.seq, now, tasks: tasksJson(tasks) }).changes, `cancel execution ${executionId}`);
         this.event(x, now, "ExecutionCancelled", null, null, null);
         deltas.move("QUEUED", "CANCELLED");
         return { outcome: "cancelled" };
@@ -504,15 +440,14 @@ export class SqliteStore implements Store {
       const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
       if (!row) return { outcome: "missing" };
       if (row.status !== "FAILED" && row.status !== "CANCELLED") return { outcome: "refused", status: row.status };
-      const entry = this.batchTasksOf(executionId, row)!;
+      const tasks = parseTasks(row.tasks);
       const reset: string[] = [];
-      for (const t of entry.tasks) {
+      for (const t of tasks) {
         if (!REDRIVABLE.has(t.status)) continue;
-        this.change(entry, t, { status: "PENDING", attemptBase: t.attempts, error: null, endTime: null, nextAttemptAt: null });
+        Object.assign(t, { status: "PENDING", attemptBase: t.attempts, error: null, endTime: null, nextAttemptAt: null });
         reset.push(t.taskId);
       }
-      this.guard(this.s.redriveExecution.run({ seq: row.seq, tasks: tasksJson(entry.tasks) }).changes, `redrive execution ${executionId}`);
-      entry.dirty = false;
+      this.guard(this.s.redriveExecution.run({ seq: row.seq, tasks: tasksJson(tasks) }).changes, `redrive execution ${executionId}`);
       deltas.move(row.status, "QUEUED");
       this.event({ id: executionId, seq: row.seq }, now, "ExecutionRedriven", null, null, { from: row.status, reset });
       return { outcome: "redriven", reset };
@@ -535,12 +470,11 @@ export class SqliteStore implements Store {
     return (this.s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
   }
 
-  private cancelTasks(entry: BatchTasks, taskIds: readonly string[], now: number): void {
-    const { x, tasks } = entry;
+  private cancelTasks(x: Target, tasks: TaskState[], taskIds: readonly string[], now: number): void {
     for (const taskId of taskIds) {
       const task = this.task(x, tasks, taskId);
       this.guard(UNFINISHED.has(task.status) ? 1 : 0, `cancel task ${taskId} in ${x.id}`);
-      this.change(entry, task, { status: "CANCELLED", endTime: now, nextAttemptAt: null });
+      Object.assign(task, { status: "CANCELLED", endTime: now, nextAttemptAt: null });
       this.event(x, now, "TaskCancelled", taskId, null, null);
     }
   }
@@ -549,12 +483,11 @@ export class SqliteStore implements Store {
     return this.write((deltas): ExecutionWithTasks | null => {
       const row = this.s.execution.get({ id: executionId }) as ExecutionWithTasksRow | null;
       if (!row || row.status !== "QUEUED") return null;
-      const entry = this.batchTasksOf(executionId, row)!;
-      const { x, tasks } = entry;
+      const tasks = parseTasks(row.tasks);
+      const x: Target = { id: executionId, seq: row.seq };
       this.event(x, now, "ExecutionStarted", null, null, null);
-      for (const { taskId, attempt } of start) this.applyStep(entry, { kind: "start", taskId, attempt }, now, deltas);
+      for (const { taskId, attempt } of start) this.applyStep(x, tasks, { kind: "start", taskId, attempt }, now, deltas);
       this.guard(this.s.admit.run({ seq: x.seq, now, tasks: tasksJson(tasks) }).changes, `admit execution ${executionId}`);
-      entry.dirty = false;
       deltas.move("QUEUED", "RUNNING");
       const admitted = toExecution({ ...row, status: "RUNNING", started_at: row.started_at ?? now });
       return { ...admitted, tasks: withOutputs(tasks, this.outputsOf(x, tasks)) };
@@ -596,9 +529,17 @@ export class SqliteStore implements Store {
 
   record(executionId: string, steps: readonly Step[], now: number): Promise<void> {
     return this.write((deltas) => {
-      const entry = this.batchTasksOf(executionId);
-      if (!entry) throw new StaleStateError(`could not record steps of execution ${executionId}: it does not exist`);
-      for (const step of steps) this.applyStep(entry, step, now, deltas);
+      const row = this.s.taskStates.get({ id: executionId }) as StatesRow | null;
+      if (!row) throw new StaleStateError(`could not record steps of execution ${executionId}: it does not exist`);
+      const tasks = parseTasks(row.tasks);
+      const x: Target = { id: executionId, seq: row.seq };
+      // A finish step writes the task states with the execution's end: only steps after the last one need a write.
+      let unsaved = false;
+      for (const step of steps) {
+        this.applyStep(x, tasks, step, now, deltas);
+        unsaved = step.kind !== "finish";
+      }
+      if (unsaved) this.guard(this.s.saveTasks.run({ seq: x.seq, tasks: tasksJson(tasks) }).changes, `save the tasks of ${executionId}`);
     });
   }
 
@@ -623,27 +564,25 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Applies one step to the execution's task states (written back before COMMIT, or by the
-   * finish step's own UPDATE) and appends its event. Throws `StaleStateError` when a task or
-   * the execution is not in the state the step expects.
+   * Applies one step to `tasks` (the execution's task states, written back by the caller) and
+   * writes its event; a finish step also writes the execution's row, with `tasks`. Throws
+   * `StaleStateError` when a task or the execution is not in the state the step expects.
    */
-  private applyStep(entry: BatchTasks, step: Step, now: number, deltas: CountDeltas): void {
-    const { x, tasks } = entry;
-    if (step.kind !== "finish") entry.dirty = true;
+  private applyStep(x: Target, tasks: TaskState[], step: Step, now: number, deltas: CountDeltas): void {
     switch (step.kind) {
       case "start": {
         const { taskId, attempt, resumed = false } = step;
         const task = this.task(x, tasks, taskId);
         const expected = resumed ? task.status === "RUNNING" && task.attempts === attempt : (task.status === "PENDING" || task.status === "RETRYING") && task.attempts === attempt - 1;
         this.guard(expected ? 1 : 0, `start attempt ${attempt} of task ${taskId} in ${x.id}`);
-        this.change(entry, task, { status: "RUNNING", attempts: attempt, startedAt: task.startedAt ?? now, nextAttemptAt: resumed ? task.nextAttemptAt : null });
+        Object.assign(task, { status: "RUNNING", attempts: attempt, startedAt: task.startedAt ?? now, nextAttemptAt: resumed ? task.nextAttemptAt : null });
         this.event(x, now, "TaskStarted", taskId, attempt, resumed ? { resumed: true } : null);
         return;
       }
       case "complete": {
         const { taskId, attempt, output } = step;
         const task = this.runningTask(x, tasks, taskId, attempt, "complete");
-        this.change(entry, task, { status: "COMPLETED", error: null, endTime: now });
+        Object.assign(task, { status: "COMPLETED", error: null, endTime: now });
         this.putOutput(x, taskId, output);
         this.event(x, now, "TaskCompleted", taskId, attempt, null);
         return;
@@ -651,26 +590,26 @@ export class SqliteStore implements Store {
       case "retry": {
         const { taskId, attempt, error, nextAttemptAt } = step;
         const task = this.runningTask(x, tasks, taskId, attempt, "retry");
-        this.change(entry, task, { status: "RETRYING", error, nextAttemptAt });
+        Object.assign(task, { status: "RETRYING", error, nextAttemptAt });
         this.event(x, now, "TaskRetrying", taskId, attempt, { error, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
         return;
       }
       case "fail": {
         const { taskId, attempt, error, skip } = step;
         const task = this.runningTask(x, tasks, taskId, attempt, "fail");
-        this.change(entry, task, { status: "FAILED", error, endTime: now });
+        Object.assign(task, { status: "FAILED", error, endTime: now });
         this.event(x, now, "TaskFailed", taskId, attempt, { error });
         for (const skipped of skip) {
           const pending = this.task(x, tasks, skipped);
           this.guard(pending.status === "PENDING" ? 1 : 0, `skip task ${skipped} in ${x.id}`);
-          this.change(entry, pending, { status: "SKIPPED", endTime: now });
+          Object.assign(pending, { status: "SKIPPED", endTime: now });
           this.event(x, now, "TaskSkipped", skipped, null, { because: taskId });
         }
         return;
       }
       case "finish": {
         const { status, output, error, cancelTasks = [], timedOut = false, handlersPending = false } = step;
-        this.cancelTasks(entry, cancelTasks, now);
+        this.cancelTasks(x, tasks, cancelTasks, now);
         if (timedOut) this.event(x, now, "ExecutionTimedOut", null, null, error ? { error } : null);
         this.guard(
           this.s.finishExecution.run({
@@ -684,7 +623,6 @@ export class SqliteStore implements Store {
           }).changes,
           `finish execution ${x.id}`,
         );
-        entry.dirty = false;
         deltas.move("RUNNING", status);
         const type = status === "COMPLETED" ? "ExecutionCompleted" : status === "FAILED" ? "ExecutionFailed" : "ExecutionCancelled";
         this.event(x, now, type, null, null, error ? { error } : null);
@@ -786,12 +724,6 @@ export class SqliteStore implements Store {
     const pending = this.writeEvents.get(x.id);
     if (pending) pending.events.push(event);
     else this.writeEvents.set(x.id, { target: x, events: [event] });
-  }
-
-  /** Changes one of `entry`'s task states, noting how it was when an earlier write of the batch may have changed it already. */
-  private change(entry: BatchTasks, task: TaskState, changes: Partial<TaskState>): void {
-    this.touched.get(entry)?.changed.push([task, { ...task }]);
-    Object.assign(task, changes);
   }
 
   /** The execution `id` as the target of a write; `StaleStateError` when it does not exist. */
