@@ -6,7 +6,7 @@
 import type { Context, Handler, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { BatonError, type FieldIssue, MethodNotAllowedError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { BatonError, type FieldIssue, MethodNotAllowedError, NotFoundError, StorageError, ValidationError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 
 /** The body of every error answer. */
@@ -37,6 +37,7 @@ const KINDS: Record<BatonError["code"] | "INTERNAL", Kind> = {
   CONFLICT: { status: 409, type: "urn:baton:problem:conflict", title: "Conflict" },
   TOO_LARGE: { status: 413, type: "urn:baton:problem:too-large", title: "Request body too large" },
   UNAVAILABLE: { status: 503, type: "urn:baton:problem:unavailable", title: "Service unavailable" },
+  STORAGE: { status: 503, type: "urn:baton:problem:storage-unavailable", title: "Storage unavailable" },
   INTERNAL: { status: 500, type: "urn:baton:problem:internal", title: "Internal server error" },
 };
 
@@ -53,6 +54,7 @@ export function problemOf(err: unknown): { problem: Problem; headers: Record<str
     const problem: Problem = { type: kind.type, title: kind.title, status: kind.status, detail: err.message };
     if (err.code === "VALIDATION") problem.errors = err instanceof ValidationError ? err.issues : [];
     if (err instanceof MethodNotAllowedError) headers.Allow = err.allow.join(", ");
+    if (err instanceof StorageError) headers["Retry-After"] = String(err.retryAfterSeconds);
     return { problem, headers };
   }
   if (err instanceof HTTPException) {
@@ -91,7 +93,7 @@ export function installProblemHandlers(app: Hono, logger: Logger): void {
       new NotFoundError(
         `no route for ${c.req.method} ${c.req.path}; Baton serves /job-definitions, /job-definitions/{id}, /jobs, ` +
           "/jobs/{definitionId}/execute, /jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, " +
-          "/jobs/{executionId}/redrive, /jobs/{executionId}/rerun, /system/state and /healthz",
+          "/jobs/{executionId}/redrive, /jobs/{executionId}/rerun, /system/state, /healthz and /livez",
       ),
     ),
   );

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { type Database, openDatabase } from "../store/driver.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
 import { definition, type Setup, setup, TEST_VERSION } from "./testing.ts";
 
 let t: Setup;
@@ -81,5 +83,63 @@ describe("GET /healthz", () => {
     const res = await t.app.request("/healthz", { method: "HEAD" });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("");
+  });
+});
+
+describe("while the database refuses writes", () => {
+  let f: Setup;
+  let db: Database;
+  beforeEach(async () => {
+    db = openDatabase({ path: ":memory:" });
+    f = await setup({ store: new SqliteStore(db) });
+    await f.define(definition("job"));
+    db.exec("PRAGMA query_only = ON");
+  });
+  afterEach(async () => {
+    db.exec("PRAGMA query_only = OFF");
+    await f.close();
+  });
+
+  test("every write answers 503 problem+json with Retry-After and says it was not applied; reads are served", async () => {
+    const before = await f.snapshot();
+    for (const [method, path, body] of [
+      ["POST", "/jobs/job/execute", {}],
+      ["POST", "/job-definitions", definition("other")],
+      ["POST", "/jobs/job/execute", {}],
+    ] as const) {
+      const res = await f.call(method, path, body);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect(res.body).toMatchObject({ type: "urn:baton:problem:storage-unavailable", title: "Storage unavailable", status: 503 });
+      expect(res.body.detail).toContain("Nothing was applied");
+      expect(res.body.detail).toContain("read-only (SQLITE_READONLY)");
+    }
+    expect(await f.snapshot()).toEqual(before);
+    expect((await f.call("GET", "/system/state")).status).toBe(200);
+  });
+
+  test("/healthz answers 503 with the reason; /livez stays 200; both recover without a restart", async () => {
+    await f.call("POST", "/jobs/job/execute", {});
+    const health = await f.call("GET", "/healthz");
+    expect(health.status).toBe(503);
+    expect(health.body.type).toBe("urn:baton:problem:storage-unavailable");
+    expect(health.body.detail).toContain("has refused writes for");
+    expect(health.body.detail).toContain("SQLITE_READONLY");
+    expect((await f.call("GET", "/livez")).body).toEqual({ status: "ok", version: TEST_VERSION });
+    db.exec("PRAGMA query_only = OFF");
+    expect(await f.store.probeWrites()).toBe(true);
+    expect((await f.call("GET", "/healthz")).status).toBe(200);
+    expect((await f.call("POST", "/jobs/job/execute", {})).status).toBe(202);
+  });
+});
+
+describe("GET /livez", () => {
+  test("200 while the process and its database answer; 503 when reads fail", async () => {
+    expect((await t.call("GET", "/livez")).status).toBe(200);
+    t.store.ping = () => false;
+    const res = await t.call("GET", "/livez");
+    expect(res.status).toBe(503);
+    expect(res.body.type).toBe("urn:baton:problem:unavailable");
   });
 });

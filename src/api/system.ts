@@ -1,6 +1,6 @@
 /** `/system/state` and `/healthz`: what the orchestrator is doing, and whether it can answer. */
 import { Hono } from "hono";
-import { UnavailableError } from "../domain/errors.ts";
+import { StorageError, UnavailableError } from "../domain/errors.ts";
 import type { Engine } from "../engine/engine.ts";
 import { allowOnly } from "./problem.ts";
 import { activeJobView, systemStateView } from "./views.ts";
@@ -29,16 +29,37 @@ export function systemApi({ engine, version, startedAt, now = Date.now }: System
     return c.json(systemStateView(counts, active, { maxConcurrentJobs: engine.maxConcurrentJobs, version, uptimeSeconds }));
   });
 
+  // Readiness: can Baton take work right now? A load balancer or a client watches this one.
   app.get("/healthz", (c) => {
     // A load balancer should stop sending work as soon as a shutdown begins.
     if (engine.isStopping) throw new UnavailableError("Baton is shutting down; send work to another instance or retry after the restart");
     if (!engine.store.ping()) {
-      throw new UnavailableError("the database does not answer; check the disk and the server log, and restart Baton if it persists");
+      throw new UnavailableError("the database does not answer reads; check the disk and the server log, and restart Baton if it persists");
+    }
+    const fault = engine.store.writeFault();
+    if (fault) {
+      const seconds = Math.max(0, Math.round((now() - fault.since) / 1000));
+      throw new StorageError(
+        `the database has refused writes for ${seconds} s (since ${new Date(fault.since).toISOString()}): ${fault.reason}. ` +
+          "Reads are served; writes answer 503. Free space or fix the disk holding the database: Baton notices by itself within a second and resumes, no restart needed",
+        null,
+        fault.reason,
+      );
+    }
+    return c.json({ status: "ok", version });
+  });
+
+  // Liveness: is the process itself working? Stays 200 through storage faults, which Baton
+  // recovers from by itself; a supervisor restarts Baton only when this fails.
+  app.get("/livez", (c) => {
+    if (!engine.store.ping()) {
+      throw new UnavailableError("the database does not answer reads; restarting Baton may help if the disk is back");
     }
     return c.json({ status: "ok", version });
   });
 
   app.all("/system/state", allowOnly("GET", "HEAD"));
   app.all("/healthz", allowOnly("GET", "HEAD"));
+  app.all("/livez", allowOnly("GET", "HEAD"));
   return app;
 }

@@ -32,8 +32,8 @@ export interface Setup {
   close(): Promise<void>;
 }
 
-export async function setup(options: { maxConcurrentJobs?: number; startedAt?: number } = {}): Promise<Setup> {
-  const store = SqliteStore.open({ path: ":memory:" });
+export async function setup(options: { maxConcurrentJobs?: number; startedAt?: number; store?: SqliteStore } = {}): Promise<Setup> {
+  const store = options.store ?? SqliteStore.open({ path: ":memory:" });
   const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: options.maxConcurrentJobs ?? 10 });
   await engine.start();
   const app = createApp({ engine, version: TEST_VERSION, startedAt: options.startedAt ?? Date.now() });

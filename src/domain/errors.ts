@@ -11,7 +11,7 @@ export interface FieldIssue {
 
 export class BatonError extends Error {
   constructor(
-    readonly code: "VALIDATION" | "NOT_FOUND" | "CONFLICT" | "TOO_LARGE" | "UNAVAILABLE" | "METHOD_NOT_ALLOWED",
+    readonly code: "VALIDATION" | "NOT_FOUND" | "CONFLICT" | "TOO_LARGE" | "UNAVAILABLE" | "STORAGE" | "METHOD_NOT_ALLOWED",
     message: string,
   ) {
     super(message);
@@ -53,6 +53,34 @@ export class UnavailableError extends BatonError {
     super("UNAVAILABLE", message);
   }
 }
+
+/**
+ * The database refused a write (disk full, I/O error, read-only file) or a read. The store
+ * stops writing until a probe write succeeds again; the engine resumes by itself then.
+ */
+export class StorageError extends BatonError {
+  /**
+   * @param applied false when the write is known to be rolled back (every write refused before
+   *   or while its transaction was applied); "unknown" when COMMIT itself failed in a way that
+   *   may have left the transaction durable; null for a failed read.
+   * @param reason what the database said, for people: "the disk is full (SQLITE_FULL)".
+   */
+  constructor(
+    message: string,
+    readonly applied: false | "unknown" | null,
+    readonly reason: string,
+    /** How long a client should wait before retrying. */
+    readonly retryAfterSeconds = 5,
+  ) {
+    super("STORAGE", message);
+  }
+}
+
+/** A write refused by the store and known not to be applied: safe to send again unchanged. */
+export const isRefusedWrite = (err: unknown): err is StorageError => err instanceof StorageError && err.applied === false;
+
+/** A failed write whose outcome is not known: the stored state must be read again. */
+export const isUnknownWrite = (err: unknown): boolean => err instanceof StorageError && err.applied === "unknown";
 
 export class MethodNotAllowedError extends BatonError {
   constructor(

@@ -107,6 +107,14 @@ export class StaleStateError extends Error {
   override name = "StaleStateError";
 }
 
+/** Why the store refuses writes now. */
+export interface StoreFault {
+  /** What the database said, for people: "the disk is full (SQLITE_FULL)". */
+  reason: string;
+  /** Epoch ms of the first refused write. */
+  since: number;
+}
+
 export interface Store {
   // ---- definitions ----
   /** Stores a new version unless the latest one has the same canonical body. */
@@ -177,7 +185,16 @@ export interface Store {
   /** The history in order; null when the execution does not exist. */
   events(executionId: string): Promise<ExecutionEventRecord[] | null>;
   systemCounts(queuedLimit: number): Promise<SystemCounts>;
-  /** True when the database answers. */
+  /** True when the database answers a read. */
   ping(): boolean;
+  /**
+   * Null while writes are accepted. After a storage fault (disk full, I/O error) every write
+   * is refused with `StorageError` (known not applied) until `probeWrites` succeeds.
+   */
+  writeFault(): StoreFault | null;
+  /** While writes are refused: tries one small write; resolves true once writes are accepted again. */
+  probeWrites(): Promise<boolean>;
+  /** Calls `listener` each time writes start being refused (the engine then watches for them to be accepted again). */
+  onWriteFault(listener: () => void): void;
   close(): void;
 }

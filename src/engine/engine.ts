@@ -4,7 +4,7 @@
  * through the `Store` interface.
  */
 import { systemClock, type Clock, type TimerHandle } from "../domain/clock.ts";
-import { ConflictError, NotFoundError, ShutdownError, UnavailableError, ValidationError } from "../domain/errors.ts";
+import { ConflictError, isUnknownWrite, NotFoundError, ShutdownError, StorageError, UnavailableError, ValidationError } from "../domain/errors.ts";
 import { dependentsOf, type JobDefinition } from "../domain/definition.ts";
 import { handlersFor, runHandlers, type SettledExecution } from "./handlers.ts";
 import { canonicalJson } from "../domain/json.ts";
@@ -16,6 +16,7 @@ import type { Execution, ExecutionWithTasks } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
 import type { Store } from "../domain/store.ts";
 import { DefinitionCatalog } from "./catalog.ts";
+import { FaultRecovery } from "./fault-recovery.ts";
 import { Fifo } from "./fifo.ts";
 import { ExecutionRun, readyTasks, type RunDeps } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -59,11 +60,19 @@ export interface Submitted {
 
 interface Admission {
   id: string;
-  /** Already RUNNING when the process started: takes its slot back without a new admission. */
-  resume: boolean;
   /** Submitted by this process, so every task is PENDING: the definition it runs, known without a read. */
   fresh?: { definitionId: string; definitionVersion: number };
 }
+
+/** Work that failed for a reason outside its own logic (a storage fault, a bug) and is tried again. */
+interface Parked {
+  failures: number;
+  /** Not retried before this time (epoch ms); 0: as soon as the store accepts writes. */
+  notBefore: number;
+}
+
+/** Longest wait between retries of parked work that failed for another reason than storage. */
+const MAX_PARK_BACKOFF_MS = 60_000;
 
 export class Engine {
   readonly catalog: DefinitionCatalog;
@@ -83,8 +92,22 @@ export class Engine {
   private readonly cancelGraceMs: number;
   private readonly idempotencyRetentionMs: number;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
-  /** Handlers running now; a shutdown aborts them through this signal (they run again at next start). */
-  private readonly handlerRuns = new Set<Promise<void>>();
+  /** Handlers running now, by execution; a shutdown aborts them through this signal (they run again at next start). */
+  private readonly handlerRuns = new Map<string, Promise<void>>();
+  /**
+   * Executions whose admission or run failed, each holding its permit (the database may say
+   * RUNNING): read again and admitted or resumed, in the order they failed, by `resumeParked`.
+   */
+  private readonly parkedExecutions = new Map<string, Parked>();
+  /** Settled executions whose handlers could not be recorded: run again by `resumeParked`. */
+  private readonly parkedHandlers = new Map<string, Parked>();
+  private readonly recovery: FaultRecovery;
+  /**
+   * Set when the store refuses writes, cleared once `resumeParked` has sent the refused
+   * writes again: until then nothing is admitted, so that an execution's end refused during
+   * the fault commits before the admission that takes its slot.
+   */
+  private awaitingResume = false;
   private readonly handlerStop = new AbortController();
 
   constructor(options: EngineOptions) {
@@ -98,12 +121,15 @@ export class Engine {
       logger: options.logger ?? silentLogger,
       onSettled: options.onSettled ?? (() => {}),
       startHandlers: (execution, def) => this.startHandlers(execution, def),
+      onRefused: () => this.faultSeen(),
     };
     const clock = this.deps.clock;
     this.catalog = new DefinitionCatalog(options.store, options.functions, () => clock.now());
     this.newId = options.newId ?? (() => uuidv7(this.deps.clock.now()));
     this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
     this.idempotencyRetentionMs = options.idempotencyRetentionMs ?? 24 * 3600 * 1000;
+    this.recovery = new FaultRecovery({ store: options.store, clock, logger: this.deps.logger, resume: (now) => this.resumeParked(now) });
+    options.store.onWriteFault(() => this.faultSeen());
   }
 
   get store(): Store {
@@ -128,8 +154,8 @@ export class Engine {
     if (this.started) throw new Error("engine already started");
     this.started = true;
     const plan = await this.deps.store.recover(this.maxConcurrentJobs, this.deps.clock.now());
-    for (const id of plan.running) this.queue.push({ id, resume: true });
-    for (const id of plan.queued) this.queue.push({ id, resume: false });
+    for (const id of plan.running) this.queue.push({ id });
+    for (const id of plan.queued) this.queue.push({ id });
     for (const { id, runAt } of plan.delayed) this.delay(id, runAt);
     for (const id of plan.handlersPending) void this.resumeHandlers(id);
     if (plan.running.length + plan.queued.length + plan.delayed.length > 0) {
@@ -160,21 +186,20 @@ export class Engine {
     this.purgeTimer.unref?.();
   }
 
-  private startHandlers(execution: SettledExecution, def: JobDefinition, only?: ReadonlySet<string>): void {
+  private startHandlers(execution: SettledExecution, def: JobDefinition, only?: ReadonlySet<string>, failures = 0): void {
     const handlers = handlersFor(def, execution.status).filter((h) => !only || only.has(h.kind));
     const run = runHandlers(this.deps, execution, handlers, this.handlerStop.signal)
-      .catch((err: unknown) =>
-        this.deps.logger.error("could not record a handler; it runs again at next start", { execution: execution.id, error: err instanceof Error ? err.message : String(err) }),
-      )
+      .catch((err: unknown) => this.park(this.parkedHandlers, execution.id, err, failures + 1, "could not record a handler"))
       .finally(() => {
-        this.handlerRuns.delete(run);
+        this.handlerRuns.delete(execution.id);
         this.notifyIdle();
       });
-    this.handlerRuns.add(run);
+    this.handlerRuns.set(execution.id, run);
   }
 
-  /** After a restart: the handlers of a settled execution that had not finished run (again). */
-  private async resumeHandlers(id: string): Promise<void> {
+  /** After a restart or a fault: the handlers of a settled execution that had not finished run (again). */
+  private async resumeHandlers(id: string, failures = 0): Promise<void> {
+    if (this.handlerRuns.has(id) || this.parkedHandlers.has(id)) return;
     try {
       const execution = await this.deps.store.loadExecution(id);
       if (!execution || (execution.status !== "COMPLETED" && execution.status !== "FAILED" && execution.status !== "CANCELLED")) return;
@@ -196,9 +221,10 @@ export class Engine {
         },
         def,
         left,
+        failures,
       );
     } catch (err) {
-      this.deps.logger.error("could not resume the handlers of an execution", { execution: id, error: err instanceof Error ? err.message : String(err) });
+      this.park(this.parkedHandlers, id, err, failures + 1, "could not resume the handlers of an execution");
     }
   }
 
@@ -206,10 +232,19 @@ export class Engine {
   private delay(id: string, runAt: number): void {
     const timer = this.deps.clock.setTimer(() => {
       this.delayed.delete(id);
-      this.queue.push({ id, resume: false });
-      this.pump();
+      this.enqueueById(id);
     }, Math.max(0, runAt - this.deps.clock.now()));
     this.delayed.set(id, timer);
+  }
+
+  /** False while the database refuses writes: admissions wait (their slots stay free) instead of failing. */
+  private get admitting(): boolean {
+    return !this.awaitingResume && this.deps.store.writeFault() === null;
+  }
+
+  private faultSeen(): void {
+    this.awaitingResume = true;
+    this.recovery.arm();
   }
 
   /** Accepts an execution of the latest version of a definition. Resolves once it is committed. */
@@ -234,7 +269,7 @@ export class Engine {
       runAt,
     };
     // A free slot and nobody waiting: store it RUNNING with its roots started, one commit instead of two.
-    const direct = runAt === null && this.queue.length === 0 && this.semaphore.tryAcquire();
+    const direct = runAt === null && this.queue.length === 0 && this.admitting && this.semaphore.tryAcquire();
     const roots = direct ? rootsOf(def) : [];
     const start = direct ? roots.map((taskId) => ({ taskId, attempt: 1 })) : undefined;
     let execution: Execution;
@@ -260,11 +295,16 @@ export class Engine {
         execution = await this.deps.store.enqueue(fresh, now);
       }
     } catch (err) {
-      if (direct) this.release();
+      if (isUnknownWrite(err)) {
+        // It may be stored: go on as if it were; reading it back at admission tells.
+        if (direct) this.park(this.parkedExecutions, fresh.id, err, 1, "could not start an execution");
+        else if (runAt !== null) this.delay(fresh.id, runAt);
+        else this.enqueueById(fresh.id);
+      } else if (direct) this.release();
       throw err;
     }
     if (runAt !== null) this.delay(execution.id, runAt);
-    else this.queue.push({ id: execution.id, resume: false, fresh: { definitionId: stored.id, definitionVersion: stored.version } });
+    else this.queue.push({ id: execution.id, fresh: { definitionId: stored.id, definitionVersion: stored.version } });
     this.pump();
     return { execution, created: true };
   }
@@ -297,11 +337,14 @@ export class Engine {
   /** FAILED or CANCELLED → QUEUED, keeping completed work; it waits for a slot like any other. */
   async redrive(executionId: string): Promise<RedriveResult> {
     this.assertAccepting();
-    const result = await this.deps.store.redrive(executionId, this.deps.clock.now());
-    if (result.outcome === "redriven") {
-      this.queue.push({ id: executionId, resume: false });
-      this.pump();
+    let result: RedriveResult;
+    try {
+      result = await this.deps.store.redrive(executionId, this.deps.clock.now());
+    } catch (err) {
+      if (isUnknownWrite(err)) this.enqueueById(executionId); // admission reads what was stored
+      throw err;
     }
+    if (result.outcome === "redriven") this.enqueueById(executionId);
     return result;
   }
 
@@ -327,9 +370,10 @@ export class Engine {
         `task(s) ${notDone.join(", ")} did not complete in execution ${executionId}, so they cannot be carried over; rerun from one of them or from a task upstream`,
       );
     }
+    const id = this.newId();
     const execution = await this.deps.store.enqueue(
       {
-        id: this.newId(),
+        id,
         definitionId: original.definitionId,
         definitionVersion: original.definitionVersion,
         input: input ?? original.input,
@@ -337,9 +381,11 @@ export class Engine {
         rerunOf: executionId,
       },
       this.deps.clock.now(),
-    );
-    this.queue.push({ id: execution.id, resume: false });
-    this.pump();
+    ).catch((err: unknown) => {
+      if (isUnknownWrite(err)) this.enqueueById(id);
+      throw err;
+    });
+    this.enqueueById(execution.id);
     return execution;
   }
 
@@ -360,12 +406,13 @@ export class Engine {
    */
   async stop(graceMs: number): Promise<{ interrupted: number }> {
     this.stopping = true;
+    this.recovery.stop();
     for (const timer of this.delayed.values()) timer.cancel();
     this.delayed.clear();
     clearInterval(this.purgeTimer);
     const runs = [...this.runs.values()];
     for (const run of runs) run.stop();
-    const all = Promise.all([...runs.map((r) => r.done), ...this.handlerRuns]);
+    const all = Promise.all([...runs.map((r) => r.done), ...this.handlerRuns.values()]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)));
     const first = await Promise.race([all.then(() => "done" as const), graceOver]);
@@ -382,52 +429,122 @@ export class Engine {
     return { interrupted };
   }
 
+  /** Queues an execution that is (or may be) stored QUEUED; its admission reads it. */
+  private enqueueById(id: string): void {
+    this.queue.push({ id });
+    this.pump();
+  }
+
+  /** Admits from the queue while permits are free, unless writes are refused or parked work comes first. */
   private pump(): void {
-    while (!this.stopping && this.queue.length > 0 && this.semaphore.tryAcquire()) {
+    while (!this.stopping && this.queue.length > 0 && this.admitting && this.semaphore.tryAcquire()) {
       void this.admit(this.queue.shift()!);
     }
     this.notifyIdle();
   }
 
-  /** Holds a permit: admits the execution, then drives it (or gives the permit back). */
-  private async admit({ id, resume, fresh }: Admission): Promise<void> {
-    let run: ExecutionRun | null;
-    try {
-      run = fresh ? await this.admitFresh(id, fresh.definitionId, fresh.definitionVersion) : await this.admitStored(id, resume);
-    } catch (err) {
-      this.couldNotRun(id, err);
-      run = null;
-    }
+  /** Holds a permit: admits the execution, then drives it. */
+  private async admit(admission: Admission, failures = 0): Promise<void> {
+    const run = await this.admission(admission, failures);
     if (run) return this.drive(run);
-    this.release(); // failed, or found nothing to run
-    this.notifyIdle();
   }
 
-  /** Holds a permit for an admitted execution: runs it, and releases the permit once it no longer needs its slot. */
+  /** Holds a permit: the admission's write. The run to drive, or null when the permit was given back or the admission parked. */
+  private async admission({ id, fresh }: Admission, failures: number): Promise<ExecutionRun | null> {
+    let run: ExecutionRun | null;
+    try {
+      run = fresh ? await this.admitFresh(id, fresh.definitionId, fresh.definitionVersion) : await this.admitStored(id);
+    } catch (err) {
+      // Keeps the permit: the database may hold it RUNNING (a commit of unknown outcome).
+      this.park(this.parkedExecutions, id, err, failures + 1, "could not admit an execution");
+      return null;
+    }
+    if (!run) {
+      this.release(); // found nothing to run
+      this.notifyIdle();
+    }
+    return run;
+  }
+
+  /**
+   * Remembers work that failed to be tried again by `resumeParked`: as soon as writes are
+   * accepted after a storage fault, else after a backoff (1 s, 2 s, … 60 s) so that a bug
+   * does not spin.
+   */
+  private park(parked: Map<string, Parked>, id: string, err: unknown, failures: number, what: string): void {
+    const storage = err instanceof StorageError;
+    const delay = storage ? 0 : Math.min(MAX_PARK_BACKOFF_MS, 1000 * 2 ** (failures - 1));
+    parked.set(id, { failures, notBefore: storage ? 0 : this.deps.clock.now() + delay });
+    const fields = { execution: id, error: err instanceof Error ? err.message : String(err) };
+    if (storage) this.deps.logger.debug(`${what}; it waits for the database to accept writes`, fields);
+    else this.deps.logger.error(`${what}; Baton reads it again from the database and retries`, { ...fields, retryInMs: delay });
+    this.recovery.arm();
+  }
+
+  /**
+   * Called by `FaultRecovery` once writes are accepted: refused decisions of running
+   * executions are sent again first (an execution's end before the admission that takes its
+   * slot), then parked executions are read again and admitted or resumed in the order they
+   * failed, then the queue moves. True while something still waits.
+   */
+  private resumeParked(now: number): boolean {
+    if (this.stopping) return false;
+    for (const run of this.runs.values()) run.replay();
+    this.awaitingResume = false;
+    const admissions: Promise<ExecutionRun | null>[] = [];
+    for (const [id, p] of this.parkedExecutions) {
+      if (p.notBefore > now) continue;
+      this.parkedExecutions.delete(id);
+      admissions.push(this.admission({ id }, p.failures));
+    }
+    for (const [id, p] of this.parkedHandlers) {
+      if (p.notBefore > now) continue;
+      this.parkedHandlers.delete(id);
+      void this.resumeHandlers(id, p.failures);
+    }
+    // Parked admissions read the database first: the queue waits until their writes are queued, to keep its order.
+    if (admissions.length === 0) this.pump();
+    else {
+      void Promise.all(admissions).then((runs) => {
+        for (const run of runs) if (run) void this.drive(run);
+        this.pump();
+      });
+    }
+    return this.parkedExecutions.size > 0 || this.parkedHandlers.size > 0 || [...this.runs.values()].some((r) => r.waitingForStore);
+  }
+
+  /**
+   * Holds a permit for an admitted execution: runs it, and releases the permit once it no
+   * longer needs its slot. A run that broke keeps (or takes back) its permit, since the
+   * database still says RUNNING, and is parked to be read again and resumed.
+   */
   private async drive(run: ExecutionRun): Promise<void> {
     const { id } = run;
     let released = false;
+    let failure: unknown = null;
     try {
       this.runs.set(id, run);
       if (this.stopping) run.stop();
       if (this.pendingCancels.delete(id)) run.end("cancel", this.cancelGraceMs);
       const done = run.start();
       await run.slotFree;
-      released = true;
-      this.release();
+      if (run.brokenBy === null) {
+        released = true;
+        this.release();
+      }
       await done;
     } catch (err) {
-      this.couldNotRun(id, err);
+      failure = err;
     } finally {
       this.runs.delete(id);
-      // Released early (at slotFree) unless the run broke before.
-      if (!released) this.release();
+      failure ??= run.brokenBy;
+      if (failure !== null && !this.stopping) {
+        // Its end was decided (slot released) but did not commit: the slot is still taken in the database.
+        if (released) this.semaphore.forceAcquire();
+        this.park(this.parkedExecutions, id, failure, 1, "could not run an execution");
+      } else if (!released) this.release();
       this.notifyIdle();
     }
-  }
-
-  private couldNotRun(id: string, err: unknown): void {
-    this.deps.logger.error("could not run execution; it stays as stored and resumes at next start", { execution: id, error: err instanceof Error ? err.message : String(err) });
   }
 
   private release(): void {
@@ -443,13 +560,23 @@ export class Engine {
     return admitted && new ExecutionRun(this.deps, admitted, def, new Set(roots));
   }
 
-  /** Found in the store at start: RUNNING takes its slot back; QUEUED (maybe requeued with progress) is admitted with what is ready. */
-  private async admitStored(id: string, resume: boolean): Promise<ExecutionRun | null> {
+  /**
+   * Admits what the database holds (after a restart, a redrive, a fault): RUNNING takes its
+   * slot back and resumes; QUEUED (maybe requeued with progress) is admitted with what is
+   * ready; a settled one gets its pending handlers run; a missing one (a start whose commit
+   * failed) is nothing to run.
+   */
+  private async admitStored(id: string): Promise<ExecutionRun | null> {
     const { store, clock } = this.deps;
     const stored = await store.loadExecution(id);
-    if (!stored) throw new Error(`execution ${id} vanished from the store`);
+    if (!stored) return null;
+    if (stored.status !== "QUEUED" && stored.status !== "RUNNING") {
+      if (stored.handlersPending) void this.resumeHandlers(id);
+      return null;
+    }
     const def = await this.definition(stored.definitionId, stored.definitionVersion);
-    if (resume) {
+    if (stored.status === "RUNNING") {
+      if (this.runs.has(id)) return null; // driven already, under its own permit
       await store.resume(id, clock.now());
       return new ExecutionRun(this.deps, stored, def);
     }
@@ -467,7 +594,13 @@ export class Engine {
 
   /** Nothing running or finishing, and nothing queued that this process will still admit. */
   isIdle(): boolean {
-    return (this.stopping || this.queue.length === 0) && this.semaphore.inUse === 0 && this.runs.size === 0 && this.handlerRuns.size === 0;
+    return (
+      (this.stopping || this.queue.length === 0) &&
+      this.semaphore.inUse === 0 &&
+      this.runs.size === 0 &&
+      this.handlerRuns.size === 0 &&
+      this.parkedHandlers.size === 0
+    );
   }
 
   private notifyIdle(): void {

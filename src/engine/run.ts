@@ -10,7 +10,7 @@
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { dependentsOf, type JobDefinition, type TaskSpec, terminalTasks } from "../domain/definition.ts";
-import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, toErrorInfo } from "../domain/errors.ts";
+import { type ErrorInfo, ErrorNames, isRefusedWrite, ShutdownError, StopAttemptError, StorageError, toErrorInfo } from "../domain/errors.ts";
 import { resolveParams } from "../domain/template.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
@@ -31,6 +31,15 @@ export interface RunDeps {
   onSettled: (executionId: string, status: "COMPLETED" | "FAILED" | "CANCELLED") => void;
   /** Runs the definition's handlers for a settled execution (tracked by the engine). */
   startHandlers: (execution: SettledExecution, def: JobDefinition) => void;
+  /** A write was refused by the store and waits in a run's backlog: the engine watches for the store to accept writes. */
+  onRefused: () => void;
+}
+
+/** A decision sent to the store: `then` runs once it is durable, `undo` if it fails for good. */
+interface PendingWrite {
+  steps: Step[];
+  then: () => void;
+  undo: () => void;
 }
 
 /** Task states after which nothing more happens to the task. */
@@ -64,6 +73,14 @@ export class ExecutionRun {
   private deadline: TimerHandle | undefined;
   /** Writes sent to the store and not yet committed. */
   private writing = 0;
+  /**
+   * Writes the store refused (known not applied: disk full, I/O error), in the order they
+   * were decided; every later write of this run joins them. `replay` sends them again once
+   * the store accepts writes. Attempts keep running meanwhile; their outcomes wait here.
+   */
+  private backlog: PendingWrite[] | null = null;
+  /** Why the run broke: a write failed and the stored state must be read again. */
+  private failure: unknown = null;
   /** The execution's end has been decided (or the run let go of it): nothing else starts. */
   private settled = false;
   private resolveDone!: () => void;
@@ -93,6 +110,24 @@ export class ExecutionRun {
 
   get id(): string {
     return this.execution.id;
+  }
+
+  /** Set once a write failed in a way that leaves the stored state unknown: the run let go, read it again. */
+  get brokenBy(): unknown {
+    return this.failure;
+  }
+
+  /** True while refused writes wait for the store. */
+  get waitingForStore(): boolean {
+    return this.backlog !== null;
+  }
+
+  /** Sends the refused writes again, in order (call once the store accepts writes). */
+  replay(): void {
+    const backlog = this.backlog;
+    if (!backlog) return;
+    this.backlog = null;
+    for (const w of backlog) this.send(w);
   }
 
   /** Picks up where the stored state left off: interrupted attempts re-run, retries keep their time. */
@@ -131,6 +166,9 @@ export class ExecutionRun {
   stop(): void {
     this.stopping = true;
     this.cancelTimers();
+    // Refused decisions are dropped: the stored state is what the next start resumes.
+    for (const w of this.backlog ?? []) w.undo();
+    this.backlog = null;
     this.settleIfIdle();
   }
 
@@ -246,18 +284,32 @@ export class ExecutionRun {
     );
   }
 
-  /** Writes `steps` in one commit; `then` runs once it is durable. A failed write breaks the run. */
+  /**
+   * Writes `steps` in one commit; `then` runs once it is durable. A write the store refused
+   * waits in the backlog for `replay`; any other failure breaks the run.
+   */
   private commit(steps: Step[], then: () => void, undo: () => void = () => {}): void {
+    const write = { steps, then, undo };
+    if (this.backlog) this.backlog.push(write); // keeps this run's writes in the order decided
+    else this.send(write);
+  }
+
+  private send(write: PendingWrite): void {
     this.writing++;
-    this.deps.store.record(this.id, steps, this.deps.clock.now()).then(
+    this.deps.store.record(this.id, write.steps, this.deps.clock.now()).then(
       () => {
         this.writing--;
-        then();
+        write.then();
         this.settleIfIdle();
       },
       (err: unknown) => {
         this.writing--;
-        undo();
+        if (isRefusedWrite(err) && !this.stopping) {
+          (this.backlog ??= []).push(write);
+          this.deps.onRefused();
+          return;
+        }
+        write.undo();
         this.broken(err);
       },
     );
@@ -421,13 +473,17 @@ export class ExecutionRun {
     this.resolveSlotFree();
   }
 
-  /** A store write failed: stop this run and leave the stored state for the next start to resume. */
+  /**
+   * A write failed and the stored state is no longer known (a commit that may or may not have
+   * been applied, or a bug): stop like a shutdown of this one execution. Once the last attempt
+   * returns the run lets go, and the engine reads the execution again to resume it.
+   */
   private broken(err: unknown): void {
-    this.deps.logger.error("could not record progress; the execution stays as stored and resumes at next start", {
-      execution: this.id,
-      error: err instanceof Error ? err.message : String(err),
-    });
-    // Like a shutdown of this one execution: once the last attempt returns, it is let go.
+    if (this.failure !== null) return;
+    this.failure = err;
+    const fields = { execution: this.id, error: err instanceof Error ? err.message : String(err) };
+    if (err instanceof StorageError) this.deps.logger.warn("could not record progress; the execution is read again from the database once it accepts writes", fields);
+    else this.deps.logger.error("could not record progress; the execution is read again from the database and resumed", fields);
     this.stop();
     this.interrupt();
   }

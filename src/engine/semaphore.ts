@@ -27,6 +27,14 @@ export class Semaphore {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /**
+   * Takes a permit even when none is free (the count may pass the limit): for a holder that
+   * gave its permit back too early and must account for it again. Waiters wait longer.
+   */
+  forceAcquire(): void {
+    this.used++;
+  }
+
   release(): void {
     if (this.used === 0) throw new Error("semaphore released more often than acquired");
     const next = this.waiters.shift();

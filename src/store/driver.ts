@@ -33,6 +33,35 @@ export function openDatabase({ path, sync = "normal" }: OpenOptions): Database {
   return db;
 }
 
+/** A storage fault: the database could not read or write for a reason outside Baton's logic. */
+export interface StorageFault {
+  /** SQLite's extended code, e.g. `SQLITE_FULL`, `SQLITE_IOERR_WRITE`. */
+  code: string;
+  /** For people: what happened, with the code. */
+  reason: string;
+}
+
+const FAULTS: [prefix: string, what: string][] = [
+  ["SQLITE_FULL", "the disk is full"],
+  ["SQLITE_IOERR", "the disk reported an I/O error"],
+  ["SQLITE_READONLY", "the database file is read-only"],
+  ["SQLITE_CANTOPEN", "the database file or its WAL cannot be opened"],
+  ["SQLITE_PERM", "permission denied"],
+  ["SQLITE_BUSY", "another connection holds the database lock"],
+  ["SQLITE_LOCKED", "another connection holds the database lock"],
+  ["SQLITE_NOMEM", "SQLite ran out of memory"],
+  ["SQLITE_CORRUPT", "the database file is corrupt"],
+  ["SQLITE_NOTADB", "the file is not a database"],
+];
+
+/** Classifies an error thrown by the driver: a storage fault, or null for anything else (a bug, a guard). */
+export function storageFaultOf(err: unknown): StorageFault | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return null;
+  const match = FAULTS.find(([prefix]) => code === prefix || code.startsWith(`${prefix}_`));
+  return match ? { code, reason: `${match[1]} (${code})` } : null;
+}
+
 /** A second connection to an existing database file, for the checkpoint worker: never creates it. */
 export function openForCheckpoints(path: string): Database {
   const db = new Database(path, { readwrite: true, create: false });

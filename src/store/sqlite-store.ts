@@ -9,7 +9,7 @@
  * same guards a per-task UPDATE had: status and attempt number), and writes the row back
  * once. Task outputs, which can be large, have rows of their own in `task_outputs`.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ErrorInfo } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
@@ -37,6 +37,7 @@ import {
   StaleStateError,
   type Step,
   type Store,
+  type StoreFault,
 } from "../domain/store.ts";
 import { type Database, type OpenOptions, openDatabase } from "./driver.ts";
 import { Checkpointer } from "./checkpointer.ts";
@@ -70,6 +71,19 @@ interface ExecutionWithTasksRow extends ExecutionRow {
 
 /** What `executions.tasks` holds for one task: its run without the output. */
 type TaskState = Omit<TaskRun, "output">;
+
+/** Free space a full disk must have again before a write is tried: about 256 pages. */
+const MIN_FREE_BYTES = 1024 * 1024;
+
+/** Bytes free for this user on the file system holding `dir`; Infinity when it cannot be told. */
+function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
 
 const UNFINISHED: ReadonlySet<TaskStatus> = new Set(["PENDING", "RUNNING", "RETRYING"]);
 const REDRIVABLE: ReadonlySet<TaskStatus> = new Set(["FAILED", "SKIPPED", "CANCELLED"]);
@@ -248,12 +262,14 @@ export class SqliteStore implements Store {
   private nextEventSeq: number;
   /** The events of the write being applied, by execution in order of first event: one row each when the write ends. */
   private readonly writeEvents = new Map<string, { target: Target; events: PendingEvent[] }>();
+  private readonly faultListeners: (() => void)[] = [];
 
   constructor(
     private readonly db: Database,
     private readonly release: () => void = () => {},
     private readonly checkpointer: Checkpointer | null = null,
     logger?: Logger,
+    private readonly path = ":memory:",
   ) {
     migrate(db, (from, to) =>
       logger?.info("upgrading the database schema: about 12 s per million executions stored; each version is one transaction, so an upgrade cut short starts over at next start", { from, to }),
@@ -264,7 +280,19 @@ export class SqliteStore implements Store {
       (total) => {
         for (const [status, n] of total.byStatus) if (n !== 0) this.s.bumpCount.run({ status, n });
       },
-      () => checkpointer?.nudge(),
+      {
+        afterCommit: () => checkpointer?.nudge(),
+        onFault: ({ reason }, first) => {
+          if (first) {
+            logger?.warn("the database refuses writes: requests that write answer 503 and running executions wait; Baton retries by itself", {
+              reason,
+              db: path,
+            });
+          }
+          for (const listener of this.faultListeners) listener();
+        },
+        onHeal: ({ since }) => logger?.info("the database accepts writes again; running executions and the queue resume", { db: path, refusedForMs: Date.now() - since }),
+      },
     );
     this.nextEventSeq = (this.s.nextEventSeq.get() as { next: number } | null)?.next ?? 1;
   }
@@ -310,7 +338,7 @@ export class SqliteStore implements Store {
       checkpointer = new Checkpointer(db, options.path, (reason) =>
         options.logger?.warn("background checkpoints stopped; the writer checkpoints by itself (slower commits now and then)", { reason }),
       );
-      return new SqliteStore(db, release, checkpointer, options.logger);
+      return new SqliteStore(db, release, checkpointer, options.logger, options.path);
     } catch (err) {
       checkpointer?.close();
       db?.close(true);
@@ -708,6 +736,25 @@ export class SqliteStore implements Store {
     } catch {
       return false;
     }
+  }
+
+  writeFault(): StoreFault | null {
+    const fault = this.writes.writeFault;
+    return fault && { reason: fault.reason, since: fault.since };
+  }
+
+  onWriteFault(listener: () => void): void {
+    this.faultListeners.push(listener);
+  }
+
+  async probeWrites(): Promise<boolean> {
+    const fault = this.writes.writeFault;
+    if (!fault) return true;
+    // A full disk with no room yet: a probe write could still fit in the WAL's free pages,
+    // only for the next batch to fail again.
+    if (fault.code.startsWith("SQLITE_FULL") && this.path !== ":memory:" && freeBytes(dirname(this.path)) < MIN_FREE_BYTES) return false;
+    // A real page write (a no-op UPDATE still rewrites its page), in a transaction of its own.
+    return this.writes.probe(() => this.s.bumpCount.run({ status: "QUEUED", n: 0 }));
   }
 
   close(): void {
