@@ -11,7 +11,7 @@
  */
 import { mkdirSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ErrorInfo } from "../domain/errors.ts";
+import { type ErrorInfo, StorageError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 import type {
   EventType,
@@ -39,7 +39,7 @@ import {
   type Store,
   type StoreFault,
 } from "../domain/store.ts";
-import { type Database, type OpenOptions, openDatabase } from "./driver.ts";
+import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { type BatchStats, CountDeltas, GroupCommit } from "./group-commit.ts";
 import { acquireLock } from "./lockfile.ts";
@@ -365,16 +365,22 @@ export class SqliteStore implements Store {
   }
 
   async getDefinition(id: string, version?: number) {
-    const row = (version === undefined ? this.s.latestDefinition.get({ id }) : this.s.definitionVersion.get({ id, version })) as DefinitionRow | null;
-    return row ? toDefinition(row) : null;
+    return this.reading(() => {
+      const row = (version === undefined ? this.s.latestDefinition.get({ id }) : this.s.definitionVersion.get({ id, version })) as DefinitionRow | null;
+      return row ? toDefinition(row) : null;
+    });
   }
 
   async listDefinitions() {
-    return (this.s.listDefinitions.all() as DefinitionRow[]).map(toDefinition);
+    return this.reading(() => {
+      return (this.s.listDefinitions.all() as DefinitionRow[]).map(toDefinition);
+    });
   }
 
   async definitionVersions(id: string) {
-    return (this.s.definitionVersions.all({ id }) as { version: number }[]).map((r) => r.version);
+    return this.reading(() => {
+      return (this.s.definitionVersions.all({ id }) as { version: number }[]).map((r) => r.version);
+    });
   }
 
   // ---- admission ----
@@ -495,7 +501,9 @@ export class SqliteStore implements Store {
   }
 
   async rerunsOf(executionId: string): Promise<string[]> {
-    return (this.s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
+    return this.reading(() => {
+      return (this.s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
+    });
   }
 
   private cancelTasks(x: Target, tasks: TaskState[], taskIds: readonly string[], now: number): void {
@@ -550,7 +558,9 @@ export class SqliteStore implements Store {
   }
 
   async loadExecution(executionId: string): Promise<ExecutionWithTasks | null> {
-    return this.readExecution(executionId);
+    return this.reading(() => {
+      return this.readExecution(executionId);
+    });
   }
 
   // ---- attempts ----
@@ -695,39 +705,45 @@ export class SqliteStore implements Store {
   // ---- reads ----
 
   async listExecutions({ status, definitionId, cursor, limit }: ListFilter): Promise<ExecutionPage> {
-    const before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
-    const params = { status: status ?? null, definitionId: definitionId ?? null, before, limit: limit + 1 };
-    const stmt =
-      status && definitionId ? this.s.listByBoth : status ? this.s.listByStatus : definitionId ? this.s.listByDefinition : this.s.listAll;
-    const rows = stmt.all(params) as ExecutionRow[];
-    const page = rows.slice(0, limit);
-    return {
-      executions: page.map(toExecution),
-      nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
-    };
+    return this.reading(() => {
+      const before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
+      const params = { status: status ?? null, definitionId: definitionId ?? null, before, limit: limit + 1 };
+      const stmt =
+        status && definitionId ? this.s.listByBoth : status ? this.s.listByStatus : definitionId ? this.s.listByDefinition : this.s.listAll;
+      const rows = stmt.all(params) as ExecutionRow[];
+      const page = rows.slice(0, limit);
+      return {
+        executions: page.map(toExecution),
+        nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
+      };
+    });
   }
 
   async events(executionId: string): Promise<ExecutionEventRecord[] | null> {
-    const found = this.s.seqOf.get({ id: executionId }) as { seq: number } | null;
-    if (!found) return null;
-    const events: ExecutionEventRecord[] = [];
-    for (const r of this.s.eventsOf.all({ executionSeq: found.seq }) as EventRow[]) {
-      events.push({ seq: r.seq, executionId, at: r.at, type: r.type, taskId: r.task_id, attempt: r.attempt, data: parse(r.data) as Record<string, unknown> | null });
-      if (r.more === null) continue;
-      (JSON.parse(r.more) as StoredEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...unpackEvent(e) }));
-    }
-    return events;
+    return this.reading(() => {
+      const found = this.s.seqOf.get({ id: executionId }) as { seq: number } | null;
+      if (!found) return null;
+      const events: ExecutionEventRecord[] = [];
+      for (const r of this.s.eventsOf.all({ executionSeq: found.seq }) as EventRow[]) {
+        events.push({ seq: r.seq, executionId, at: r.at, type: r.type, taskId: r.task_id, attempt: r.attempt, data: parse(r.data) as Record<string, unknown> | null });
+        if (r.more === null) continue;
+        (JSON.parse(r.more) as StoredEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...unpackEvent(e) }));
+      }
+      return events;
+    });
   }
 
   async systemCounts(queuedLimit: number): Promise<SystemCounts> {
-    // Reads run between batches on the one connection, so these four see one state.
-    const count = (status: ExecutionStatus) => (this.s.countOf.get({ status }) as { n: number } | null)?.n ?? 0;
-    return {
-      running: (this.s.idsByStatus.all({ status: "RUNNING" }) as { id: string }[]).map((r) => r.id),
-      queued: (this.s.firstIdsByStatus.all({ status: "QUEUED", limit: queuedLimit }) as { id: string }[]).map((r) => r.id),
-      queuedCount: count("QUEUED"),
-      completedCount: count("COMPLETED"),
-    };
+    return this.reading(() => {
+      // Reads run between batches on the one connection, so these four see one state.
+      const count = (status: ExecutionStatus) => (this.s.countOf.get({ status }) as { n: number } | null)?.n ?? 0;
+      return {
+        running: (this.s.idsByStatus.all({ status: "RUNNING" }) as { id: string }[]).map((r) => r.id),
+        queued: (this.s.firstIdsByStatus.all({ status: "QUEUED", limit: queuedLimit }) as { id: string }[]).map((r) => r.id),
+        queuedCount: count("QUEUED"),
+        completedCount: count("COMPLETED"),
+      };
+    });
   }
 
   ping(): boolean {
@@ -735,6 +751,21 @@ export class SqliteStore implements Store {
       return (this.s.ping.get() as { ok: number }).ok === 1;
     } catch {
       return false;
+    }
+  }
+
+  /** Runs a read; a storage fault (an I/O error reading the file) becomes a `StorageError` (503), not a bug (500). */
+  private reading<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      const fault = storageFaultOf(err);
+      if (!fault) throw err;
+      throw new StorageError(
+        `the database could not be read: ${fault.reason}. Retry in a few seconds; if it persists, check the disk holding the database and the server log`,
+        null,
+        fault.reason,
+      );
     }
   }
 

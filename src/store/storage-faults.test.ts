@@ -133,3 +133,24 @@ describe("a database that refuses writes", () => {
     expect(faults).toBe(0);
   });
 });
+
+describe("a database that cannot be read", () => {
+  test("an I/O error in a read is a StorageError (503), not an unexpected error", async () => {
+    const statements = (store as unknown as { s: Record<string, unknown> }).s;
+    statements.listDefinitions = {
+      all: () => {
+        throw Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR_READ" });
+      },
+    };
+    const err = await rejection(store.listDefinitions());
+    expect(err.applied).toBeNull();
+    expect(err.message).toContain("the database could not be read: the disk reported an I/O error (SQLITE_IOERR_READ)");
+    // Anything else stays what it is.
+    statements.definitionVersions = {
+      all: () => {
+        throw new TypeError("a bug");
+      },
+    };
+    await expect(store.definitionVersions("job")).rejects.toBeInstanceOf(TypeError);
+  });
+});
