@@ -82,6 +82,12 @@ describe("prepareDatabaseFiles", () => {
     chmodSync(dir, 0o555);
     try {
       expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "folder", path: dir, code: "EACCES" });
+      // a directory named as the database is the mistake to report, even in a folder it may not write
+      chmodSync(dir, 0o755);
+      rmSync(path);
+      mkdirSync(path);
+      chmodSync(dir, 0o555);
+      expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "database", path, code: "EISDIR" });
     } finally {
       chmodSync(dir, 0o755);
     }

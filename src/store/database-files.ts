@@ -49,11 +49,11 @@ export function prepareDatabaseFiles(path: string): void {
     if (e.code === "EEXIST" || e.code === "ENOTDIR") throw new DatabaseFileError("folder", fileInTheWay(folder), "ENOTDIR");
     throw new DatabaseFileError("folder", e.path ?? folder, e.code ?? "EIO");
   }
+  // A directory named as the database is the mistake to report, whoever may write its folder.
+  const exists = existsSync(path);
+  if (exists && statSync(path).isDirectory()) throw new DatabaseFileError("database", path, "EISDIR");
   checkAccess("folder", folder, constants.W_OK | constants.X_OK);
-  if (existsSync(path)) {
-    if (statSync(path).isDirectory()) throw new DatabaseFileError("database", path, "EISDIR");
-    checkAccess("database", path, constants.R_OK | constants.W_OK);
-  }
+  if (exists) checkAccess("database", path, constants.R_OK | constants.W_OK);
   for (const [role, suffix] of suffixes) {
     if (existsSync(path + suffix)) checkAccess(role, path + suffix, constants.R_OK | constants.W_OK);
   }
