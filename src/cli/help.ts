@@ -10,6 +10,7 @@ Usage:
   baton --help               this text; 'baton serve --help' lists the server's flags
 
 Exit codes: 0 ok, 1 failure (invalid definitions, database or port unavailable), 2 bad usage.
+Failures are said on stderr without a stack trace; BATON_DEBUG=1 adds the stack trace.
 `;
 
 export function serveHelp(): string {

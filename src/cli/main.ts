@@ -2,9 +2,10 @@
 /** Entry point of `baton`: dispatches on the subcommand, keeps nothing else. */
 import { parseArgs } from "node:util";
 import { parseServeConfig, UsageError } from "./config.ts";
-import { checkDefinitionFiles } from "./definition-files.ts";
+import { checkDefinitionFiles, readSourceFiles } from "./definition-files.ts";
 import { MAIN_HELP, serveHelp } from "./help.ts";
 import { serve, StartError } from "./serve.ts";
+import { oneLine } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
 import { parseDefinition } from "../domain/definition.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
@@ -52,10 +53,11 @@ function validate(args: string[]): number {
   }
   if (positionals.length === 0) throw new UsageError("validate needs at least one file, e.g. baton validate jobs/*.json");
   const functions = builtinFunctions();
-  const { valid, problems } = checkDefinitionFiles(positionals, (raw) => parseDefinition(raw, (name) => functions.has(name)));
+  const { read, unreadable } = readSourceFiles(positionals);
+  const { valid, problems } = checkDefinitionFiles(read, (raw) => parseDefinition(raw, (name) => functions.has(name)));
   for (const { file, def } of valid) process.stdout.write(`ok   ${file} (${def.id}, ${def.tasks.length} task${def.tasks.length === 1 ? "" : "s"})\n`);
-  for (const problem of problems) process.stderr.write(`FAIL ${problem}\n`);
-  return problems.length === 0 ? 0 : 1;
+  for (const problem of [...unreadable.map((u) => u.problem), ...problems]) process.stderr.write(`FAIL ${problem}\n`);
+  return unreadable.length + problems.length === 0 ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(
@@ -67,11 +69,13 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`baton: ${err.message} (see 'baton --help')\n`);
       process.exit(2);
     }
-    if (err instanceof StartError) {
-      process.stderr.write(`baton: cannot start: ${err.lines.join("\n")}\n`);
-      process.exit(1);
+    // One line, never a stack trace: an operator reads this. BATON_DEBUG=1 adds the stack.
+    const line = err instanceof StartError ? err.lines.join("\n") : oneLine(err);
+    process.stderr.write(`baton: ${process.argv[2] === "serve" ? "cannot start: " : ""}${line}\n`);
+    if (process.env.BATON_DEBUG === "1") {
+      const origin = err instanceof StartError && err.cause !== undefined ? err.cause : err;
+      process.stderr.write(`${origin instanceof Error ? origin.stack : String(origin)}\n`);
     }
-    process.stderr.write(`baton: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -7,17 +7,20 @@ import type { Logger } from "../domain/log.ts";
 import { Engine } from "../engine/engine.ts";
 import { serveHttp, type HttpServer } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
-import { DatabaseInUseError } from "../store/lockfile.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import type { ServeConfig } from "./config.ts";
-import { checkDefinitionFiles, definitionFilesIn } from "./definition-files.ts";
+import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
+import { databaseProblem, jobsFilesProblem, jobsFolderProblem } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
 
 /** The server could not start; `lines` say why, for the operator. Exit code 1. */
 export class StartError extends Error {
-  constructor(readonly lines: string[]) {
-    super(lines.join("\n"));
+  constructor(
+    readonly lines: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(lines.join("\n"), options);
     this.name = "StartError";
   }
 }
@@ -32,6 +35,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => (shutdown ? shutdown(signal) : (early ??= signal));
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // The jobs folder is read before the database is opened: a start it stops changes nothing.
+  const sources = readJobs(config, logger);
   const store = openStore(config, logger);
   const engine = new Engine({
     store,
@@ -43,7 +48,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   });
   let server: HttpServer | undefined;
   try {
-    await loadDefinitions(engine, config, logger);
+    await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
     server = listen(createApp({ engine, version: VERSION, startedAt, logger }).fetch, config);
     logger.info("baton is serving", {
@@ -68,24 +73,33 @@ function openStore(config: ServeConfig, logger: Logger): SqliteStore {
   try {
     return SqliteStore.open({ path: config.db, sync: config.sync, logger });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof DatabaseInUseError) {
-      throw new StartError([`the database ${config.db} is in use by another 'baton serve': ${message}`]);
-    }
-    throw new StartError([`cannot open the database ${config.db}: ${message}`]);
+    throw new StartError([databaseProblem(err, config.db)], { cause: err });
   }
 }
 
-async function loadDefinitions(engine: Engine, config: ServeConfig, logger: Logger): Promise<void> {
-  const files = definitionFilesIn(config.jobsDir);
-  if (files === null) {
-    if (config.jobsDirExplicit) throw new StartError([`the jobs folder ${config.jobsDir} does not exist`]);
-    logger.warn("no jobs folder; definitions can still be registered with POST /job-definitions", { jobs: config.jobsDir });
-    return;
+/** The text of every `*.json` in the jobs folder; none when a folder nobody named is missing. */
+function readJobs(config: ServeConfig, logger: Logger): SourceFile[] {
+  let files: string[] | null;
+  try {
+    files = definitionFilesIn(config.jobsDir);
+  } catch (err) {
+    throw new StartError([jobsFolderProblem(err, config.jobsDir)], { cause: err });
   }
-  const { valid, problems } = checkDefinitionFiles(files, (raw) => engine.catalog.validate(raw));
-  if (problems.length > 0) {
-    throw new StartError([`${problems.length} problem(s) in ${config.jobsDir}; nothing was loaded:`, ...problems.map((p) => `  ${p}`)]);
+  if (files === null) {
+    if (config.jobsDirExplicit) throw new StartError([`the jobs folder ${config.jobsDir} does not exist; create it, or name another with --jobs or BATON_JOBS_DIR`]);
+    logger.warn("no jobs folder; definitions can still be registered with POST /job-definitions", { jobs: config.jobsDir });
+    return [];
+  }
+  const { read, unreadable } = readSourceFiles(files);
+  if (unreadable.length > 0) throw new StartError([jobsFilesProblem(unreadable, config.jobsDir)]);
+  return read;
+}
+
+async function loadDefinitions(engine: Engine, sources: SourceFile[], config: ServeConfig, logger: Logger): Promise<void> {
+  const { valid, problems } = checkDefinitionFiles(sources, (raw) => engine.catalog.validate(raw));
+  if (problems.length === 1) throw new StartError([`a problem in ${config.jobsDir}, nothing was loaded: ${problems[0]}`]);
+  if (problems.length > 1) {
+    throw new StartError([`${problems.length} problems in ${config.jobsDir}; nothing was loaded:`, ...problems.map((p) => `  ${p}`)]);
   }
   for (const { file, raw } of valid) {
     const { id, version, created } = await engine.catalog.register(raw);

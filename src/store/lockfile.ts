@@ -4,6 +4,7 @@
  * a killed process (its pid is gone) is taken over.
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { DatabaseFileError } from "./database-files.ts";
 
 export class DatabaseInUseError extends Error {
   override name = "DatabaseInUseError";
@@ -24,7 +25,10 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes the lock or throws `DatabaseInUseError`; returns the release function. */
+/**
+ * Takes the lock or throws `DatabaseInUseError` (another process has it) or `DatabaseFileError`
+ * (the lock file cannot be created, read or, when stale, removed); returns the release function.
+ */
 export function acquireLock(dbPath: string): () => void {
   const lockPath = `${dbPath}.lock`;
   for (let tries = 0; tries < 3; tries++) {
@@ -40,12 +44,13 @@ export function acquireLock(dbPath: string): () => void {
         }
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw lockFileError(lockPath, err);
     }
     let owner = NaN;
     try {
       owner = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw lockFileError(lockPath, err);
       continue; // removed meanwhile: try again
     }
     if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
@@ -53,9 +58,14 @@ export function acquireLock(dbPath: string): () => void {
     }
     try {
       unlinkSync(lockPath); // stale: its owner died
-    } catch {
-      // another starter removed it first
+    } catch (err) {
+      // ENOENT: another starter removed it first. Anything else would fail the same way 3 times.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw lockFileError(lockPath, err);
     }
   }
   throw new DatabaseInUseError(`could not take ${lockPath}`);
+}
+
+function lockFileError(lockPath: string, err: unknown): DatabaseFileError {
+  return new DatabaseFileError("lock", lockPath, (err as NodeJS.ErrnoException).code ?? "EIO");
 }

@@ -9,7 +9,7 @@
  * same guards a per-task UPDATE had: status and attempt number), and writes the row back
  * once. Task outputs, which can be large, have rows of their own in `task_outputs`.
  */
-import { mkdirSync, statfsSync } from "node:fs";
+import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { type ErrorInfo, StorageError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
@@ -41,6 +41,7 @@ import {
 } from "../domain/store.ts";
 import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
 import { Checkpointer } from "./checkpointer.ts";
+import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
 import { type BatchStats, CountDeltas, GroupCommit } from "./group-commit.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
@@ -324,17 +325,18 @@ export class SqliteStore implements Store {
 
   /**
    * Opens (creating if needed) and migrates a database file, or ":memory:". A file is locked
-   * to this process until `close()`; throws `DatabaseInUseError` when another process has it.
+   * to this process until `close()`; throws `DatabaseInUseError` when another process has it,
+   * and `DatabaseFileError` when a file it needs cannot be written (nothing is changed then).
    * A file gets a background checkpointer (see `checkpointer.ts`).
    */
   static open(options: OpenOptions & { logger?: Logger }): SqliteStore {
     if (options.path === ":memory:") return new SqliteStore(openDatabase(options));
-    mkdirSync(dirname(options.path), { recursive: true });
+    prepareDatabaseFiles(options.path);
     const release = acquireLock(options.path);
     let db: Database | null = null;
     let checkpointer: Checkpointer | null = null;
     try {
-      db = openDatabase(options);
+      db = openWritable(options);
       checkpointer = new Checkpointer(db, options.path, (reason) =>
         options.logger?.warn("background checkpoints stopped; the writer checkpoints by itself (slower commits now and then)", { reason }),
       );
