@@ -1,6 +1,12 @@
 /**
  * Request bodies: the 1 MiB limit and reading JSON. Bodies are parsed as JSON whatever their
  * Content-Type says, because scripts written for the original project post with `curl -d`.
+ *
+ * The limit is enforced here and only here: the HTTP server (platform/http.ts) accepts any
+ * size, so that every body too large gets the same 413 problem+json. Nothing over the limit
+ * is ever held in memory: a declared Content-Length is refused before a byte is read, and a
+ * chunked body is counted as it arrives and refused at the first byte over. What the client
+ * still sends after the answer is discarded by the server as it arrives.
  */
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
