@@ -1,12 +1,13 @@
 /**
- * Bodies too large, against the compiled binary: every body over 1 MiB gets the same 413
- * problem+json, whatever its size and framing, promptly and without the server holding it in
- * memory. About 45 MiB are sent in all.
+ * Bodies too large and clients that hang up, against the compiled binary: every body over
+ * 1 MiB gets the same 413 problem+json, whatever its size and framing, promptly and without
+ * the server holding it in memory; a client that hangs up mid-upload is not a server error.
+ * About 45 MiB are sent in all.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { type Baton, startBaton } from "./harness.ts";
+import { type Baton, startBaton, waitFor } from "./harness.ts";
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -16,7 +17,7 @@ let baton: Baton;
 let reference: unknown;
 
 beforeAll(async () => {
-  baton = await startBaton();
+  baton = await startBaton({ args: ["--log-level", "debug"] });
   const res = await baton.request("POST", "/jobs/example-job/execute", " ".repeat(MiB + 1));
   expect(res.status).toBe(413);
   reference = await res.json();
@@ -159,4 +160,23 @@ test("none of these bodies was held in memory: the server's peak resident size g
   const peak = peakRss();
   if (peak === undefined || before.peak === 0) return; // no /proc: nothing to measure here
   expect(peak - before.peak).toBeLessThan(16 * MiB);
+});
+
+test("a client that hangs up mid-upload leaves no ERROR line, and the server goes on answering", async () => {
+  const uploads = [
+    rawRequest("POST /jobs/example-job/execute HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 500000\n", 1000),
+    rawRequest("POST /job-definitions HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked\n", 1000, { chunked: true, finish: false }),
+  ];
+  for (const upload of uploads) {
+    await waitFor("the 1000 bytes to be sent", async () => upload.sent() === 1000, 5_000);
+    // Hang up only once the server has started reading, as a client dying mid-upload does.
+    await Bun.sleep(100);
+    upload.close();
+  }
+  // Waits until the server has logged both, whatever the level, so the check cannot pass early.
+  const logged = () => baton.logs().split("\n").filter((line) => / ERROR /.test(line) || line.includes("request abandoned by the client")).length;
+  await waitFor("both hang-ups to be logged", async () => logged() === 2, 5_000);
+  expect(baton.logs()).toContain('reason="the client closed the connection before all 500000 bytes of the request body');
+  expect(baton.logs()).not.toMatch(/ ERROR /);
+  await expectHealthy();
 });
