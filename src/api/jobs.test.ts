@@ -96,6 +96,77 @@ describe("POST /jobs/{definitionId}/execute", () => {
   });
 });
 
+describe("POST /jobs/{definitionId}/execute?runAt=", () => {
+  test("202 QUEUED until runAt, given with Z or an offset, shown in UTC", async () => {
+    await t.define(pipeline);
+    const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    const [d, next] = [day(40), day(41)];
+    const cases: [string, string][] = [
+      [`${d}T22:00:00Z`, `${d}T22:00:00.000Z`],
+      [`${next}T00:30:00+01:00`, `${d}T23:30:00.000Z`],
+      [`${next}T00:30:00.123456-00:00`, `${next}T00:30:00.123Z`],
+      [`${d}t22:00z`, `${d}T22:00:00.000Z`],
+    ];
+    for (const [runAt, shown] of cases) {
+      const res = await t.call("POST", `/jobs/pipe/execute?runAt=${encodeURIComponent(runAt)}`, {});
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ status: "QUEUED", runAt: shown });
+    }
+  });
+
+  const impossible: [string, string][] = [
+    ["2030-02-30T00:00:00Z", "February 2030 has 28 days"],
+    ["2030-02-29T00:00:00Z", "February 2030 has 28 days"],
+    ["2030-04-31T00:00:00Z", "April 2030 has 30 days"],
+    ["2030-01-01T25:00:00Z", "hour 25"],
+    ["2030-01-01T23:59:60Z", "leap second"],
+    ["2030-01-01T00:00:00", "has no time zone"],
+    ["tomorrow", "is not a date-time"],
+  ];
+  for (const [runAt, reason] of impossible) {
+    test(`400 for runAt=${runAt}: names the parameter, says why and what a valid value looks like, stores nothing`, async () => {
+      await t.define(pipeline);
+      const before = await t.snapshot();
+      const res = await t.call("POST", `/jobs/pipe/execute?runAt=${encodeURIComponent(runAt)}`, {});
+      expect(res.status).toBe(400);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.body.errors).toEqual([{ path: "runAt", message: expect.stringContaining(reason) }]);
+      expect(res.body.detail).toStartWith('invalid query parameter: "runAt" ');
+      expect(res.body.detail).toContain(reason);
+      expect(res.body.detail).toContain("e.g. 2026-11-28T22:00:00Z");
+      expect(res.body.detail).toContain(JSON.stringify(runAt));
+      expect(await t.snapshot()).toEqual(before);
+    });
+  }
+
+  test("at most 366 days ahead, like delaySeconds: later is a 400 that says until when", async () => {
+    await t.define(pipeline);
+    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+    expect((await t.call("POST", `/jobs/pipe/execute?runAt=${inDays(365)}`, {})).status).toBe(202);
+    const before = await t.snapshot();
+    for (const runAt of [inDays(367), "9999-12-31T23:59:59.999-23:59"]) {
+      const res = await t.call("POST", `/jobs/pipe/execute?runAt=${encodeURIComponent(runAt)}`, {});
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ path: "runAt", message: expect.stringContaining("more than 366 days ahead") }]);
+    }
+    expect(await t.snapshot()).toEqual(before);
+  });
+
+  test("a runAt in the past starts at once", async () => {
+    await t.define(pipeline);
+    const res = await t.call("POST", `/jobs/pipe/execute?runAt=0000-01-01T00:00:00Z`, {});
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: "RUNNING", runAt: null });
+  });
+
+  test("an offset whose '+' was not URL-encoded (so it reads as a space) is refused with how to send it", async () => {
+    await t.define(pipeline);
+    const res = await t.call("POST", "/jobs/pipe/execute?runAt=2030-01-01T00:00:00+01:00", {});
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].message).toContain("%2B");
+  });
+});
+
 describe("GET /jobs/{executionId}/state", () => {
   test("a completed execution: times, input, output and every task", async () => {
     await t.define(pipeline);

@@ -6,7 +6,7 @@ import { EXECUTION_STATUSES } from "../domain/states.ts";
 import type { Engine } from "../engine/engine.ts";
 import { readJsonBody } from "./body.ts";
 import { allowOnly } from "./problem.ts";
-import { integerParam, jsonObject, parseBody, parseQuery } from "./validate.ts";
+import { integerParam, jsonObject, parseBody, parseQuery, timestampParam } from "./validate.ts";
 import { eventView, executionStateView, executionSummaryView, iso } from "./views.ts";
 
 /** Page size of `GET /jobs`. */
@@ -30,10 +30,12 @@ const ExecuteQuery = v.pipe(
   v.object({
     runAt: v.optional(
       v.pipe(
-        v.string(),
-        v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, "must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T22:00:00Z"),
-        v.transform((s) => Date.parse(s)),
-        v.check((ms) => Number.isFinite(ms), "must be a valid date-time"),
+        timestampParam(),
+        // Checked against the clock when the request is read, like delaySeconds.
+        v.check(
+          (ms) => ms <= Date.now() + MAX_DELAY_SECONDS * 1000,
+          () => `is more than 366 days ahead, the longest delay Baton accepts; give a time up to ${new Date(Date.now() + MAX_DELAY_SECONDS * 1000).toISOString()}`,
+        ),
       ),
     ),
     delaySeconds: v.optional(integerParam(0, MAX_DELAY_SECONDS)),

@@ -6,7 +6,7 @@
 import type { Context, Handler, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { BatonError, type FieldIssue, MethodNotAllowedError, NotFoundError, StorageError, ValidationError } from "../domain/errors.ts";
+import { BatonError, ClientClosedError, type FieldIssue, MethodNotAllowedError, NotFoundError, StorageError, ValidationError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 
 /** The body of every error answer. */
@@ -76,6 +76,8 @@ function respond(c: Context, err: unknown): Response {
 /** Installs the app's only `onError` and `notFound` handlers. */
 export function installProblemHandlers(app: Hono, logger: Logger): void {
   app.onError((err, c) => {
+    // A client hanging up mid-upload is routine, not a server fault: debug, never error.
+    if (err instanceof ClientClosedError) logger.debug("request abandoned by the client", { method: c.req.method, path: c.req.path, reason: err.message });
     if (!(err instanceof BatonError) && !(err instanceof HTTPException && err.status < 500)) {
       // Method and path only: bodies, headers and query strings may carry secrets.
       logger.error("request failed with an unexpected error", {

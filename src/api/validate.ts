@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { type FieldIssue, ValidationError } from "../domain/errors.ts";
 import { isPlainObject, jsonPath } from "../domain/json.ts";
+import { parseTimestamp, TIMESTAMP_EXAMPLE } from "../domain/timestamp.ts";
 
 type Schema = v.GenericSchema<unknown, unknown>;
 
@@ -44,6 +45,25 @@ export const integerParam = (min: number, max: number) =>
     v.transform(Number),
     v.minValue(min, `must be a whole number from ${min} to ${max}`),
     v.maxValue(max, `must be a whole number from ${min} to ${max}`),
+  );
+
+/**
+ * A query parameter holding an RFC 3339 date-time with a time zone, checked for a real
+ * calendar day (`parseTimestamp`); the output is epoch milliseconds.
+ */
+export const timestampParam = () =>
+  v.pipe(
+    v.string(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const parsed = parseTimestamp(dataset.value);
+      if (parsed.ok) return parsed.epochMs;
+      // In a query string '+' means a space, so an unencoded "+01:00" arrives as " 01:00".
+      const reason = / \d{2}:\d{2}$/.test(dataset.value)
+        ? "has a space where the sign of its time zone offset belongs: in a URL a '+' reads as a space, so send it as %2B"
+        : parsed.reason;
+      addIssue({ message: `${reason}; it must be an ISO-8601 date-time with a time zone, e.g. ${TIMESTAMP_EXAMPLE}` });
+      return NEVER;
+    }),
   );
 
 /**

@@ -29,6 +29,17 @@ export class ValidationError extends BatonError {
   }
 }
 
+/**
+ * The client closed the connection before its request body had fully arrived, so nothing was
+ * done. Not a server fault: the API logs it at debug level, never as an error. It answers as a
+ * 400 (the body is incomplete), though usually nobody is left to read the answer.
+ */
+export class ClientClosedError extends ValidationError {
+  constructor(message: string) {
+    super(message, [{ path: "$", message: "ended before the whole request body arrived: the client closed the connection" }]);
+  }
+}
+
 export class NotFoundError extends BatonError {
   constructor(message: string) {
     super("NOT_FOUND", message);

@@ -45,6 +45,8 @@ const cases: [string, () => Promise<Response>, number][] = [
   ["a wrong method on definitions", () => baton.request("DELETE", "/job-definitions"), 405],
   ["a bad status filter", () => baton.request("GET", "/jobs?status=SLEEPING"), 400],
   ["a bad limit", () => baton.request("GET", "/jobs?limit=-3"), 400],
+  ["a runAt on February 30", () => baton.request("POST", "/jobs/example-job/execute?runAt=2030-02-30T00:00:00Z", {}), 400],
+  ["a runAt on April 31", () => baton.request("POST", "/jobs/example-job/execute?runAt=2030-04-31T00:00:00Z", {}), 400],
 ];
 
 for (const [what, send, status] of cases) {
