@@ -139,6 +139,17 @@ describe("POST /jobs/{definitionId}/execute?runAt=", () => {
     });
   }
 
+  test("any real date up to the year 9999 is accepted; an instant past 9999-12-31 in UTC is a 400; the past starts at once", async () => {
+    await t.define(pipeline);
+    expect((await t.call("POST", "/jobs/pipe/execute?runAt=2030-02-28T00:00:00Z", {})).body).toMatchObject({ status: "QUEUED", runAt: "2030-02-28T00:00:00.000Z" });
+    const late = await t.call("POST", `/jobs/pipe/execute?runAt=${encodeURIComponent("9999-12-31T23:59:59.999-23:59")}`, {});
+    expect(late.status).toBe(400);
+    expect(late.body.errors).toEqual([{ path: "runAt", message: expect.stringContaining("is after 9999-12-31T23:59:59.999Z") }]);
+    const past = await t.call("POST", "/jobs/pipe/execute?runAt=0000-01-01T00:00:00Z", {});
+    expect(past.status).toBe(202);
+    expect(past.body).toMatchObject({ status: "RUNNING", runAt: null });
+  });
+
   test("an offset whose '+' was not URL-encoded (so it reads as a space) is refused with how to send it", async () => {
     await t.define(pipeline);
     const res = await t.call("POST", "/jobs/pipe/execute?runAt=2030-01-01T00:00:00+01:00", {});

@@ -23,12 +23,15 @@ const ListQuery = v.object({
 
 const Input = jsonObject('must be a JSON object, e.g. {} or {"key": "value"}');
 
-/** Longest delay a start may ask for (`runAt` or `delaySeconds`): 366 days. */
+/** Longest delay `delaySeconds` may ask for: 366 days. A `runAt` may be any real date up to the year 9999. */
 const MAX_DELAY_SECONDS = 366 * 24 * 3600;
+
+/** The last instant an ISO-8601 string can name without an expanded (+010000) year. */
+const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 const ExecuteQuery = v.pipe(
   v.object({
-    runAt: v.optional(timestampParam()),
+    runAt: v.optional(v.pipe(timestampParam(), v.check((ms) => ms <= LAST_INSTANT, "is after 9999-12-31T23:59:59.999Z in UTC; give an earlier time"))),
     delaySeconds: v.optional(integerParam(0, MAX_DELAY_SECONDS)),
   }),
   v.check((q) => q.runAt === undefined || q.delaySeconds === undefined, "give runAt or delaySeconds, not both"),
