@@ -1,7 +1,13 @@
 /**
  * The engine: admits executions through a semaphore first in, first out, runs each one, and
  * at start resumes what a previous process left unfinished. It talks to durable state only
- * through the `Store` interface.
+ * through the `Store` interface. After a storage fault it resumes by itself: work that could
+ * not be recorded is parked and read back once the database accepts writes (see
+ * `fault-recovery.ts`).
+ *
+ * Over 400 lines: admission, commands, handler runs and background services still share this
+ * class. Issue #12 splits them into small parts with a facade here; until then the sections
+ * below follow that cut.
  */
 import { systemClock, type Clock, type TimerHandle } from "../domain/clock.ts";
 import { ConflictError, isUnknownWrite, NotFoundError, ShutdownError, StorageError, UnavailableError, ValidationError } from "../domain/errors.ts";

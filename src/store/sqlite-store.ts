@@ -8,6 +8,10 @@
  * definition order): a write reads the row, checks and applies its steps in memory (the
  * same guards a per-task UPDATE had: status and attempt number), and writes the row back
  * once. Task outputs, which can be large, have rows of their own in `task_outputs`.
+ *
+ * Over 400 lines: row codecs, event batching, the meaning of each step and the reads still
+ * live here. Issue #12 moves the step rules to the domain and the codecs and events to files
+ * of their own.
  */
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
