@@ -158,6 +158,12 @@ describe("parseDefinition rejects, naming the field", () => {
     expect(pathsOf(definition({ tasks: [taskDef({ id: "a b" })] }))).toEqual(["$.tasks[0].id"]);
   });
 
+  test('"." and "..", which URLs resolve as path segments; other dotted ids pass', () => {
+    for (const id of [".", ".."]) expect(pathsOf(definition({ id }))).toEqual(["$.id"]);
+    expect(pathsOf(definition({ tasks: [taskDef({ id: ".." })] }))).toEqual(["$.tasks[0].id"]);
+    for (const id of ["...", ".a", "a..b"]) expect(parse(definition({ id })).id).toBe(id);
+  });
+
   test("ids of 128 characters pass, 129 do not", () => {
     expect(parse(definition({ id: "a".repeat(128) })).id).toHaveLength(128);
     expect(pathsOf(definition({ id: "a".repeat(129) }))).toEqual(["$.id"]);

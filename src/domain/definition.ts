@@ -15,7 +15,12 @@ const ID_RULE = "1 to 128 characters of A-Z a-z 0-9 . _ -";
 /** Upper bound of any timer Baton sets from a definition: 30 days. */
 export const MAX_SECONDS = 30 * 24 * 3600;
 
-const Id = v.pipe(v.string("must be a string"), v.regex(ID_PATTERN, `must be ${ID_RULE}`));
+const Id = v.pipe(
+  v.string("must be a string"),
+  v.regex(ID_PATTERN, `must be ${ID_RULE}`),
+  // URLs resolve them as path segments: /job-definitions/.. is /, so such a definition could never be read or run.
+  v.check((id) => id !== "." && id !== "..", 'must not be "." or "..": URLs treat them as path segments, so it could never be read or run'),
+);
 const Name = v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(256, "must be at most 256 characters"));
 const Seconds = (what: string, min: number, exclusive: boolean) =>
   v.pipe(

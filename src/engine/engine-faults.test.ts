@@ -11,6 +11,7 @@ import type { Step } from "../domain/store.ts";
 import { type Database, openDatabase } from "../store/driver.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { definition, definitionOf, heldFunction, type SetupOptions, setup } from "../../test/helpers/setup.ts";
+import { maxOverlap } from "../../test/e2e/stored-state.ts";
 import { FAULT_PROBE_INTERVAL_MS } from "./fault-recovery.ts";
 
 async function world(maxConcurrentJobs = 2, functions: SetupOptions["functions"] = {}) {
@@ -23,18 +24,8 @@ async function world(maxConcurrentJobs = 2, functions: SetupOptions["functions"]
 }
 
 /** Most executions whose stored [startedAt, endTime) overlap at one instant. */
-function maxOverlap(executions: ExecutionWithTasks[]): number {
-  const edges: [number, number][] = [];
-  for (const e of executions) {
-    if (e.startedAt === null) continue;
-    edges.push([e.startedAt, 1], [e.endTime ?? Number.POSITIVE_INFINITY, -1]);
-  }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, d] of edges) max = Math.max(max, (now += d));
-  return max;
-}
+const overlap = (executions: ExecutionWithTasks[]) =>
+  maxOverlap(executions.filter((e) => e.startedAt !== null).map((e) => ({ id: e.id, start: e.startedAt!, end: e.endTime ?? Number.POSITIVE_INFINITY }))).max;
 
 async function loadAll(store: SqliteStore, ids: string[]) {
   return Promise.all(ids.map(async (id) => (await store.loadExecution(id))!));
@@ -79,7 +70,7 @@ describe("a database that refuses writes and recovers", () => {
     expect(done.map((e) => e.status)).toEqual(Array(5).fill("COMPLETED"));
     expect(done[0]!.output).toEqual({ t1: "one" });
     expect(done.map((e) => e.tasks[0]!.attempts)).toEqual(Array(5).fill(1));
-    expect(maxOverlap(done)).toBeLessThanOrEqual(2);
+    expect(overlap(done)).toBeLessThanOrEqual(2);
     // Admitted in submission order.
     const starts = done.map((e) => e.startedAt!);
     expect([...starts].sort((a, b) => a - b)).toEqual(starts);
@@ -150,7 +141,7 @@ describe("a database that refuses writes and recovers", () => {
     const done = await loadAll(store, [e.id, other.id]);
     expect(done.map((x) => x.status)).toEqual(["COMPLETED", "COMPLETED"]);
     expect(done[0]!.output).toEqual({ t2: "b" });
-    expect(maxOverlap(done)).toBe(1);
+    expect(overlap(done)).toBe(1);
   });
 
   test("a write that fails for another reason is retried after a backoff, not left for the next start", async () => {

@@ -9,6 +9,7 @@ import { afterAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { type Baton, register, startBaton, tempDir, waitFor } from "./harness.ts";
+import { maxOverlap } from "./stored-state.ts";
 
 const LIMIT = 4;
 
@@ -25,20 +26,6 @@ afterAll(async () => {
   await baton?.kill9();
   if (canMount) spawnSync("umount", [mountPoint], { stdio: "ignore" });
 });
-
-/** Most executions whose stored [startedAt, endTime) overlap at one instant. */
-function maxOverlap(executions: { startedAt: string | null; endTime: string | null }[]): number {
-  const edges: [number, number][] = [];
-  for (const e of executions) {
-    if (e.startedAt === null) continue;
-    edges.push([Date.parse(e.startedAt), 1], [e.endTime === null ? Number.POSITIVE_INFINITY : Date.parse(e.endTime), -1]);
-  }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, d] of edges) max = Math.max(max, (now += d));
-  return max;
-}
 
 const reason = canMount ? "" : " (skipped: mounting a tmpfs needs root)";
 test.skipIf(!canMount)(`a full disk: writes answer 503, and once there is room everything resumes without a restart${reason}`, async () => {
@@ -97,7 +84,8 @@ test.skipIf(!canMount)(`a full disk: writes answer 503, and once there is room e
     },
     30_000,
   );
-  expect(maxOverlap(states)).toBeLessThanOrEqual(LIMIT);
+  const intervals = states.map((st) => ({ id: st.id, start: Date.parse(st.startedAt), end: Date.parse(st.endTime) }));
+  expect(maxOverlap(intervals).max).toBeLessThanOrEqual(LIMIT);
   // First in, first out: admitted in the order accepted.
   const byCreation = [...states].sort((x, y) => Date.parse(x.createdAt) - Date.parse(y.createdAt));
   const starts = byCreation.map((s) => Date.parse(s.startedAt));

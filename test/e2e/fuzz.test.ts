@@ -13,18 +13,11 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { seededRng } from "../helpers/setup.ts";
-import { type FuzzCase, fuzzCase, type FuzzRequest, type FuzzWorld, IMPOSSIBLE_RUN_AT, ROUTES } from "./fuzz/cases.ts";
+import { type FuzzCase, fuzzCase, type FuzzRequest, type FuzzWorld, ROUTES } from "./fuzz/cases.ts";
 import { gen } from "./fuzz/values.ts";
 import { type Baton, register, startBaton, waitForStatus } from "./harness.ts";
 import { bytes, rawRequest } from "./raw-http.ts";
-import { snapshotStoredState, type StoredSnapshot, withoutExecutions } from "./stored-state.ts";
-
-/**
- * Faults whose right answer (a 400) Baton does not give yet. A case with one of these faults may
- * be accepted: its execution is left out of the comparison of stored states, and the run says so.
- * Empty this list once the fix is merged.
- */
-const KNOWN_OPEN: ReadonlySet<string> = new Set([IMPOSSIBLE_RUN_AT]);
+import { snapshotStoredState, type StoredSnapshot } from "./stored-state.ts";
 
 const LONG = process.env.BATON_LONG === "1";
 const SEED = seedFromEnv();
@@ -156,8 +149,6 @@ const show = (r: FuzzRequest) => {
 test(`${COUNT} hostile requests over every route (seed ${SEED}): 4xx problem+json each, server up, stored state unchanged`, async () => {
   const g = gen(seededRng(SEED));
   const failures: string[] = [];
-  const knownOpen: string[] = [];
-  const acceptedByKnownBug: string[] = [];
   const perRoute = new Map<string, number>();
   const wrongMethods = new Set<string>();
   const deadline = Date.now() + (LONG ? 300_000 : 60_000);
@@ -174,22 +165,11 @@ test(`${COUNT} hostile requests over every route (seed ${SEED}): 4xx problem+jso
       failures.push(`${where} → no answer (${err instanceof Error ? err.message : String(err)})`);
       continue;
     }
-    if (KNOWN_OPEN.has(c.fault)) {
-      if (answer.status >= 200 && answer.status < 300) {
-        acceptedByKnownBug.push(JSON.parse(answer.text).executionID);
-        knownOpen.push(`${where} → ${answer.status} (accepted)`);
-        continue;
-      }
-      knownOpen.push(`${where} → ${answer.status} (now refused: KNOWN_OPEN may drop this fault)`);
-    }
     const wrong = judge(c, answer);
     if (wrong.length > 0) failures.push(`${where} → ${wrong.join("; ")}; body ${JSON.stringify(answer.text.slice(0, 300))}`);
   }
 
   console.log(`fuzz seed ${SEED}: ${COUNT} requests; per route: ${[...perRoute].map(([r, n]) => `${r} ${n}`).join(", ")}`);
-  if (knownOpen.length > 0) {
-    console.log(`KNOWN_OPEN (${[...KNOWN_OPEN].join("; ")}): ${knownOpen.length} case(s) not held to the expected answer:\n  ${knownOpen.join("\n  ")}`);
-  }
   if (failures.length > 0) console.log(`replay with: BATON_FUZZ_SEED=${SEED} bun test test/e2e/fuzz.test.ts`);
   expect(failures.slice(0, 40)).toEqual([]);
 
@@ -201,6 +181,6 @@ test(`${COUNT} hostile requests over every route (seed ${SEED}): 4xx problem+jso
   expect(baton.proc.exitCode).toBeNull();
   expect((await fetch(`${baton.url}/healthz`)).status).toBe(200);
   expect(baton.logs()).not.toContain("unexpected error");
-  const after = withoutExecutions(await snapshotStoredState(baton), acceptedByKnownBug);
+  const after = await snapshotStoredState(baton);
   expect(after).toEqual(before);
 }, 600_000);

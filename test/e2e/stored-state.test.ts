@@ -1,6 +1,6 @@
 /** The pure parts of stored-state.ts: the sweep line, slot periods from a history, dropping executions from a snapshot. */
 import { describe, expect, test } from "bun:test";
-import { type ExecutionEvent, type Interval, maxOverlap, slotIntervals, type StoredSnapshot, withoutExecutions } from "./stored-state.ts";
+import { type ExecutionEvent, type Interval, maxOverlap, slotIntervals } from "./stored-state.ts";
 
 const iv = (id: string, start: number, end: number): Interval => ({ id, start, end });
 
@@ -76,16 +76,3 @@ describe("slotIntervals", () => {
   });
 });
 
-test("withoutExecutions drops executions and what /system/state counted of them", () => {
-  const exec = (id: string, status: string) => ({ id, summary: { id, definitionId: "d", status, startedAt: null, endTime: null }, state: { status }, events: [] });
-  const snapshot: StoredSnapshot = {
-    definitions: [],
-    definitionVersions: {},
-    executions: [exec("q1", "QUEUED"), exec("q2", "QUEUED"), exec("c1", "COMPLETED"), exec("r1", "RUNNING")],
-    system: { activeJobs: ["r1"], queuedJobs: ["q1", "q2"], queuedCount: 2, executedJobs: 1, maxConcurrentJobs: 10, version: "v" },
-  };
-  const left = withoutExecutions(snapshot, ["q2", "c1", "r1"]);
-  expect(left.executions.map((e) => e.id)).toEqual(["q1"]);
-  expect(left.system).toEqual({ activeJobs: [], queuedJobs: ["q1"], queuedCount: 1, executedJobs: 0, maxConcurrentJobs: 10, version: "v" });
-  expect(withoutExecutions(snapshot, [])).toEqual(snapshot);
-});

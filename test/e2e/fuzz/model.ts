@@ -73,7 +73,7 @@ export interface FuzzCase {
   expect: readonly number[];
 }
 
-/** The fault of a start with a runAt that names no day of the calendar (2027-02-30); see KNOWN_OPEN in ../fuzz.test.ts. */
+/** The fault of a start with a runAt that names no day of the calendar (2027-02-30): a 400. */
 export const IMPOSSIBLE_RUN_AT = "execute: runAt is an impossible calendar date";
 
 export const utf8 = (s: string) => new TextEncoder().encode(s);
