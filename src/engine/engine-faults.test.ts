@@ -144,6 +144,37 @@ describe("a database that refuses writes and recovers", () => {
     expect(overlap(done)).toBe(1);
   });
 
+  test("an end of unknown outcome takes its slot back until it is read again: the limit holds", async () => {
+    const held = heldFunction();
+    const w = await world(1, { held: held.fn });
+    await w.register(definitionOf("job", { functionName: "held" }));
+    const store = w.store as SqliteStore;
+    const record = store.record.bind(store);
+    let failOnce = true;
+    store.record = async (id: string, steps: readonly Step[], now: number) => {
+      await record(id, steps, now);
+      if (failOnce && steps.some((s) => s.kind === "finish")) {
+        failOnce = false;
+        throw new StorageError("the database failed while committing the write", "unknown", "the disk reported an I/O error (SQLITE_IOERR_FSYNC)");
+      }
+    };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await w.engine.submit("job", { i })).id);
+    await w.clock.flush();
+    held.calls[0]!.finish(1); // its end gives the slot to the second, then turns out unknown
+    await w.clock.flush();
+    expect(held.calls.map((c) => c.executionId)).toEqual(ids.slice(0, 2));
+    await w.clock.advance(FAULT_PROBE_INTERVAL_MS);
+    // Read back COMPLETED: the slot it took back is given back, and the second still holds its own.
+    expect((await store.loadExecution(ids[0]!))!.status).toBe("COMPLETED");
+    expect(held.calls).toHaveLength(2);
+    held.calls[1]!.finish(2);
+    await w.clock.flush();
+    held.calls[2]!.finish(3);
+    await w.drain();
+    expect(overlap(await loadAll(store, ids))).toBe(1);
+  });
+
   test("a write that fails for another reason is retried after a backoff, not left for the next start", async () => {
     const held = heldFunction();
     const w = await world(2, { held: held.fn });
