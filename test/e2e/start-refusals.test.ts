@@ -14,6 +14,25 @@ const NOBODY = 65534;
 const ROOT = process.getuid?.() === 0;
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 const AS_NOBODY = ROOT && SETPRIV !== undefined;
+/**
+ * Copies of the binary and the example jobs that nobody can reach: the checkout may sit under
+ * a folder only root can enter (CI clones wherever it likes).
+ */
+const SHARED = (() => {
+  const dir = tempDir();
+  chmodSync(dir, 0o755);
+  const binary = join(dir, "baton");
+  const jobs = join(dir, "jobs");
+  if (AS_NOBODY) {
+    copyFileSync(BINARY, binary);
+    chmodSync(binary, 0o755);
+    mkdirSync(jobs, { mode: 0o755 });
+    for (const f of readdirSync(JOBS)) copyFileSync(join(JOBS, f), join(jobs, f));
+    for (const f of readdirSync(jobs)) chmodSync(join(jobs, f), 0o644);
+  }
+  return { binary, jobs };
+})();
+
 /** Appended to the name of a test that needs another user, so a skip says why. */
 const NEEDS_ROOT = AS_NOBODY ? "" : ROOT ? " (skipped: needs setpriv to run as nobody)" : " (skipped: needs root to run the binary as another user)";
 
@@ -28,7 +47,7 @@ async function run(args: string[], { asNobody = false, env = {} }: { asNobody?: 
   const cwd = tempDir();
   chmodSync(cwd, 0o755);
   const proc = asNobody
-    ? spawnBaton(["--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", BINARY, ...args], { binary: SETPRIV, cwd, env })
+    ? spawnBaton(["--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", SHARED.binary, ...args], { binary: SETPRIV, cwd, env })
     : spawnBaton(args, { cwd, env });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 4_000); // a refusal takes about 30 ms
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -37,7 +56,7 @@ async function run(args: string[], { asNobody = false, env = {} }: { asNobody?: 
   return { code, stdout, stderr };
 }
 
-const serve = (db: string, jobs = JOBS) => ["serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--jobs", jobs];
+const serve = (db: string, jobs = AS_NOBODY ? SHARED.jobs : JOBS) => ["serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--jobs", jobs];
 
 /** Exit 1, exactly one line on stderr, every part in it, no stack trace. */
 function expectRefusal({ code, stdout, stderr }: Run, ...parts: string[]): void {
