@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseFileError, openWritable, prepareDatabaseFiles, proveWritable } from "./database-files.ts";
@@ -28,10 +28,22 @@ const NO_OTHER_USER = ROOT && SETPRIV === undefined;
 /** mkdtemp makes the folder 700: let the other user in, and let SQLite add its files beside the database. */
 const letOthersIn = () => chmodSync(dir, 0o777);
 
+/**
+ * Copies of the modules the child imports, in a folder the other user can read: the checkout
+ * may sit under a folder only root can enter (CI clones wherever it likes).
+ */
+const modules = (() => {
+  const copy = mkdtempSync(join(tmpdir(), "baton-files-src-"));
+  for (const f of ["database-files.ts", "driver.ts"]) copyFileSync(join(import.meta.dir, f), join(copy, f));
+  for (const f of [copy, join(copy, "database-files.ts"), join(copy, "driver.ts")]) chmodSync(f, f === copy ? 0o755 : 0o644);
+  return copy;
+})();
+afterAll(() => rmSync(modules, { recursive: true, force: true }));
+
 async function asAnotherUser(code: string): Promise<unknown> {
   const script = `
-    import { openWritable, prepareDatabaseFiles } from ${JSON.stringify(join(import.meta.dir, "database-files.ts"))};
-    import { openDatabase } from ${JSON.stringify(join(import.meta.dir, "driver.ts"))};
+    import { openWritable, prepareDatabaseFiles } from ${JSON.stringify(join(modules, "database-files.ts"))};
+    import { openDatabase } from ${JSON.stringify(join(modules, "driver.ts"))};
     try { ${code} } catch (e) { console.log(JSON.stringify({ role: e.role, path: e.path, code: e.code })) }`;
   const user = ROOT ? [SETPRIV!, "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
   const proc = Bun.spawn([...user, process.execPath, "-e", script], { cwd: dir, stdout: "pipe", stderr: "pipe" });
