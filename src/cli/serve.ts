@@ -3,6 +3,7 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { createApp } from "../api/app.ts";
+import { StorageError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 import { Engine } from "../engine/engine.ts";
 import { serveHttp, type HttpServer } from "../platform/http.ts";
@@ -11,7 +12,7 @@ import { SqliteStore } from "../store/sqlite-store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
-import { databaseProblem, jobsFilesProblem, jobsFolderProblem } from "./start-errors.ts";
+import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
 
 /** The server could not start; `lines` say why, for the operator. Exit code 1. */
@@ -63,7 +64,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     });
   } catch (err) {
     store.close();
-    throw err;
+    throw err instanceof StorageError ? new StartError([storageProblem(err, config.db)], { cause: err }) : err;
   }
   shutdown = shutdownOn(engine, server, store, config, logger);
   if (early) shutdown(early);

@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { StorageError } from "../domain/errors.ts";
 import { DatabaseFileError } from "../store/database-files.ts";
 import { DatabaseInUseError } from "../store/lockfile.ts";
 import { readSourceFiles } from "./definition-files.ts";
 import { currentUser, userLabel } from "./file-errors.ts";
-import { databaseProblem, jobsFilesProblem, jobsFolderProblem, oneLine } from "./start-errors.ts";
+import { databaseProblem, jobsFilesProblem, jobsFolderProblem, oneLine, storageProblem } from "./start-errors.ts";
 
 let dir: string;
 let db: string;
@@ -77,6 +78,23 @@ describe("databaseProblem", () => {
     const line = databaseProblem(new DatabaseFileError("database", db, "EROFS"), db);
     expectOneLine(line, "read-only file system", "writable file system");
     expect(line).not.toContain("give that user");
+  });
+
+  test("a full disk asks for space, not for permissions or removing the lock", () => {
+    for (const [role, code] of [
+      ["lock", "ENOSPC"],
+      ["database", "SQLITE_FULL"],
+    ] as const) {
+      const line = databaseProblem(new DatabaseFileError(role, role === "lock" ? `${db}.lock` : db, code), db);
+      expectOneLine(line, `cannot write the database ${db}: no space left on the device holding ${dir}`, "free some space there");
+      expect(line).not.toContain("remove");
+      expect(line).not.toContain("give that user");
+    }
+  });
+
+  test("a write refused while starting names the disk", () => {
+    const err = new StorageError("the database refused the write: …", false, "the disk is full (SQLITE_FULL)");
+    expectOneLine(storageProblem(err, db), `the database ${db} refused a write while starting: the disk is full (SQLITE_FULL)`, `disk holding ${dir}`);
   });
 
   test("SQLite refusing writes that permissions allow", () => {

@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import type { StorageError } from "../domain/errors.ts";
 import { DatabaseFileError } from "../store/database-files.ts";
 import { DatabaseInUseError } from "../store/lockfile.ts";
 import type { UnreadableFile } from "./definition-files.ts";
@@ -18,8 +19,16 @@ export function databaseProblem(err: unknown, db: string): string {
   return `cannot open the database ${db}: ${oneLine(err)}`;
 }
 
+/** The database refused a write while Baton was starting (a full disk, an I/O error). */
+export function storageProblem(err: StorageError, db: string): string {
+  return `the database ${db} refused a write while starting: ${err.reason}; free space on (or fix) the disk holding ${dirname(db)}, then start again`;
+}
+
 function databaseFileProblem({ role, path, code, detail }: DatabaseFileError, db: string): string {
   const name = basename(db);
+  if (code === "ENOSPC" || code.startsWith("SQLITE_FULL")) {
+    return `cannot write the database ${db}: no space left on the device holding ${dirname(db)} (${role === "lock" ? `creating ${path}` : code}); free some space there, or ${ANOTHER_DB}`;
+  }
   const fix = (permissionFix: string) => (code === "EROFS" ? `choose a file on a writable file system with --db or BATON_DB` : permissionFix);
   switch (role) {
     case "database":

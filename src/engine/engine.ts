@@ -184,7 +184,9 @@ export class Engine {
     const purge = () => {
       const { store, clock, logger } = this.deps;
       store.purgeIdempotencyKeys(clock.now() - this.idempotencyRetentionMs).catch((err: unknown) =>
-        logger.warn("could not purge expired idempotency keys; will try again in an hour", { error: err instanceof Error ? err.message : String(err) }),
+        logger.warn("could not purge expired idempotency keys; will try again in an hour", {
+          error: err instanceof StorageError ? err.reason : err instanceof Error ? err.message : String(err),
+        }),
       );
     };
     purge();
