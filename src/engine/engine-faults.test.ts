@@ -27,6 +27,22 @@ async function world(maxConcurrentJobs = 2, functions: SetupOptions["functions"]
 const overlap = (executions: ExecutionWithTasks[]) =>
   maxOverlap(executions.filter((e) => e.startedAt !== null).map((e) => ({ id: e.id, start: e.startedAt!, end: e.endTime ?? Number.POSITIVE_INFINITY }))).max;
 
+/**
+ * The first write with a step of `kind` commits, but the store cannot tell: it reports what a
+ * COMMIT that failed after writing its record reports.
+ */
+function unknownOutcomeOnce(store: SqliteStore, kind: Step["kind"]): void {
+  const record = store.record.bind(store);
+  let failOnce = true;
+  store.record = async (id: string, steps: readonly Step[], now: number) => {
+    await record(id, steps, now);
+    if (failOnce && steps.some((s) => s.kind === kind)) {
+      failOnce = false;
+      throw new StorageError("the database failed while committing the write", "unknown", "the disk reported an I/O error (SQLITE_IOERR_FSYNC)");
+    }
+  };
+}
+
 async function loadAll(store: SqliteStore, ids: string[]) {
   return Promise.all(ids.map(async (id) => (await store.loadExecution(id))!));
 }
@@ -108,16 +124,7 @@ describe("a database that refuses writes and recovers", () => {
     const w = await world(1, { held: held.fn });
     await w.register(definitionOf("seq", { functionName: "held" }, { functionName: "held" }));
     const store = w.store as SqliteStore;
-    const record = store.record.bind(store);
-    let failOnce = true;
-    // The write commits, but the store cannot tell: COMMIT failed after writing its record.
-    store.record = async (id: string, steps: readonly Step[], now: number) => {
-      await record(id, steps, now);
-      if (failOnce && steps.some((s) => s.kind === "complete")) {
-        failOnce = false;
-        throw new StorageError("the database failed while committing the write", "unknown", "the disk reported an I/O error (SQLITE_IOERR_FSYNC)");
-      }
-    };
+    unknownOutcomeOnce(store, "complete");
     const e = await w.engine.submit("seq", {});
     const other = await w.engine.submit("seq", {});
     await w.clock.flush();
@@ -149,15 +156,7 @@ describe("a database that refuses writes and recovers", () => {
     const w = await world(1, { held: held.fn });
     await w.register(definitionOf("job", { functionName: "held" }));
     const store = w.store as SqliteStore;
-    const record = store.record.bind(store);
-    let failOnce = true;
-    store.record = async (id: string, steps: readonly Step[], now: number) => {
-      await record(id, steps, now);
-      if (failOnce && steps.some((s) => s.kind === "finish")) {
-        failOnce = false;
-        throw new StorageError("the database failed while committing the write", "unknown", "the disk reported an I/O error (SQLITE_IOERR_FSYNC)");
-      }
-    };
+    unknownOutcomeOnce(store, "finish");
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await w.engine.submit("job", { i })).id);
     await w.clock.flush();
