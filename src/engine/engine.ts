@@ -245,9 +245,12 @@ export class Engine {
     this.delayed.set(id, timer);
   }
 
-  /** False while the database refuses writes: admissions wait (their slots stay free) instead of failing. */
+  /**
+   * False from the store's first refused write until `resumeParked` (the store reports every
+   * fault through `onWriteFault`): admissions wait, their slots free, instead of failing.
+   */
   private get admitting(): boolean {
-    return !this.awaitingResume && this.deps.store.writeFault() === null;
+    return !this.awaitingResume;
   }
 
   private faultSeen(): void {
@@ -443,7 +446,7 @@ export class Engine {
     this.pump();
   }
 
-  /** Admits from the queue while permits are free, unless writes are refused or parked work comes first. */
+  /** Admits from the queue while permits are free, unless writes are refused. */
   private pump(): void {
     while (!this.stopping && this.queue.length > 0 && this.admitting && this.semaphore.tryAcquire()) {
       void this.admit(this.queue.shift()!);

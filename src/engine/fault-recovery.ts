@@ -34,11 +34,6 @@ export class FaultRecovery {
     private readonly intervalMs = FAULT_PROBE_INTERVAL_MS,
   ) {}
 
-  /** True while the service is armed. */
-  get armed(): boolean {
-    return this.timer !== null || this.running;
-  }
-
   /** One round: probe if writes are refused; once accepted, resume. True while work still waits. */
   async runOnce(now: number): Promise<boolean> {
     const { store } = this.deps;

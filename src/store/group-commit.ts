@@ -79,9 +79,10 @@ export interface GroupCommitHooks {
   now?: () => number;
 }
 
-const refusedDetail = (reason: string) =>
-  `the database refused the write: ${reason}. Nothing was applied; send the same request again in a few seconds. ` +
-  "Baton retries the database by itself and resumes once it accepts writes again";
+/** The detail of a refused write; `since` when the store had refused writes before this one. */
+const refusedDetail = (reason: string, since?: number) =>
+  `${since === undefined ? "the database refused the write" : `the database has refused writes since ${new Date(since).toISOString()}`}: ${reason}. ` +
+  "Nothing was applied; send the same request again in a few seconds. Baton retries the database by itself and resumes once it accepts writes again";
 
 export interface BatchStats {
   batches: number;
@@ -213,11 +214,7 @@ export class GroupCommit {
   }
 
   private refusal(fault: WriteFault): StorageError {
-    const detail = refusedDetail(fault.reason).replace(
-      "the database refused the write",
-      `the database has refused writes since ${new Date(fault.since).toISOString()}`,
-    );
-    return new StorageError(detail, false, fault.reason);
+    return new StorageError(refusedDetail(fault.reason, fault.since), false, fault.reason);
   }
 
   /** Flushes what is queued and refuses further writes. */
