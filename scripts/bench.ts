@@ -36,7 +36,8 @@ function options() {
     process.exit(0);
   }
   const workloads = (values.workload?.split(",") ?? [...WORKLOADS]).map((w) => w.trim());
-  for (const w of workloads) if (!(WORKLOADS as readonly string[]).includes(w)) fail(`unknown workload "${w}"; one of ${WORKLOADS.join(", ")}`);
+  for (const w of workloads)
+    if (!(WORKLOADS as readonly string[]).includes(w)) fail(`unknown workload "${w}"; one of ${WORKLOADS.join(", ")}`);
   if (!["normal", "full", "both"].includes(values.sync!)) fail(`--sync must be normal, full or both`);
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 50) fail("--runs must be a whole number from 1 to 50");
@@ -89,8 +90,12 @@ for (const row of rows) {
   for (const [metric, s] of Object.entries(row.metrics)) {
     const target = row.targets.find((t) => t.metric === metric);
     const goal = target ? `${target.min !== undefined ? `≥ ${target.min}` : `< ${target.max}`} ${target.met ? "met" : "MISSED"}` : "";
-    const params = Object.entries(row.params).map(([k, v]) => `${k}=${v}`).join(" ");
-    lines.push(`| ${row.workload} | ${row.sync} | ${params} | ${metric} | ${round(s.median)} | ${round(s.min)} – ${round(s.max)} | ${goal} |`);
+    const params = Object.entries(row.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    lines.push(
+      `| ${row.workload} | ${row.sync} | ${params} | ${metric} | ${round(s.median)} | ${round(s.min)} – ${round(s.max)} | ${goal} |`,
+    );
   }
 }
 process.stdout.write(`${lines.join("\n")}\n`);

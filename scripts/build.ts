@@ -11,7 +11,9 @@ const root = join(import.meta.dir, "..");
 const outfile = process.argv[2] ?? join(root, "dist", "baton");
 const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" });
 const commit = git.status === 0 ? git.stdout.trim() : "unknown";
-const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).stdout?.trim() ? ".dirty" : "";
+const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).stdout?.trim()
+  ? ".dirty"
+  : "";
 
 const started = performance.now();
 const result = spawnSync(

@@ -60,8 +60,14 @@ export function tempDir(prefix = "baton-bench-"): string {
 /** Builds dist/baton only when it is missing or older than any source file. */
 export async function ensureBinary(): Promise<void> {
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= Math.max(newest(join(ROOT, "src")), statSync(join(ROOT, "package.json")).mtimeMs)) return;
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= Math.max(newest(join(ROOT, "src")), statSync(join(ROOT, "package.json")).mtimeMs))
+    return;
   log("building dist/baton (missing or older than src/)…");
   const proc = Bun.spawn([BUN, join(ROOT, "scripts", "build.ts")], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
   if ((await proc.exited) !== 0) throw new Error("npm run build failed");
@@ -85,7 +91,22 @@ export interface Server {
 /** Starts `dist/baton serve` on 127.0.0.1 and waits for /healthz; killed at exit whatever happens. */
 export async function startServer(args: { db: string; jobs?: string; sync: string; limit: number; pollMs?: number }): Promise<Server> {
   const port = freePort();
-  const argv = [BINARY, "serve", "--host", "127.0.0.1", "--port", String(port), "--db", args.db, "--sync", args.sync, "--max-concurrent-jobs", String(args.limit), "--log-level", "error"];
+  const argv = [
+    BINARY,
+    "serve",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--db",
+    args.db,
+    "--sync",
+    args.sync,
+    "--max-concurrent-jobs",
+    String(args.limit),
+    "--log-level",
+    "error",
+  ];
   if (args.jobs) argv.push("--jobs", args.jobs);
   const t0 = performance.now();
   const proc = Bun.spawn(argv, { cwd: tmpdir(), stdout: "ignore", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
@@ -144,7 +165,13 @@ export function createDatabase(path: string, definitions: Record<string, unknown
 
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])) : v,
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
+      : v,
   );
 
 export interface SeedRow {
@@ -180,7 +207,17 @@ export function seedExecutions(db: Database, count: number, row: (i: number) => 
         attemptBase: 0,
         carriedOver: false,
       };
-      const seq = exec.run(id, definitionId, status, status === "COMPLETED" ? '{"a":null}' : null, error, at, started ? at : null, done ? at : null, JSON.stringify([task])).lastInsertRowid;
+      const seq = exec.run(
+        id,
+        definitionId,
+        status,
+        status === "COMPLETED" ? '{"a":null}' : null,
+        error,
+        at,
+        started ? at : null,
+        done ? at : null,
+        JSON.stringify([task]),
+      ).lastInsertRowid;
       event.run(seq, at, "ExecutionQueued", null, null);
       if (started) {
         event.run(seq, at, "ExecutionStarted", null, null);

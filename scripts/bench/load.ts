@@ -49,4 +49,6 @@ await Promise.all(Array.from({ length: connections }, loop));
 const seconds = (performance.now() - t0) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? Number.NaN;
-process.stdout.write(`${JSON.stringify({ accepted, failed, seconds, acceptedPerSec: accepted / seconds, p50Ms: pct(50), p99Ms: pct(99) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ accepted, failed, seconds, acceptedPerSec: accepted / seconds, p50Ms: pct(50), p99Ms: pct(99) })}\n`,
+);

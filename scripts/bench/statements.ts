@@ -58,7 +58,12 @@ const store = SqliteStore.open({ path: join(tempDir(), "baton.db"), sync });
 let settled = 0;
 let allDone!: () => void;
 const done = new Promise<void>((resolve) => (allDone = resolve));
-const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: limit, onSettled: () => ++settled === n && allDone() });
+const engine = new Engine({
+  store,
+  functions: builtinFunctions(),
+  maxConcurrentJobs: limit,
+  onSettled: () => ++settled === n && allDone(),
+});
 await engine.start();
 await engine.catalog.register({ id: "seq", tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i + 1}`, functionName: "noop" })) });
 bySql.clear();
@@ -74,8 +79,12 @@ store.close();
 
 const total = n * tasks;
 console.log(`${tasks}-task sequence, ${n} executions, limit ${limit}, --sync ${sync}`);
-console.log(`${Math.round(total / seconds)} tasks/s; flush ${((flushMs * 1000) / total).toFixed(2)} us per task; ${writes} writes in ${batches} batches`);
+console.log(
+  `${Math.round(total / seconds)} tasks/s; flush ${((flushMs * 1000) / total).toFixed(2)} us per task; ${writes} writes in ${batches} batches`,
+);
 console.log("\n     ms     calls  us/call  statement");
 for (const [sql, { calls, ms }] of [...bySql].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
-  console.log(`${ms.toFixed(0).padStart(7)} ${String(calls).padStart(9)} ${((ms * 1000) / calls).toFixed(2).padStart(8)}  ${sql.slice(0, 90)}`);
+  console.log(
+    `${ms.toFixed(0).padStart(7)} ${String(calls).padStart(9)} ${((ms * 1000) / calls).toFixed(2).padStart(8)}  ${sql.slice(0, 90)}`,
+  );
 }

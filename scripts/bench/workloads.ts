@@ -106,7 +106,10 @@ async function engineRun(sync: Sync, limit: number, definition: Record<string, u
   return { executions: n, seconds, latencies };
 }
 
-const sequence = (id: string, tasks: number) => ({ id, tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i + 1}`, functionName: "noop" })) });
+const sequence = (id: string, tasks: number) => ({
+  id,
+  tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i + 1}`, functionName: "noop" })),
+});
 
 function engine1Task(limit: number, sizes: Sizes): Variant {
   const n = sizes.quick ? 2_000 : 20_000;
@@ -142,7 +145,11 @@ function engine5Task(limit: number, sizes: Sizes): Variant {
     params: { limit, executions: n },
     async run(sync) {
       const r = await engineRun(sync, limit, sequence("five", 5), n);
-      return { tasksPerSec: (r.executions * 5) / r.seconds, executionsPerSec: r.executions / r.seconds, p99Ms: percentile(r.latencies, 99) };
+      return {
+        tasksPerSec: (r.executions * 5) / r.seconds,
+        executionsPerSec: r.executions / r.seconds,
+        p99Ms: percentile(r.latencies, 99),
+      };
     },
     targets: (sync) => (sync === "normal" ? [{ metric: "tasksPerSec", min: 40_000 }] : []),
   };
@@ -160,7 +167,10 @@ interface LoadResult {
 }
 
 async function load(url: string, n: number, connections: number, rate = 0): Promise<LoadResult> {
-  const proc = Bun.spawn([BUN, join(ROOT, "scripts", "bench", "load.ts"), url, String(n), String(connections), String(rate)], { stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([BUN, join(ROOT, "scripts", "bench", "load.ts"), url, String(n), String(connections), String(rate)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const [text, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   if (code !== 0) throw new Error(`the load generator exited with ${code}`);
   return JSON.parse(text) as LoadResult;
@@ -179,7 +189,9 @@ async function executedJobs(url: string): Promise<number> {
 /** Submit-to-complete times of every execution, from the database (read-only). */
 function completionLatencies(dbPath: string): number[] {
   const db = new Database(dbPath, { readonly: true });
-  const rows = db.query("SELECT end_time - created_at AS ms FROM executions WHERE status = 'COMPLETED' ORDER BY ms").all() as { ms: number }[];
+  const rows = db.query("SELECT end_time - created_at AS ms FROM executions WHERE status = 'COMPLETED' ORDER BY ms").all() as {
+    ms: number;
+  }[];
   db.close();
   return rows.map((r) => r.ms);
 }
@@ -257,11 +269,16 @@ function recovery(sizes: Sizes): Variant {
       const server = await startServer({ db: path, sync, limit: 10, pollMs: 1 });
       try {
         let first = Number.NaN;
-        await waitUntil("the first task", () => {
-          const at = (firstTask.get(lastSeq) as { at: number | null }).at;
-          if (at !== null) first = at - spawnedAt;
-          return at !== null;
-        }, 60_000, 2);
+        await waitUntil(
+          "the first task",
+          () => {
+            const at = (firstTask.get(lastSeq) as { at: number | null }).at;
+            if (at !== null) first = at - spawnedAt;
+            return at !== null;
+          },
+          60_000,
+          2,
+        );
         await waitUntil("every execution to complete", async () => (await executedJobs(server.url)) >= queued + running, 600_000, 10);
         return { firstTaskMs: first, allDoneMs: performance.now() - t0, serveMs: server.startMs };
       } finally {
@@ -285,7 +302,12 @@ function footprint(sizes: Sizes): Variant {
         const idle = rssMiB(server.proc.pid);
         const r = await load(`${server.url}/jobs/one/execute`, n, 32);
         await waitUntil("every execution to complete", async () => (await executedJobs(server.url)) >= r.accepted, 600_000, 10);
-        return { binaryMiB: statSync(BINARY).size / 1048576, coldStartMs: server.startMs, idleRssMiB: idle, rssAfterMiB: rssMiB(server.proc.pid) };
+        return {
+          binaryMiB: statSync(BINARY).size / 1048576,
+          coldStartMs: server.startMs,
+          idleRssMiB: idle,
+          rssAfterMiB: rssMiB(server.proc.pid),
+        };
       } finally {
         await server.stop();
       }
@@ -348,7 +370,9 @@ function history(sizes: Sizes): Variant {
         const byDefinition = await time(() => get("/jobs?definitionId=beta&limit=50"));
         const state = await time((i) => get(`/jobs/${sample[i % sample.length]}/state`));
         const system = await time(() => get("/system/state"));
-        const admit = await time(() => fetch(`${server.url}/jobs/alpha/execute`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }));
+        const admit = await time(() =>
+          fetch(`${server.url}/jobs/alpha/execute`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }),
+        );
         return {
           listByStatusP99Ms: percentile(byStatus, 99),
           listByDefinitionP99Ms: percentile(byDefinition, 99),
@@ -361,7 +385,11 @@ function history(sizes: Sizes): Variant {
         await server.stop();
       }
     },
-    targets: () => ["listByStatusP99Ms", "listByDefinitionP99Ms", "stateP99Ms", "systemStateP99Ms", "admissionP99Ms"].map((metric) => ({ metric, max: 10 })),
+    targets: () =>
+      ["listByStatusP99Ms", "listByDefinitionP99Ms", "stateP99Ms", "systemStateP99Ms", "admissionP99Ms"].map((metric) => ({
+        metric,
+        max: 10,
+      })),
   };
 }
 

@@ -91,7 +91,12 @@ describe("a client that hangs up mid-upload", () => {
   function appWithLog() {
     const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
     const at = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
-    const app = createApp({ engine: t.engine, version: "x", startedAt: 0, logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } });
+    const app = createApp({
+      engine: t.engine,
+      version: "x",
+      startedAt: 0,
+      logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") },
+    });
     return { app, lines };
   }
 
@@ -109,7 +114,13 @@ describe("a client that hangs up mid-upload", () => {
       expect(body.detail).toContain(reason);
       expect(body.errors).toEqual([{ path: "$", message: expect.stringContaining("closed the connection") }]);
       expect(lines.filter((l) => l.level !== "debug")).toEqual([]);
-      expect(lines).toEqual([{ level: "debug", message: "request abandoned by the client", fields: expect.objectContaining({ method: "POST", path: "/jobs/d/execute" }) }]);
+      expect(lines).toEqual([
+        {
+          level: "debug",
+          message: "request abandoned by the client",
+          fields: expect.objectContaining({ method: "POST", path: "/jobs/d/execute" }),
+        },
+      ]);
       expect(await t.snapshot()).toEqual(before);
     });
   }
@@ -117,7 +128,17 @@ describe("a client that hangs up mid-upload", () => {
   test("an aborted request signal is enough, whatever the read throws", async () => {
     const { app, lines } = appWithLog();
     const controller = new AbortController();
-    const res = await app.request(post(hangUp(1000, () => new TypeError("socket gone"), () => controller.abort()), {}, controller.signal));
+    const res = await app.request(
+      post(
+        hangUp(
+          1000,
+          () => new TypeError("socket gone"),
+          () => controller.abort(),
+        ),
+        {},
+        controller.signal,
+      ),
+    );
     expect(res.status).toBe(400);
     expect(lines.map((l) => l.level)).toEqual(["debug"]);
   });

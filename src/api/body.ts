@@ -89,7 +89,13 @@ async function bodyBytes(req: Request): Promise<Uint8Array> {
     bytes = await req.arrayBuffer();
   } catch (err) {
     const declared = req.headers.get("content-length");
-    throw clientClosedOr(err, req, declared === null ? "before the end of the request body" : `before all ${declared} bytes of the request body (its Content-Length) had arrived`);
+    throw clientClosedOr(
+      err,
+      req,
+      declared === null
+        ? "before the end of the request body"
+        : `before all ${declared} bytes of the request body (its Content-Length) had arrived`,
+    );
   }
   // A Content-Length smaller than the body got past `limitBody`; the bytes read are what count.
   if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
@@ -109,7 +115,9 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new ValidationError("the request body is not UTF-8 text; send JSON encoded as UTF-8", [{ path: "$", message: "is not UTF-8 text" }]);
+    throw new ValidationError("the request body is not UTF-8 text; send JSON encoded as UTF-8", [
+      { path: "$", message: "is not UTF-8 text" },
+    ]);
   }
   if (text.trim() === "") return undefined;
   let value: unknown;

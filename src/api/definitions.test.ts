@@ -64,7 +64,14 @@ describe("POST /job-definitions", () => {
   }
 
   test("400 for every invalid field at once", async () => {
-    const res = await t.call("POST", "/job-definitions", definition("x", [{ id: "a", functionName: "noop" }, { id: "a", functionName: "nope" }]));
+    const res = await t.call(
+      "POST",
+      "/job-definitions",
+      definition("x", [
+        { id: "a", functionName: "noop" },
+        { id: "a", functionName: "nope" },
+      ]),
+    );
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([
       { path: "$.tasks[1].id", message: expect.stringContaining("duplicates") },
@@ -73,7 +80,7 @@ describe("POST /job-definitions", () => {
   });
 
   test("400 for an empty body, malformed JSON, and a body that is not UTF-8", async () => {
-    for (const bad of ["", "   ", "{\"id\": ", new Uint8Array([0x7b, 0xff, 0x7d]) as unknown as string]) {
+    for (const bad of ["", "   ", '{"id": ', new Uint8Array([0x7b, 0xff, 0x7d]) as unknown as string]) {
       const before = await t.snapshot();
       const res = await t.app.request("/job-definitions", { method: "POST", body: bad });
       expect(res.status).toBe(400);

@@ -35,7 +35,9 @@ export function definitionsApi(engine: Engine): Hono {
     const { version } = parseQuery(VersionQuery, c.req.query());
     const versions = await engine.store.definitionVersions(id);
     if (versions.length === 0) {
-      throw new NotFoundError(`no job definition with id "${id}"; list them with GET /job-definitions, or register it with POST /job-definitions`);
+      throw new NotFoundError(
+        `no job definition with id "${id}"; list them with GET /job-definitions, or register it with POST /job-definitions`,
+      );
     }
     const stored = await engine.store.getDefinition(id, version);
     if (!stored) {

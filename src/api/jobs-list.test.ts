@@ -22,7 +22,18 @@ describe("GET /jobs", () => {
     expect(res.body.jobs.map((j: { id: string }) => j.id)).toEqual([second, first]);
     expect(res.body.nextCursor).toBeNull();
     const job = res.body.jobs[1];
-    expect(Object.keys(job)).toEqual(["id", "definitionId", "definitionVersion", "status", "startTime", "createdAt", "startedAt", "endTime", "runAt", "error"]);
+    expect(Object.keys(job)).toEqual([
+      "id",
+      "definitionId",
+      "definitionVersion",
+      "status",
+      "startTime",
+      "createdAt",
+      "startedAt",
+      "endTime",
+      "runAt",
+      "error",
+    ]);
     expect(job).toMatchObject({ id: first, definitionId: "d", definitionVersion: 1, status: "COMPLETED", error: null });
     expect(job.startTime).toBe(job.createdAt);
   });
@@ -114,10 +125,12 @@ describe("GET /jobs", () => {
 
 describe("GET /jobs/{executionId}/events", () => {
   test("the history in order, with task fields and data spread in", async () => {
-    await t.define(definition("flaky", [
-      { id: "f", functionName: "fail", params: { times: 1, errorName: "Flaky" }, retry: { maxAttempts: 2, intervalSeconds: 0 } },
-      { id: "n", functionName: "noop" },
-    ]));
+    await t.define(
+      definition("flaky", [
+        { id: "f", functionName: "fail", params: { times: 1, errorName: "Flaky" }, retry: { maxAttempts: 2, intervalSeconds: 0 } },
+        { id: "n", functionName: "noop" },
+      ]),
+    );
     const id = await t.execute("flaky");
     await t.engine.idle();
     const res = await t.call("GET", `/jobs/${id}/events`);
@@ -153,7 +166,12 @@ describe("GET /jobs/{executionId}/events", () => {
   });
 
   test("a failure's events carry the error and the skipped tasks", async () => {
-    await t.define(definition("bad", [{ id: "x", functionName: "fail" }, { id: "y", functionName: "noop" }]));
+    await t.define(
+      definition("bad", [
+        { id: "x", functionName: "fail" },
+        { id: "y", functionName: "noop" },
+      ]),
+    );
     const id = await t.execute("bad");
     await t.engine.idle();
     const events = (await t.call("GET", `/jobs/${id}/events`)).body.events;

@@ -141,7 +141,10 @@ describe("POST /jobs/{definitionId}/execute?runAt=", () => {
 
   test("any real date up to the year 9999 is accepted; an instant past 9999-12-31 in UTC is a 400; the past starts at once", async () => {
     await t.define(pipeline);
-    expect((await t.call("POST", "/jobs/pipe/execute?runAt=2030-02-28T00:00:00Z", {})).body).toMatchObject({ status: "QUEUED", runAt: "2030-02-28T00:00:00.000Z" });
+    expect((await t.call("POST", "/jobs/pipe/execute?runAt=2030-02-28T00:00:00Z", {})).body).toMatchObject({
+      status: "QUEUED",
+      runAt: "2030-02-28T00:00:00.000Z",
+    });
     const late = await t.call("POST", `/jobs/pipe/execute?runAt=${encodeURIComponent("9999-12-31T23:59:59.999-23:59")}`, {});
     expect(late.status).toBe(400);
     expect(late.body.errors).toEqual([{ path: "runAt", message: expect.stringContaining("is after 9999-12-31T23:59:59.999Z") }]);
@@ -198,24 +201,37 @@ describe("GET /jobs/{executionId}/state", () => {
     ]);
     const [a, b] = s.tasks;
     expect(Object.keys(a)).toEqual(["id", "name", "status", "attempts", "startedAt", "endTime", "nextAttemptAt", "output", "error"]);
-    expect(a).toMatchObject({ attempts: 1, nextAttemptAt: null, error: null, output: { input: { who: "me" }, params: { n: 1 }, results: {} } });
+    expect(a).toMatchObject({
+      attempts: 1,
+      nextAttemptAt: null,
+      error: null,
+      output: { input: { who: "me" }, params: { n: 1 }, results: {} },
+    });
     expect(a.startedAt).toMatch(ISO);
     expect(b.output.results).toEqual({ a: a.output });
     expect(s.output).toEqual({ b: b.output });
   });
 
   test("a failed execution: the error, the failed task and the skipped one", async () => {
-    await t.define(definition("bad", [
-      { id: "boom", functionName: "fail", params: { errorName: "Kaboom", message: "it broke" } },
-      { id: "after", functionName: "noop" },
-    ]));
+    await t.define(
+      definition("bad", [
+        { id: "boom", functionName: "fail", params: { errorName: "Kaboom", message: "it broke" } },
+        { id: "after", functionName: "noop" },
+      ]),
+    );
     const id = await t.execute("bad");
     await t.engine.idle();
     const s = (await t.call("GET", `/jobs/${id}/state`)).body;
     expect(s.status).toBe("FAILED");
     expect(s.output).toBeNull();
     expect(s.error).toEqual({ taskId: "boom", name: "Kaboom", message: "it broke" });
-    expect(s.tasks[0]).toMatchObject({ id: "boom", status: "FAILED", attempts: 1, error: { name: "Kaboom", message: "it broke" }, output: null });
+    expect(s.tasks[0]).toMatchObject({
+      id: "boom",
+      status: "FAILED",
+      attempts: 1,
+      error: { name: "Kaboom", message: "it broke" },
+      output: null,
+    });
     expect(s.tasks[1]).toMatchObject({ id: "after", status: "SKIPPED", attempts: 0, startedAt: null });
   });
 

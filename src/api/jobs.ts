@@ -31,7 +31,12 @@ const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 const ExecuteQuery = v.pipe(
   v.object({
-    runAt: v.optional(v.pipe(timestampParam(), v.check((ms) => ms <= LAST_INSTANT, "is after 9999-12-31T23:59:59.999Z in UTC; give an earlier time"))),
+    runAt: v.optional(
+      v.pipe(
+        timestampParam(),
+        v.check((ms) => ms <= LAST_INSTANT, "is after 9999-12-31T23:59:59.999Z in UTC; give an earlier time"),
+      ),
+    ),
     delaySeconds: v.optional(integerParam(0, MAX_DELAY_SECONDS)),
   }),
   v.check((q) => q.runAt === undefined || q.delaySeconds === undefined, "give runAt or delaySeconds, not both"),
@@ -44,7 +49,12 @@ const RerunBody = v.strictObject(
     fromTask: v.pipe(v.string("must be a task id"), v.minLength(1, "must not be empty")),
     input: v.optional(jsonObject("must be a JSON object")),
   },
-  (issue) => (issue.expected === "never" ? "is not a rerun field (fromTask, input)" : issue.received === "undefined" && issue.path?.length ? "is required" : "must be an object with fromTask"),
+  (issue) =>
+    issue.expected === "never"
+      ? "is not a rerun field (fromTask, input)"
+      : issue.received === "undefined" && issue.path?.length
+        ? "is required"
+        : "must be an object with fromTask",
 );
 
 const notFound = (id: string) => new NotFoundError(`no execution with id "${id}"; list executions with GET /jobs`);
@@ -66,7 +76,12 @@ export function jobsApi(engine: Engine): Hono {
     // Throws NotFoundError for an unknown definition and UnavailableError while shutting down, before storing anything.
     const { execution, created } = await engine.submitWith(c.req.param("definitionId"), input, { runAt, idempotencyKey: key });
     c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
-    const answer = { executionID: execution.id, status: execution.status, definitionVersion: execution.definitionVersion, runAt: iso(execution.runAt) };
+    const answer = {
+      executionID: execution.id,
+      status: execution.status,
+      definitionVersion: execution.definitionVersion,
+      runAt: iso(execution.runAt),
+    };
     return c.json(created ? answer : { ...answer, idempotentReplay: true }, created ? 202 : 200);
   });
 

@@ -15,7 +15,12 @@ describe("unknown paths", () => {
       const res = await t.call("GET", path);
       expect(res.status).toBe(404);
       expect(res.headers.get("content-type")).toBe(PROBLEM);
-      expect(res.body).toEqual({ type: "urn:baton:problem:not-found", title: "Not found", status: 404, detail: expect.stringContaining(path) });
+      expect(res.body).toEqual({
+        type: "urn:baton:problem:not-found",
+        title: "Not found",
+        status: 404,
+        detail: expect.stringContaining(path),
+      });
     });
   }
 });
@@ -75,7 +80,11 @@ describe("413 for a body over 1 MiB", () => {
     test(`POST ${path} chunked, without a Content-Length, storing nothing`, async () => {
       await t.define(definition("d"));
       const before = await t.snapshot();
-      const req = new Request(`http://localhost${path}`, { method: "POST", body: chunkedBody(MAX_BODY_BYTES + 1), duplex: "half" } as RequestInit);
+      const req = new Request(`http://localhost${path}`, {
+        method: "POST",
+        body: chunkedBody(MAX_BODY_BYTES + 1),
+        duplex: "half",
+      } as RequestInit);
       expect(req.headers.get("content-length")).toBeNull();
       await expectTooLarge(await t.app.request(req));
       expect(await t.snapshot()).toEqual(before);
@@ -95,7 +104,11 @@ describe("413 for a body over 1 MiB", () => {
     const exact = JSON.stringify({ pad: "y".repeat(MAX_BODY_BYTES - input.length) });
     expect(exact.length).toBe(MAX_BODY_BYTES);
     expect((await t.app.request("/jobs/d/execute", { method: "POST", body: exact })).status).toBe(202);
-    const chunked = new Request("http://localhost/jobs/d/execute", { method: "POST", body: chunkedBody(MAX_BODY_BYTES), duplex: "half" } as RequestInit);
+    const chunked = new Request("http://localhost/jobs/d/execute", {
+      method: "POST",
+      body: chunkedBody(MAX_BODY_BYTES),
+      duplex: "half",
+    } as RequestInit);
     expect((await t.app.request(chunked)).status).toBe(202); // all spaces: an empty body, so {}
   });
 });

@@ -6,7 +6,15 @@
 import type { Context, Handler, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { BatonError, ClientClosedError, type FieldIssue, MethodNotAllowedError, NotFoundError, StorageError, ValidationError } from "../domain/errors.ts";
+import {
+  BatonError,
+  ClientClosedError,
+  type FieldIssue,
+  MethodNotAllowedError,
+  NotFoundError,
+  StorageError,
+  ValidationError,
+} from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 
 /** The body of every error answer. */
@@ -60,7 +68,12 @@ export function problemOf(err: unknown): { problem: Problem; headers: Record<str
   if (err instanceof HTTPException) {
     // Only Hono's own middleware throws these; keep their status, answer in our format.
     const kind = Object.values(KINDS).find((k) => k.status === err.status) ?? { ...KINDS.INTERNAL, status: err.status, title: "Error" };
-    const problem: Problem = { type: kind.type, title: kind.title, status: kind.status, detail: err.status >= 500 ? INTERNAL_DETAIL : err.message || kind.title };
+    const problem: Problem = {
+      type: kind.type,
+      title: kind.title,
+      status: kind.status,
+      detail: err.status >= 500 ? INTERNAL_DETAIL : err.message || kind.title,
+    };
     if (kind.status === 400) problem.errors = [];
     return { problem, headers };
   }
@@ -77,7 +90,8 @@ function respond(c: Context, err: unknown): Response {
 export function installProblemHandlers(app: Hono, logger: Logger): void {
   app.onError((err, c) => {
     // A client hanging up mid-upload is routine, not a server fault: debug, never error.
-    if (err instanceof ClientClosedError) logger.debug("request abandoned by the client", { method: c.req.method, path: c.req.path, reason: err.message });
+    if (err instanceof ClientClosedError)
+      logger.debug("request abandoned by the client", { method: c.req.method, path: c.req.path, reason: err.message });
     if (!(err instanceof BatonError) && !(err instanceof HTTPException && err.status < 500)) {
       // Method and path only: bodies, headers and query strings may carry secrets.
       logger.error("request failed with an unexpected error", {

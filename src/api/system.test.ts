@@ -33,7 +33,11 @@ describe("GET /system/state", () => {
     for (let i = 0; i < 12; i++) ids.push(await t.execute("slow"));
     const busy = (await t.call("GET", "/system/state")).body;
     expect(busy.activeJobs.map((j: { id: string }) => j.id)).toEqual(ids.slice(0, 10));
-    expect(busy.activeJobs[0]).toMatchObject({ id: ids[0], status: "RUNNING", tasks: [{ id: expect.any(String), name: expect.any(String), status: expect.any(String) }] });
+    expect(busy.activeJobs[0]).toMatchObject({
+      id: ids[0],
+      status: "RUNNING",
+      tasks: [{ id: expect.any(String), name: expect.any(String), status: expect.any(String) }],
+    });
     expect(busy.queuedJobs).toEqual(ids.slice(10));
     expect(busy.queuedCount).toBe(2);
     expect(busy.executedJobs).toBe(0);

@@ -81,7 +81,11 @@ export async function setup(options: { maxConcurrentJobs?: number; startedAt?: n
 }
 
 /** A definition of one or more tasks, each running `functionName` (default noop). */
-export function definition(id: string, tasks: Record<string, unknown>[] = [{ id: "only", functionName: "noop" }], extra: Record<string, unknown> = {}) {
+export function definition(
+  id: string,
+  tasks: Record<string, unknown>[] = [{ id: "only", functionName: "noop" }],
+  extra: Record<string, unknown> = {},
+) {
   return { id, name: `Test ${id}`, tasks, ...extra };
 }
 

@@ -4,8 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import * as v from "valibot";
-import type { SyncMode } from "../store/driver.ts";
 import { LOG_LEVELS, type LogLevel } from "../platform/log.ts";
+import type { SyncMode } from "../store/driver.ts";
 
 export interface ServeConfig {
   host: string;
@@ -36,23 +36,78 @@ interface Setting<T> {
 }
 
 const int = (min: number, max: number) =>
-  v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, "must be a whole number"),
+    v.transform(Number),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
 const num = (min: number, max: number) =>
-  v.pipe(v.string(), v.regex(/^\d+(\.\d+)?$/, "must be a number"), v.transform(Number), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+(\.\d+)?$/, "must be a number"),
+    v.transform(Number),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
 const text = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"));
-const oneOf = <T extends string>(values: readonly T[]) => v.picklist(values, `must be one of ${values.join(", ")}`) as unknown as v.GenericSchema<string, T>;
+const oneOf = <T extends string>(values: readonly T[]) =>
+  v.picklist(values, `must be one of ${values.join(", ")}`) as unknown as v.GenericSchema<string, T>;
 
 export const SETTINGS = {
   host: { flag: "host", env: "BATON_HOST", fallback: "127.0.0.1", schema: text, help: "address to listen on" },
   port: { flag: "port", env: "BATON_PORT", fallback: 8080, schema: int(0, 65535), help: "TCP port (0 picks a free one)" },
   db: { flag: "db", env: "BATON_DB", fallback: "./data/baton.db", schema: text, help: "SQLite database file (created if missing)" },
-  jobsDir: { flag: "jobs", env: "BATON_JOBS_DIR", fallback: "./jobs", schema: text, help: "folder of job definitions (*.json) loaded at start" },
-  maxConcurrentJobs: { flag: "max-concurrent-jobs", env: "BATON_MAX_CONCURRENT_JOBS", fallback: 10, schema: int(1, 10000), help: "executions RUNNING at once" },
-  shutdownGraceSeconds: { flag: "shutdown-grace-seconds", env: "BATON_SHUTDOWN_GRACE_SECONDS", fallback: 30, schema: num(0, 3600), help: "on SIGTERM/SIGINT, how long running attempts may finish" },
-  cancelGraceSeconds: { flag: "cancel-grace-seconds", env: "BATON_CANCEL_GRACE_SECONDS", fallback: 10, schema: num(0, 3600), help: "how long a cancelled execution's running attempts may take to return" },
-  idempotencyRetentionHours: { flag: "idempotency-retention-hours", env: "BATON_IDEMPOTENCY_RETENTION_HOURS", fallback: 24, schema: num(0, 8760), help: "how long an Idempotency-Key returns the execution it started" },
-  sync: { flag: "sync", env: "BATON_SYNC", fallback: "normal" as SyncMode, schema: oneOf<SyncMode>(["normal", "full"]), help: "normal survives a process crash; full also survives power loss (slower)" },
-  logLevel: { flag: "log-level", env: "BATON_LOG_LEVEL", fallback: "info" as LogLevel, schema: oneOf<LogLevel>(LOG_LEVELS), help: "debug, info, warn or error" },
+  jobsDir: {
+    flag: "jobs",
+    env: "BATON_JOBS_DIR",
+    fallback: "./jobs",
+    schema: text,
+    help: "folder of job definitions (*.json) loaded at start",
+  },
+  maxConcurrentJobs: {
+    flag: "max-concurrent-jobs",
+    env: "BATON_MAX_CONCURRENT_JOBS",
+    fallback: 10,
+    schema: int(1, 10000),
+    help: "executions RUNNING at once",
+  },
+  shutdownGraceSeconds: {
+    flag: "shutdown-grace-seconds",
+    env: "BATON_SHUTDOWN_GRACE_SECONDS",
+    fallback: 30,
+    schema: num(0, 3600),
+    help: "on SIGTERM/SIGINT, how long running attempts may finish",
+  },
+  cancelGraceSeconds: {
+    flag: "cancel-grace-seconds",
+    env: "BATON_CANCEL_GRACE_SECONDS",
+    fallback: 10,
+    schema: num(0, 3600),
+    help: "how long a cancelled execution's running attempts may take to return",
+  },
+  idempotencyRetentionHours: {
+    flag: "idempotency-retention-hours",
+    env: "BATON_IDEMPOTENCY_RETENTION_HOURS",
+    fallback: 24,
+    schema: num(0, 8760),
+    help: "how long an Idempotency-Key returns the execution it started",
+  },
+  sync: {
+    flag: "sync",
+    env: "BATON_SYNC",
+    fallback: "normal" as SyncMode,
+    schema: oneOf<SyncMode>(["normal", "full"]),
+    help: "normal survives a process crash; full also survives power loss (slower)",
+  },
+  logLevel: {
+    flag: "log-level",
+    env: "BATON_LOG_LEVEL",
+    fallback: "info" as LogLevel,
+    schema: oneOf<LogLevel>(LOG_LEVELS),
+    help: "debug, info, warn or error",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
@@ -60,7 +115,12 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
   const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (err) {
     throw new UsageError((err as Error).message.split("\n")[0]!);
   }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bun
 /** Entry point of `baton`: dispatches on the subcommand, keeps nothing else. */
 import { parseArgs } from "node:util";
+import { parseDefinition } from "../domain/definition.ts";
+import { builtinFunctions } from "../tasks/registry.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
 import { checkDefinitionFiles, readSourceFiles } from "./definition-files.ts";
 import { MAIN_HELP, serveHelp } from "./help.ts";
-import { serve, StartError } from "./serve.ts";
+import { StartError, serve } from "./serve.ts";
 import { oneLine } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
-import { parseDefinition } from "../domain/definition.ts";
-import { builtinFunctions } from "../tasks/registry.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -48,14 +48,17 @@ function validate(args: string[]): number {
     }
   })();
   if (values.help) {
-    process.stdout.write("Usage: baton validate FILE...\n\nChecks job definition files; prints one line per problem naming the file and field.\nExit 0 when all are valid, 1 otherwise.\n");
+    process.stdout.write(
+      "Usage: baton validate FILE...\n\nChecks job definition files; prints one line per problem naming the file and field.\nExit 0 when all are valid, 1 otherwise.\n",
+    );
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("validate needs at least one file, e.g. baton validate jobs/*.json");
   const functions = builtinFunctions();
   const { read, unreadable } = readSourceFiles(positionals);
   const { valid, problems } = checkDefinitionFiles(read, (raw) => parseDefinition(raw, (name) => functions.has(name)));
-  for (const { file, def } of valid) process.stdout.write(`ok   ${file} (${def.id}, ${def.tasks.length} task${def.tasks.length === 1 ? "" : "s"})\n`);
+  for (const { file, def } of valid)
+    process.stdout.write(`ok   ${file} (${def.id}, ${def.tasks.length} task${def.tasks.length === 1 ? "" : "s"})\n`);
   for (const problem of [...unreadable.map((u) => u.problem), ...problems]) process.stderr.write(`FAIL ${problem}\n`);
   return unreadable.length + problems.length === 0 ? 0 : 1;
 }

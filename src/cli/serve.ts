@@ -6,7 +6,7 @@ import { createApp } from "../api/app.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 import { Engine } from "../engine/engine.ts";
-import { serveHttp, type HttpServer } from "../platform/http.ts";
+import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
@@ -87,7 +87,8 @@ function readJobs(config: ServeConfig, logger: Logger): SourceFile[] {
     throw new StartError([jobsFolderProblem(err, config.jobsDir)], { cause: err });
   }
   if (files === null) {
-    if (config.jobsDirExplicit) throw new StartError([`the jobs folder ${config.jobsDir} does not exist; create it, or name another with --jobs or BATON_JOBS_DIR`]);
+    if (config.jobsDirExplicit)
+      throw new StartError([`the jobs folder ${config.jobsDir} does not exist; create it, or name another with --jobs or BATON_JOBS_DIR`]);
     logger.warn("no jobs folder; definitions can still be registered with POST /job-definitions", { jobs: config.jobsDir });
     return [];
   }
@@ -113,13 +114,20 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, config: S
     return serveHttp(fetch, config.host, config.port);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === "EADDRINUSE") throw new StartError([`port ${config.port} on ${config.host} is already in use; choose another with --port or BATON_PORT`]);
+    if (e.code === "EADDRINUSE")
+      throw new StartError([`port ${config.port} on ${config.host} is already in use; choose another with --port or BATON_PORT`]);
     throw new StartError([`cannot listen on ${config.host}:${config.port}: ${e.message}`]);
   }
 }
 
 /** The SIGTERM/SIGINT handler once serving: graceful the first time, immediate the second. */
-function shutdownOn(engine: Engine, server: HttpServer, store: SqliteStore, config: ServeConfig, logger: Logger): (signal: NodeJS.Signals) => void {
+function shutdownOn(
+  engine: Engine,
+  server: HttpServer,
+  store: SqliteStore,
+  config: ServeConfig,
+  logger: Logger,
+): (signal: NodeJS.Signals) => void {
   let stopping = false;
   return (signal) => {
     if (stopping) {
@@ -128,7 +136,11 @@ function shutdownOn(engine: Engine, server: HttpServer, store: SqliteStore, conf
     }
     stopping = true;
     void (async () => {
-      logger.info("shutting down: no new executions are admitted", { signal, graceSeconds: config.shutdownGraceSeconds, running: engine.running });
+      logger.info("shutting down: no new executions are admitted", {
+        signal,
+        graceSeconds: config.shutdownGraceSeconds,
+        running: engine.running,
+      });
       const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
       if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
       await server.stop(true);

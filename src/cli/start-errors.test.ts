@@ -18,7 +18,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const errno = (code: string, path: string) => Object.assign(new Error(`${code}: failed, scandir '${path}'`), { code, path, syscall: "scandir" });
+const errno = (code: string, path: string) =>
+  Object.assign(new Error(`${code}: failed, scandir '${path}'`), { code, path, syscall: "scandir" });
 
 function expectOneLine(line: string, ...parts: string[]): void {
   expect(line).not.toContain("\n");
@@ -52,7 +53,13 @@ describe("databaseProblem", () => {
     writeFileSync(db, "");
     chmodSync(db, 0o444);
     const line = databaseProblem(new DatabaseFileError("database", db, "EACCES"), db);
-    expectOneLine(line, `cannot write the database ${db}`, `permission denied for user ${currentUser()}`, `belongs to ${userLabel(process.getuid!())}, mode 444`, "--db or BATON_DB");
+    expectOneLine(
+      line,
+      `cannot write the database ${db}`,
+      `permission denied for user ${currentUser()}`,
+      `belongs to ${userLabel(process.getuid!())}, mode 444`,
+      "--db or BATON_DB",
+    );
   });
 
   test("each file of the database is named with what it is for", () => {
@@ -68,10 +75,20 @@ describe("databaseProblem", () => {
 
   test("a folder that could not be created, a file in the way, a directory for a file", () => {
     const missing = join(dir, "data");
-    expectOneLine(databaseProblem(new DatabaseFileError("folder", missing, "EACCES"), join(missing, "baton.db")), `cannot create the folder ${missing}`, "the folder above belongs to");
+    expectOneLine(
+      databaseProblem(new DatabaseFileError("folder", missing, "EACCES"), join(missing, "baton.db")),
+      `cannot create the folder ${missing}`,
+      "the folder above belongs to",
+    );
     const file = join(dir, "f");
-    expectOneLine(databaseProblem(new DatabaseFileError("folder", file, "ENOTDIR"), join(file, "baton.db")), `${file} is a file, not a folder`);
-    expectOneLine(databaseProblem(new DatabaseFileError("database", db, "EISDIR"), db), `cannot open the database ${db}: it is a directory`);
+    expectOneLine(
+      databaseProblem(new DatabaseFileError("folder", file, "ENOTDIR"), join(file, "baton.db")),
+      `${file} is a file, not a folder`,
+    );
+    expectOneLine(
+      databaseProblem(new DatabaseFileError("database", db, "EISDIR"), db),
+      `cannot open the database ${db}: it is a directory`,
+    );
   });
 
   test("a read-only file system asks for another place, not for permissions", () => {
@@ -94,7 +111,11 @@ describe("databaseProblem", () => {
 
   test("a write refused while starting names the disk", () => {
     const err = new StorageError("the database refused the write: …", false, "the disk is full (SQLITE_FULL)");
-    expectOneLine(storageProblem(err, db), `the database ${db} refused a write while starting: the disk is full (SQLITE_FULL)`, `disk holding ${dir}`);
+    expectOneLine(
+      storageProblem(err, db),
+      `the database ${db} refused a write while starting: the disk is full (SQLITE_FULL)`,
+      `disk holding ${dir}`,
+    );
   });
 
   test("SQLite refusing writes that permissions allow", () => {
@@ -104,7 +125,10 @@ describe("databaseProblem", () => {
 
   test("in use, and anything else, keep one line", () => {
     expectOneLine(databaseProblem(new DatabaseInUseError("process 12 is using it"), db), "in use by another 'baton serve'", "process 12");
-    expectOneLine(databaseProblem(new Error("file is not a database\nmore"), db), `cannot open the database ${db}: file is not a database more`);
+    expectOneLine(
+      databaseProblem(new Error("file is not a database\nmore"), db),
+      `cannot open the database ${db}: file is not a database more`,
+    );
   });
 });
 
@@ -112,7 +136,13 @@ describe("the jobs folder", () => {
   test("a folder that cannot be listed", () => {
     mkdirSync(join(dir, "jobs"), { mode: 0o700 });
     const jobs = join(dir, "jobs");
-    expectOneLine(jobsFolderProblem(errno("EACCES", jobs), jobs), `cannot read the jobs folder ${jobs}`, `permission denied for user ${currentUser()}`, "mode 700", "--jobs or BATON_JOBS_DIR");
+    expectOneLine(
+      jobsFolderProblem(errno("EACCES", jobs), jobs),
+      `cannot read the jobs folder ${jobs}`,
+      `permission denied for user ${currentUser()}`,
+      "mode 700",
+      "--jobs or BATON_JOBS_DIR",
+    );
     expectOneLine(jobsFolderProblem(errno("ENOTDIR", jobs), jobs), `the jobs folder ${jobs} is not a folder`);
     expectOneLine(jobsFolderProblem(errno("EIO", jobs), jobs), `cannot read the jobs folder ${jobs}: EIO`);
   });
@@ -127,7 +157,12 @@ describe("the jobs folder", () => {
       `${join(jobs, "b.json")}: cannot read the file: it is a directory (EISDIR)`,
     ]);
     const line = jobsFilesProblem(unreadable, jobs);
-    expectOneLine(line, `${join(jobs, "a.json")}: cannot read the file: it does not exist (ENOENT)`, `and 1 more file in ${jobs}`, "nothing was loaded");
+    expectOneLine(
+      line,
+      `${join(jobs, "a.json")}: cannot read the file: it does not exist (ENOENT)`,
+      `and 1 more file in ${jobs}`,
+      "nothing was loaded",
+    );
     expect(line).not.toContain("b.json");
   });
 
@@ -135,6 +170,10 @@ describe("the jobs folder", () => {
     const file = join(dir, "a.json");
     writeFileSync(file, "{}");
     const line = jobsFilesProblem([{ file, code: "EACCES", problem: `${file}: cannot read the file: permission denied (EACCES)` }], dir);
-    expectOneLine(line, `${file}: cannot read the file: permission denied (EACCES) for user ${currentUser()}`, "give that user read access");
+    expectOneLine(
+      line,
+      `${file}: cannot read the file: permission denied (EACCES) for user ${currentUser()}`,
+      "give that user read access",
+    );
   });
 });

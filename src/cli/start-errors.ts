@@ -29,10 +29,12 @@ function databaseFileProblem({ role, path, code, detail }: DatabaseFileError, db
   if (code === "ENOSPC" || code.startsWith("SQLITE_FULL")) {
     return `cannot write the database ${db}: no space left on the device holding ${dirname(db)} (${role === "lock" ? `creating ${path}` : code}); free some space there, or ${ANOTHER_DB}`;
   }
-  const fix = (permissionFix: string) => (code === "EROFS" ? `choose a file on a writable file system with --db or BATON_DB` : permissionFix);
+  const fix = (permissionFix: string) =>
+    code === "EROFS" ? `choose a file on a writable file system with --db or BATON_DB` : permissionFix;
   switch (role) {
     case "database":
-      if (code === "EISDIR") return `cannot open the database ${db}: it is a directory, not a file; name a file with --db or BATON_DB, e.g. ${db}/baton.db`;
+      if (code === "EISDIR")
+        return `cannot open the database ${db}: it is a directory, not a file; name a file with --db or BATON_DB, e.g. ${db}/baton.db`;
       if (code.startsWith("SQLITE_")) {
         // The access checks passed, yet SQLite will not write: something permissions do not show.
         return `cannot write the database ${db}: SQLite refuses to write it (${code}: ${detail}) although file permissions allow it; look for a read-only mount or an immutable file (lsattr), or ${ANOTHER_DB}`;
@@ -57,7 +59,8 @@ function databaseFileProblem({ role, path, code, detail }: DatabaseFileError, db
 /** The jobs folder `dir` could not be listed (a missing folder is handled by the caller). */
 export function jobsFolderProblem(err: unknown, dir: string): string {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === "ENOTDIR") return `the jobs folder ${dir} is not a folder; name a folder of *.json definitions with --jobs or BATON_JOBS_DIR`;
+  if (code === "ENOTDIR")
+    return `the jobs folder ${dir} is not a folder; name a folder of *.json definitions with --jobs or BATON_JOBS_DIR`;
   if (!isPermission(code)) return `cannot read the jobs folder ${dir}: ${oneLine(err)}`;
   return `cannot read the jobs folder ${dir}: ${denial(code, dir, "the folder")}; give that user read access to the folder and its files, or choose another folder with --jobs or BATON_JOBS_DIR`;
 }

@@ -33,7 +33,14 @@ const designExample = (task2MaxRetry: number) => ({
       params: { ms: 50 },
       dependsOn: ["task1"],
       timeoutSeconds: 30,
-      retry: { maxAttempts: 4, intervalSeconds: 1, backoffRate: 2, maxDelaySeconds: 60, jitterStrategy: "FULL", errorEquals: ["States.ALL"] },
+      retry: {
+        maxAttempts: 4,
+        intervalSeconds: 1,
+        backoffRate: 2,
+        maxDelaySeconds: 60,
+        jitterStrategy: "FULL",
+        errorEquals: ["States.ALL"],
+      },
     },
   ],
 });
@@ -63,7 +70,14 @@ describe("parseDefinition accepts", () => {
           functionName: "task2Function",
           params: { ms: 50 },
           templated: false,
-          retry: { maxAttempts: 4, intervalSeconds: 1, backoffRate: 2, maxDelaySeconds: 60, jitterStrategy: "FULL", errorEquals: ["States.ALL"] },
+          retry: {
+            maxAttempts: 4,
+            intervalSeconds: 1,
+            backoffRate: 2,
+            maxDelaySeconds: 60,
+            jitterStrategy: "FULL",
+            errorEquals: ["States.ALL"],
+          },
           timeoutSeconds: 30,
           dependsOn: ["task1"],
           continueOnFailure: false,
@@ -245,14 +259,19 @@ describe("parseDefinition rejects, naming the field", () => {
   });
 
   test("not an object", () => {
-    for (const raw of [null, undefined, "job", 42, true, [definition()]]) expect(issuesOf(raw)).toEqual([{ path: "$", message: "must be an object" }]);
+    for (const raw of [null, undefined, "job", 42, true, [definition()]])
+      expect(issuesOf(raw)).toEqual([{ path: "$", message: "must be an object" }]);
     expect(pathsOf(definition({ tasks: ["noop" as unknown as never] }))).toEqual(["$.tasks[0]"]);
     expect(issuesOf(definition({ tasks: [[] as unknown as never] }))).toEqual([{ path: "$.tasks[0]", message: "must be an object" }]);
   });
 
   test("arrays where an object belongs", () => {
-    expect(issuesOf(definition({ tasks: [taskDef({ params: [1, 2] as never })] }))).toEqual([{ path: "$.tasks[0].params", message: "must be an object" }]);
-    expect(issuesOf(definition({ tasks: [taskDef({ retry: [] as never })] }))).toEqual([{ path: "$.tasks[0].retry", message: "must be an object" }]);
+    expect(issuesOf(definition({ tasks: [taskDef({ params: [1, 2] as never })] }))).toEqual([
+      { path: "$.tasks[0].params", message: "must be an object" },
+    ]);
+    expect(issuesOf(definition({ tasks: [taskDef({ retry: [] as never })] }))).toEqual([
+      { path: "$.tasks[0].retry", message: "must be an object" },
+    ]);
   });
 
   test("a missing required field says it is required", () => {
@@ -311,7 +330,14 @@ describe("continueOnFailure and handlers", () => {
 
 describe("graph helpers", () => {
   const def = parse(
-    definitionOf("dag", { id: "a" }, { id: "b", dependsOn: ["a"] }, { id: "c", dependsOn: ["a"] }, { id: "d", dependsOn: ["b", "c"] }, { id: "e", dependsOn: [] }),
+    definitionOf(
+      "dag",
+      { id: "a" },
+      { id: "b", dependsOn: ["a"] },
+      { id: "c", dependsOn: ["a"] },
+      { id: "d", dependsOn: ["b", "c"] },
+      { id: "e", dependsOn: [] },
+    ),
   );
 
   test("dependentsOf is transitive", () => {
@@ -345,24 +371,45 @@ describe("templates in params", () => {
   });
 
   test("a task may read direct and transitive upstream outputs, including through the implicit previous task", () => {
-    expect(() => parse(dag({ b: { x: "{{tasks.a.output}}" }, d: { x: "{{tasks.a.output.items.0.id}}", y: "{{tasks.b.output.v}}" } }))).not.toThrow();
+    expect(() =>
+      parse(dag({ b: { x: "{{tasks.a.output}}" }, d: { x: "{{tasks.a.output.items.0.id}}", y: "{{tasks.b.output.v}}" } })),
+    ).not.toThrow();
     const chain = parse(definitionOf("chain", { id: "p" }, { id: "q" }, { id: "r", params: { x: "{{tasks.p.output.v}}" } }));
     expect(chain.tasks[2]!.templated).toBe(true);
   });
 
   test("a sibling, a downstream, an unrelated or an unknown task is rejected at the param's full path", () => {
-    const issues = issuesOf(dag({ b: { url: "{{tasks.c.output.url}}" }, c: { list: ["ok", { y: "{{tasks.d.output}}" }] }, d: { z: "{{tasks.e.output}}" }, e: { w: "{{tasks.ghost.output}}" } }));
+    const issues = issuesOf(
+      dag({
+        b: { url: "{{tasks.c.output.url}}" },
+        c: { list: ["ok", { y: "{{tasks.d.output}}" }] },
+        d: { z: "{{tasks.e.output}}" },
+        e: { w: "{{tasks.ghost.output}}" },
+      }),
+    );
     expect(issues).toEqual([
-      { path: "$.tasks[1].params.url", message: '{{tasks.c.output.url}}: "c" is not upstream of "b" (only tasks it depends on, directly or transitively, can be read)' },
-      { path: "$.tasks[2].params.list[1].y", message: '{{tasks.d.output}}: "d" is not upstream of "c" (only tasks it depends on, directly or transitively, can be read)' },
-      { path: "$.tasks[3].params.z", message: '{{tasks.e.output}}: "e" is not upstream of "d" (only tasks it depends on, directly or transitively, can be read)' },
+      {
+        path: "$.tasks[1].params.url",
+        message: '{{tasks.c.output.url}}: "c" is not upstream of "b" (only tasks it depends on, directly or transitively, can be read)',
+      },
+      {
+        path: "$.tasks[2].params.list[1].y",
+        message: '{{tasks.d.output}}: "d" is not upstream of "c" (only tasks it depends on, directly or transitively, can be read)',
+      },
+      {
+        path: "$.tasks[3].params.z",
+        message: '{{tasks.e.output}}: "e" is not upstream of "d" (only tasks it depends on, directly or transitively, can be read)',
+      },
       { path: "$.tasks[4].params.w", message: '{{tasks.ghost.output}}: names no task of this definition: "ghost"' },
     ]);
   });
 
   test("unknown roots and malformed templates are rejected", () => {
     expect(issuesOf(dag({ a: { x: "{{env.HOME}}", y: "{{}}", z: "{{input.a", w: "{{tasks.b}}" } }))).toEqual([
-      { path: "$.tasks[0].params.x", message: "{{env.HOME}}: unknown reference (use input, tasks.<id>.output, execution.id or task.attempt)" },
+      {
+        path: "$.tasks[0].params.x",
+        message: "{{env.HOME}}: unknown reference (use input, tasks.<id>.output, execution.id or task.attempt)",
+      },
       { path: "$.tasks[0].params.y", message: "{{}}: empty template" },
       { path: "$.tasks[0].params.z", message: '"{{input.a": "{{" without a closing "}}"' },
       { path: "$.tasks[0].params.w", message: "{{tasks.b}}: a task's output is read as tasks.<id>.output[.path]" },
@@ -372,7 +419,10 @@ describe("templates in params", () => {
   test("dotted task ids: the id ends at the first .output; an ambiguous reference is rejected", () => {
     expect(() => parse(definitionOf("dots", { id: "fetch.v2" }, { params: { u: "{{tasks.fetch.v2.output.url}}" } }))).not.toThrow();
     expect(issuesOf(definitionOf("dots", { id: "a" }, { id: "a.output" }, { params: { u: "{{tasks.a.output.output.x}}" } }))).toEqual([
-      { path: "$.tasks[2].params.u", message: '{{tasks.a.output.output.x}}: ambiguous: a task id ends at the first ".output", so this names "a", never "a.output"' },
+      {
+        path: "$.tasks[2].params.u",
+        message: '{{tasks.a.output.output.x}}: ambiguous: a task id ends at the first ".output", so this names "a", never "a.output"',
+      },
     ]);
   });
 

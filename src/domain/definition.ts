@@ -35,7 +35,11 @@ const Seconds = (what: string, min: number, exclusive: boolean) =>
  * that is not an object at all.
  */
 const objectMessage = (what: string) => (issue: v.BaseIssue<unknown>) =>
-  issue.expected === "never" ? `is not a ${what} field` : issue.received === "undefined" && issue.path?.length ? "is required" : "must be an object";
+  issue.expected === "never"
+    ? `is not a ${what} field`
+    : issue.received === "undefined" && issue.path?.length
+      ? "is required"
+      : "must be an object";
 
 /** valibot's object schemas accept arrays (they are objects); a definition never wants one. */
 const plainObject = <I, O, S extends v.GenericSchema<I, O>>(schema: S & v.GenericSchema<I, O>) =>
@@ -43,13 +47,30 @@ const plainObject = <I, O, S extends v.GenericSchema<I, O>>(schema: S & v.Generi
 
 const RetrySchema = v.strictObject(
   {
-    maxAttempts: v.optional(v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000"))),
+    maxAttempts: v.optional(
+      v.pipe(
+        v.number("must be a number"),
+        v.integer("must be an integer"),
+        v.minValue(1, "must be at least 1"),
+        v.maxValue(1000, "must be at most 1000"),
+      ),
+    ),
     intervalSeconds: v.optional(Seconds("intervalSeconds", 0, false)),
-    backoffRate: v.optional(v.pipe(v.number("must be a number"), v.finite("must be finite"), v.minValue(1, "must be at least 1"), v.maxValue(100, "must be at most 100"))),
+    backoffRate: v.optional(
+      v.pipe(
+        v.number("must be a number"),
+        v.finite("must be finite"),
+        v.minValue(1, "must be at least 1"),
+        v.maxValue(100, "must be at most 100"),
+      ),
+    ),
     maxDelaySeconds: v.optional(Seconds("maxDelaySeconds", 0, true)),
     jitterStrategy: v.optional(v.picklist(["FULL", "NONE"], 'must be "FULL" or "NONE"')),
     errorEquals: v.optional(
-      v.pipe(v.array(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")), "must be an array of error names"), v.minLength(1, "must name at least one error")),
+      v.pipe(
+        v.array(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")), "must be an array of error names"),
+        v.minLength(1, "must name at least one error"),
+      ),
     ),
   },
   objectMessage("retry"),
@@ -61,7 +82,14 @@ const TaskSchema = v.strictObject(
     name: v.optional(Name),
     functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
     params: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
-    maxRetry: v.optional(v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(0, "must not be negative"), v.maxValue(999, "must be at most 999"))),
+    maxRetry: v.optional(
+      v.pipe(
+        v.number("must be a number"),
+        v.integer("must be an integer"),
+        v.minValue(0, "must not be negative"),
+        v.maxValue(999, "must be at most 999"),
+      ),
+    ),
     retry: v.optional(plainObject(RetrySchema)),
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
     dependsOn: v.optional(v.array(v.string("must be a task id"), "must be an array of task ids")),
@@ -80,7 +108,11 @@ const HandlerSchema = v.strictObject(
 );
 
 const HandlersSchema = v.strictObject(
-  { onSuccess: v.optional(plainObject(HandlerSchema)), onFailure: v.optional(plainObject(HandlerSchema)), onExit: v.optional(plainObject(HandlerSchema)) },
+  {
+    onSuccess: v.optional(plainObject(HandlerSchema)),
+    onFailure: v.optional(plainObject(HandlerSchema)),
+    onExit: v.optional(plainObject(HandlerSchema)),
+  },
   objectMessage("handlers"),
 );
 
@@ -91,7 +123,11 @@ const DefinitionSchema = v.strictObject(
     description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
     handlers: v.optional(plainObject(HandlersSchema)),
-    tasks: v.pipe(v.array(plainObject(TaskSchema), "must be an array of tasks"), v.minLength(1, "must hold at least one task"), v.maxLength(1000, "must hold at most 1000 tasks")),
+    tasks: v.pipe(
+      v.array(plainObject(TaskSchema), "must be an array of tasks"),
+      v.minLength(1, "must hold at least one task"),
+      v.maxLength(1000, "must hold at most 1000 tasks"),
+    ),
   },
   objectMessage("definition"),
 );
@@ -165,7 +201,14 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDe
   if (new Set(tasks.map((t) => t.id)).size === tasks.length && !findCycle(tasks, issues)) checkTaskTemplates(tasks, issues);
   const handlers = normalizeHandlers(input, hasFunction, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
-  return { id: input.id, name: input.name ?? input.id, description: input.description ?? null, timeoutSeconds: input.timeoutSeconds ?? null, tasks, handlers };
+  return {
+    id: input.id,
+    name: input.name ?? input.id,
+    description: input.description ?? null,
+    timeoutSeconds: input.timeoutSeconds ?? null,
+    tasks,
+    handlers,
+  };
 }
 
 function normalizeHandlers(input: DefinitionInput, hasFunction: FunctionCheck, issues: FieldIssue[]): HandlerSpec[] {
@@ -173,7 +216,8 @@ function normalizeHandlers(input: DefinitionInput, hasFunction: FunctionCheck, i
   for (const kind of HANDLER_KINDS) {
     const h = input.handlers?.[kind];
     if (!h) continue;
-    if (!hasFunction(h.functionName)) issues.push({ path: `$.handlers.${kind}.functionName`, message: `names no registered function: "${h.functionName}"` });
+    if (!hasFunction(h.functionName))
+      issues.push({ path: `$.handlers.${kind}.functionName`, message: `names no registered function: "${h.functionName}"` });
     out.push({ kind, functionName: h.functionName, params: h.params ?? {}, timeoutSeconds: h.timeoutSeconds ?? null });
   }
   return out;
@@ -260,7 +304,10 @@ function findCycle(tasks: TaskSpec[], issues: FieldIssue[]): boolean {
       const s = state.get(dep);
       if (s === 1) {
         const cycle = [...stack.slice(stack.indexOf(dep)), dep];
-        issues.push({ path: `$.tasks[${index.get(id)}].dependsOn`, message: `forms a dependency cycle: ${cycle.join(" → ")} (each task depends on the next)` });
+        issues.push({
+          path: `$.tasks[${index.get(id)}].dependsOn`,
+          message: `forms a dependency cycle: ${cycle.join(" → ")} (each task depends on the next)`,
+        });
         return true;
       }
       if (s === undefined && visit(dep)) return true;
@@ -288,7 +335,8 @@ function checkTaskTemplates(tasks: TaskSpec[], issues: FieldIssue[]): void {
       upstream.add(id);
       frontier.push(...dep.dependsOn);
     }
-    for (const issue of checkTemplates(t.params, t.id, upstream, ids)) issues.push({ path: `$.tasks[${i}].params${issue.path}`, message: issue.message });
+    for (const issue of checkTemplates(t.params, t.id, upstream, ids))
+      issues.push({ path: `$.tasks[${i}].params${issue.path}`, message: issue.message });
   });
 }
 

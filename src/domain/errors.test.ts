@@ -24,8 +24,14 @@ describe("toErrorInfo", () => {
 
 test("error classes carry their stable names and codes", () => {
   expect(new NonRetryableError("x").name).toBe(ErrorNames.NonRetryable);
-  expect(new TaskTimeoutError(2.5)).toMatchObject({ name: ErrorNames.Timeout, message: "attempt did not finish within timeoutSeconds=2.5" });
+  expect(new TaskTimeoutError(2.5)).toMatchObject({
+    name: ErrorNames.Timeout,
+    message: "attempt did not finish within timeoutSeconds=2.5",
+  });
   expect(new ShutdownError().name).toBe("Baton.Shutdown");
   expect(new NotFoundError("x")).toMatchObject({ name: "NotFoundError", code: "NOT_FOUND" });
-  expect(new ValidationError("x", [{ path: "$", message: "m" }])).toMatchObject({ code: "VALIDATION", issues: [{ path: "$", message: "m" }] });
+  expect(new ValidationError("x", [{ path: "$", message: "m" }])).toMatchObject({
+    code: "VALIDATION",
+    issues: [{ path: "$", message: "m" }],
+  });
 });

@@ -178,7 +178,7 @@ export function toErrorInfo(thrown: unknown): ErrorInfo {
   }
   let message: string;
   try {
-    message = typeof thrown === "string" ? thrown : JSON.stringify(thrown) ?? String(thrown);
+    message = typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown));
   } catch {
     message = String(thrown);
   }

@@ -10,8 +10,7 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Renders a valibot-style path (keys and indexes) as `$.a.b[2]`. */
 export function jsonPath(keys: readonly (string | number)[]): string {

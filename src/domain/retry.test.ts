@@ -105,7 +105,8 @@ describe("errorMatches", () => {
   });
 
   test("States.TaskFailed matches every error but a timeout", () => {
-    for (const name of ["Error", "TaskFailed", "Custom", ErrorNames.TaskFailed]) expect(errorMatches([ErrorNames.TaskFailed], name)).toBe(true);
+    for (const name of ["Error", "TaskFailed", "Custom", ErrorNames.TaskFailed])
+      expect(errorMatches([ErrorNames.TaskFailed], name)).toBe(true);
     expect(errorMatches([ErrorNames.TaskFailed], ErrorNames.Timeout)).toBe(false);
   });
 

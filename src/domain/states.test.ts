@@ -20,22 +20,40 @@ const TASK_EVENTS: TaskEvent[] = ["start", "resume", "succeed", "retry", "fail",
 // Written out by hand from DESIGN.md; `-` is an illegal transition.
 // prettier-ignore
 const EXPECTED_EXECUTION: Record<ExecutionStatus, Record<ExecutionEvent, ExecutionStatus | "-">> = {
-  QUEUED:    { admit: "RUNNING", resume: "-",       requeue: "-",      complete: "-",         fail: "FAILED", cancel: "CANCELLED", timeout: "-",      redrive: "-" },
-  RUNNING:   { admit: "-",       resume: "RUNNING", requeue: "QUEUED", complete: "COMPLETED", fail: "FAILED", cancel: "CANCELLED", timeout: "FAILED", redrive: "-" },
-  COMPLETED: { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-",         timeout: "-",      redrive: "-" },
-  FAILED:    { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-",         timeout: "-",      redrive: "QUEUED" },
-  CANCELLED: { admit: "-",       resume: "-",       requeue: "-",      complete: "-",         fail: "-",      cancel: "-",         timeout: "-",      redrive: "QUEUED" },
+  QUEUED: { admit: "RUNNING", resume: "-", requeue: "-", complete: "-", fail: "FAILED", cancel: "CANCELLED", timeout: "-", redrive: "-" },
+  RUNNING: {
+    admit: "-",
+    resume: "RUNNING",
+    requeue: "QUEUED",
+    complete: "COMPLETED",
+    fail: "FAILED",
+    cancel: "CANCELLED",
+    timeout: "FAILED",
+    redrive: "-",
+  },
+  COMPLETED: { admit: "-", resume: "-", requeue: "-", complete: "-", fail: "-", cancel: "-", timeout: "-", redrive: "-" },
+  FAILED: { admit: "-", resume: "-", requeue: "-", complete: "-", fail: "-", cancel: "-", timeout: "-", redrive: "QUEUED" },
+  CANCELLED: { admit: "-", resume: "-", requeue: "-", complete: "-", fail: "-", cancel: "-", timeout: "-", redrive: "QUEUED" },
 };
 
 // prettier-ignore
 const EXPECTED_TASK: Record<TaskStatus, Record<TaskEvent, TaskStatus | "-">> = {
-  PENDING:   { start: "RUNNING", resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "SKIPPED", cancel: "CANCELLED", redrive: "-" },
-  RUNNING:   { start: "-",       resume: "RUNNING", succeed: "COMPLETED", retry: "RETRYING", fail: "FAILED", skip: "-",       cancel: "CANCELLED", redrive: "-" },
-  RETRYING:  { start: "RUNNING", resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "CANCELLED", redrive: "-" },
-  COMPLETED: { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "-" },
-  FAILED:    { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "PENDING" },
-  SKIPPED:   { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "PENDING" },
-  CANCELLED: { start: "-",       resume: "-",       succeed: "-",         retry: "-",        fail: "-",      skip: "-",       cancel: "-",         redrive: "PENDING" },
+  PENDING: { start: "RUNNING", resume: "-", succeed: "-", retry: "-", fail: "-", skip: "SKIPPED", cancel: "CANCELLED", redrive: "-" },
+  RUNNING: {
+    start: "-",
+    resume: "RUNNING",
+    succeed: "COMPLETED",
+    retry: "RETRYING",
+    fail: "FAILED",
+    skip: "-",
+    cancel: "CANCELLED",
+    redrive: "-",
+  },
+  RETRYING: { start: "RUNNING", resume: "-", succeed: "-", retry: "-", fail: "-", skip: "-", cancel: "CANCELLED", redrive: "-" },
+  COMPLETED: { start: "-", resume: "-", succeed: "-", retry: "-", fail: "-", skip: "-", cancel: "-", redrive: "-" },
+  FAILED: { start: "-", resume: "-", succeed: "-", retry: "-", fail: "-", skip: "-", cancel: "-", redrive: "PENDING" },
+  SKIPPED: { start: "-", resume: "-", succeed: "-", retry: "-", fail: "-", skip: "-", cancel: "-", redrive: "PENDING" },
+  CANCELLED: { start: "-", resume: "-", succeed: "-", retry: "-", fail: "-", skip: "-", cancel: "-", redrive: "PENDING" },
 };
 
 describe("execution state machine", () => {

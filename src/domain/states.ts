@@ -45,12 +45,19 @@ export type TaskStatus =
   | "CANCELLED";
 
 export const EXECUTION_STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const satisfies readonly ExecutionStatus[];
-export const TASK_STATUSES = ["PENDING", "RUNNING", "RETRYING", "COMPLETED", "FAILED", "SKIPPED", "CANCELLED"] as const satisfies readonly TaskStatus[];
+export const TASK_STATUSES = [
+  "PENDING",
+  "RUNNING",
+  "RETRYING",
+  "COMPLETED",
+  "FAILED",
+  "SKIPPED",
+  "CANCELLED",
+] as const satisfies readonly TaskStatus[];
 
 /** No further change happens on its own (a redrive may still bring FAILED or CANCELLED back). */
 export const isTerminalExecution = (s: ExecutionStatus): boolean => s === "COMPLETED" || s === "FAILED" || s === "CANCELLED";
-export const isTerminalTask = (s: TaskStatus): boolean =>
-  s === "COMPLETED" || s === "FAILED" || s === "SKIPPED" || s === "CANCELLED";
+export const isTerminalTask = (s: TaskStatus): boolean => s === "COMPLETED" || s === "FAILED" || s === "SKIPPED" || s === "CANCELLED";
 
 /** What can happen to an execution. */
 export type ExecutionEvent = "admit" | "resume" | "requeue" | "complete" | "fail" | "cancel" | "timeout" | "redrive";

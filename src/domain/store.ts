@@ -5,7 +5,6 @@
  * sync level. Implementations: SQLite (`src/store`); PostgreSQL is planned.
  */
 import type { ErrorInfo } from "./errors.ts";
-import type { ExecutionStatus } from "./states.ts";
 import type {
   Execution,
   ExecutionError,
@@ -16,6 +15,7 @@ import type {
   StoredDefinition,
   SystemCounts,
 } from "./model.ts";
+import type { ExecutionStatus } from "./states.ts";
 
 export interface NewExecution {
   id: string;
@@ -118,7 +118,12 @@ export interface StoreFault {
 export interface Store {
   // ---- definitions ----
   /** Stores a new version unless the latest one has the same canonical body. */
-  registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number): Promise<{ version: number; created: boolean }>;
+  registerDefinition(
+    id: string,
+    body: Record<string, unknown>,
+    canonical: string,
+    now: number,
+  ): Promise<{ version: number; created: boolean }>;
   /** The given version, or the latest one. */
   getDefinition(id: string, version?: number): Promise<StoredDefinition | null>;
   /** The latest version of every definition, by id. */
@@ -132,7 +137,12 @@ export interface Store {
    * `enqueue` under an idempotency key, atomically: concurrent starts with one key create one
    * execution. With `start`, a created execution is stored as `enqueueStarted` stores it.
    */
-  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number, start?: readonly { taskId: string; attempt: number }[]): Promise<EnqueueOnceResult>;
+  enqueueOnce(
+    e: NewExecution,
+    key: IdempotencyKey,
+    now: number,
+    start?: readonly { taskId: string; attempt: number }[],
+  ): Promise<EnqueueOnceResult>;
   /** Deletes idempotency keys created before `before`. Returns how many. */
   purgeIdempotencyKeys(before: number): Promise<number>;
   /** QUEUED → CANCELLED at once; RUNNING → a durable cancel request. */
@@ -178,7 +188,13 @@ export interface Store {
   /** RUNNING → FAILED, and the PENDING tasks in `skip` → SKIPPED. */
   failTask(executionId: string, taskId: string, attempt: number, error: ErrorInfo, skip: string[], now: number): Promise<void>;
   /** RUNNING → COMPLETED or FAILED. */
-  finishExecution(executionId: string, status: "COMPLETED" | "FAILED", output: unknown, error: ExecutionError | null, now: number): Promise<void>;
+  finishExecution(
+    executionId: string,
+    status: "COMPLETED" | "FAILED",
+    output: unknown,
+    error: ExecutionError | null,
+    now: number,
+  ): Promise<void>;
 
   // ---- reads ----
   listExecutions(filter: ListFilter): Promise<ExecutionPage>;

@@ -1,6 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { ErrorNames, NON_RETRYABLE_NAMES } from "./errors.ts";
-import { checkTemplates, findTemplates, hasTemplates, parseTemplate, resolveParams, TemplateError, type TemplateScope } from "./template.ts";
+import {
+  checkTemplates,
+  findTemplates,
+  hasTemplates,
+  parseTemplate,
+  resolveParams,
+  TemplateError,
+  type TemplateScope,
+} from "./template.ts";
 
 const scope: TemplateScope = {
   input: { n: 5, user: { name: "ada", tags: ["x", "y"] }, flag: false, nothing: null },
@@ -41,15 +49,37 @@ describe("parseTemplate", () => {
   });
 
   test("rejects unknown roots and malformed expressions", () => {
-    for (const expr of ["", "  ", "inputs.a", "execution", "execution.name", "task.id", "task", "tasks", "tasks.a", "tasks.a.result", "input..a", "input.a.", "input.a b", "env.HOME"]) {
+    for (const expr of [
+      "",
+      "  ",
+      "inputs.a",
+      "execution",
+      "execution.name",
+      "task.id",
+      "task",
+      "tasks",
+      "tasks.a",
+      "tasks.a.result",
+      "input..a",
+      "input.a.",
+      "input.a b",
+      "env.HOME",
+    ]) {
       expect(() => parseTemplate(expr)).toThrow(TemplateError);
     }
-    expect(() => parseTemplate("secrets.key")).toThrow("{{secrets.key}}: unknown reference (use input, tasks.<id>.output, execution.id or task.attempt)");
+    expect(() => parseTemplate("secrets.key")).toThrow(
+      "{{secrets.key}}: unknown reference (use input, tasks.<id>.output, execution.id or task.attempt)",
+    );
   });
 });
 
 describe("findTemplates and hasTemplates", () => {
-  const params = { url: "{{input.url}}/x/{{ tasks.a.output.id }}", nested: { list: [1, "{{task.attempt}}", { deep: "{{execution.id}}" }] }, "{{key}}": "plain", n: 3 };
+  const params = {
+    url: "{{input.url}}/x/{{ tasks.a.output.id }}",
+    nested: { list: [1, "{{task.attempt}}", { deep: "{{execution.id}}" }] },
+    "{{key}}": "plain",
+    n: 3,
+  };
 
   test("finds templates in string values at any depth, never in keys", () => {
     expect(findTemplates(params)).toEqual([
@@ -69,25 +99,48 @@ describe("findTemplates and hasTemplates", () => {
   });
 
   test("reports a malformed string once, with why", () => {
-    expect(findTemplates({ a: ["ok", "x {{input.a"] })).toEqual([{ path: ["a", 1], template: "x {{input.a", error: '"{{input.a": "{{" without a closing "}}"' }]);
+    expect(findTemplates({ a: ["ok", "x {{input.a"] })).toEqual([
+      { path: ["a", 1], template: "x {{input.a", error: '"{{input.a": "{{" without a closing "}}"' },
+    ]);
     expect(findTemplates({ a: "{{}}" })).toEqual([{ path: ["a"], template: "{{}}", error: "{{}}: empty template" }]);
   });
 });
 
 describe("checkTemplates", () => {
   const all = new Set(["fetch", "parse", "store", "side", "fetch.v2", "a", "a.output"]);
-  const check = (params: Record<string, unknown>, upstream: string[] = ["fetch", "fetch.v2", "a"]) => checkTemplates(params, "parse", new Set(upstream), all);
+  const check = (params: Record<string, unknown>, upstream: string[] = ["fetch", "fetch.v2", "a"]) =>
+    checkTemplates(params, "parse", new Set(upstream), all);
 
   test("accepts input, execution, attempt and upstream outputs", () => {
-    expect(check({ a: "{{input.x}} {{execution.id}} {{task.attempt}}", b: ["{{tasks.fetch.output.items.0.id}}"], c: "{{tasks.fetch.v2.output}}" })).toEqual([]);
+    expect(
+      check({
+        a: "{{input.x}} {{execution.id}} {{task.attempt}}",
+        b: ["{{tasks.fetch.output.items.0.id}}"],
+        c: "{{tasks.fetch.v2.output}}",
+      }),
+    ).toEqual([]);
   });
 
   test("rejects, at the string's path relative to params, unknown, own, non-upstream and ambiguous task references", () => {
-    expect(check({ url: "{{tasks.ghost.output.x}}", own: "{{tasks.parse.output}}", list: [{ s: "{{tasks.side.output}}" }], amb: "{{tasks.a.output.output.x}}" })).toEqual([
+    expect(
+      check({
+        url: "{{tasks.ghost.output.x}}",
+        own: "{{tasks.parse.output}}",
+        list: [{ s: "{{tasks.side.output}}" }],
+        amb: "{{tasks.a.output.output.x}}",
+      }),
+    ).toEqual([
       { path: ".url", message: '{{tasks.ghost.output.x}}: names no task of this definition: "ghost"' },
       { path: ".own", message: "{{tasks.parse.output}}: a task cannot read its own output" },
-      { path: ".list[0].s", message: '{{tasks.side.output}}: "side" is not upstream of "parse" (only tasks it depends on, directly or transitively, can be read)' },
-      { path: ".amb", message: '{{tasks.a.output.output.x}}: ambiguous: a task id ends at the first ".output", so this names "a", never "a.output"' },
+      {
+        path: ".list[0].s",
+        message:
+          '{{tasks.side.output}}: "side" is not upstream of "parse" (only tasks it depends on, directly or transitively, can be read)',
+      },
+      {
+        path: ".amb",
+        message: '{{tasks.a.output.output.x}}: ambiguous: a task id ends at the first ".output", so this names "a", never "a.output"',
+      },
     ]);
   });
 
@@ -142,7 +195,9 @@ describe("resolveParams", () => {
   });
 
   test("nested objects and arrays, with array indexes as segments", () => {
-    expect(resolve({ a: { b: ["{{tasks.fetch.output.items.1.id}}", { c: "id-{{tasks.fetch.output.items.0.id}}" }, 3] } })).toEqual({ a: { b: [8, { c: "id-7" }, 3] } });
+    expect(resolve({ a: { b: ["{{tasks.fetch.output.items.1.id}}", { c: "id-{{tasks.fetch.output.items.0.id}}" }, 3] } })).toEqual({
+      a: { b: [8, { c: "id-7" }, 3] },
+    });
   });
 
   test("never mutates the params; plain params come back equal", () => {
@@ -170,18 +225,26 @@ describe("resolveParams", () => {
 
   test("a path that resolves to nothing fails, naming the template and the missing key", () => {
     expect(failure({ x: "{{input.missing}}" })).toBe('{{input.missing}}: input has no "missing"');
-    expect(failure({ x: "id={{tasks.fetch.output.user.id}}" })).toBe('{{tasks.fetch.output.user.id}}: tasks.fetch.output.user has no "id" (it is null)');
-    expect(failure({ x: "{{tasks.fetch.output.items.5.id}}" })).toBe('{{tasks.fetch.output.items.5.id}}: tasks.fetch.output.items has no "5" (it is an array of 2)');
-    expect(failure({ x: "{{tasks.fetch.output.items.first}}" })).toBe('{{tasks.fetch.output.items.first}}: tasks.fetch.output.items has no "first" (it is an array of 2)');
+    expect(failure({ x: "id={{tasks.fetch.output.user.id}}" })).toBe(
+      '{{tasks.fetch.output.user.id}}: tasks.fetch.output.user has no "id" (it is null)',
+    );
+    expect(failure({ x: "{{tasks.fetch.output.items.5.id}}" })).toBe(
+      '{{tasks.fetch.output.items.5.id}}: tasks.fetch.output.items has no "5" (it is an array of 2)',
+    );
+    expect(failure({ x: "{{tasks.fetch.output.items.first}}" })).toBe(
+      '{{tasks.fetch.output.items.first}}: tasks.fetch.output.items has no "first" (it is an array of 2)',
+    );
     expect(failure({ x: "{{input.n.digits}}" })).toBe('{{input.n.digits}}: input.n has no "digits" (it is a number)');
     expect(failure({ x: ["{{tasks.store.output}}"] })).toBe("{{tasks.store.output}}: tasks.store has no output");
     expect(failure({ x: "{{input.user.toString}}" })).toBe('{{input.user.toString}}: input.user has no "toString"');
   });
 
-  test("an undefined value or input is missing, not the string \"undefined\"", () => {
+  test('an undefined value or input is missing, not the string "undefined"', () => {
     expect(() => resolveParams({ x: "{{input.a}}" }, { ...scope, input: { a: undefined } })).toThrow('{{input.a}}: input has no "a"');
     expect(() => resolveParams({ x: "v={{input}}" }, { ...scope, input: undefined })).toThrow("{{input}}: input is undefined");
-    expect(() => resolveParams({ x: "{{tasks.u.output}}" }, { ...scope, outputs: { u: undefined } })).toThrow("{{tasks.u.output}}: tasks.u has no output");
+    expect(() => resolveParams({ x: "{{tasks.u.output}}" }, { ...scope, outputs: { u: undefined } })).toThrow(
+      "{{tasks.u.output}}: tasks.u has no output",
+    );
   });
 
   test("TemplateError is a non-retryable States.Runtime error", () => {

@@ -57,7 +57,8 @@ export function parseTemplate(expr: string): TemplateRef {
   const shown = `{{${expr}}}`;
   if (text === "") throw new TemplateError(`${shown}: empty template`);
   const segs = text.split(".");
-  if (!segs.every((s) => SEGMENT.test(s))) throw new TemplateError(`${shown}: malformed path (dot-separated keys without spaces or braces)`);
+  if (!segs.every((s) => SEGMENT.test(s)))
+    throw new TemplateError(`${shown}: malformed path (dot-separated keys without spaces or braces)`);
   const [root, ...rest] = segs;
   if (root === "input") return { kind: "input", path: rest };
   if (root === "execution" && rest.length === 1 && rest[0] === "id") return { kind: "executionId" };
@@ -116,7 +117,12 @@ export function findTemplates(params: unknown): FoundTemplate[] {
  * outputs the task cannot see (only tasks in `upstream`, its transitive dependencies). Issue
  * paths are relative to the params (`.url`, `.items[0]`): the caller prefixes `$.tasks[i].params`.
  */
-export function checkTemplates(params: unknown, taskId: string, upstream: ReadonlySet<string>, allTaskIds: ReadonlySet<string>): FieldIssue[] {
+export function checkTemplates(
+  params: unknown,
+  taskId: string,
+  upstream: ReadonlySet<string>,
+  allTaskIds: ReadonlySet<string>,
+): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const found of findTemplates(params)) {
     const message = "error" in found ? found.error : checkRef(found.template, found.ref, taskId, upstream, allTaskIds);
@@ -125,7 +131,13 @@ export function checkTemplates(params: unknown, taskId: string, upstream: Readon
   return issues;
 }
 
-function checkRef(template: string, ref: TemplateRef, taskId: string, upstream: ReadonlySet<string>, allTaskIds: ReadonlySet<string>): string | null {
+function checkRef(
+  template: string,
+  ref: TemplateRef,
+  taskId: string,
+  upstream: ReadonlySet<string>,
+  allTaskIds: ReadonlySet<string>,
+): string | null {
   if (ref.kind !== "task") return null;
   // Another known id ending at a later `.output` segment: the reader may have meant that one.
   const segs = [ref.taskId, "output", ...ref.path];
@@ -137,7 +149,8 @@ function checkRef(template: string, ref: TemplateRef, taskId: string, upstream: 
   }
   if (!allTaskIds.has(ref.taskId)) return `${template}: names no task of this definition: "${ref.taskId}"`;
   if (ref.taskId === taskId) return `${template}: a task cannot read its own output`;
-  if (!upstream.has(ref.taskId)) return `${template}: "${ref.taskId}" is not upstream of "${taskId}" (only tasks it depends on, directly or transitively, can be read)`;
+  if (!upstream.has(ref.taskId))
+    return `${template}: "${ref.taskId}" is not upstream of "${taskId}" (only tasks it depends on, directly or transitively, can be read)`;
   return null;
 }
 

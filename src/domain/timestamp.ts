@@ -64,7 +64,9 @@ export function parseTimestamp(text: string): ParsedTimestamp {
   const m = SHAPE.exec(text);
   if (!m) {
     if (WITHOUT_ZONE.test(text)) {
-      return fail(text.length === 10 ? "has no time and no time zone" : "has no time zone: end it with Z for UTC or an offset such as +01:00");
+      return fail(
+        text.length === 10 ? "has no time and no time zone" : "has no time zone: end it with Z for UTC or an offset such as +01:00",
+      );
     }
     return fail("is not a date-time in the form YYYY-MM-DDThh:mm:ss followed by Z or an offset ±hh:mm");
   }
@@ -83,7 +85,8 @@ export function parseTimestamp(text: string): ParsedTimestamp {
   let offsetMinutes = 0;
   if (m[9] !== undefined) {
     const [offsetHour, offsetMinute] = [Number(m[10]), Number(m[11])];
-    if (offsetHour > 23 || offsetMinute > 59) return fail(`has the time zone offset ${m[8]}, which does not exist: offsets are -23:59 to +23:59`);
+    if (offsetHour > 23 || offsetMinute > 59)
+      return fail(`has the time zone offset ${m[8]}, which does not exist: offsets are -23:59 to +23:59`);
     offsetMinutes = (m[9] === "-" ? -1 : 1) * (offsetHour * 60 + offsetMinute);
   }
   const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ErrorNames, NonRetryableError, ShutdownError, TaskTimeoutError } from "../domain/errors.ts";
-import type { TaskContext, TaskFunction } from "../domain/function.ts";
 import { FakeClock } from "../../test/helpers/fake-clock.ts";
 import { deferred } from "../../test/helpers/setup.ts";
+import { ErrorNames, NonRetryableError, ShutdownError, TaskTimeoutError } from "../domain/errors.ts";
+import type { TaskContext, TaskFunction } from "../domain/function.ts";
 import { type AttemptOutcome, MAX_OUTPUT_BYTES, runAttempt, toOutput } from "./attempt.ts";
 
 const context = (signal: AbortSignal, overrides: Partial<TaskContext> = {}): TaskContext => ({
@@ -102,7 +102,10 @@ describe("runAttempt", () => {
     expect(a.outcome()).toBeUndefined();
     expect(a.controller.signal.aborted).toBe(false);
     await a.clock.advance(1);
-    expect(a.outcome()).toEqual({ kind: "error", error: { name: ErrorNames.Timeout, message: "attempt did not finish within timeoutSeconds=2.5" } });
+    expect(a.outcome()).toEqual({
+      kind: "error",
+      error: { name: ErrorNames.Timeout, message: "attempt did not finish within timeoutSeconds=2.5" },
+    });
     expect(a.controller.signal.aborted).toBe(true);
     expect(a.controller.signal.reason).toBeInstanceOf(TaskTimeoutError);
     // Finishing late changes nothing.

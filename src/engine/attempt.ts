@@ -41,7 +41,10 @@ export async function runAttempt(
   if (timeoutSeconds !== null) {
     timer = clock.setTimer(() => controller.abort(new TaskTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
   }
-  const work = Promise.resolve(returned).then(toOutput, (thrown: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(thrown) }));
+  const work = Promise.resolve(returned).then(
+    toOutput,
+    (thrown: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(thrown) }),
+  );
   try {
     // A function that ignores its signal cannot hold the task: the abort wins the race.
     const outcome = await Promise.race([work, aborted]);
@@ -73,14 +76,20 @@ export function toOutput(value: unknown): AttemptOutcome {
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    return { kind: "error", error: { name: ErrorNames.Runtime, message: `the function's return value is not JSON: ${toErrorInfo(err).message}` } };
+    return {
+      kind: "error",
+      error: { name: ErrorNames.Runtime, message: `the function's return value is not JSON: ${toErrorInfo(err).message}` },
+    };
   }
   if (text === undefined) return { kind: "ok", output: null }; // a function or a symbol
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_OUTPUT_BYTES) {
     return {
       kind: "error",
-      error: { name: ErrorNames.DataLimitExceeded, message: `the output is ${bytes} bytes of JSON, above the limit of ${MAX_OUTPUT_BYTES} (1 MiB); store large data elsewhere and return a reference` },
+      error: {
+        name: ErrorNames.DataLimitExceeded,
+        message: `the output is ${bytes} bytes of JSON, above the limit of ${MAX_OUTPUT_BYTES} (1 MiB); store large data elsewhere and return a reference`,
+      },
     };
   }
   return { kind: "ok", output: JSON.parse(text) };

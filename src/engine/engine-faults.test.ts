@@ -5,13 +5,13 @@
  * in the stored start and end times at every moment.
  */
 import { describe, expect, test } from "bun:test";
+import { maxOverlap } from "../../test/e2e/stored-state.ts";
+import { definition, definitionOf, heldFunction, type SetupOptions, setup } from "../../test/helpers/setup.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { ExecutionWithTasks } from "../domain/model.ts";
 import type { Step } from "../domain/store.ts";
 import { type Database, openDatabase } from "../store/driver.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
-import { definition, definitionOf, heldFunction, type SetupOptions, setup } from "../../test/helpers/setup.ts";
-import { maxOverlap } from "../../test/e2e/stored-state.ts";
 import { FAULT_PROBE_INTERVAL_MS } from "./fault-recovery.ts";
 
 async function world(maxConcurrentJobs = 2, functions: SetupOptions["functions"] = {}) {
@@ -25,7 +25,11 @@ async function world(maxConcurrentJobs = 2, functions: SetupOptions["functions"]
 
 /** Most executions whose stored [startedAt, endTime) overlap at one instant. */
 const overlap = (executions: ExecutionWithTasks[]) =>
-  maxOverlap(executions.filter((e) => e.startedAt !== null).map((e) => ({ id: e.id, start: e.startedAt!, end: e.endTime ?? Number.POSITIVE_INFINITY }))).max;
+  maxOverlap(
+    executions
+      .filter((e) => e.startedAt !== null)
+      .map((e) => ({ id: e.id, start: e.startedAt!, end: e.endTime ?? Number.POSITIVE_INFINITY })),
+  ).max;
 
 /**
  * The first write with a step of `kind` commits, but the store cannot tell: it reports what a
@@ -38,7 +42,11 @@ function unknownOutcomeOnce(store: SqliteStore, kind: Step["kind"]): void {
     await record(id, steps, now);
     if (failOnce && steps.some((s) => s.kind === kind)) {
       failOnce = false;
-      throw new StorageError("the database failed while committing the write", "unknown", "the disk reported an I/O error (SQLITE_IOERR_FSYNC)");
+      throw new StorageError(
+        "the database failed while committing the write",
+        "unknown",
+        "the disk reported an I/O error (SQLITE_IOERR_FSYNC)",
+      );
     }
   };
 }
@@ -207,7 +215,9 @@ describe("a database that refuses writes and recovers", () => {
 
   test("handlers whose record was refused run once writes are accepted", async () => {
     const w = await world(1);
-    await w.register(definition({ id: "h", tasks: [{ id: "t1", functionName: "noop" }], handlers: { onSuccess: { functionName: "echo" } } }));
+    await w.register(
+      definition({ id: "h", tasks: [{ id: "t1", functionName: "noop" }], handlers: { onSuccess: { functionName: "echo" } } }),
+    );
     const e = await w.engine.submit("h", {});
     // Refused after the execution settled, before the handler is recorded.
     const store = w.store as SqliteStore;

@@ -3,11 +3,12 @@
  * mid-run, or a state written by hand) resumes every unfinished execution.
  */
 import { describe, expect, test } from "bun:test";
-import { byHand, enqueueByHand, runningByHand } from "../../test/helpers/store-state.ts";
 import { countingFunction, definitionOf, heldFunction, setup } from "../../test/helpers/setup.ts";
+import { byHand, enqueueByHand, runningByHand } from "../../test/helpers/store-state.ts";
 
 const T0 = 1_700_000_000_000;
-const taskRows = async (w: ReturnType<typeof setup>, id: string) => (await w.store.loadExecution(id))!.tasks.map((t) => [t.taskId, t.status, t.attempts]);
+const taskRows = async (w: ReturnType<typeof setup>, id: string) =>
+  (await w.store.loadExecution(id))!.tasks.map((t) => [t.taskId, t.status, t.attempts]);
 
 describe("recovery", () => {
   test("a crashed execution resumes at its first unfinished task; COMPLETED tasks never re-run", async () => {
@@ -35,7 +36,9 @@ describe("recovery", () => {
     expect(await b.engine.start()).toEqual({ resumed: 1, queued: 0 });
     await b.clock.flush();
     expect(b1.calls).toEqual([]);
-    expect(bHeld.calls.map((c) => [c.taskId, c.attempt, c.results])).toEqual([["t2", 1, { t1: { executionId: id, taskId: "t1", attempt: 1 } }]]);
+    expect(bHeld.calls.map((c) => [c.taskId, c.attempt, c.results])).toEqual([
+      ["t2", 1, { t1: { executionId: id, taskId: "t1", attempt: 1 } }],
+    ]);
     bHeld.calls[0]!.finish("two");
     await b.drain();
     expect(b1.calls).toEqual([]);
@@ -72,7 +75,13 @@ describe("recovery", () => {
   test("re-running an interrupted attempt does not spend the retry budget", async () => {
     const w = setup();
     // Fails on attempt 1 only; two attempts allowed.
-    await w.register(definitionOf("j", { functionName: "fail", params: { times: 1 }, retry: { maxAttempts: 2, intervalSeconds: 1, jitterStrategy: "NONE" } }));
+    await w.register(
+      definitionOf("j", {
+        functionName: "fail",
+        params: { times: 1 },
+        retry: { maxAttempts: 2, intervalSeconds: 1, jitterStrategy: "NONE" },
+      }),
+    );
     const id = await runningByHand(w.engine, "j", "e1", T0);
     await byHand(w.store, id, T0).start("t1", 1);
     await w.engine.start();
@@ -186,7 +195,14 @@ describe("recovery", () => {
   test("an execution with a failed branch resumes its other branch, then fails", async () => {
     const counting = countingFunction();
     const w = setup({ functions: { f: counting.fn } });
-    await w.register(definitionOf("j", { id: "bad", functionName: "f" }, { id: "after", functionName: "f" }, { id: "side", functionName: "f", dependsOn: [] }));
+    await w.register(
+      definitionOf(
+        "j",
+        { id: "bad", functionName: "f" },
+        { id: "after", functionName: "f" },
+        { id: "side", functionName: "f", dependsOn: [] },
+      ),
+    );
     const id = await runningByHand(w.engine, "j", "e1", T0);
     await w.store.startAttempt(id, "bad", 1, T0, false);
     await w.store.failTask(id, "bad", 1, { name: "Boom", message: "m" }, ["after"], T0);

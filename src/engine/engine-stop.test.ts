@@ -3,9 +3,9 @@
  * interrupt the rest so the next start re-runs them. The grace is a real timer: keep it small.
  */
 import { describe, expect, test } from "bun:test";
-import { ShutdownError, UnavailableError } from "../domain/errors.ts";
-import { byHand, runningByHand } from "../../test/helpers/store-state.ts";
 import { definitionOf, heldFunction, setup } from "../../test/helpers/setup.ts";
+import { byHand, runningByHand } from "../../test/helpers/store-state.ts";
+import { ShutdownError, UnavailableError } from "../domain/errors.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -83,7 +83,13 @@ describe("stop", () => {
   test("a pending retry stays persisted and its timer is cancelled", async () => {
     const w = setup();
     await w.engine.start();
-    await w.register(definitionOf("j", { functionName: "fail", params: { times: 1 }, retry: { maxAttempts: 2, intervalSeconds: 10, jitterStrategy: "NONE" } }));
+    await w.register(
+      definitionOf("j", {
+        functionName: "fail",
+        params: { times: 1 },
+        retry: { maxAttempts: 2, intervalSeconds: 10, jitterStrategy: "NONE" },
+      }),
+    );
     const { id } = await w.engine.submit("j", {});
     await w.clock.flush();
     expect(w.clock.pending).toBe(1);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ConflictError, ErrorNames, ValidationError } from "../domain/errors.ts";
 import { definitionOf, heldFunction, setup } from "../../test/helpers/setup.ts";
+import { ConflictError, ErrorNames, ValidationError } from "../domain/errors.ts";
 
 async function started(options: Parameters<typeof setup>[0] = {}) {
   const w = setup(options);
@@ -8,8 +8,10 @@ async function started(options: Parameters<typeof setup>[0] = {}) {
   return w;
 }
 
-const types = async (w: ReturnType<typeof setup>, id: string) => (await w.store.events(id))!.map((e) => (e.taskId ? `${e.type}:${e.taskId}` : e.type));
-const taskStates = async (w: ReturnType<typeof setup>, id: string) => (await w.store.loadExecution(id))!.tasks.map((t) => [t.taskId, t.status, t.attempts]);
+const types = async (w: ReturnType<typeof setup>, id: string) =>
+  (await w.store.events(id))!.map((e) => (e.taskId ? `${e.type}:${e.taskId}` : e.type));
+const taskStates = async (w: ReturnType<typeof setup>, id: string) =>
+  (await w.store.loadExecution(id))!.tasks.map((t) => [t.taskId, t.status, t.attempts]);
 
 describe("cancel", () => {
   test("a QUEUED execution is CANCELLED at once and never runs; its slot was never taken", async () => {
@@ -166,7 +168,14 @@ describe("redrive", () => {
 describe("rerun from a task", () => {
   test("carries upstream tasks over with their outputs and runs the task and its dependents in a new execution", async () => {
     const w = await started();
-    await w.register(definitionOf("j", { functionName: "echo", params: { step: 1 } }, { functionName: "echo", params: { step: 2 } }, { functionName: "echo", params: { step: 3 } }));
+    await w.register(
+      definitionOf(
+        "j",
+        { functionName: "echo", params: { step: 1 } },
+        { functionName: "echo", params: { step: 2 } },
+        { functionName: "echo", params: { step: 3 } },
+      ),
+    );
     const e = await w.engine.submit("j", { v: 1 });
     await w.drain();
     const original = (await w.store.loadExecution(e.id))!;
@@ -204,7 +213,10 @@ describe("idempotent and delayed starts", () => {
     const w = await started();
     await w.register(definitionOf("a", { functionName: "noop" }));
     await w.register(definitionOf("b", { functionName: "noop" }));
-    const [x, y] = await Promise.all([w.engine.submitWith("a", { n: 1 }, { idempotencyKey: "k" }), w.engine.submitWith("a", { n: 1 }, { idempotencyKey: "k" })]);
+    const [x, y] = await Promise.all([
+      w.engine.submitWith("a", { n: 1 }, { idempotencyKey: "k" }),
+      w.engine.submitWith("a", { n: 1 }, { idempotencyKey: "k" }),
+    ]);
     expect(x!.execution.id).toBe(y!.execution.id);
     expect([x!.created, y!.created].sort()).toEqual([false, true]);
     await expect(w.engine.submitWith("a", { n: 2 }, { idempotencyKey: "k" })).rejects.toBeInstanceOf(ConflictError);
@@ -216,7 +228,12 @@ describe("idempotent and delayed starts", () => {
 
   test("a key expires after the retention period", async () => {
     const w = setup();
-    const engine = new (w.engine.constructor as typeof import("./engine.ts").Engine)({ store: w.store, functions: w.functions, clock: w.clock, idempotencyRetentionMs: 1000 });
+    const engine = new (w.engine.constructor as typeof import("./engine.ts").Engine)({
+      store: w.store,
+      functions: w.functions,
+      clock: w.clock,
+      idempotencyRetentionMs: 1000,
+    });
     await engine.start();
     await engine.catalog.register(definitionOf("a", { functionName: "noop" }));
     const first = await engine.submitWith("a", {}, { idempotencyKey: "k" });
@@ -269,7 +286,9 @@ describe("execution timeout", () => {
 describe("continueOnFailure and handlers", () => {
   test("a failing task with continueOnFailure lets its dependents run with its error, and the execution completes", async () => {
     const w = await started();
-    await w.register(definitionOf("j", { functionName: "fail", params: { errorName: "Flaky" }, continueOnFailure: true }, { functionName: "echo" }));
+    await w.register(
+      definitionOf("j", { functionName: "fail", params: { errorName: "Flaky" }, continueOnFailure: true }, { functionName: "echo" }),
+    );
     const e = await w.engine.submit("j", {});
     await w.drain();
     const done = (await w.store.loadExecution(e.id))!;
@@ -299,7 +318,11 @@ describe("continueOnFailure and handlers", () => {
     });
     await w.register({
       ...definitionOf("j", { functionName: "fail", params: { errorName: "Bad" } }),
-      handlers: { onSuccess: { functionName: "watch" }, onFailure: { functionName: "watch", params: { boom: true } }, onExit: { functionName: "watch" } },
+      handlers: {
+        onSuccess: { functionName: "watch" },
+        onFailure: { functionName: "watch", params: { boom: true } },
+        onExit: { functionName: "watch" },
+      },
     });
     const e = await w.engine.submit("j", {});
     await w.drain();
@@ -309,7 +332,9 @@ describe("continueOnFailure and handlers", () => {
     ]);
     const done = (await w.store.loadExecution(e.id))!;
     expect(done).toMatchObject({ status: "FAILED", handlersPending: false });
-    const finished = (await w.store.events(e.id))!.filter((ev) => ev.type === "HandlerFinished").map((ev) => [ev.data?.handler, ev.data?.status]);
+    const finished = (await w.store.events(e.id))!
+      .filter((ev) => ev.type === "HandlerFinished")
+      .map((ev) => [ev.data?.handler, ev.data?.status]);
     expect(finished).toEqual([
       ["onFailure", "FAILED"],
       ["onExit", "COMPLETED"],
@@ -345,7 +370,11 @@ describe("data flow", () => {
         {
           id: "use",
           functionName: "echo",
-          params: { n: "{{input.order.n}}", first: "{{tasks.fetch.output.params.items.0}}", label: "order {{input.order.n}} in {{execution.id}} try {{task.attempt}}" },
+          params: {
+            n: "{{input.order.n}}",
+            first: "{{tasks.fetch.output.params.items.0}}",
+            label: "order {{input.order.n}} in {{execution.id}} try {{task.attempt}}",
+          },
         },
       ],
     });

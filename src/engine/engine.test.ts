@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { countingFunction, definitionOf, heldFunction, setup } from "../../test/helpers/setup.ts";
 import { ErrorNames, NonRetryableError, NotFoundError, TaskTimeoutError } from "../domain/errors.ts";
 import type { TaskFunction } from "../domain/function.ts";
-import { countingFunction, definitionOf, heldFunction, setup } from "../../test/helpers/setup.ts";
 import { MAX_OUTPUT_BYTES } from "./attempt.ts";
 
 const T0 = 1_700_000_000_000;
@@ -18,7 +18,14 @@ describe("running an execution", () => {
     await w.register(definitionOf("seq", { functionName: "echo", params: { p: 1 } }, { functionName: "echo" }));
     const e = await w.engine.submit("seq", { order: 7 });
     // A slot was free and nobody waiting: stored RUNNING, its first task started, in the same commit.
-    expect(e).toMatchObject({ id: "exec-0001", status: "RUNNING", definitionId: "seq", definitionVersion: 1, createdAt: T0, startedAt: T0 });
+    expect(e).toMatchObject({
+      id: "exec-0001",
+      status: "RUNNING",
+      definitionId: "seq",
+      definitionVersion: 1,
+      createdAt: T0,
+      startedAt: T0,
+    });
     await w.drain();
     const done = await w.store.loadExecution(e.id);
     const t1Output = { input: { order: 7 }, params: { p: 1 }, results: {} };
@@ -62,11 +69,17 @@ describe("running an execution", () => {
     const held = heldFunction();
     const w = await started({ functions: { held: held.fn } });
     await w.register(
-      definitionOf("dag", { id: "a", functionName: "noop" }, { id: "b", functionName: "held", dependsOn: ["a"] }, { id: "c", functionName: "held", dependsOn: ["a"] }, {
-        id: "d",
-        functionName: "echo",
-        dependsOn: ["b", "c"],
-      }),
+      definitionOf(
+        "dag",
+        { id: "a", functionName: "noop" },
+        { id: "b", functionName: "held", dependsOn: ["a"] },
+        { id: "c", functionName: "held", dependsOn: ["a"] },
+        {
+          id: "d",
+          functionName: "echo",
+          dependsOn: ["b", "c"],
+        },
+      ),
     );
     const e = await w.engine.submit("dag", {});
     await w.clock.flush();
@@ -87,7 +100,9 @@ describe("running an execution", () => {
 
   test("the function gets executionId, taskId, attempt, input and params", async () => {
     const seen: unknown[] = [];
-    const w = await started({ functions: { look: (ctx) => void seen.push({ e: ctx.executionId, t: ctx.taskId, a: ctx.attempt, i: ctx.input, p: ctx.params }) } });
+    const w = await started({
+      functions: { look: (ctx) => void seen.push({ e: ctx.executionId, t: ctx.taskId, a: ctx.attempt, i: ctx.input, p: ctx.params }) },
+    });
     await w.register(definitionOf("j", { functionName: "look", params: { k: "v" } }));
     await w.engine.submit("j", { x: 1 });
     await w.drain();
@@ -207,7 +222,8 @@ describe("admission", () => {
 });
 
 describe("retries", () => {
-  const failingTwice = (retry: Record<string, unknown>) => definitionOf("j", { functionName: "fail", params: { times: 2, errorName: "Flaky" }, retry });
+  const failingTwice = (retry: Record<string, unknown>) =>
+    definitionOf("j", { functionName: "fail", params: { times: 2, errorName: "Flaky" }, retry });
   const task = async (w: ReturnType<typeof setup>, id: string) => (await w.store.loadExecution(id))!.tasks[0]!;
 
   test("backoff without jitter: nextAttemptAt 1000 ms then 2000 ms after the failures", async () => {
@@ -223,13 +239,31 @@ describe("retries", () => {
     await w.clock.advance(1999);
     expect(await task(w, id)).toMatchObject({ status: "RETRYING", attempts: 2 });
     await w.clock.advance(1);
-    expect(await task(w, id)).toMatchObject({ status: "COMPLETED", attempts: 3, output: { attempt: 3 }, error: null, nextAttemptAt: null, startedAt: T0, endTime: T0 + 3000 });
+    expect(await task(w, id)).toMatchObject({
+      status: "COMPLETED",
+      attempts: 3,
+      output: { attempt: 3 },
+      error: null,
+      nextAttemptAt: null,
+      startedAt: T0,
+      endTime: T0 + 3000,
+    });
     const events = (await w.store.events(id))!.filter((e) => e.taskId === "t1");
     expect(events.map((e) => [e.type, e.attempt, e.at, e.data])).toEqual([
       ["TaskStarted", 1, T0, null],
-      ["TaskRetrying", 1, T0, { error: { name: "Flaky", message: "failing on purpose (attempt 1)" }, nextAttemptAt: new Date(T0 + 1000).toISOString() }],
+      [
+        "TaskRetrying",
+        1,
+        T0,
+        { error: { name: "Flaky", message: "failing on purpose (attempt 1)" }, nextAttemptAt: new Date(T0 + 1000).toISOString() },
+      ],
       ["TaskStarted", 2, T0 + 1000, null],
-      ["TaskRetrying", 2, T0 + 1000, { error: { name: "Flaky", message: "failing on purpose (attempt 2)" }, nextAttemptAt: new Date(T0 + 3000).toISOString() }],
+      [
+        "TaskRetrying",
+        2,
+        T0 + 1000,
+        { error: { name: "Flaky", message: "failing on purpose (attempt 2)" }, nextAttemptAt: new Date(T0 + 3000).toISOString() },
+      ],
       ["TaskStarted", 3, T0 + 3000, null],
       ["TaskCompleted", 3, T0 + 3000, null],
     ]);
@@ -273,7 +307,12 @@ describe("retries", () => {
     await w.register(
       definitionOf(
         "j",
-        { id: "bad", functionName: "fail", params: { errorName: "Broken", message: "no luck" }, retry: { maxAttempts: 2, intervalSeconds: 1, jitterStrategy: "NONE" } },
+        {
+          id: "bad",
+          functionName: "fail",
+          params: { errorName: "Broken", message: "no luck" },
+          retry: { maxAttempts: 2, intervalSeconds: 1, jitterStrategy: "NONE" },
+        },
         { id: "after", functionName: "noop" },
         { id: "last", functionName: "noop" },
         { id: "side", functionName: "held", dependsOn: [] },
@@ -293,7 +332,12 @@ describe("retries", () => {
     held.calls[0]!.finish("side done");
     await w.drain();
     const done = await w.store.loadExecution(id);
-    expect(done).toMatchObject({ status: "FAILED", output: null, error: { taskId: "bad", name: "Broken", message: "no luck" }, endTime: T0 + 1000 });
+    expect(done).toMatchObject({
+      status: "FAILED",
+      output: null,
+      error: { taskId: "bad", name: "Broken", message: "no luck" },
+      endTime: T0 + 1000,
+    });
     expect(done!.tasks[3]).toMatchObject({ status: "COMPLETED", output: "side done" });
     const types = (await w.store.events(id))!.map((e) => (e.taskId ? `${e.type}:${e.taskId}` : e.type));
     expect(types.slice(-5)).toEqual(["TaskFailed:bad", "TaskSkipped:after", "TaskSkipped:last", "TaskCompleted:side", "ExecutionFailed"]);
@@ -318,7 +362,13 @@ describe("retries", () => {
 
   test("an error errorEquals does not match fails at once", async () => {
     const w = await started();
-    await w.register(definitionOf("j", { functionName: "fail", params: { times: 3, errorName: "Other" }, retry: { maxAttempts: 5, errorEquals: ["Flaky"] } }));
+    await w.register(
+      definitionOf("j", {
+        functionName: "fail",
+        params: { times: 3, errorName: "Other" },
+        retry: { maxAttempts: 5, errorEquals: ["Flaky"] },
+      }),
+    );
     const { id } = await w.engine.submit("j", {});
     await w.clock.flush();
     expect(w.clock.pending).toBe(0);
@@ -337,13 +387,18 @@ describe("retries", () => {
     await w.register(definitionOf("j", { functionName: "refuse", retry: { maxAttempts: 5 } }));
     const { id } = await w.engine.submit("j", {});
     await w.clock.flush();
-    expect(await w.store.loadExecution(id)).toMatchObject({ status: "FAILED", error: { name: ErrorNames.NonRetryable, message: "bad input" } });
+    expect(await w.store.loadExecution(id)).toMatchObject({
+      status: "FAILED",
+      error: { name: ErrorNames.NonRetryable, message: "bad input" },
+    });
   });
 
   test("timeoutSeconds: the attempt fails with States.Timeout and is retried", async () => {
     const held = heldFunction();
     const w = await started({ functions: { held: held.fn } });
-    await w.register(definitionOf("j", { functionName: "held", timeoutSeconds: 2, retry: { maxAttempts: 2, intervalSeconds: 1, jitterStrategy: "NONE" } }));
+    await w.register(
+      definitionOf("j", { functionName: "held", timeoutSeconds: 2, retry: { maxAttempts: 2, intervalSeconds: 1, jitterStrategy: "NONE" } }),
+    );
     const { id } = await w.engine.submit("j", {});
     await w.clock.advance(1999);
     expect((await w.store.loadExecution(id))!.tasks[0]!.status).toBe("RUNNING");
@@ -368,7 +423,9 @@ describe("retries", () => {
   test("timeouts are not retried under States.TaskFailed", async () => {
     const held = heldFunction();
     const w = await started({ functions: { held: held.fn } });
-    await w.register(definitionOf("j", { functionName: "held", timeoutSeconds: 1, retry: { maxAttempts: 3, errorEquals: ["States.TaskFailed"] } }));
+    await w.register(
+      definitionOf("j", { functionName: "held", timeoutSeconds: 1, retry: { maxAttempts: 3, errorEquals: ["States.TaskFailed"] } }),
+    );
     const { id } = await w.engine.submit("j", {});
     await w.clock.advance(1000);
     expect(await w.store.loadExecution(id)).toMatchObject({ status: "FAILED", error: { name: ErrorNames.Timeout } });
@@ -394,7 +451,10 @@ describe("retries", () => {
     const second = await started({ store: first.store, clock: first.clock });
     const { id } = await second.engine.submit("j", {});
     await second.drain();
-    expect(await second.store.loadExecution(id)).toMatchObject({ status: "FAILED", error: { name: ErrorNames.Runtime, message: 'no function named "gone" is registered in this Baton' } });
+    expect(await second.store.loadExecution(id)).toMatchObject({
+      status: "FAILED",
+      error: { name: ErrorNames.Runtime, message: 'no function named "gone" is registered in this Baton' },
+    });
   });
 
   test("each retry calls the function once, with the next attempt number", async () => {
@@ -420,14 +480,20 @@ describe("retries", () => {
 describe("write-ahead ordering under group commit", () => {
   test("no function runs, and no execution is terminal, before the write it depends on committed", async () => {
     const calls: string[] = [];
-    const trace = (name: string): TaskFunction => () => void calls.push(name);
+    const trace =
+      (name: string): TaskFunction =>
+      () =>
+        void calls.push(name);
     const w = await started({ functions: { ta: trace("a"), tb: trace("b") } });
     // Every record the engine makes is held until the test lets it commit.
     const held: { steps: string; release: () => void }[] = [];
     const record = w.store.record.bind(w.store);
     w.store.record = (id, steps, now) =>
       new Promise<void>((resolve, reject) => {
-        held.push({ steps: steps.map((s) => `${s.kind}:${"taskId" in s ? s.taskId : s.status}`).join(","), release: () => record(id, steps, now).then(resolve, reject) });
+        held.push({
+          steps: steps.map((s) => `${s.kind}:${"taskId" in s ? s.taskId : s.status}`).join(","),
+          release: () => record(id, steps, now).then(resolve, reject),
+        });
       });
     await w.register(definitionOf("two", { functionName: "ta" }, { functionName: "tb" }));
     const e = await w.engine.submit("two", {});

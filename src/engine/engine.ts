@@ -9,22 +9,29 @@
  * class. Issue #12 splits them into small parts with a facade here; until then the sections
  * below follow that cut.
  */
-import { systemClock, type Clock, type TimerHandle } from "../domain/clock.ts";
-import { ConflictError, isUnknownWrite, NotFoundError, ShutdownError, StorageError, UnavailableError, ValidationError } from "../domain/errors.ts";
+import { type Clock, systemClock, type TimerHandle } from "../domain/clock.ts";
 import { dependentsOf, type JobDefinition } from "../domain/definition.ts";
-import { handlersFor, runHandlers, type SettledExecution } from "./handlers.ts";
-import { canonicalJson } from "../domain/json.ts";
-import type { CancelResult, NewExecution, RedriveResult } from "../domain/store.ts";
+import {
+  ConflictError,
+  isUnknownWrite,
+  NotFoundError,
+  ShutdownError,
+  StorageError,
+  UnavailableError,
+  ValidationError,
+} from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import { uuidv7 } from "../domain/ids.ts";
+import { canonicalJson } from "../domain/json.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { Execution, ExecutionWithTasks } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
-import type { Store } from "../domain/store.ts";
+import type { CancelResult, NewExecution, RedriveResult, Store } from "../domain/store.ts";
 import { DefinitionCatalog } from "./catalog.ts";
 import { FaultRecovery } from "./fault-recovery.ts";
 import { Fifo } from "./fifo.ts";
-import { ExecutionRun, readyTasks, type RunDeps } from "./run.ts";
+import { handlersFor, runHandlers, type SettledExecution } from "./handlers.ts";
+import { ExecutionRun, type RunDeps, readyTasks } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
 
 /** The tasks without dependencies: what an admission starts. */
@@ -212,8 +219,14 @@ export class Engine {
       const execution = await this.deps.store.loadExecution(id);
       if (!execution || (execution.status !== "COMPLETED" && execution.status !== "FAILED" && execution.status !== "CANCELLED")) return;
       const def = await this.definition(execution.definitionId, execution.definitionVersion);
-      const finished = new Set(((await this.deps.store.events(id)) ?? []).filter((e) => e.type === "HandlerFinished").map((e) => String(e.data?.handler)));
-      const left = new Set(handlersFor(def, execution.status).map((h) => h.kind).filter((k) => !finished.has(k)));
+      const finished = new Set(
+        ((await this.deps.store.events(id)) ?? []).filter((e) => e.type === "HandlerFinished").map((e) => String(e.data?.handler)),
+      );
+      const left = new Set(
+        handlersFor(def, execution.status)
+          .map((h) => h.kind)
+          .filter((k) => !finished.has(k)),
+      );
       const rows = new Map(execution.tasks.map((t) => [t.taskId, t]));
       const results: Record<string, unknown> = {};
       for (const [taskId, row] of rows) results[taskId] = row.status === "FAILED" ? { error: row.error } : row.output;
@@ -238,10 +251,13 @@ export class Engine {
 
   /** Queues `id` once `runAt` has come. */
   private delay(id: string, runAt: number): void {
-    const timer = this.deps.clock.setTimer(() => {
-      this.delayed.delete(id);
-      this.enqueueById(id);
-    }, Math.max(0, runAt - this.deps.clock.now()));
+    const timer = this.deps.clock.setTimer(
+      () => {
+        this.delayed.delete(id);
+        this.enqueueById(id);
+      },
+      Math.max(0, runAt - this.deps.clock.now()),
+    );
     this.delayed.set(id, timer);
   }
 
@@ -267,7 +283,10 @@ export class Engine {
   async submitWith(definitionId: string, input: Record<string, unknown>, options: SubmitOptions = {}): Promise<Submitted> {
     this.assertAccepting();
     const found = await this.catalog.get(definitionId);
-    if (!found) throw new NotFoundError(`no job definition with id "${definitionId}"; register it with POST /job-definitions or add it to the jobs folder`);
+    if (!found)
+      throw new NotFoundError(
+        `no job definition with id "${definitionId}"; register it with POST /job-definitions or add it to the jobs folder`,
+      );
     const { stored, def } = found;
     const now = this.deps.clock.now();
     const runAt = options.runAt !== undefined && options.runAt > now ? options.runAt : null;
@@ -382,26 +401,33 @@ export class Engine {
       );
     }
     const id = this.newId();
-    const execution = await this.deps.store.enqueue(
-      {
-        id,
-        definitionId: original.definitionId,
-        definitionVersion: original.definitionVersion,
-        input: input ?? original.input,
-        tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name, ...(rerun.has(t.id) ? {} : { carried: { output: rows.get(t.id)!.output } }) })),
-        rerunOf: executionId,
-      },
-      this.deps.clock.now(),
-    ).catch((err: unknown) => {
-      if (isUnknownWrite(err)) this.enqueueById(id);
-      throw err;
-    });
+    const execution = await this.deps.store
+      .enqueue(
+        {
+          id,
+          definitionId: original.definitionId,
+          definitionVersion: original.definitionVersion,
+          input: input ?? original.input,
+          tasks: def.tasks.map((t) => ({
+            taskId: t.id,
+            name: t.name,
+            ...(rerun.has(t.id) ? {} : { carried: { output: rows.get(t.id)!.output } }),
+          })),
+          rerunOf: executionId,
+        },
+        this.deps.clock.now(),
+      )
+      .catch((err: unknown) => {
+        if (isUnknownWrite(err)) this.enqueueById(id);
+        throw err;
+      });
     this.enqueueById(execution.id);
     return execution;
   }
 
   private assertAccepting(): void {
-    if (this.stopping) throw new UnavailableError("Baton is shutting down and accepts no new executions; retry against the restarted server");
+    if (this.stopping)
+      throw new UnavailableError("Baton is shutting down and accepts no new executions; retry against the restarted server");
     if (!this.started) throw new UnavailableError("Baton is still recovering executions from its last run; retry in a moment");
   }
 
@@ -567,7 +593,11 @@ export class Engine {
   private async admitFresh(id: string, definitionId: string, definitionVersion: number): Promise<ExecutionRun | null> {
     const def = await this.definition(definitionId, definitionVersion);
     const roots = rootsOf(def);
-    const admitted = await this.deps.store.admit(id, this.deps.clock.now(), roots.map((taskId) => ({ taskId, attempt: 1 })));
+    const admitted = await this.deps.store.admit(
+      id,
+      this.deps.clock.now(),
+      roots.map((taskId) => ({ taskId, attempt: 1 })),
+    );
     return admitted && new ExecutionRun(this.deps, admitted, def, new Set(roots));
   }
 

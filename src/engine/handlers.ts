@@ -63,12 +63,20 @@ export async function runHandlers(deps: RunDeps, execution: SettledExecution, ha
           handler.timeoutSeconds,
           clock,
         )
-      : ({ kind: "error", error: { name: ErrorNames.Runtime, message: `no function named "${handler.functionName}" is registered in this Baton` } } as const);
+      : ({
+          kind: "error",
+          error: { name: ErrorNames.Runtime, message: `no function named "${handler.functionName}" is registered in this Baton` },
+        } as const);
     signal.removeEventListener("abort", forward);
     if (outcome.kind === "interrupted") return;
-    const recorded: HandlerOutcome = outcome.kind === "ok" ? { status: "COMPLETED", output: outcome.output } : { status: "FAILED", error: outcome.error };
+    const recorded: HandlerOutcome =
+      outcome.kind === "ok" ? { status: "COMPLETED", output: outcome.output } : { status: "FAILED", error: outcome.error };
     if (recorded.status === "FAILED") {
-      logger.warn("handler failed; the execution's status is unchanged", { execution: execution.id, handler: name, error: `${recorded.error.name}: ${recorded.error.message}` });
+      logger.warn("handler failed; the execution's status is unchanged", {
+        execution: execution.id,
+        handler: name,
+        error: `${recorded.error.name}: ${recorded.error.message}`,
+      });
     }
     await store.handlerFinished(execution.id, name, recorded, i === handlers.length - 1, clock.now());
   }

@@ -14,14 +14,22 @@
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { dependentsOf, type JobDefinition, type TaskSpec, terminalTasks } from "../domain/definition.ts";
-import { type ErrorInfo, ErrorNames, isRefusedWrite, ShutdownError, StopAttemptError, StorageError, toErrorInfo } from "../domain/errors.ts";
-import { resolveParams } from "../domain/template.ts";
+import {
+  type ErrorInfo,
+  ErrorNames,
+  isRefusedWrite,
+  ShutdownError,
+  StopAttemptError,
+  StorageError,
+  toErrorInfo,
+} from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import type { ExecutionError, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
+import { type Rng, retryDelayMs, shouldRetry } from "../domain/retry.ts";
 import type { TaskStatus } from "../domain/states.ts";
-import { retryDelayMs, type Rng, shouldRetry } from "../domain/retry.ts";
 import type { Step, Store } from "../domain/store.ts";
+import { resolveParams } from "../domain/template.ts";
 import { type AttemptOutcome, runAttempt } from "./attempt.ts";
 import { handlersFor, type SettledExecution } from "./handlers.ts";
 
@@ -190,7 +198,11 @@ export class ExecutionRun {
         ? { status: "CANCELLED", error: null, timedOut: false }
         : {
             status: "FAILED",
-            error: { taskId: null, name: ErrorNames.Timeout, message: `the execution ran longer than its timeoutSeconds (${seconds} s); running attempts were aborted` },
+            error: {
+              taskId: null,
+              name: ErrorNames.Timeout,
+              message: `the execution ran longer than its timeoutSeconds (${seconds} s); running attempts were aborted`,
+            },
             timedOut: true,
           };
     this.cancelTimers();
@@ -233,7 +245,10 @@ export class ExecutionRun {
     if (this.ending) {
       if (!this.settled && this.inflight.size === 0) {
         const { status, error, timedOut } = this.ending;
-        const cancelTasks = this.def.tasks.map((t) => this.row(t.id)).filter((r) => !FINAL.has(r.status)).map((r) => r.taskId);
+        const cancelTasks = this.def.tasks
+          .map((t) => this.row(t.id))
+          .filter((r) => !FINAL.has(r.status))
+          .map((r) => r.taskId);
         for (const id of cancelTasks) this.row(id).status = "CANCELLED";
         const finish: Extract<Step, { kind: "finish" }> = {
           kind: "finish",
@@ -294,7 +309,8 @@ export class ExecutionRun {
    */
   private commit(steps: Step[], then: () => void, undo: () => void = () => {}): void {
     const write = { steps, then, undo };
-    if (this.backlog) this.backlog.push(write); // keeps this run's writes in the order decided
+    if (this.backlog)
+      this.backlog.push(write); // keeps this run's writes in the order decided
     else this.send(write);
   }
 
@@ -322,7 +338,12 @@ export class ExecutionRun {
   private finished(finish: Extract<Step, { kind: "finish" }>): void {
     if (finish.status === "FAILED" && finish.error) {
       const { taskId, name, message } = finish.error;
-      this.deps.logger.info("execution failed", { execution: this.id, definition: this.def.id, task: taskId, error: `${name}: ${message}` });
+      this.deps.logger.info("execution failed", {
+        execution: this.id,
+        definition: this.def.id,
+        task: taskId,
+        error: `${name}: ${message}`,
+      });
     }
     this.deadline?.cancel();
     this.deps.onSettled(this.id, finish.status);
@@ -377,7 +398,10 @@ export class ExecutionRun {
     const fn = functions.get(spec.functionName);
     let outcome: Promise<AttemptOutcome>;
     if (!fn) {
-      outcome = Promise.resolve({ kind: "error", error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` } });
+      outcome = Promise.resolve({
+        kind: "error",
+        error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` },
+      });
     } else {
       try {
         outcome = runAttempt(fn, this.context(spec, attempt, controller.signal), controller, spec.timeoutSeconds, clock);
@@ -431,14 +455,17 @@ export class ExecutionRun {
   }
 
   private armRetry(spec: TaskSpec, attempt: number, delayMs: number): void {
-    const timer = this.deps.clock.setTimer(() => {
-      this.timers.delete(spec.id);
-      if (this.stopping || this.settled || this.ending) return;
-      const row = this.row(spec.id);
-      Object.assign(row, { status: "RUNNING", attempts: attempt, nextAttemptAt: null });
-      this.inflight.set(spec.id, new AbortController());
-      this.write([{ kind: "start", taskId: spec.id, attempt }], [[spec, attempt]]);
-    }, Math.max(0, delayMs));
+    const timer = this.deps.clock.setTimer(
+      () => {
+        this.timers.delete(spec.id);
+        if (this.stopping || this.settled || this.ending) return;
+        const row = this.row(spec.id);
+        Object.assign(row, { status: "RUNNING", attempts: attempt, nextAttemptAt: null });
+        this.inflight.set(spec.id, new AbortController());
+        this.write([{ kind: "start", taskId: spec.id, attempt }], [[spec, attempt]]);
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.set(spec.id, timer);
   }
 
@@ -457,7 +484,8 @@ export class ExecutionRun {
       params: spec.templated ? resolveParams(spec.params, { input, outputs: this.outputs(), executionId, attempt }) : spec.params,
       results,
       signal,
-      log: (message: string, fields?: Record<string, unknown>) => logger.info(message, { execution: executionId, task: spec.id, attempt, ...fields }),
+      log: (message: string, fields?: Record<string, unknown>) =>
+        logger.info(message, { execution: executionId, task: spec.id, attempt, ...fields }),
     };
   }
 
@@ -486,7 +514,8 @@ export class ExecutionRun {
     if (this.failure !== null) return;
     this.failure = err;
     const fields = { execution: this.id, error: err instanceof Error ? err.message : String(err) };
-    if (err instanceof StorageError) this.deps.logger.warn("could not record progress; the execution is read again from the database once it accepts writes", fields);
+    if (err instanceof StorageError)
+      this.deps.logger.warn("could not record progress; the execution is read again from the database once it accepts writes", fields);
     else this.deps.logger.error("could not record progress; the execution is read again from the database and resumed", fields);
     this.stop();
     this.interrupt();

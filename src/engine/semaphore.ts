@@ -38,7 +38,8 @@ export class Semaphore {
   release(): void {
     if (this.used === 0) throw new Error("semaphore released more often than acquired");
     const next = this.waiters.shift();
-    if (next) next(); // the permit passes straight to the next waiter
+    if (next)
+      next(); // the permit passes straight to the next waiter
     else this.used--;
   }
 }

@@ -13,10 +13,7 @@ import { type Database, openForCheckpoints } from "./driver.ts";
 
 declare const self: Worker;
 
-type Message =
-  | { type: "open"; path: string; minIntervalMs: number; closed: SharedArrayBuffer }
-  | { type: "nudge" }
-  | { type: "close" };
+type Message = { type: "open"; path: string; minIntervalMs: number; closed: SharedArrayBuffer } | { type: "nudge" } | { type: "close" };
 
 let db: Database | null = null;
 let closed: Int32Array | null = null;

@@ -29,8 +29,11 @@ async function eventually(check: () => boolean, limitMs = 4_000): Promise<void> 
 }
 
 const autocheckpoint = (store: SqliteStore) =>
-  ((store as unknown as { db: ReturnType<typeof openDatabase> }).db.query("PRAGMA wal_autocheckpoint").get() as { wal_autocheckpoint: number })
-    .wal_autocheckpoint;
+  (
+    (store as unknown as { db: ReturnType<typeof openDatabase> }).db.query("PRAGMA wal_autocheckpoint").get() as {
+      wal_autocheckpoint: number;
+    }
+  ).wal_autocheckpoint;
 
 describe("background checkpoints", () => {
   test("a file store moves committed pages into the database file from another thread", async () => {
@@ -41,7 +44,10 @@ describe("background checkpoints", () => {
       const before = statSync(path).size;
       await store.registerDefinition("job", BODY, canonicalJson(BODY), T0);
       for (let i = 0; i < 50; i++) {
-        await store.enqueue({ id: `e${i}`, definitionId: "job", definitionVersion: 1, input: { pad: "x".repeat(2000) }, tasks: [{ taskId: "a", name: "a" }] }, T0);
+        await store.enqueue(
+          { id: `e${i}`, definitionId: "job", definitionVersion: 1, input: { pad: "x".repeat(2000) }, tasks: [{ taskId: "a", name: "a" }] },
+          T0,
+        );
       }
       // Only a checkpoint writes pages into the main file; the writer did not run one.
       await eventually(() => statSync(path).size > before + 50 * 2000);

@@ -78,32 +78,43 @@ describe("prepareDatabaseFiles", () => {
     const file = join(dir, "f");
     writeFileSync(file, "");
     expect(thrown(() => prepareDatabaseFiles(join(file, "baton.db")))).toMatchObject({ role: "folder", path: file, code: "ENOTDIR" });
-    expect(thrown(() => prepareDatabaseFiles(join(file, "x", "y", "baton.db")))).toMatchObject({ role: "folder", path: file, code: "ENOTDIR" });
+    expect(thrown(() => prepareDatabaseFiles(join(file, "x", "y", "baton.db")))).toMatchObject({
+      role: "folder",
+      path: file,
+      code: "ENOTDIR",
+    });
   });
 
-  test.skipIf(NO_OTHER_USER)(`files this user may not write, each named${NO_OTHER_USER ? ": needs setpriv when run as root" : ""}`, async () => {
-    letOthersIn();
-    writeFileSync(path, "");
-    chmodSync(path, 0o444);
-    expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "database", path, code: "EACCES" });
-    chmodSync(path, 0o666);
-    writeFileSync(`${path}-wal`, "");
-    chmodSync(`${path}-wal`, 0o444);
-    expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "wal", path: `${path}-wal`, code: "EACCES" });
-    rmSync(`${path}-wal`);
-    chmodSync(dir, 0o555);
-    try {
-      expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "folder", path: dir, code: "EACCES" });
-      // a directory named as the database is the mistake to report, even in a folder it may not write
-      chmodSync(dir, 0o755);
-      rmSync(path);
-      mkdirSync(path);
+  test.skipIf(NO_OTHER_USER)(
+    `files this user may not write, each named${NO_OTHER_USER ? ": needs setpriv when run as root" : ""}`,
+    async () => {
+      letOthersIn();
+      writeFileSync(path, "");
+      chmodSync(path, 0o444);
+      expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "database", path, code: "EACCES" });
+      chmodSync(path, 0o666);
+      writeFileSync(`${path}-wal`, "");
+      chmodSync(`${path}-wal`, 0o444);
+      expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({
+        role: "wal",
+        path: `${path}-wal`,
+        code: "EACCES",
+      });
+      rmSync(`${path}-wal`);
       chmodSync(dir, 0o555);
-      expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "database", path, code: "EISDIR" });
-    } finally {
-      chmodSync(dir, 0o755);
-    }
-  });
+      try {
+        expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "folder", path: dir, code: "EACCES" });
+        // a directory named as the database is the mistake to report, even in a folder it may not write
+        chmodSync(dir, 0o755);
+        rmSync(path);
+        mkdirSync(path);
+        chmodSync(dir, 0o555);
+        expect(await asAnotherUser(`prepareDatabaseFiles(${JSON.stringify(path)})`)).toEqual({ role: "database", path, code: "EISDIR" });
+      } finally {
+        chmodSync(dir, 0o755);
+      }
+    },
+  );
 });
 
 describe("proveWritable", () => {
@@ -131,16 +142,21 @@ describe("proveWritable", () => {
     db.close();
   });
 
-  test.skipIf(NO_OTHER_USER)(`a file SQLite silently opened read-only is caught and named${NO_OTHER_USER ? ": needs setpriv when run as root" : ""}`, async () => {
-    letOthersIn();
-    openDatabase({ path }).close();
-    chmodSync(path, 0o444);
-    const p = JSON.stringify(path);
-    // What the probe is for: SQLite opens the file without a word, and only a write fails.
-    expect(await asAnotherUser(`openDatabase({ path: ${p} }).close(); console.log(JSON.stringify({ opened: true }))`)).toEqual({ opened: true });
-    // openWritable alone, without prepareDatabaseFiles first: the probe is what notices.
-    expect(await asAnotherUser(`openWritable({ path: ${p} })`)).toEqual({ role: "database", path, code: "EACCES" });
-  });
+  test.skipIf(NO_OTHER_USER)(
+    `a file SQLite silently opened read-only is caught and named${NO_OTHER_USER ? ": needs setpriv when run as root" : ""}`,
+    async () => {
+      letOthersIn();
+      openDatabase({ path }).close();
+      chmodSync(path, 0o444);
+      const p = JSON.stringify(path);
+      // What the probe is for: SQLite opens the file without a word, and only a write fails.
+      expect(await asAnotherUser(`openDatabase({ path: ${p} }).close(); console.log(JSON.stringify({ opened: true }))`)).toEqual({
+        opened: true,
+      });
+      // openWritable alone, without prepareDatabaseFiles first: the probe is what notices.
+      expect(await asAnotherUser(`openWritable({ path: ${p} })`)).toEqual({ role: "database", path, code: "EACCES" });
+    },
+  );
 });
 
 test("a file that is not a database passes SQLite's own error through", () => {

@@ -11,7 +11,14 @@ import { MIGRATIONS, migrate, SchemaTooNewError } from "./migrations.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
 const T0 = 1_700_000_000_000;
-const BODY = { id: "job", tasks: [{ id: "a", functionName: "noop" }, { id: "b", functionName: "noop" }, { id: "c", functionName: "noop" }] };
+const BODY = {
+  id: "job",
+  tasks: [
+    { id: "a", functionName: "noop" },
+    { id: "b", functionName: "noop" },
+    { id: "c", functionName: "noop" },
+  ],
+};
 
 let db: Database;
 let store: SqliteStore;
@@ -82,7 +89,9 @@ describe("migrations", () => {
     migrate(other);
     other.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)").run(MIGRATIONS.length + 1);
     expect(() => new SqliteStore(other)).toThrow(SchemaTooNewError);
-    expect(() => migrate(other)).toThrow(`the database has schema version ${MIGRATIONS.length + 1} but this Baton knows only ${MIGRATIONS.length}`);
+    expect(() => migrate(other)).toThrow(
+      `the database has schema version ${MIGRATIONS.length + 1} but this Baton knows only ${MIGRATIONS.length}`,
+    );
     expect(other.query("SELECT MAX(version) AS v FROM schema_migrations").get()).toEqual({ v: MIGRATIONS.length + 1 });
   });
 
@@ -110,10 +119,28 @@ describe("migrations", () => {
     const migrated = new SqliteStore(old, undefined, null, { ...silentLogger, info: (message, fields) => logged.push([message, fields]) });
     expect(logged).toEqual([[expect.stringMatching(/^upgrading the database schema/), { from: 4, to: MIGRATIONS.length }]]);
     expect(old.query("SELECT name FROM sqlite_master WHERE name = 'task_runs'").get()).toBeNull();
-    const run = (over: Pick<TaskRun, "taskId" | "name" | "status" | "attempts"> & Partial<TaskRun>): TaskRun => ({ startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null, attemptBase: 0, carriedOver: false, ...over });
+    const run = (over: Pick<TaskRun, "taskId" | "name" | "status" | "attempts"> & Partial<TaskRun>): TaskRun => ({
+      startedAt: null,
+      endTime: null,
+      nextAttemptAt: null,
+      output: null,
+      error: null,
+      attemptBase: 0,
+      carriedOver: false,
+      ...over,
+    });
     expect((await migrated.loadExecution("e1"))!.tasks).toEqual([
       run({ taskId: "a", name: "A", status: "COMPLETED", attempts: 0, endTime: T0, output: { x: [1, 2] }, carriedOver: true }),
-      run({ taskId: "b", name: "B", status: "RETRYING", attempts: 2, startedAt: T0 + 1, nextAttemptAt: T0 + 9, error: err, attemptBase: 1 }),
+      run({
+        taskId: "b",
+        name: "B",
+        status: "RETRYING",
+        attempts: 2,
+        startedAt: T0 + 1,
+        nextAttemptAt: T0 + 9,
+        error: err,
+        attemptBase: 1,
+      }),
       run({ taskId: "c", name: "C", status: "PENDING", attempts: 0 }),
     ]);
     expect((await migrated.loadExecution("e2"))!.tasks).toEqual([run({ taskId: "a", name: "A", status: "PENDING", attempts: 0 })]);
@@ -123,10 +150,17 @@ describe("migrations", () => {
       { seq: 2, execution_seq: 2 },
       { seq: 3, execution_seq: 1 },
     ]);
-    expect((await migrated.events("e2"))!).toEqual([{ seq: 2, executionId: "e2", at: T0, type: "ExecutionQueued", taskId: null, attempt: null, data: { runAt: "x" } }]);
+    expect((await migrated.events("e2"))!).toEqual([
+      { seq: 2, executionId: "e2", at: T0, type: "ExecutionQueued", taskId: null, attempt: null, data: { runAt: "x" } },
+    ]);
     // And the migrated state takes the next step; its event is numbered after the old ones.
     await migrated.record("e1", [{ kind: "start", taskId: "b", attempt: 3 }], T0 + 10);
-    expect((await migrated.loadExecution("e1"))!.tasks[1]).toMatchObject({ status: "RUNNING", attempts: 3, startedAt: T0 + 1, nextAttemptAt: null });
+    expect((await migrated.loadExecution("e1"))!.tasks[1]).toMatchObject({
+      status: "RUNNING",
+      attempts: 3,
+      startedAt: T0 + 1,
+      nextAttemptAt: null,
+    });
     expect((await migrated.events("e1"))!.map((e) => [e.seq, e.type, e.taskId, e.attempt])).toEqual([
       [1, "ExecutionQueued", null, null],
       [3, "TaskRetrying", "b", 2],
@@ -193,7 +227,19 @@ describe("enqueue and admit", () => {
           ["b", "B"],
           ["c", "C"],
         ] as const
-      ).map(([taskId, name]) => ({ taskId, name, status: "PENDING", attempts: 0, startedAt: null, endTime: null, nextAttemptAt: null, output: null, error: null, attemptBase: 0, carriedOver: false })),
+      ).map(([taskId, name]) => ({
+        taskId,
+        name,
+        status: "PENDING",
+        attempts: 0,
+        startedAt: null,
+        endTime: null,
+        nextAttemptAt: null,
+        output: null,
+        error: null,
+        attemptBase: 0,
+        carriedOver: false,
+      })),
     );
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued"]);
     // Stored compactly: defaults are left out of the row.
@@ -218,7 +264,14 @@ describe("enqueue and admit", () => {
     expect(await eventTypes("e1")).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted:a"]);
     expect(await store.systemCounts(10)).toMatchObject({ running: ["e1"], queued: [], queuedCount: 0 });
     // It goes on like any admitted execution.
-    await store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: 1 }, { kind: "start", taskId: "b", attempt: 1 }], T0 + 1);
+    await store.record(
+      "e1",
+      [
+        { kind: "complete", taskId: "a", attempt: 1, output: 1 },
+        { kind: "start", taskId: "b", attempt: 1 },
+      ],
+      T0 + 1,
+    );
     expect((await store.loadExecution("e1"))!.tasks[0]).toMatchObject({ status: "COMPLETED", output: 1 });
   });
 
@@ -322,7 +375,12 @@ describe("attempts", () => {
 
   test("finishExecution records output or error and the closing event", async () => {
     await store.finishExecution("e1", "FAILED", null, { taskId: "a", ...err }, T0 + 9);
-    expect(await store.loadExecution("e1")).toMatchObject({ status: "FAILED", output: null, error: { taskId: "a", ...err }, endTime: T0 + 9 });
+    expect(await store.loadExecution("e1")).toMatchObject({
+      status: "FAILED",
+      output: null,
+      error: { taskId: "a", ...err },
+      endTime: T0 + 9,
+    });
     expect((await store.events("e1"))!.at(-1)).toMatchObject({ type: "ExecutionFailed", data: { error: { taskId: "a", ...err } } });
 
     await store.enqueue(newExecution("e2"), T0);
@@ -336,41 +394,77 @@ describe("attempts", () => {
     const cases: [string, () => Promise<void>, () => Promise<unknown>][] = [
       ["start a RUNNING task", () => store.startAttempt("e1", "a", 1, T0, false), () => store.startAttempt("e1", "a", 2, T0, false)],
       ["start with a skipped attempt number", async () => {}, () => store.startAttempt("e1", "a", 2, T0, false)],
-      ["start a COMPLETED task", async () => {
-        await store.startAttempt("e1", "a", 1, T0, false);
-        await store.completeTask("e1", "a", 1, null, T0);
-      }, () => store.startAttempt("e1", "a", 2, T0, false)],
+      [
+        "start a COMPLETED task",
+        async () => {
+          await store.startAttempt("e1", "a", 1, T0, false);
+          await store.completeTask("e1", "a", 1, null, T0);
+        },
+        () => store.startAttempt("e1", "a", 2, T0, false),
+      ],
       ["resume a PENDING task", async () => {}, () => store.startAttempt("e1", "a", 0, T0, true)],
-      ["resume a RUNNING task under another attempt number", () => store.startAttempt("e1", "a", 1, T0, false), () => store.startAttempt("e1", "a", 2, T0, true)],
-      ["resume a RETRYING task", async () => {
-        await store.startAttempt("e1", "a", 1, T0, false);
-        await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
-      }, () => store.startAttempt("e1", "a", 1, T0, true)],
+      [
+        "resume a RUNNING task under another attempt number",
+        () => store.startAttempt("e1", "a", 1, T0, false),
+        () => store.startAttempt("e1", "a", 2, T0, true),
+      ],
+      [
+        "resume a RETRYING task",
+        async () => {
+          await store.startAttempt("e1", "a", 1, T0, false);
+          await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
+        },
+        () => store.startAttempt("e1", "a", 1, T0, true),
+      ],
       ["complete a PENDING task", async () => {}, () => store.completeTask("e1", "a", 0, null, T0)],
       ["complete another attempt", () => store.startAttempt("e1", "a", 1, T0, false), () => store.completeTask("e1", "a", 2, null, T0)],
-      ["complete a RETRYING task", async () => {
-        await store.startAttempt("e1", "a", 1, T0, false);
-        await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
-      }, () => store.completeTask("e1", "a", 1, null, T0)],
+      [
+        "complete a RETRYING task",
+        async () => {
+          await store.startAttempt("e1", "a", 1, T0, false);
+          await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
+        },
+        () => store.completeTask("e1", "a", 1, null, T0),
+      ],
       ["retry a PENDING task", async () => {}, () => store.retryTask("e1", "a", 0, err, T0, T0)],
-      ["retry a COMPLETED task", async () => {
-        await store.startAttempt("e1", "a", 1, T0, false);
-        await store.completeTask("e1", "a", 1, null, T0);
-      }, () => store.retryTask("e1", "a", 1, err, T0, T0)],
+      [
+        "retry a COMPLETED task",
+        async () => {
+          await store.startAttempt("e1", "a", 1, T0, false);
+          await store.completeTask("e1", "a", 1, null, T0);
+        },
+        () => store.retryTask("e1", "a", 1, err, T0, T0),
+      ],
       ["fail a PENDING task", async () => {}, () => store.failTask("e1", "a", 0, err, [], T0)],
-      ["fail a FAILED task again", async () => {
-        await store.startAttempt("e1", "a", 1, T0, false);
-        await store.failTask("e1", "a", 1, err, [], T0);
-      }, () => store.failTask("e1", "a", 1, err, [], T0)],
-      ["fail a task and skip one that is not PENDING (the whole write rolls back)", async () => {
-        await store.startAttempt("e1", "a", 1, T0, false);
-        await store.startAttempt("e1", "b", 1, T0, false);
-      }, () => store.failTask("e1", "a", 1, err, ["c", "b"], T0)],
+      [
+        "fail a FAILED task again",
+        async () => {
+          await store.startAttempt("e1", "a", 1, T0, false);
+          await store.failTask("e1", "a", 1, err, [], T0);
+        },
+        () => store.failTask("e1", "a", 1, err, [], T0),
+      ],
+      [
+        "fail a task and skip one that is not PENDING (the whole write rolls back)",
+        async () => {
+          await store.startAttempt("e1", "a", 1, T0, false);
+          await store.startAttempt("e1", "b", 1, T0, false);
+        },
+        () => store.failTask("e1", "a", 1, err, ["c", "b"], T0),
+      ],
       ["touch an unknown task", async () => {}, () => store.startAttempt("e1", "zz", 1, T0, false)],
-      ["finish a QUEUED execution", async () => {
-        await store.enqueue(newExecution("e2"), T0);
-      }, () => store.finishExecution("e2", "COMPLETED", null, null, T0)],
-      ["finish a finished execution", () => store.finishExecution("e1", "COMPLETED", null, null, T0), () => store.finishExecution("e1", "FAILED", null, null, T0)],
+      [
+        "finish a QUEUED execution",
+        async () => {
+          await store.enqueue(newExecution("e2"), T0);
+        },
+        () => store.finishExecution("e2", "COMPLETED", null, null, T0),
+      ],
+      [
+        "finish a finished execution",
+        () => store.finishExecution("e1", "COMPLETED", null, null, T0),
+        () => store.finishExecution("e1", "FAILED", null, null, T0),
+      ],
     ];
     for (const [name, arrange, act] of cases) {
       test(name, async () => {
@@ -411,7 +505,14 @@ describe("reads", () => {
   test("the events of one write share a row; numbers stay contiguous, and a new store continues them", async () => {
     await store.enqueue(newExecution("e1"), T0);
     await store.admit("e1", T0 + 1, [{ taskId: "a", attempt: 1 }]);
-    await store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: { n: 1 } }, { kind: "start", taskId: "b", attempt: 1 }], T0 + 2);
+    await store.record(
+      "e1",
+      [
+        { kind: "complete", taskId: "a", attempt: 1, output: { n: 1 } },
+        { kind: "start", taskId: "b", attempt: 1 },
+      ],
+      T0 + 2,
+    );
     expect(db.query("SELECT seq, type, task_id, json_array_length(more) AS more FROM events ORDER BY seq").all()).toEqual([
       { seq: 1, type: "ExecutionQueued", task_id: null, more: null },
       { seq: 2, type: "ExecutionStarted", task_id: null, more: 1 },
@@ -426,13 +527,22 @@ describe("reads", () => {
       [5, "TaskStarted", "b", 1, T0 + 2],
     ]);
     // A write that throws appends nothing, and the next write's numbers still only grow.
-    await expect(store.record("e1", [{ kind: "fail", taskId: "b", attempt: 1, error: err, skip: [] }, { kind: "complete", taskId: "c", attempt: 1, output: null }], T0 + 3)).rejects.toBeInstanceOf(
-      StaleStateError,
-    );
+    await expect(
+      store.record(
+        "e1",
+        [
+          { kind: "fail", taskId: "b", attempt: 1, error: err, skip: [] },
+          { kind: "complete", taskId: "c", attempt: 1, output: null },
+        ],
+        T0 + 3,
+      ),
+    ).rejects.toBeInstanceOf(StaleStateError);
     const again = new SqliteStore(db);
     await again.record("e1", [{ kind: "retry", taskId: "b", attempt: 1, error: err, nextAttemptAt: T0 + 9 }], T0 + 4);
     const last = (await again.events("e1"))!.slice(5);
-    expect(last.map((e) => [e.type, e.taskId, e.data])).toEqual([["TaskRetrying", "b", { error: err, nextAttemptAt: new Date(T0 + 9).toISOString() }]]);
+    expect(last.map((e) => [e.type, e.taskId, e.data])).toEqual([
+      ["TaskRetrying", "b", { error: err, nextAttemptAt: new Date(T0 + 9).toISOString() }],
+    ]);
     expect(last[0]!.seq).toBeGreaterThan(5);
     // Written by the rerun's enqueue: an event of another execution gets a row of its own.
     await again.enqueue(newExecution("e2", { rerunOf: "e1" }), T0 + 5);
@@ -502,7 +612,15 @@ describe("recover", () => {
     for (const id of ["e1", "e2", "e3", "e4", "e5"]) await store.admit(id, T0 + 100);
     const plan = await store.recover(3, T0 + 500);
     expect(plan).toEqual({ running: ["e1", "e2", "e3"], queued: ["e4", "e5", "e6", "e7"], delayed: [], handlersPending: [] });
-    expect(["e1", "e2", "e3", "e4", "e5", "e6", "e7"].map(statusOf)).toEqual(["RUNNING", "RUNNING", "RUNNING", "QUEUED", "QUEUED", "QUEUED", "QUEUED"]);
+    expect(["e1", "e2", "e3", "e4", "e5", "e6", "e7"].map(statusOf)).toEqual([
+      "RUNNING",
+      "RUNNING",
+      "RUNNING",
+      "QUEUED",
+      "QUEUED",
+      "QUEUED",
+      "QUEUED",
+    ]);
     expect((await store.events("e4"))!.at(-1)).toMatchObject({
       type: "ExecutionRequeued",
       at: T0 + 500,
@@ -564,18 +682,39 @@ describe("query plans", () => {
   test("recover's, systemCounts' and the list queries search by index", () => {
     const all = preparedSql();
     const expectations: [RegExp, RegExp][] = [
-      [/^SELECT id, seq FROM executions WHERE status = \$status ORDER BY seq$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
+      [
+        /^SELECT id, seq FROM executions WHERE status = \$status ORDER BY seq$/,
+        /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/,
+      ],
       [/ORDER BY seq LIMIT \$limit$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
       [/^SELECT n FROM execution_counts WHERE status = \$status$/, /^SEARCH execution_counts USING PRIMARY KEY \(status=\?\)$/],
       [/^UPDATE executions SET status = 'QUEUED' WHERE seq/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid=\?\)$/],
-      [/^SELECT seq, status, cancel_requested_at, tasks FROM executions WHERE id = \$id$/, /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/],
+      [
+        /^SELECT seq, status, cancel_requested_at, tasks FROM executions WHERE id = \$id$/,
+        /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/,
+      ],
       [/FROM executions WHERE seq < \$before ORDER BY seq DESC/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
-      [/FROM executions WHERE status = \$status AND seq < \$before/, /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/],
-      [/FROM executions WHERE definition_id = \$definitionId AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
-      [/WHERE definition_id = \$definitionId AND status = \$status AND seq/, /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/],
-      [/^SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/, /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/],
+      [
+        /FROM executions WHERE status = \$status AND seq < \$before/,
+        /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/,
+      ],
+      [
+        /FROM executions WHERE definition_id = \$definitionId AND seq/,
+        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/,
+      ],
+      [
+        /WHERE definition_id = \$definitionId AND status = \$status AND seq/,
+        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/,
+      ],
+      [
+        /^SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/,
+        /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/,
+      ],
       [/^SELECT id FROM executions WHERE rerun_of = \$id/, /^SEARCH executions USING INDEX executions_by_rerun_of \(rerun_of=\?\)$/],
-      [/FROM events WHERE execution_seq = \$executionSeq ORDER BY seq$/, /^SEARCH events USING INDEX events_by_execution \(execution_seq=\?\)$/],
+      [
+        /FROM events WHERE execution_seq = \$executionSeq ORDER BY seq$/,
+        /^SEARCH events USING INDEX events_by_execution \(execution_seq=\?\)$/,
+      ],
     ];
     for (const [statement, plan] of expectations) {
       const sql = find(all, statement);
@@ -602,7 +741,14 @@ describe("group commit", () => {
     await enqueued(2);
     const ok = store.admit("e1", T0 + 10, [{ taskId: "a", attempt: 1 }]);
     // b is PENDING with attempt 0, so completing it fails after nothing was written.
-    const bad = store.record("e2", [{ kind: "start", taskId: "a", attempt: 1 }, { kind: "complete", taskId: "b", attempt: 1, output: 1 }], T0 + 10);
+    const bad = store.record(
+      "e2",
+      [
+        { kind: "start", taskId: "a", attempt: 1 },
+        { kind: "complete", taskId: "b", attempt: 1, output: 1 },
+      ],
+      T0 + 10,
+    );
     const ok2 = store.admit("e2", T0 + 10);
     expect(await ok).not.toBeNull();
     await expect(bad).rejects.toBeInstanceOf(StaleStateError);
@@ -649,9 +795,30 @@ describe("group commit", () => {
     await registered();
     await enqueued(1);
     await store.admit("e1", T0, [{ taskId: "a", attempt: 1 }]);
-    await store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: 1 }, { kind: "start", taskId: "b", attempt: 1 }], T0 + 1);
-    await store.record("e1", [{ kind: "complete", taskId: "b", attempt: 1, output: 2 }, { kind: "start", taskId: "c", attempt: 1 }], T0 + 2);
-    await store.record("e1", [{ kind: "complete", taskId: "c", attempt: 1, output: 3 }, { kind: "finish", status: "COMPLETED", output: { c: 3 }, error: null }], T0 + 3);
+    await store.record(
+      "e1",
+      [
+        { kind: "complete", taskId: "a", attempt: 1, output: 1 },
+        { kind: "start", taskId: "b", attempt: 1 },
+      ],
+      T0 + 1,
+    );
+    await store.record(
+      "e1",
+      [
+        { kind: "complete", taskId: "b", attempt: 1, output: 2 },
+        { kind: "start", taskId: "c", attempt: 1 },
+      ],
+      T0 + 2,
+    );
+    await store.record(
+      "e1",
+      [
+        { kind: "complete", taskId: "c", attempt: 1, output: 3 },
+        { kind: "finish", status: "COMPLETED", output: { c: 3 }, error: null },
+      ],
+      T0 + 3,
+    );
     expect(statusOf("e1")).toBe("COMPLETED");
     expect(await eventTypes("e1")).toEqual([
       "ExecutionQueued",
@@ -674,7 +841,9 @@ describe("group commit", () => {
     await store.admit("e3", T0);
     await store.record("e1", [{ kind: "finish", status: "COMPLETED", output: null, error: null }], T0);
     await store.record("e2", [{ kind: "finish", status: "FAILED", output: null, error: { taskId: "a", ...err } }], T0);
-    await expect(store.record("e4", [{ kind: "finish", status: "COMPLETED", output: null, error: null }], T0)).rejects.toBeInstanceOf(StaleStateError);
+    await expect(store.record("e4", [{ kind: "finish", status: "COMPLETED", output: null, error: null }], T0)).rejects.toBeInstanceOf(
+      StaleStateError,
+    );
     await store.recover(0, T0); // e3 goes back to QUEUED
     const counted = db.query("SELECT status, COUNT(*) AS n FROM executions GROUP BY status ORDER BY status").all();
     const kept = db.query("SELECT status, n FROM execution_counts WHERE n > 0 ORDER BY status").all();

@@ -43,9 +43,9 @@ import {
   type Store,
   type StoreFault,
 } from "../domain/store.ts";
-import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
+import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
 import { type BatchStats, CountDeltas, GroupCommit } from "./group-commit.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
@@ -138,7 +138,13 @@ const packEvent = ({ at, type, taskId, attempt, data }: PendingEvent): StoredEve
   return o;
 };
 
-const unpackEvent = (e: StoredEvent): PendingEvent => ({ at: e.at, type: e.type, taskId: e.taskId ?? null, attempt: e.attempt ?? null, data: e.data ?? null });
+const unpackEvent = (e: StoredEvent): PendingEvent => ({
+  at: e.at,
+  type: e.type,
+  taskId: e.taskId ?? null,
+  attempt: e.attempt ?? null,
+  data: e.data ?? null,
+});
 
 interface DefinitionRow {
   id: string;
@@ -277,7 +283,10 @@ export class SqliteStore implements Store {
     private readonly path = ":memory:",
   ) {
     migrate(db, (from, to) =>
-      logger?.info("upgrading the database schema: about 12 s per million executions stored; each version is one transaction, so an upgrade cut short starts over at next start", { from, to }),
+      logger?.info(
+        "upgrading the database schema: about 12 s per million executions stored; each version is one transaction, so an upgrade cut short starts over at next start",
+        { from, to },
+      ),
     );
     this.s = prepareStatements(db);
     this.writes = new GroupCommit(
@@ -289,14 +298,21 @@ export class SqliteStore implements Store {
         afterCommit: () => checkpointer?.nudge(),
         onFault: ({ reason }, first) => {
           if (first) {
-            logger?.warn("the database refuses writes: requests that write answer 503 and running executions wait; Baton retries by itself", {
-              reason,
-              db: path,
-            });
+            logger?.warn(
+              "the database refuses writes: requests that write answer 503 and running executions wait; Baton retries by itself",
+              {
+                reason,
+                db: path,
+              },
+            );
           }
           for (const listener of this.faultListeners) listener();
         },
-        onHeal: ({ since }) => logger?.info("the database accepts writes again; running executions and the queue resume", { db: path, refusedForMs: Date.now() - since }),
+        onHeal: ({ since }) =>
+          logger?.info("the database accepts writes again; running executions and the queue resume", {
+            db: path,
+            refusedForMs: Date.now() - since,
+          }),
       },
     );
     this.nextEventSeq = (this.s.nextEventSeq.get() as { next: number } | null)?.next ?? 1;
@@ -372,7 +388,9 @@ export class SqliteStore implements Store {
 
   async getDefinition(id: string, version?: number) {
     return this.reading(() => {
-      const row = (version === undefined ? this.s.latestDefinition.get({ id }) : this.s.definitionVersion.get({ id, version })) as DefinitionRow | null;
+      const row = (
+        version === undefined ? this.s.latestDefinition.get({ id }) : this.s.definitionVersion.get({ id, version })
+      ) as DefinitionRow | null;
       return row ? toDefinition(row) : null;
     });
   }
@@ -403,7 +421,12 @@ export class SqliteStore implements Store {
     return insertedRecord(e, tasks, now, start !== undefined);
   }
 
-  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number, start?: readonly { taskId: string; attempt: number }[]): Promise<EnqueueOnceResult> {
+  enqueueOnce(
+    e: NewExecution,
+    key: IdempotencyKey,
+    now: number,
+    start?: readonly { taskId: string; attempt: number }[],
+  ): Promise<EnqueueOnceResult> {
     const input = JSON.stringify(e.input);
     return this.write((deltas): EnqueueOnceResult => {
       const params = { definitionId: e.definitionId, key: key.key };
@@ -424,27 +447,46 @@ export class SqliteStore implements Store {
   }
 
   /** Inserts a QUEUED execution or, given `start`, one already RUNNING with those attempts started. Returns its task states. */
-  private insertExecution(e: NewExecution, input: string, now: number, deltas: CountDeltas, start?: readonly { taskId: string; attempt: number }[]): TaskState[] {
-    const tasks = e.tasks.map((t) => (t.carried ? { ...newTask(t.taskId, t.name), status: "COMPLETED" as const, endTime: now, carriedOver: true } : newTask(t.taskId, t.name)));
+  private insertExecution(
+    e: NewExecution,
+    input: string,
+    now: number,
+    deltas: CountDeltas,
+    start?: readonly { taskId: string; attempt: number }[],
+  ): TaskState[] {
+    const tasks = e.tasks.map((t) =>
+      t.carried
+        ? { ...newTask(t.taskId, t.name), status: "COMPLETED" as const, endTime: now, carriedOver: true }
+        : newTask(t.taskId, t.name),
+    );
     const x: Target = { id: e.id, seq: 0 }; // its seq once inserted, before its events are written
-    this.event(x, now, "ExecutionQueued", null, null, e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null);
+    this.event(
+      x,
+      now,
+      "ExecutionQueued",
+      null,
+      null,
+      e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null,
+    );
     if (e.rerunOf) this.event(this.target(e.rerunOf), now, "ExecutionRerunCreated", null, null, { rerun: e.id });
     if (start) {
       this.event(x, now, "ExecutionStarted", null, null, null);
       for (const { taskId, attempt } of start) this.applyStep(x, tasks, { kind: "start", taskId, attempt }, now, deltas);
     }
-    x.seq = Number(this.s.insertExecution.run({
-      id: e.id,
-      definitionId: e.definitionId,
-      definitionVersion: e.definitionVersion,
-      status: start ? "RUNNING" : "QUEUED",
-      input,
-      now,
-      startedAt: start ? now : null,
-      runAt: e.runAt ?? null,
-      rerunOf: e.rerunOf ?? null,
-      tasks: tasksJson(tasks),
-    }).lastInsertRowid);
+    x.seq = Number(
+      this.s.insertExecution.run({
+        id: e.id,
+        definitionId: e.definitionId,
+        definitionVersion: e.definitionVersion,
+        status: start ? "RUNNING" : "QUEUED",
+        input,
+        now,
+        startedAt: start ? now : null,
+        runAt: e.runAt ?? null,
+        rerunOf: e.rerunOf ?? null,
+        tasks: tasksJson(tasks),
+      }).lastInsertRowid,
+    );
     for (const t of e.tasks) if (t.carried) this.putOutput(x, t.taskId, t.carried.output);
     deltas.add(start ? "RUNNING" : "QUEUED", 1);
     return tasks;
@@ -458,7 +500,12 @@ export class SqliteStore implements Store {
       if (row.status === "QUEUED") {
         this.event(x, now, "ExecutionCancelRequested", null, null, null);
         const tasks = parseTasks(row.tasks);
-        this.cancelTasks(x, tasks, tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId), now);
+        this.cancelTasks(
+          x,
+          tasks,
+          tasks.filter((t) => UNFINISHED.has(t.status)).map((t) => t.taskId),
+          now,
+        );
         this.guard(this.s.cancelQueued.run({ seq: x.seq, now, tasks: tasksJson(tasks) }).changes, `cancel execution ${executionId}`);
         this.event(x, now, "ExecutionCancelled", null, null, null);
         deltas.move("QUEUED", "CANCELLED");
@@ -617,9 +664,16 @@ export class SqliteStore implements Store {
       case "start": {
         const { taskId, attempt, resumed = false } = step;
         const task = this.task(x, tasks, taskId);
-        const expected = resumed ? task.status === "RUNNING" && task.attempts === attempt : (task.status === "PENDING" || task.status === "RETRYING") && task.attempts === attempt - 1;
+        const expected = resumed
+          ? task.status === "RUNNING" && task.attempts === attempt
+          : (task.status === "PENDING" || task.status === "RETRYING") && task.attempts === attempt - 1;
         this.guard(expected ? 1 : 0, `start attempt ${attempt} of task ${taskId} in ${x.id}`);
-        Object.assign(task, { status: "RUNNING", attempts: attempt, startedAt: task.startedAt ?? now, nextAttemptAt: resumed ? task.nextAttemptAt : null });
+        Object.assign(task, {
+          status: "RUNNING",
+          attempts: attempt,
+          startedAt: task.startedAt ?? now,
+          nextAttemptAt: resumed ? task.nextAttemptAt : null,
+        });
         this.event(x, now, "TaskStarted", taskId, attempt, resumed ? { resumed: true } : null);
         return;
       }
@@ -731,7 +785,15 @@ export class SqliteStore implements Store {
       if (!found) return null;
       const events: ExecutionEventRecord[] = [];
       for (const r of this.s.eventsOf.all({ executionSeq: found.seq }) as EventRow[]) {
-        events.push({ seq: r.seq, executionId, at: r.at, type: r.type, taskId: r.task_id, attempt: r.attempt, data: parse(r.data) as Record<string, unknown> | null });
+        events.push({
+          seq: r.seq,
+          executionId,
+          at: r.at,
+          type: r.type,
+          taskId: r.task_id,
+          attempt: r.attempt,
+          data: parse(r.data) as Record<string, unknown> | null,
+        });
         if (r.more === null) continue;
         (JSON.parse(r.more) as StoredEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...unpackEvent(e) }));
       }
@@ -803,7 +865,14 @@ export class SqliteStore implements Store {
   }
 
   /** Appends an event to the write being applied; written with the others for `x` when the write ends. */
-  private event(x: Target, at: number, type: EventType, taskId: string | null, attempt: number | null, data: Record<string, unknown> | null) {
+  private event(
+    x: Target,
+    at: number,
+    type: EventType,
+    taskId: string | null,
+    attempt: number | null,
+    data: Record<string, unknown> | null,
+  ) {
     const event: PendingEvent = { at, type, taskId, attempt, data };
     const pending = this.writeEvents.get(x.id);
     if (pending) pending.events.push(event);

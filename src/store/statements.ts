@@ -14,7 +14,8 @@ const SQL = {
   definitionVersions: "SELECT version FROM job_definitions WHERE id = $id ORDER BY version",
   listDefinitions: `SELECT d.id, d.version, d.body, d.created_at FROM job_definitions d
     WHERE d.version = (SELECT MAX(version) FROM job_definitions WHERE id = d.id) ORDER BY d.id`,
-  insertDefinition: "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
+  insertDefinition:
+    "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
 
   insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks)
     VALUES ($id, $definitionId, $definitionVersion, $status, $input, $now, $startedAt, $runAt, $rerunOf, $tasks)`,
@@ -35,7 +36,8 @@ const SQL = {
     WHERE seq = $seq AND status IN ('FAILED', 'CANCELLED')`,
   rerunsOf: "SELECT id FROM executions WHERE rerun_of = $id ORDER BY seq",
   queuedWithRunAt: "SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq",
-  admit: "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now), tasks = $tasks WHERE seq = $seq AND status = 'QUEUED'",
+  admit:
+    "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now), tasks = $tasks WHERE seq = $seq AND status = 'QUEUED'",
   requeue: "UPDATE executions SET status = 'QUEUED' WHERE seq = $seq AND status = 'RUNNING'",
   idsByStatus: "SELECT id, seq FROM executions WHERE status = $status ORDER BY seq",
   firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",

@@ -5,8 +5,8 @@
  * the middle of a write) make the database refuse writes deterministically.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { canonicalJson } from "../domain/json.ts";
 import { StorageError } from "../domain/errors.ts";
+import { canonicalJson } from "../domain/json.ts";
 import type { NewExecution } from "../domain/store.ts";
 import { type Database, openDatabase, storageFaultOf } from "./driver.ts";
 import { SqliteStore } from "./sqlite-store.ts";
@@ -127,7 +127,10 @@ describe("a database that refuses writes", () => {
   test("a guard failure is no storage fault: it fails alone, the others commit", async () => {
     const results = await Promise.allSettled([store.enqueue(fresh("e1"), T0), store.admit("missing", T0), store.enqueue(fresh("e2"), T0)]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
-    const cancel = await Promise.allSettled([store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: null }], T0), store.enqueue(fresh("e3"), T0)]);
+    const cancel = await Promise.allSettled([
+      store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: null }], T0),
+      store.enqueue(fresh("e3"), T0),
+    ]);
     expect(cancel.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
     expect(store.writeFault()).toBeNull();
     expect(faults).toBe(0);

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
-import { builtinFunctions } from "./registry.ts";
 import { echo } from "./echo.ts";
 import { noop } from "./noop.ts";
+import { builtinFunctions } from "./registry.ts";
 
 test("echo returns its input, params and results", () => {
   const out = echo({

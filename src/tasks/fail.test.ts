@@ -49,6 +49,8 @@ describe("fail", () => {
     for (const times of [-1, 1.5, "2", null]) {
       expect(outcome(1, { times })).toMatchObject({ threw: { name: ErrorNames.NonRetryable } });
     }
-    expect(outcome(5, { times: 1, errorName: 7 })).toEqual({ threw: { name: ErrorNames.NonRetryable, message: "params.errorName must be a string" } });
+    expect(outcome(5, { times: 1, errorName: 7 })).toEqual({
+      threw: { name: ErrorNames.NonRetryable, message: "params.errorName must be a string" },
+    });
   });
 });

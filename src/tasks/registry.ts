@@ -7,7 +7,5 @@ import { noop } from "./noop.ts";
 import { sleep } from "./sleep.ts";
 
 export function builtinFunctions(extra: Record<string, TaskFunction> = {}): FunctionRegistry {
-  return new Map<string, TaskFunction>(
-    Object.entries({ task1Function, task2Function, task3Function, noop, echo, sleep, fail, ...extra }),
-  );
+  return new Map<string, TaskFunction>(Object.entries({ task1Function, task2Function, task3Function, noop, echo, sleep, fail, ...extra }));
 }

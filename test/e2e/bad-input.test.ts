@@ -39,7 +39,11 @@ const cases: [string, () => Promise<Response>, number][] = [
   ["an unknown execution", () => baton.request("GET", "/jobs/no-such-execution/state"), 404],
   ["events of an unknown execution", () => baton.request("GET", "/jobs/no-such-execution/events"), 404],
   ["an unknown definition id", () => baton.request("GET", "/job-definitions/no-such-job"), 404],
-  ["a body over 1 MiB", () => baton.request("POST", "/jobs/example-job/execute", JSON.stringify({ big: "x".repeat(1024 * 1024 + 10) })), 413],
+  [
+    "a body over 1 MiB",
+    () => baton.request("POST", "/jobs/example-job/execute", JSON.stringify({ big: "x".repeat(1024 * 1024 + 10) })),
+    413,
+  ],
   ["an unknown route", () => baton.request("GET", "/nowhere"), 404],
   ["a wrong method on execute", () => baton.request("GET", "/jobs/example-job/execute"), 405],
   ["a wrong method on definitions", () => baton.request("DELETE", "/job-definitions"), 405],
@@ -67,12 +71,27 @@ test("invalid definitions answer 400 with the JSON path of every offending field
   const invalid: [unknown, string][] = [
     [{ id: "", tasks: [{ id: "a", functionName: "noop" }] }, "$.id"],
     [{ id: "bad id!", tasks: [{ id: "a", functionName: "noop" }] }, "$.id"],
-    [{ id: "dup", tasks: [{ id: "a", functionName: "noop" }, { id: "a", functionName: "noop" }] }, "$.tasks[1].id"],
+    [
+      {
+        id: "dup",
+        tasks: [
+          { id: "a", functionName: "noop" },
+          { id: "a", functionName: "noop" },
+        ],
+      },
+      "$.tasks[1].id",
+    ],
     [{ id: "fn", tasks: [{ id: "a", functionName: "doesNotExist" }] }, "$.tasks[0].functionName"],
     [{ id: "neg", tasks: [{ id: "a", functionName: "noop", maxRetry: -1 }] }, "$.tasks[0].maxRetry"],
     [{ id: "dep", tasks: [{ id: "a", functionName: "noop", dependsOn: ["ghost"] }] }, "$.tasks[0].dependsOn[0]"],
     [
-      { id: "cyc", tasks: [{ id: "a", functionName: "noop", dependsOn: ["b"] }, { id: "b", functionName: "noop", dependsOn: ["a"] }] },
+      {
+        id: "cyc",
+        tasks: [
+          { id: "a", functionName: "noop", dependsOn: ["b"] },
+          { id: "b", functionName: "noop", dependsOn: ["a"] },
+        ],
+      },
       "dependsOn",
     ],
     [{ id: "conf", tasks: [{ id: "a", functionName: "noop", maxRetry: 2, retry: { maxAttempts: 5 } }] }, "$.tasks[0].retry.maxAttempts"],

@@ -59,7 +59,9 @@ function rawRequest(head: string, bytes: number, { chunked = false, finish = tru
   const pump = () => {
     while (!closed && sent < bytes) {
       const n = Math.min(CHUNK, bytes - sent);
-      const data = chunked ? Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), payload.subarray(0, n), Buffer.from("\r\n")]) : payload.subarray(0, n);
+      const data = chunked
+        ? Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), payload.subarray(0, n), Buffer.from("\r\n")])
+        : payload.subarray(0, n);
       sent += n;
       if (!socket.write(data)) return void socket.once("drain", pump);
     }
@@ -71,7 +73,10 @@ function rawRequest(head: string, bytes: number, { chunked = false, finish = tru
   });
   const answer = new Promise<RawAnswer>((resolve, reject) => {
     let received = Buffer.alloc(0);
-    const timer = setTimeout(() => reject(new Error(`no whole answer within 10 s (${received.length} bytes received, ${sent} sent)`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no whole answer within 10 s (${received.length} bytes received, ${sent} sent)`)),
+      10_000,
+    );
     socket.on("data", (data: Buffer) => {
       received = Buffer.concat([received, data]);
       const end = received.indexOf("\r\n\r\n");
@@ -114,7 +119,12 @@ async function expectHealthy() {
 const before = { peak: 0 };
 
 test("the reference 413 is the documented problem+json", () => {
-  expect(reference).toMatchObject({ type: "urn:baton:problem:too-large", title: "Request body too large", status: 413, detail: expect.stringContaining("1 MiB") });
+  expect(reference).toMatchObject({
+    type: "urn:baton:problem:too-large",
+    title: "Request body too large",
+    status: 413,
+    detail: expect.stringContaining("1 MiB"),
+  });
   before.peak = peakRss() ?? 0;
 });
 
@@ -132,7 +142,9 @@ test("20 MiB with a Content-Length (over Bun's old 16 MiB limit): 413 problem+js
 });
 
 test("20 MiB chunked: 413 problem+json, promptly", async () => {
-  const req = rawRequest("POST /jobs/example-job/execute HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked\n", 20 * MiB, { chunked: true });
+  const req = rawRequest("POST /jobs/example-job/execute HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked\n", 20 * MiB, {
+    chunked: true,
+  });
   try {
     const answer = await req.answer;
     await expectSame413(answer.status, answer.headers["content-type"], JSON.parse(answer.body));
@@ -174,7 +186,11 @@ test("a client that hangs up mid-upload leaves no ERROR line, and the server goe
     upload.close();
   }
   // Waits until the server has logged both, whatever the level, so the check cannot pass early.
-  const logged = () => baton.logs().split("\n").filter((line) => / ERROR /.test(line) || line.includes("request abandoned by the client")).length;
+  const logged = () =>
+    baton
+      .logs()
+      .split("\n")
+      .filter((line) => / ERROR /.test(line) || line.includes("request abandoned by the client")).length;
   await waitFor("both hang-ups to be logged", async () => logged() === 2, 5_000);
   expect(baton.logs()).toContain('reason="the client closed the connection before all 500000 bytes of the request body');
   expect(baton.logs()).not.toMatch(/ ERROR /);

@@ -50,14 +50,28 @@ describe("usage", () => {
 
 describe("validate", () => {
   test("accepts the shipped examples", async () => {
-    const { code, stdout } = await runBaton(["validate", join(JOBS, "example-job.json"), join(JOBS, "dag-example.json"), join(JOBS, "flaky-example.json")]);
+    const { code, stdout } = await runBaton([
+      "validate",
+      join(JOBS, "example-job.json"),
+      join(JOBS, "dag-example.json"),
+      join(JOBS, "flaky-example.json"),
+    ]);
     expect(code).toBe(0);
     expect(stdout).toContain("example-job");
   });
 
   test("names the file and the field of every problem", async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, "bad.json"), JSON.stringify({ id: "x", tasks: [{ id: "a", functionName: "nope" }, { id: "b", functionName: "noop", dependsOn: ["zz"] }] }));
+    writeFileSync(
+      join(dir, "bad.json"),
+      JSON.stringify({
+        id: "x",
+        tasks: [
+          { id: "a", functionName: "nope" },
+          { id: "b", functionName: "noop", dependsOn: ["zz"] },
+        ],
+      }),
+    );
     writeFileSync(join(dir, "negative.json"), JSON.stringify({ id: "y", tasks: [{ id: "b", functionName: "noop", maxRetry: -1 }] }));
     writeFileSync(join(dir, "broken.json"), "{ not json");
     const { code, stderr } = await runBaton(["validate", join(dir, "bad.json"), join(dir, "negative.json"), join(dir, "broken.json")]);
@@ -125,7 +139,13 @@ describe("shutdown", () => {
   test("SIGTERM waits for a running attempt within the grace period, records it, exits 0", async () => {
     const db = join(tempDir(), "baton.db");
     let baton = await startBaton({ db, args: ["--shutdown-grace-seconds", "10"] });
-    await register(baton, { id: "short", tasks: [{ id: "t", functionName: "sleep", params: { ms: 600 } }, { id: "u", functionName: "noop" }] });
+    await register(baton, {
+      id: "short",
+      tasks: [
+        { id: "t", functionName: "sleep", params: { ms: 600 } },
+        { id: "u", functionName: "noop" },
+      ],
+    });
     const id = await execute(baton, "short");
     await waitFor("t to run", async () => (await baton.json("GET", `/jobs/${id}/state`)).body.tasks[0].status === "RUNNING");
     const exited = baton.stop("SIGTERM");

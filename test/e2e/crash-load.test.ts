@@ -34,8 +34,11 @@ test("SIGKILL at full submission rate: every acknowledged execution survives and
     await waitForIdle(baton, 120_000);
     // Every acknowledged execution exists and completed.
     for (let i = 0; i < accepted.length; i += 64) {
-      const states = await Promise.all(accepted.slice(i, i + 64).map(async (id) => ({ id, ...(await baton.json("GET", `/jobs/${id}/state`)) })));
-      for (const s of states) expect({ id: s.id, status: s.status, state: s.body.status }).toEqual({ id: s.id, status: 200, state: "COMPLETED" });
+      const states = await Promise.all(
+        accepted.slice(i, i + 64).map(async (id) => ({ id, ...(await baton.json("GET", `/jobs/${id}/state`)) })),
+      );
+      for (const s of states)
+        expect({ id: s.id, status: s.status, state: s.body.status }).toEqual({ id: s.id, status: 200, state: "COMPLETED" });
     }
     // No task completed twice, in any execution, acknowledged or not (walk the whole list).
     const all = await listAllExecutions(baton);

@@ -13,11 +13,11 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { seededRng } from "../helpers/setup.ts";
-import { type FuzzCase, fuzzCase, type FuzzRequest, type FuzzWorld, ROUTES } from "./fuzz/cases.ts";
+import { type FuzzCase, type FuzzRequest, type FuzzWorld, fuzzCase, ROUTES } from "./fuzz/cases.ts";
 import { gen } from "./fuzz/values.ts";
 import { type Baton, register, startBaton, waitForStatus } from "./harness.ts";
 import { bytes, rawRequest } from "./raw-http.ts";
-import { snapshotStoredState, type StoredSnapshot } from "./stored-state.ts";
+import { type StoredSnapshot, snapshotStoredState } from "./stored-state.ts";
 
 const LONG = process.env.BATON_LONG === "1";
 const SEED = seedFromEnv();
@@ -37,9 +37,28 @@ let before: StoredSnapshot;
 
 /** A couple of definitions (one with two versions) and executions that ended every way, plus one waiting. */
 async function makeWorld(): Promise<FuzzWorld> {
-  await register(baton, { id: "fz-seq", tasks: [{ id: "a", functionName: "noop" }, { id: "b", functionName: "echo" }] });
-  await register(baton, { id: "fz-seq", name: "fuzz seq v2", tasks: [{ id: "a", functionName: "noop" }, { id: "b", functionName: "echo" }] });
-  await register(baton, { id: "fz-fail", tasks: [{ id: "a", functionName: "fail" }, { id: "b", functionName: "noop" }] });
+  await register(baton, {
+    id: "fz-seq",
+    tasks: [
+      { id: "a", functionName: "noop" },
+      { id: "b", functionName: "echo" },
+    ],
+  });
+  await register(baton, {
+    id: "fz-seq",
+    name: "fuzz seq v2",
+    tasks: [
+      { id: "a", functionName: "noop" },
+      { id: "b", functionName: "echo" },
+    ],
+  });
+  await register(baton, {
+    id: "fz-fail",
+    tasks: [
+      { id: "a", functionName: "fail" },
+      { id: "b", functionName: "noop" },
+    ],
+  });
   await register(baton, { id: "fz-wait", tasks: [{ id: "a", functionName: "sleep", params: { ms: 1 } }] });
   const start = async (path: string, input: unknown, headers: Record<string, string> = {}) => {
     const res = await baton.request("POST", path, input, headers);
@@ -134,7 +153,8 @@ function judge(c: FuzzCase, a: Answer): string[] {
   } catch {
     return [...wrong, `body is not JSON: ${JSON.stringify(a.text.slice(0, 200))}`];
   }
-  for (const key of ["type", "title", "detail"]) if (typeof problem?.[key] !== "string" || problem[key] === "") wrong.push(`problem.${key} missing`);
+  for (const key of ["type", "title", "detail"])
+    if (typeof problem?.[key] !== "string" || problem[key] === "") wrong.push(`problem.${key} missing`);
   if (problem?.status !== a.status) wrong.push(`problem.status ${JSON.stringify(problem?.status)} is not the HTTP status ${a.status}`);
   if (a.status === 400 && !Array.isArray(problem?.errors)) wrong.push("a 400 without errors[]");
   if (a.status === 405 && !a.header("allow")) wrong.push("a 405 without Allow");

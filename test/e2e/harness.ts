@@ -2,11 +2,12 @@
  * End-to-end harness: starts the compiled dist/baton on a free 127.0.0.1 port, talks to it
  * over HTTP only, and kills every process it started when the suite ends.
  */
-import { onTestRunEnd } from "../helpers/global-cleanup.ts";
+
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { onTestRunEnd } from "../helpers/global-cleanup.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const BINARY = join(ROOT, "dist", "baton");
@@ -92,7 +93,17 @@ export async function runBaton(args: string[], options: { cwd?: string; env?: Re
 export async function startBaton(options: StartOptions = {}): Promise<Baton> {
   const port = options.port ?? freePort();
   const db = options.db ?? join(tempDir(), "baton.db");
-  const args = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db, ...(options.jobs === null ? [] : ["--jobs", options.jobs ?? JOBS]), ...(options.args ?? [])];
+  const args = [
+    "serve",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--db",
+    db,
+    ...(options.jobs === null ? [] : ["--jobs", options.jobs ?? JOBS]),
+    ...(options.args ?? []),
+  ];
   const proc = spawnBaton(args, { cwd: options.cwd, env: options.env, binary: options.binary }) as Subprocess<"ignore", "pipe", "pipe">;
   let stderr = "";
   const decoder = new TextDecoder();
@@ -166,8 +177,12 @@ export async function state(baton: Baton, executionId: string): Promise<any> {
 }
 
 export async function waitForStatus(baton: Baton, executionId: string, statuses: string[], ms = 30_000): Promise<any> {
-  return waitFor(`${executionId} to reach ${statuses.join("|")}`, async () => {
-    const s = await state(baton, executionId);
-    return statuses.includes(s.status) ? s : undefined;
-  }, ms);
+  return waitFor(
+    `${executionId} to reach ${statuses.join("|")}`,
+    async () => {
+      const s = await state(baton, executionId);
+      return statuses.includes(s.status) ? s : undefined;
+    },
+    ms,
+  );
 }

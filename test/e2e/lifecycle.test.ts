@@ -25,7 +25,14 @@ describe("the original example definition", () => {
     await register(baton, fast);
     const id = await execute(baton, "example-job-fast", { param1: "value1" });
     const done = await waitForStatus(baton, id, ["COMPLETED", "FAILED"]);
-    expect(done).toMatchObject({ id, definitionId: "example-job-fast", definitionVersion: 1, status: "COMPLETED", error: null, input: { param1: "value1" } });
+    expect(done).toMatchObject({
+      id,
+      definitionId: "example-job-fast",
+      definitionVersion: 1,
+      status: "COMPLETED",
+      error: null,
+      input: { param1: "value1" },
+    });
     expect(done.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
       ["task1", "COMPLETED"],
       ["task2", "COMPLETED"],
@@ -115,7 +122,13 @@ test("a task that fails for good skips its dependents and fails the execution", 
     id: "doomed",
     tasks: [
       { id: "ok", functionName: "noop" },
-      { id: "boom", functionName: "fail", params: { errorName: "Kaput", message: "upstream said no" }, maxRetry: 1, retry: { intervalSeconds: 0.05 } },
+      {
+        id: "boom",
+        functionName: "fail",
+        params: { errorName: "Kaput", message: "upstream said no" },
+        maxRetry: 1,
+        retry: { intervalSeconds: 0.05 },
+      },
       { id: "after", functionName: "noop" },
       { id: "side", functionName: "noop", dependsOn: ["ok"] },
     ],

@@ -34,7 +34,11 @@ const SHARED = (() => {
 })();
 
 /** Appended to the name of a test that needs another user, so a skip says why. */
-const NEEDS_ROOT = AS_NOBODY ? "" : ROOT ? " (skipped: needs setpriv to run as nobody)" : " (skipped: needs root to run the binary as another user)";
+const NEEDS_ROOT = AS_NOBODY
+  ? ""
+  : ROOT
+    ? " (skipped: needs setpriv to run as nobody)"
+    : " (skipped: needs root to run the binary as another user)";
 
 interface Run {
   code: number | null;
@@ -43,7 +47,10 @@ interface Run {
 }
 
 /** Runs the binary, as nobody when `asNobody`; a process still running after 4 s started instead of refusing. */
-async function run(args: string[], { asNobody = false, env = {} }: { asNobody?: boolean; env?: Record<string, string> } = {}): Promise<Run> {
+async function run(
+  args: string[],
+  { asNobody = false, env = {} }: { asNobody?: boolean; env?: Record<string, string> } = {},
+): Promise<Run> {
   const cwd = tempDir();
   chmodSync(cwd, 0o755);
   const proc = asNobody
@@ -56,7 +63,17 @@ async function run(args: string[], { asNobody = false, env = {} }: { asNobody?: 
   return { code, stdout, stderr };
 }
 
-const serve = (db: string, jobs = AS_NOBODY ? SHARED.jobs : JOBS) => ["serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--jobs", jobs];
+const serve = (db: string, jobs = AS_NOBODY ? SHARED.jobs : JOBS) => [
+  "serve",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  "0",
+  "--db",
+  db,
+  "--jobs",
+  jobs,
+];
 
 /** Exit 1, exactly one line on stderr, every part in it, no stack trace. */
 function expectRefusal({ code, stdout, stderr }: Run, ...parts: string[]): void {
@@ -72,7 +89,14 @@ function snapshot(dir: string): Record<string, string> {
   return Object.fromEntries(
     readdirSync(dir)
       .sort()
-      .map((name) => [name, existsSync(join(dir, name)) ? createHash("sha256").update(readFileSync(join(dir, name))).digest("hex") : "?"]),
+      .map((name) => [
+        name,
+        existsSync(join(dir, name))
+          ? createHash("sha256")
+              .update(readFileSync(join(dir, name)))
+              .digest("hex")
+          : "?",
+      ]),
   );
 }
 
@@ -104,7 +128,12 @@ describe("the database", () => {
     const { dir, db } = databaseFolder();
     chmodSync(db, 0o444);
     const before = snapshot(dir);
-    expectRefusal(await run(serve(db), { asNobody: true }), `cannot write the database ${db}: permission denied for user nobody (uid 65534)`, "mode 444", "--db or BATON_DB");
+    expectRefusal(
+      await run(serve(db), { asNobody: true }),
+      `cannot write the database ${db}: permission denied for user nobody (uid 65534)`,
+      "mode 444",
+      "--db or BATON_DB",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -113,7 +142,11 @@ describe("the database", () => {
     chownSync(db, 0, 0);
     chmodSync(db, 0o644);
     const before = snapshot(dir);
-    expectRefusal(await run(serve(db), { asNobody: true }), `cannot write the database ${db}: permission denied for user nobody (uid 65534)`, "belongs to root (uid 0)");
+    expectRefusal(
+      await run(serve(db), { asNobody: true }),
+      `cannot write the database ${db}: permission denied for user nobody (uid 65534)`,
+      "belongs to root (uid 0)",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -122,7 +155,12 @@ describe("the database", () => {
     chownSync(dir, 0, 0);
     chmodSync(dir, 0o755);
     const before = snapshot(dir);
-    expectRefusal(await run(serve(db), { asNobody: true }), `cannot write the database ${db}: its folder ${dir} is not writable: permission denied`, "baton.db.lock", "write access to the folder");
+    expectRefusal(
+      await run(serve(db), { asNobody: true }),
+      `cannot write the database ${db}: its folder ${dir} is not writable: permission denied`,
+      "baton.db.lock",
+      "write access to the folder",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -130,7 +168,11 @@ describe("the database", () => {
     const parent = tempDir();
     chmodSync(parent, 0o755);
     const db = join(parent, "data", "baton.db");
-    expectRefusal(await run(serve(db), { asNobody: true }), `cannot create the folder ${join(parent, "data")} for the database ${db}: permission denied`, "belongs to root (uid 0)");
+    expectRefusal(
+      await run(serve(db), { asNobody: true }),
+      `cannot create the folder ${join(parent, "data")} for the database ${db}: permission denied`,
+      "belongs to root (uid 0)",
+    );
     expect(readdirSync(parent)).toEqual([]);
   });
 
@@ -146,7 +188,12 @@ describe("the database", () => {
     chmodSync(`${db}-wal`, 0o644);
     rmSync(`${db}.lock`); // not the killed process's lock: only the log is in the way
     const before = snapshot(dir);
-    expectRefusal(await run(serve(db), { asNobody: true }), `cannot write the database ${db}: its write-ahead log ${db}-wal: permission denied`, "belongs to root (uid 0), mode 644", "do not delete it");
+    expectRefusal(
+      await run(serve(db), { asNobody: true }),
+      `cannot write the database ${db}: its write-ahead log ${db}-wal: permission denied`,
+      "belongs to root (uid 0), mode 644",
+      "do not delete it",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -155,7 +202,11 @@ describe("the database", () => {
     writeFileSync(`${db}-shm`, Buffer.alloc(32 * 1024));
     chmodSync(`${db}-shm`, 0o644);
     const before = snapshot(dir);
-    expectRefusal(await run(serve(db), { asNobody: true }), `cannot write the database ${db}: its shared-memory index ${db}-shm: permission denied`, "SQLite rebuilds it");
+    expectRefusal(
+      await run(serve(db), { asNobody: true }),
+      `cannot write the database ${db}: its shared-memory index ${db}-shm: permission denied`,
+      "SQLite rebuilds it",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -165,7 +216,11 @@ describe("the database", () => {
     chmodSync(dir, 0o1777);
     writeFileSync(`${db}.lock`, "2147483647\n"); // no such process: stale, but only root may remove it here
     const before = snapshot(dir);
-    expectRefusal(await run(serve(db), { asNobody: true }), `cannot take the lock file ${db}.lock of the database ${db}: operation not permitted for user nobody`, `remove ${db}.lock`);
+    expectRefusal(
+      await run(serve(db), { asNobody: true }),
+      `cannot take the lock file ${db}.lock of the database ${db}: operation not permitted for user nobody`,
+      `remove ${db}.lock`,
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -220,7 +275,12 @@ describe("the jobs folder", () => {
     const jobs = tempDir(); // mkdtemp: root's, mode 700
     writeFileSync(join(jobs, "a.json"), JSON.stringify({ id: "a", tasks: [{ id: "t", functionName: "noop" }] }));
     const before = snapshot(dir);
-    expectRefusal(await run(serve(db, jobs), { asNobody: true }), `cannot read the jobs folder ${jobs}: permission denied for user nobody (uid 65534)`, "mode 700", "--jobs or BATON_JOBS_DIR");
+    expectRefusal(
+      await run(serve(db, jobs), { asNobody: true }),
+      `cannot read the jobs folder ${jobs}: permission denied for user nobody (uid 65534)`,
+      "mode 700",
+      "--jobs or BATON_JOBS_DIR",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -258,7 +318,9 @@ describe("validate names why a file cannot be read", () => {
   test("a missing file and a directory", async () => {
     const dir = tempDir();
     const { code, stderr } = await run(["validate", join(dir, "missing.json"), dir]);
-    expect(stderr).toBe(`FAIL ${join(dir, "missing.json")}: cannot read the file: it does not exist (ENOENT)\nFAIL ${dir}: cannot read the file: it is a directory (EISDIR)\n`);
+    expect(stderr).toBe(
+      `FAIL ${join(dir, "missing.json")}: cannot read the file: it does not exist (ENOENT)\nFAIL ${dir}: cannot read the file: it is a directory (EISDIR)\n`,
+    );
     expect(code).toBe(1);
   });
 });

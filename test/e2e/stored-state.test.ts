@@ -60,14 +60,26 @@ describe("slotIntervals", () => {
   });
 
   test("requeued at a restart: the slot is given back at the requeue and taken again at the next admission", () => {
-    const events = [ev("ExecutionQueued", 0), ev("ExecutionStarted", 10), ev("ExecutionRequeued", 400), ev("ExecutionStarted", 700), ev("ExecutionCompleted", 900)];
+    const events = [
+      ev("ExecutionQueued", 0),
+      ev("ExecutionStarted", 10),
+      ev("ExecutionRequeued", 400),
+      ev("ExecutionStarted", 700),
+      ev("ExecutionCompleted", 900),
+    ];
     expect(slotIntervals(state(10, 900), events)).toEqual([iv("x", 10, 400), iv("x", 700, 900)]);
     // requeued and not admitted yet
     expect(slotIntervals(state(10, null), events.slice(0, 3))).toEqual([iv("x", 10, 400)]);
   });
 
   test("redriven: the first run ends where it failed", () => {
-    const events = [ev("ExecutionStarted", 10), ev("ExecutionFailed", 100), ev("ExecutionRedriven", 300), ev("ExecutionStarted", 320), ev("ExecutionCompleted", 400)];
+    const events = [
+      ev("ExecutionStarted", 10),
+      ev("ExecutionFailed", 100),
+      ev("ExecutionRedriven", 300),
+      ev("ExecutionStarted", 320),
+      ev("ExecutionCompleted", 400),
+    ];
     expect(slotIntervals(state(10, 400), events)).toEqual([iv("x", 10, 100), iv("x", 320, 400)]);
   });
 
@@ -75,4 +87,3 @@ describe("slotIntervals", () => {
     expect(slotIntervals(state(10, 20), [ev("ExecutionQueued", 0)])).toEqual([iv("x", 10, 20)]);
   });
 });
-

@@ -73,7 +73,8 @@ export async function waitForIdle(api: Api, ms = 30_000): Promise<void> {
   for (;;) {
     const system = await ok<{ activeJobs: unknown[]; queuedCount: number }>(api, "/system/state");
     if (system.activeJobs.length === 0 && system.queuedCount === 0) return;
-    if (Date.now() > deadline) throw new Error(`still busy after ${ms} ms: ${system.activeJobs.length} running, ${system.queuedCount} queued`);
+    if (Date.now() > deadline)
+      throw new Error(`still busy after ${ms} ms: ${system.activeJobs.length} running, ${system.queuedCount} queued`);
     await Bun.sleep(25);
   }
 }
@@ -87,7 +88,14 @@ export interface StoredSnapshot {
   /** In `GET /jobs` order (newest first): the list entry, `/state` and `/events` of each. */
   executions: { id: string; summary: ExecutionSummary; state: any; events: ExecutionEvent[] }[];
   /** `/system/state` without `uptimeSeconds`, which moves on its own; RUNNING ids sorted. */
-  system: { activeJobs: string[]; queuedJobs: string[]; queuedCount: number; executedJobs: number; maxConcurrentJobs: number; version: string };
+  system: {
+    activeJobs: string[];
+    queuedJobs: string[];
+    queuedCount: number;
+    executedJobs: number;
+    maxConcurrentJobs: number;
+    version: string;
+  };
 }
 
 /**
@@ -104,7 +112,9 @@ export async function snapshotStoredState(api: Api, options: { pageSize?: number
   const definitionVersions: Record<string, unknown[]> = {};
   for (const { id } of definitions) {
     const latest = await ok<{ versions: number[] }>(api, `/job-definitions/${encodeURIComponent(id)}`);
-    definitionVersions[id] = await inBatches(latest.versions, parallel, (n) => ok(api, `/job-definitions/${encodeURIComponent(id)}?version=${n}`));
+    definitionVersions[id] = await inBatches(latest.versions, parallel, (n) =>
+      ok(api, `/job-definitions/${encodeURIComponent(id)}?version=${n}`),
+    );
   }
   const summaries = await listAllExecutions(api, "", options.pageSize);
   const executions = await inBatches(summaries, parallel, async (summary) => ({
@@ -113,10 +123,14 @@ export async function snapshotStoredState(api: Api, options: { pageSize?: number
     state: await ok<any>(api, `/jobs/${encodeURIComponent(summary.id)}/state`),
     events: await eventsOf(api, summary.id),
   }));
-  const s = await ok<{ activeJobs: { id: string }[]; queuedJobs: string[]; queuedCount: number; executedJobs: number; maxConcurrentJobs: number; version: string }>(
-    api,
-    "/system/state",
-  );
+  const s = await ok<{
+    activeJobs: { id: string }[];
+    queuedJobs: string[];
+    queuedCount: number;
+    executedJobs: number;
+    maxConcurrentJobs: number;
+    version: string;
+  }>(api, "/system/state");
   const system = {
     activeJobs: s.activeJobs.map((j) => j.id).sort(),
     queuedJobs: s.queuedJobs,
@@ -127,7 +141,6 @@ export async function snapshotStoredState(api: Api, options: { pageSize?: number
   };
   return { definitions, definitionVersions, executions, system };
 }
-
 
 /** A half-open period [start, end) in epoch ms; `end` is Infinity while it has not ended. */
 export interface Interval {
@@ -176,7 +189,10 @@ const ENDS = new Set(["ExecutionCompleted", "ExecutionFailed", "ExecutionCancell
  * limit, or a redrive after an end — the period is cut there: given back at the requeue (or the
  * earlier end), taken again at the next `ExecutionStarted`. A RUNNING execution's period has no end.
  */
-export function slotIntervals(state: { id: string; startedAt: string | null; endTime: string | null }, events: readonly ExecutionEvent[]): Interval[] {
+export function slotIntervals(
+  state: { id: string; startedAt: string | null; endTime: string | null },
+  events: readonly ExecutionEvent[],
+): Interval[] {
   if (state.startedAt === null) return [];
   const sorted = [...events].sort((a, b) => a.seq - b.seq);
   const lastStart = Math.max(-1, ...sorted.filter((e) => e.type === "ExecutionStarted").map((e) => e.seq));
@@ -195,6 +211,7 @@ export function slotIntervals(state: { id: string; startedAt: string | null; end
   }
   if (open !== null) out.push({ id: state.id, start: open, end: Infinity });
   // Admitted by the stored time yet no admission in the history: count it rather than miss it.
-  if (admissions === 0) out.push({ id: state.id, start: Date.parse(state.startedAt), end: state.endTime === null ? Infinity : Date.parse(state.endTime) });
+  if (admissions === 0)
+    out.push({ id: state.id, start: Date.parse(state.startedAt), end: state.endTime === null ? Infinity : Date.parse(state.endTime) });
   return out;
 }

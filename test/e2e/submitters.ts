@@ -46,7 +46,8 @@ export function startSubmitters(baton: Baton, options: SubmittersOptions): Submi
       if (request === null) return;
       try {
         const res = await baton.request("POST", `/jobs/${encodeURIComponent(request.definitionId)}/execute`, request.input);
-        if (res.status >= 200 && res.status < 300) accepted.push({ id: ((await res.json()) as { executionID: string }).executionID, definitionId: request.definitionId });
+        if (res.status >= 200 && res.status < 300)
+          accepted.push({ id: ((await res.json()) as { executionID: string }).executionID, definitionId: request.definitionId });
         else refused.push(`${res.status} ${await res.text()}`);
       } catch {
         return; // the server is gone: this request got no answer, or only part of one

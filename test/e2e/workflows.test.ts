@@ -10,9 +10,29 @@ let baton: Baton;
 
 beforeAll(async () => {
   baton = await startBaton({ jobs: null, args: ["--cancel-grace-seconds", "1"] });
-  await register(baton, { id: "slow", tasks: [{ id: "wait", functionName: "sleep", params: { ms: 60_000 } }, { id: "after", functionName: "noop" }] });
-  await register(baton, { id: "flaky", tasks: [{ id: "first", functionName: "echo" }, { id: "once", functionName: "fail", params: { times: 1 } }, { id: "last", functionName: "noop" }] });
-  await register(baton, { id: "chain", tasks: [{ id: "a", functionName: "echo" }, { id: "b", functionName: "echo" }, { id: "c", functionName: "echo" }] });
+  await register(baton, {
+    id: "slow",
+    tasks: [
+      { id: "wait", functionName: "sleep", params: { ms: 60_000 } },
+      { id: "after", functionName: "noop" },
+    ],
+  });
+  await register(baton, {
+    id: "flaky",
+    tasks: [
+      { id: "first", functionName: "echo" },
+      { id: "once", functionName: "fail", params: { times: 1 } },
+      { id: "last", functionName: "noop" },
+    ],
+  });
+  await register(baton, {
+    id: "chain",
+    tasks: [
+      { id: "a", functionName: "echo" },
+      { id: "b", functionName: "echo" },
+      { id: "c", functionName: "echo" },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -20,7 +40,9 @@ afterAll(async () => {
 });
 
 const eventTypes = async (b: Baton, id: string): Promise<string[]> =>
-  ((await b.json("GET", `/jobs/${id}/events`)).body.events as { type: string; taskId?: string }[]).map((e) => (e.taskId ? `${e.type}:${e.taskId}` : e.type));
+  ((await b.json("GET", `/jobs/${id}/events`)).body.events as { type: string; taskId?: string }[]).map((e) =>
+    e.taskId ? `${e.type}:${e.taskId}` : e.type,
+  );
 
 describe("cancel", () => {
   test("a RUNNING execution: 202, its attempt is aborted, it ends CANCELLED and frees its slot", async () => {
@@ -32,7 +54,9 @@ describe("cancel", () => {
     const done = await waitForStatus(baton, id, ["CANCELLED"], 10_000);
     expect(done.tasks.map((t: { status: string }) => t.status)).toEqual(["CANCELLED", "CANCELLED"]);
     expect(done.cancelRequestedAt).not.toBeNull();
-    expect(await eventTypes(baton, id)).toEqual(expect.arrayContaining(["ExecutionCancelRequested", "TaskCancelled:wait", "ExecutionCancelled"]));
+    expect(await eventTypes(baton, id)).toEqual(
+      expect.arrayContaining(["ExecutionCancelRequested", "TaskCancelled:wait", "ExecutionCancelled"]),
+    );
     // Cancelling again is a conflict, as is cancelling anything finished.
     const again = await baton.request("POST", `/jobs/${id}/cancel`);
     expect(again.status).toBe(409);
@@ -121,10 +145,19 @@ describe("SIGKILL in the middle of an operation", () => {
     for (let round = 0; round < 3; round++) {
       const db = join(tempDir(), "baton.db");
       let b = await startBaton({ db, jobs: null, args: ["--cancel-grace-seconds", "0"] });
-      await register(b, { id: "slow", tasks: [{ id: "wait", functionName: "sleep", params: { ms: 400 } }, { id: "after", functionName: "noop" }] });
+      await register(b, {
+        id: "slow",
+        tasks: [
+          { id: "wait", functionName: "sleep", params: { ms: 400 } },
+          { id: "after", functionName: "noop" },
+        ],
+      });
       const id = await execute(b, "slow");
       await waitFor("the task to run", async () => (await state(b, id)).tasks[0].status === "RUNNING");
-      const cancel = b.request("POST", `/jobs/${id}/cancel`).then((r) => r.status, () => 0);
+      const cancel = b.request("POST", `/jobs/${id}/cancel`).then(
+        (r) => r.status,
+        () => 0,
+      );
       await Bun.sleep(round); // kill before, around or after the commit
       await b.kill9();
       const acknowledged = (await cancel) === 202;
@@ -146,10 +179,19 @@ describe("SIGKILL in the middle of an operation", () => {
     for (let round = 0; round < 3; round++) {
       const db = join(tempDir(), "baton.db");
       let b = await startBaton({ db, jobs: null });
-      await register(b, { id: "flaky", tasks: [{ id: "first", functionName: "echo" }, { id: "once", functionName: "fail", params: { times: 1 } }] });
+      await register(b, {
+        id: "flaky",
+        tasks: [
+          { id: "first", functionName: "echo" },
+          { id: "once", functionName: "fail", params: { times: 1 } },
+        ],
+      });
       const id = await execute(b, "flaky");
       await waitForStatus(b, id, ["FAILED"]);
-      const redrive = b.request("POST", `/jobs/${id}/redrive`).then((r) => r.status, () => 0);
+      const redrive = b.request("POST", `/jobs/${id}/redrive`).then(
+        (r) => r.status,
+        () => 0,
+      );
       await Bun.sleep(round);
       await b.kill9();
       const acknowledged = (await redrive) === 202;
@@ -210,7 +252,14 @@ describe("data flow between tasks", () => {
       id: "flow",
       tasks: [
         { id: "fetch", functionName: "echo", params: { user: { id: 7, name: "ada" } } },
-        { id: "greet", functionName: "echo", params: { id: "{{tasks.fetch.output.params.user.id}}", text: "hello {{tasks.fetch.output.params.user.name}} from {{input.city}}" } },
+        {
+          id: "greet",
+          functionName: "echo",
+          params: {
+            id: "{{tasks.fetch.output.params.user.id}}",
+            text: "hello {{tasks.fetch.output.params.user.name}} from {{input.city}}",
+          },
+        },
       ],
     });
     const id = await execute(baton, "flow", { city: "Paris" });

@@ -7,7 +7,13 @@ import type { Store } from "../../src/domain/store.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 
 /** Enqueues an execution of the latest version of `definitionId` with all tasks PENDING. */
-export async function enqueueByHand(engine: Engine, definitionId: string, id: string, now: number, input: Record<string, unknown> = {}): Promise<string> {
+export async function enqueueByHand(
+  engine: Engine,
+  definitionId: string,
+  id: string,
+  now: number,
+  input: Record<string, unknown> = {},
+): Promise<string> {
   const found = await engine.catalog.get(definitionId);
   if (!found) throw new Error(`no definition ${definitionId}`);
   await engine.store.enqueue(
@@ -24,7 +30,13 @@ export async function enqueueByHand(engine: Engine, definitionId: string, id: st
 }
 
 /** Enqueued and admitted: RUNNING with every task PENDING (a crash right after admission). */
-export async function runningByHand(engine: Engine, definitionId: string, id: string, now: number, input: Record<string, unknown> = {}): Promise<string> {
+export async function runningByHand(
+  engine: Engine,
+  definitionId: string,
+  id: string,
+  now: number,
+  input: Record<string, unknown> = {},
+): Promise<string> {
   await enqueueByHand(engine, definitionId, id, now, input);
   if (!(await engine.store.admit(id, now))) throw new Error(`could not admit ${id}`);
   return id;
@@ -37,7 +49,12 @@ export const byHand = (store: Store, executionId: string, now: number) => ({
     await store.startAttempt(executionId, taskId, attempt, now, false);
     await store.completeTask(executionId, taskId, attempt, output, now);
   },
-  retrying: async (taskId: string, attempt: number, nextAttemptAt: number, error: ErrorInfo = { name: "TaskFailed", message: "by hand" }) => {
+  retrying: async (
+    taskId: string,
+    attempt: number,
+    nextAttemptAt: number,
+    error: ErrorInfo = { name: "TaskFailed", message: "by hand" },
+  ) => {
     await store.startAttempt(executionId, taskId, attempt, now, false);
     await store.retryTask(executionId, taskId, attempt, error, nextAttemptAt, now);
   },

@@ -7,13 +7,13 @@
  * Baton checks a request in a fixed order — body size (413), body, query, header (400), then
  * what the path names (404, 409) — and a case with several faults allows each of their statuses.
  */
-import { registerDefinition, readDefinition } from "./definitions.ts";
+import { readDefinition, registerDefinition } from "./definitions.ts";
 import { cancel, execute, list, readExecution, redrive, rerun } from "./jobs.ts";
 import { ALLOWED, type FuzzCase, type FuzzWorld, type Route } from "./model.ts";
 import { rawBytes, unknownPath, wrongMethod } from "./paths.ts";
 import type { Gen } from "./values.ts";
 
-export { IMPOSSIBLE_RUN_AT, ROUTES, type FuzzCase, type FuzzRequest, type FuzzWorld } from "./model.ts";
+export { type FuzzCase, type FuzzRequest, type FuzzWorld, IMPOSSIBLE_RUN_AT, ROUTES } from "./model.ts";
 
 type Family = (g: Gen, w: FuzzWorld) => FuzzCase;
 
@@ -31,7 +31,11 @@ const FAMILIES: Family[] = [
   list,
   unknownPath,
   rawBytes,
-  ...(Object.keys(ALLOWED) as Exclude<Route, "unknown path">[]).map((route): Family => (g, w) => wrongMethod(g, w, route)),
+  ...(Object.keys(ALLOWED) as Exclude<Route, "unknown path">[]).map(
+    (route): Family =>
+      (g, w) =>
+        wrongMethod(g, w, route),
+  ),
 ];
 
 /**
@@ -42,4 +46,3 @@ export function fuzzCase(g: Gen, w: FuzzWorld, i: number): FuzzCase {
   const family = i < FAMILIES.length ? FAMILIES[i]! : g.pick(FAMILIES);
   return family(g, w);
 }
-

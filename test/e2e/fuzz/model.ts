@@ -3,7 +3,17 @@
  * generator aims at), one hostile request and the statuses its fault allows; and the hostile
  * bodies every route that reads one shares.
  */
-import { anyContentType, BAD_BYTES_MARK, type Gen, INVALID_UTF8, jsonText, nested, nonObjectJson, notJson, withBadBytes } from "./values.ts";
+import {
+  anyContentType,
+  BAD_BYTES_MARK,
+  type Gen,
+  INVALID_UTF8,
+  jsonText,
+  nested,
+  nonObjectJson,
+  notJson,
+  withBadBytes,
+} from "./values.ts";
 
 /** Every route of the API (src/api), named as in the README's table. */
 export const ROUTES = [
@@ -111,6 +121,9 @@ export function badJsonBody(g: Gen, validText: string): { body: Uint8Array; faul
       return { body: utf8(`{"deep":${jsonText(nested(g, depth))}}`), fault: `body: nested ${depth} deep` };
     }
     default:
-      return { body: new Uint8Array([0xef, 0xbb, 0xbf, ...g.pick(INVALID_UTF8), ...utf8(validText)]), fault: "body: BOM, then bytes that are not UTF-8" };
+      return {
+        body: new Uint8Array([0xef, 0xbb, 0xbf, ...g.pick(INVALID_UTF8), ...utf8(validText)]),
+        fault: "body: BOM, then bytes that are not UTF-8",
+      };
   }
 }

@@ -25,12 +25,19 @@ function concretePath(g: Gen, w: FuzzWorld, route: Exclude<Route, "unknown path"
 /** A method the path does not answer (HEAD is left out: its answer has no body to check). */
 export function wrongMethod(g: Gen, w: FuzzWorld, route: Exclude<Route, "unknown path">): FuzzCase {
   const allowed = ALLOWED[route];
-  const method = g.pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "MKCOL", "TRACE"].filter((m) => !allowed.includes(m)));
+  const method = g.pick(
+    ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "MKCOL", "TRACE"].filter((m) => !allowed.includes(m)),
+  );
   const path = concretePath(g, w, route);
   // fetch refuses TRACE; the raw socket sends it. A valid body for the right method changes nothing here.
   const raw = method === "TRACE" || method === "PROPFIND";
   const body = method !== "GET" && !raw && g.chance(0.3) ? utf8(JSON.stringify({ fromTask: "a" })) : undefined;
-  return { route, fault: `method ${method}`, request: { method, path: raw ? bytes(path) : path, headers: body ? jsonHeader : [], body }, expect: [405] };
+  return {
+    route,
+    fault: `method ${method}`,
+    request: { method, path: raw ? bytes(path) : path, headers: body ? jsonHeader : [], body },
+    expect: [405],
+  };
 }
 
 const UNKNOWN_PATHS = [
@@ -75,7 +82,12 @@ export function unknownPath(g: Gen): FuzzCase {
   const method = g.pick(["GET", "POST", "PUT", "DELETE", "PATCH"]);
   const body = method !== "GET" && g.chance(0.3) ? utf8('{"a":1}') : undefined;
   // Raw, because fetch tidies paths ("//healthz" goes out as "/healthz").
-  return { route: "unknown path", fault: `${method} to a path Baton does not serve`, request: { method, path: bytes(path), headers: body ? jsonHeader : [], body }, expect: [404] };
+  return {
+    route: "unknown path",
+    fault: `${method} to a path Baton does not serve`,
+    request: { method, path: bytes(path), headers: body ? jsonHeader : [], body },
+    expect: [404],
+  };
 }
 
 /** Bytes fetch would not send: not UTF-8 in the path or the query, dot segments unresolved. */
@@ -83,19 +95,46 @@ export function rawBytes(g: Gen, w: FuzzWorld): FuzzCase {
   const bad = () => g.pick(INVALID_UTF8);
   switch (g.int(0, 4)) {
     case 0:
-      return { route: "GET /job-definitions/{id}", fault: "raw bytes that are not UTF-8 in the id", request: { method: "GET", path: bytes("/job-definitions/a", bad(), "b") }, expect: [404] };
+      return {
+        route: "GET /job-definitions/{id}",
+        fault: "raw bytes that are not UTF-8 in the id",
+        request: { method: "GET", path: bytes("/job-definitions/a", bad(), "b") },
+        expect: [404],
+      };
     case 1: {
       const which = g.pick(["state", "events"] as const);
-      return { route: `GET /jobs/{id}/${which}`, fault: "raw bytes that are not UTF-8 in the id", request: { method: "GET", path: bytes("/jobs/", bad(), `/${which}`) }, expect: [404] };
+      return {
+        route: `GET /jobs/{id}/${which}`,
+        fault: "raw bytes that are not UTF-8 in the id",
+        request: { method: "GET", path: bytes("/jobs/", bad(), `/${which}`) },
+        expect: [404],
+      };
     }
     case 2:
-      return { route: "GET /jobs", fault: "raw bytes that are not UTF-8 in a query value", request: { method: "GET", path: bytes(`/jobs?${g.pick(["status", "limit", "cursor"])}=`, bad()) }, expect: [400] };
+      return {
+        route: "GET /jobs",
+        fault: "raw bytes that are not UTF-8 in a query value",
+        request: { method: "GET", path: bytes(`/jobs?${g.pick(["status", "limit", "cursor"])}=`, bad()) },
+        expect: [400],
+      };
     case 3: {
       const which = g.pick(["state", "events", "cancel", "redrive"]);
-      return { route: "unknown path", fault: "raw dot segments out of /jobs", request: { method: which === "state" || which === "events" ? "GET" : "POST", path: bytes(`/jobs/${"../".repeat(g.int(1, 6))}etc/passwd/${which}`) }, expect: [404] };
+      return {
+        route: "unknown path",
+        fault: "raw dot segments out of /jobs",
+        request: {
+          method: which === "state" || which === "events" ? "GET" : "POST",
+          path: bytes(`/jobs/${"../".repeat(g.int(1, 6))}etc/passwd/${which}`),
+        },
+        expect: [404],
+      };
     }
     default:
-      return { route: "POST /jobs/{definitionId}/execute", fault: "raw bytes that are not UTF-8 in the definition id", request: { method: "POST", path: bytes("/jobs/", bad(), "/execute"), headers: jsonHeader, body: utf8("{}") }, expect: [404] };
+      return {
+        route: "POST /jobs/{definitionId}/execute",
+        fault: "raw bytes that are not UTF-8 in the definition id",
+        request: { method: "POST", path: bytes("/jobs/", bad(), "/execute"), headers: jsonHeader, body: utf8("{}") },
+        expect: [404],
+      };
   }
 }
-
