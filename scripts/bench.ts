@@ -15,9 +15,8 @@ import { type Sync, type Target, variantsOf, WORKLOADS, type WorkloadName } from
 const USAGE = `usage: npm run bench -- [--workload ${WORKLOADS.join(",")}] [--sync normal|full|both] [--runs N] [--quick] [--history-count N]`;
 
 function options() {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parse = () =>
+    parseArgs({
       options: {
         workload: { type: "string" },
         sync: { type: "string", default: "both" },
@@ -27,7 +26,10 @@ function options() {
         help: { type: "boolean", short: "h" },
       },
       strict: true,
-    }));
+    });
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse());
   } catch (err) {
     fail((err as Error).message);
   }

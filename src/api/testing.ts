@@ -14,6 +14,7 @@ export interface Answer {
   status: number;
   headers: Headers;
   /** Parsed JSON, or null for an empty body. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read any field of any answer
   body: any;
 }
 

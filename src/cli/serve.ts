@@ -33,7 +33,10 @@ export async function serve(config: ServeConfig): Promise<void> {
   // on as soon as the start is complete, so the process always stops the same clean way.
   let shutdown: ((signal: NodeJS.Signals) => void) | undefined;
   let early: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => (shutdown ? shutdown(signal) : (early ??= signal));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shutdown) shutdown(signal);
+    else early ??= signal;
+  };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   // The jobs folder is read before the database is opened: a start it stops changes nothing.

@@ -105,8 +105,9 @@ export function findTemplates(params: unknown): FoundTemplate[] {
       } catch (err) {
         out.push({ path, template: value, error: (err as Error).message });
       }
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-    else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, [...path, i]);
+    } else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(params, []);
   return out;

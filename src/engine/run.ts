@@ -70,7 +70,10 @@ const satisfies = (spec: TaskSpec | undefined, row: TaskRun | undefined): boolea
 const specCache = new WeakMap<JobDefinition, ReadonlyMap<string, TaskSpec>>();
 function specsOf(def: JobDefinition): ReadonlyMap<string, TaskSpec> {
   let specs = specCache.get(def);
-  if (!specs) specCache.set(def, (specs = new Map(def.tasks.map((t) => [t.id, t]))));
+  if (!specs) {
+    specs = new Map(def.tasks.map((t) => [t.id, t]));
+    specCache.set(def, specs);
+  }
   return specs;
 }
 
@@ -325,7 +328,8 @@ export class ExecutionRun {
       (err: unknown) => {
         this.writing--;
         if (isRefusedWrite(err) && !this.stopping) {
-          (this.backlog ??= []).push(write);
+          this.backlog ??= [];
+          this.backlog.push(write);
           this.deps.onRefused();
           return;
         }

@@ -46,7 +46,7 @@ import {
 import { Checkpointer } from "./checkpointer.ts";
 import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
 import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
-import { type BatchStats, CountDeltas, GroupCommit } from "./group-commit.ts";
+import { type BatchStats, type CountDeltas, GroupCommit } from "./group-commit.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
@@ -571,7 +571,7 @@ export class SqliteStore implements Store {
   admit(executionId: string, now: number, start: readonly { taskId: string; attempt: number }[] = []) {
     return this.write((deltas): ExecutionWithTasks | null => {
       const row = this.s.execution.get({ id: executionId }) as ExecutionWithTasksRow | null;
-      if (!row || row.status !== "QUEUED") return null;
+      if (row?.status !== "QUEUED") return null;
       const tasks = parseTasks(row.tasks);
       const x: Target = { id: executionId, seq: row.seq };
       this.event(x, now, "ExecutionStarted", null, null, null);
@@ -795,7 +795,8 @@ export class SqliteStore implements Store {
           data: parse(r.data) as Record<string, unknown> | null,
         });
         if (r.more === null) continue;
-        (JSON.parse(r.more) as StoredEvent[]).forEach((e, i) => events.push({ seq: r.seq + 1 + i, executionId, ...unpackEvent(e) }));
+        for (const [i, e] of (JSON.parse(r.more) as StoredEvent[]).entries())
+          events.push({ seq: r.seq + 1 + i, executionId, ...unpackEvent(e) });
       }
       return events;
     });

@@ -68,7 +68,7 @@ function rawRequest(head: string, bytes: number, { chunked = false, finish = tru
     if (!closed && chunked && finish && sent === bytes) socket.write("0\r\n\r\n");
   };
   socket.on("connect", () => {
-    socket.write(head.replaceAll("\n", "\r\n") + "\r\n");
+    socket.write(`${head.replaceAll("\n", "\r\n")}\r\n`);
     pump();
   });
   const answer = new Promise<RawAnswer>((resolve, reject) => {

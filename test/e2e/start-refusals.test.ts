@@ -54,7 +54,7 @@ async function run(
   const cwd = tempDir();
   chmodSync(cwd, 0o755);
   const proc = asNobody
-    ? spawnBaton(["--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", SHARED.binary, ...args], { binary: SETPRIV, cwd, env })
+    ? spawnBaton([`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", SHARED.binary, ...args], { binary: SETPRIV, cwd, env })
     : spawnBaton(args, { cwd, env });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 4_000); // a refusal takes about 30 ms
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);

@@ -65,17 +65,15 @@ function badRunAt(g: Gen, w: FuzzWorld): string {
 function impossibleRunAt(g: Gen, w: FuzzWorld): string {
   const year = new Date(w.now).getUTCFullYear() + 1;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return (
-    g.pick([
-      `${year}-02-30`,
-      `${year}-02-31`,
-      `${year}-04-31`,
-      `${year}-06-31`,
-      `${year}-09-31`,
-      `${year}-11-31`,
-      ...(leap ? [] : [`${year}-02-29`]),
-    ]) + "T00:00:00Z"
-  );
+  return `${g.pick([
+    `${year}-02-30`,
+    `${year}-02-31`,
+    `${year}-04-31`,
+    `${year}-06-31`,
+    `${year}-09-31`,
+    `${year}-11-31`,
+    ...(leap ? [] : [`${year}-02-29`]),
+  ])}T00:00:00Z`;
 }
 
 const badDelay = (g: Gen) =>

@@ -102,7 +102,7 @@ export function overLimit(g: Gen, chunked = true): { body: FuzzRequest["body"]; 
   if (chunked && g.chance(0.3)) return { body: { chunkedBytes: MiB + g.int(1, 70_000) }, fault: "chunked body over 1 MiB" };
   const size = MiB + g.int(1, 4096);
   const head = '{"blob":"';
-  return { body: utf8(head + "x".repeat(size - head.length - 2) + '"}'), fault: "body over 1 MiB" };
+  return { body: utf8(`${head + "x".repeat(size - head.length - 2)}"}`), fault: "body over 1 MiB" };
 }
 
 /** A body that is not a JSON object of any kind, and why. */

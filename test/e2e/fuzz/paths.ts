@@ -91,7 +91,7 @@ export function unknownPath(g: Gen): FuzzCase {
 }
 
 /** Bytes fetch would not send: not UTF-8 in the path or the query, dot segments unresolved. */
-export function rawBytes(g: Gen, w: FuzzWorld): FuzzCase {
+export function rawBytes(g: Gen, _w: FuzzWorld): FuzzCase {
   const bad = () => g.pick(INVALID_UTF8);
   switch (g.int(0, 4)) {
     case 0:
