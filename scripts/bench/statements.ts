@@ -11,8 +11,8 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Engine } from "../../src/engine/engine.ts";
-import { GroupCommit } from "../../src/store/group-commit.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { GroupCommit } from "../../src/store/sqlite/group-commit.ts";
+import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
 import { tempDir } from "./common.ts";
 

@@ -7,7 +7,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, copyFileSync, fsyncSync, openSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
 import {
   BINARY,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { type Database, openDatabase } from "../store/driver.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import { type Database, openDatabase } from "../store/sqlite/driver.ts";
+import { SqliteStore } from "../store/sqlite/store.ts";
 import { definition, type Setup, setup, TEST_VERSION } from "./testing.ts";
 
 let t: Setup;
@@ -75,7 +75,7 @@ describe("GET /healthz", () => {
   });
 
   test("503 problem when the database does not answer", async () => {
-    t.store.ping = () => false;
+    t.store.ping = async () => false;
     const res = await t.call("GET", "/healthz");
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
@@ -141,7 +141,7 @@ describe("while the database refuses writes", () => {
 describe("GET /livez", () => {
   test("200 while the process and its database answer; 503 when reads fail", async () => {
     expect((await t.call("GET", "/livez")).status).toBe(200);
-    t.store.ping = () => false;
+    t.store.ping = async () => false;
     const res = await t.call("GET", "/livez");
     expect(res.status).toBe(503);
     expect(res.body.type).toBe("urn:baton:problem:unavailable");

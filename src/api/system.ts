@@ -30,10 +30,10 @@ export function systemApi({ engine, version, startedAt, now = Date.now }: System
   });
 
   // Readiness: can Baton take work right now? A load balancer or a client watches this one.
-  app.get("/healthz", (c) => {
+  app.get("/healthz", async (c) => {
     // A load balancer should stop sending work as soon as a shutdown begins.
     if (engine.isStopping) throw new UnavailableError("Baton is shutting down; send work to another instance or retry after the restart");
-    if (!engine.store.ping()) {
+    if (!(await engine.store.ping())) {
       throw new UnavailableError("the database does not answer reads; check the disk and the server log, and restart Baton if it persists");
     }
     const fault = engine.store.writeFault();
@@ -51,8 +51,8 @@ export function systemApi({ engine, version, startedAt, now = Date.now }: System
 
   // Liveness: is the process itself working? Stays 200 through storage faults, which Baton
   // recovers from by itself; a supervisor restarts Baton only when this fails.
-  app.get("/livez", (c) => {
-    if (!engine.store.ping()) {
+  app.get("/livez", async (c) => {
+    if (!(await engine.store.ping())) {
       throw new UnavailableError("the database does not answer reads; restarting Baton may help if the disk is back");
     }
     return c.json({ status: "ok", version });

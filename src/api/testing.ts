@@ -4,7 +4,7 @@
  */
 import type { Hono } from "hono";
 import { Engine } from "../engine/engine.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import { SqliteStore } from "../store/sqlite/store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { createApp } from "./app.ts";
 

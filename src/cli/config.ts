@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { LOG_LEVELS, type LogLevel } from "../platform/log.ts";
-import type { SyncMode } from "../store/driver.ts";
+import type { SyncMode } from "../store/sqlite/driver.ts";
 
 export interface ServeConfig {
   host: string;

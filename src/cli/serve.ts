@@ -8,7 +8,7 @@ import type { Logger } from "../domain/log.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import { SqliteStore } from "../store/sqlite/store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
@@ -66,7 +66,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       startupMs: Date.now() - startedAt,
     });
   } catch (err) {
-    store.close();
+    await store.close();
     throw err instanceof StorageError ? new StartError([storageProblem(err, config.db)], { cause: err }) : err;
   }
   shutdown = shutdownOn(engine, server, store, config, logger);
@@ -147,7 +147,7 @@ function shutdownOn(
       const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
       if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
       await server.stop(true);
-      store.close();
+      await store.close();
       logger.info("stopped");
       process.exit(0);
     })();

@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StorageError } from "../domain/errors.ts";
-import { DatabaseFileError } from "../store/database-files.ts";
-import { DatabaseInUseError } from "../store/lockfile.ts";
+import { DatabaseFileError } from "../store/sqlite/database-files.ts";
+import { DatabaseInUseError } from "../store/sqlite/lockfile.ts";
 import { readSourceFiles } from "./definition-files.ts";
 import { currentUser, userLabel } from "./file-errors.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, oneLine, storageProblem } from "./start-errors.ts";

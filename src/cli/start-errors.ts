@@ -5,8 +5,8 @@
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { StorageError } from "../domain/errors.ts";
-import { DatabaseFileError } from "../store/database-files.ts";
-import { DatabaseInUseError } from "../store/lockfile.ts";
+import { DatabaseFileError } from "../store/sqlite/database-files.ts";
+import { DatabaseInUseError } from "../store/sqlite/lockfile.ts";
 import type { UnreadableFile } from "./definition-files.ts";
 import { currentUser, denial, isPermission, ownership } from "./file-errors.ts";
 

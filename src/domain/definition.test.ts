@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { definition, definitionOf, taskDef } from "../../test/helpers/setup.ts";
-import { dependentsOf, parseDefinition, terminalTasks } from "./definition.ts";
+import { parseDefinition } from "./definition.ts";
 import { ValidationError } from "./errors.ts";
 import { DEFAULT_RETRY, NO_RETRY } from "./retry.ts";
 
@@ -325,30 +325,6 @@ describe("continueOnFailure and handlers", () => {
   test("a definition-level timeoutSeconds is read; 0 is rejected", () => {
     expect(parse({ id: "h", timeoutSeconds: 90, tasks: [taskDef()] }).timeoutSeconds).toBe(90);
     expect(pathsOf({ id: "h", timeoutSeconds: 0, tasks: [taskDef()] })).toEqual(["$.timeoutSeconds"]);
-  });
-});
-
-describe("graph helpers", () => {
-  const def = parse(
-    definitionOf(
-      "dag",
-      { id: "a" },
-      { id: "b", dependsOn: ["a"] },
-      { id: "c", dependsOn: ["a"] },
-      { id: "d", dependsOn: ["b", "c"] },
-      { id: "e", dependsOn: [] },
-    ),
-  );
-
-  test("dependentsOf is transitive", () => {
-    expect(dependentsOf(def, "a").sort()).toEqual(["b", "c", "d"]);
-    expect(dependentsOf(def, "b")).toEqual(["d"]);
-    expect(dependentsOf(def, "d")).toEqual([]);
-    expect(dependentsOf(def, "e")).toEqual([]);
-  });
-
-  test("terminalTasks are the tasks nothing depends on", () => {
-    expect(terminalTasks(def).map((t) => t.id)).toEqual(["d", "e"]);
   });
 });
 

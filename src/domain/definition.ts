@@ -339,25 +339,3 @@ function checkTaskTemplates(tasks: TaskSpec[], issues: FieldIssue[]): void {
       issues.push({ path: `$.tasks[${i}].params${issue.path}`, message: issue.message });
   });
 }
-
-/** Task ids that depend on `taskId`, directly or transitively. */
-export function dependentsOf(def: JobDefinition, taskId: string): string[] {
-  const out = new Set<string>();
-  const frontier = [taskId];
-  while (frontier.length > 0) {
-    const current = frontier.pop()!;
-    for (const t of def.tasks) {
-      if (!out.has(t.id) && t.dependsOn.includes(current)) {
-        out.add(t.id);
-        frontier.push(t.id);
-      }
-    }
-  }
-  return [...out];
-}
-
-/** Tasks no other task depends on: their outputs make the execution's output. */
-export function terminalTasks(def: JobDefinition): TaskSpec[] {
-  const depended = new Set(def.tasks.flatMap((t) => t.dependsOn));
-  return def.tasks.filter((t) => !depended.has(t.id));
-}

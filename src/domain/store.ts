@@ -1,13 +1,14 @@
 /**
- * The Store interface: the engine's only view of durable state, named by operations, never
- * by tables. Every mutation is atomic (the rows and the event it appends commit together),
- * guarded by the state it expects, and resolves only once it is durable at the configured
- * sync level. Implementations: SQLite (`src/store`); PostgreSQL is planned.
+ * The store's ports: the engine's and the API's only view of durable state, named by what
+ * callers do, never by tables. Every write is atomic (the rows and the events it appends
+ * commit together), decided by the rules of `transitions.ts`, and resolves only once it is
+ * durable at the configured sync level. Everything a networked database would answer over
+ * the wire is async. Implementations: SQLite (`src/store/sqlite`); each one passes the
+ * conformance suite in `test/store/`.
  */
 import type { ErrorInfo } from "./errors.ts";
 import type {
   Execution,
-  ExecutionError,
   ExecutionEventRecord,
   ExecutionPage,
   ExecutionWithTasks,
@@ -16,6 +17,7 @@ import type {
   SystemCounts,
 } from "./model.ts";
 import type { ExecutionStatus } from "./states.ts";
+import type { AttemptStart, CancelOutcome, NewTask, RedriveOutcome, Step } from "./transitions.ts";
 
 export interface NewExecution {
   id: string;
@@ -26,7 +28,7 @@ export interface NewExecution {
    * Task ids and names in definition order; all start PENDING, except those with `carried`
    * (a rerun copies them COMPLETED, with their output, from the original).
    */
-  tasks: { taskId: string; name: string; carried?: { output: unknown } }[];
+  tasks: NewTask[];
   /** Not admitted before this time. */
   runAt?: number | null;
   /** The execution this one reruns. */
@@ -48,18 +50,9 @@ export type EnqueueOnceResult =
   /** The key was used with another request. */
   | { outcome: "conflict"; executionId: string };
 
-/** What `cancel` did. */
-export type CancelResult =
-  | { outcome: "cancelled" }
-  /** RUNNING: the request is durable; the engine ends it CANCELLED. */
-  | { outcome: "requested" }
-  | { outcome: "finished"; status: ExecutionStatus }
-  | { outcome: "missing" };
+export type CancelResult = CancelOutcome | { outcome: "missing" };
 
-export type RedriveResult =
-  | { outcome: "redriven"; reset: string[] }
-  | { outcome: "refused"; status: ExecutionStatus }
-  | { outcome: "missing" };
+export type RedriveResult = RedriveOutcome | { outcome: "missing" };
 
 export interface RecoveryPlan {
   /** RUNNING executions that keep their slot, oldest first. */
@@ -72,40 +65,8 @@ export interface RecoveryPlan {
   handlersPending: string[];
 }
 
-/**
- * One change to an execution's stored state. `Store.record` applies a list of them in one
- * transaction, so the engine can complete a task, start the tasks it unblocked and settle the
- * execution with one commit.
- */
-export type Step =
-  /** PENDING or RETRYING → RUNNING with `attempt` (= attempts + 1); with `resumed`, a RUNNING task re-runs `attempt`. */
-  | { kind: "start"; taskId: string; attempt: number; resumed?: boolean }
-  | { kind: "complete"; taskId: string; attempt: number; output: unknown }
-  | { kind: "retry"; taskId: string; attempt: number; error: ErrorInfo; nextAttemptAt: number }
-  /** RUNNING → FAILED, and the PENDING tasks in `skip` → SKIPPED. */
-  | { kind: "fail"; taskId: string; attempt: number; error: ErrorInfo; skip: string[] }
-  /**
-   * The execution RUNNING → COMPLETED, FAILED or CANCELLED; the unfinished tasks in
-   * `cancelTasks` → CANCELLED first. `timedOut` records that the execution's own timeout ended it.
-   */
-  | {
-      kind: "finish";
-      status: "COMPLETED" | "FAILED" | "CANCELLED";
-      output: unknown;
-      error: ExecutionError | null;
-      cancelTasks?: string[];
-      timedOut?: boolean;
-      /** Handlers will run for this outcome: remembered until `handlerFinished(…, last)`. */
-      handlersPending?: boolean;
-    };
-
 /** What one handler did. */
 export type HandlerOutcome = { status: "COMPLETED"; output: unknown } | { status: "FAILED"; error: ErrorInfo };
-
-/** A guarded write found its row in another state: a bug or a concurrent writer. */
-export class StaleStateError extends Error {
-  override name = "StaleStateError";
-}
 
 /** Why the store refuses writes now. */
 export interface StoreFault {
@@ -115,8 +76,8 @@ export interface StoreFault {
   since: number;
 }
 
-export interface Store {
-  // ---- definitions ----
+/** Registered job definitions, each kept in every version. */
+export interface DefinitionStore {
   /** Stores a new version unless the latest one has the same canonical body. */
   registerDefinition(
     id: string,
@@ -129,46 +90,30 @@ export interface Store {
   /** The latest version of every definition, by id. */
   listDefinitions(): Promise<StoredDefinition[]>;
   definitionVersions(id: string): Promise<number[]>;
+}
 
-  // ---- admission ----
+/** Every change to executions: what the engine decides, made durable. */
+export interface ExecutionWrites {
   /** QUEUED execution with PENDING tasks, and its `ExecutionQueued` event. */
   enqueue(e: NewExecution, now: number): Promise<Execution>;
-  /**
-   * `enqueue` under an idempotency key, atomically: concurrent starts with one key create one
-   * execution. With `start`, a created execution is stored as `enqueueStarted` stores it.
-   */
-  enqueueOnce(
-    e: NewExecution,
-    key: IdempotencyKey,
-    now: number,
-    start?: readonly { taskId: string; attempt: number }[],
-  ): Promise<EnqueueOnceResult>;
-  /** Deletes idempotency keys created before `before`. Returns how many. */
-  purgeIdempotencyKeys(before: number): Promise<number>;
-  /** QUEUED → CANCELLED at once; RUNNING → a durable cancel request. */
-  cancel(executionId: string, now: number): Promise<CancelResult>;
-  /**
-   * FAILED or CANCELLED → QUEUED: COMPLETED tasks keep their output; the others go back to
-   * PENDING with a fresh retry budget (attempt numbers keep counting).
-   */
-  redrive(executionId: string, now: number): Promise<RedriveResult>;
-  /** Executions created as reruns of this one, oldest first. */
-  rerunsOf(executionId: string): Promise<string[]>;
-  /** Appends `HandlerStarted`. */
-  handlerStarted(executionId: string, handler: string, now: number): Promise<void>;
-  /** Appends `HandlerFinished` with its outcome; with `last`, the execution has no handler pending any more. */
-  handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void>;
   /**
    * `enqueue` and `admit` in one commit, for a submission that finds a free slot and nobody
    * waiting: the execution is stored RUNNING with the given attempts started (its events
    * still say ExecutionQueued, ExecutionStarted, TaskStarted).
    */
-  enqueueStarted(e: NewExecution, now: number, start: readonly { taskId: string; attempt: number }[]): Promise<ExecutionWithTasks>;
+  enqueueStarted(e: NewExecution, now: number, start: readonly AttemptStart[]): Promise<ExecutionWithTasks>;
+  /**
+   * `enqueue` under an idempotency key, atomically: concurrent starts with one key create one
+   * execution. With `start`, a created execution is stored as `enqueueStarted` stores it.
+   */
+  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number, start?: readonly AttemptStart[]): Promise<EnqueueOnceResult>;
+  /** Deletes idempotency keys created before `before`. Returns how many. */
+  purgeIdempotencyKeys(before: number): Promise<number>;
   /**
    * QUEUED → RUNNING, starting the given attempts of PENDING tasks in the same transaction.
    * Null when it was not QUEUED any more; else the execution as admitted.
    */
-  admit(executionId: string, now: number, start?: readonly { taskId: string; attempt: number }[]): Promise<ExecutionWithTasks | null>;
+  admit(executionId: string, now: number, start?: readonly AttemptStart[]): Promise<ExecutionWithTasks | null>;
   /** A RUNNING execution found at start takes its slot again (event only). */
   resume(executionId: string, now: number): Promise<void>;
   /**
@@ -176,33 +121,38 @@ export interface Store {
    * QUEUED, then the lists of what to resume and what to admit.
    */
   recover(maxRunning: number, now: number): Promise<RecoveryPlan>;
-  loadExecution(executionId: string): Promise<ExecutionWithTasks | null>;
-
-  // ---- attempts ----
   /** Applies `steps` in order, atomically: all of them commit, or none (and it rejects). */
   record(executionId: string, steps: readonly Step[], now: number): Promise<void>;
-  /** PENDING or RETRYING → RUNNING with `attempt` (= attempts + 1); with `resumed`, a RUNNING task re-runs `attempt`. */
-  startAttempt(executionId: string, taskId: string, attempt: number, now: number, resumed: boolean): Promise<void>;
-  completeTask(executionId: string, taskId: string, attempt: number, output: unknown, now: number): Promise<void>;
-  retryTask(executionId: string, taskId: string, attempt: number, error: ErrorInfo, nextAttemptAt: number, now: number): Promise<void>;
-  /** RUNNING → FAILED, and the PENDING tasks in `skip` → SKIPPED. */
-  failTask(executionId: string, taskId: string, attempt: number, error: ErrorInfo, skip: string[], now: number): Promise<void>;
-  /** RUNNING → COMPLETED or FAILED. */
-  finishExecution(
-    executionId: string,
-    status: "COMPLETED" | "FAILED",
-    output: unknown,
-    error: ExecutionError | null,
-    now: number,
-  ): Promise<void>;
+  /** QUEUED → CANCELLED at once; RUNNING → a durable cancel request. */
+  cancel(executionId: string, now: number): Promise<CancelResult>;
+  /**
+   * FAILED or CANCELLED → QUEUED: COMPLETED tasks keep their output; the others go back to
+   * PENDING with a fresh retry budget (attempt numbers keep counting).
+   */
+  redrive(executionId: string, now: number): Promise<RedriveResult>;
+  /** Appends `HandlerStarted`. */
+  handlerStarted(executionId: string, handler: string, now: number): Promise<void>;
+  /** Appends `HandlerFinished` with its outcome; with `last`, the execution has no handler pending any more. */
+  handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void>;
+}
 
-  // ---- reads ----
+/** Reads of executions and their history, for the engine and the API. */
+export interface ExecutionReads {
+  loadExecution(executionId: string): Promise<ExecutionWithTasks | null>;
+  /** Newest first, filtered, paged by an opaque cursor. */
   listExecutions(filter: ListFilter): Promise<ExecutionPage>;
   /** The history in order; null when the execution does not exist. */
   events(executionId: string): Promise<ExecutionEventRecord[] | null>;
+  /** Executions created as reruns of this one, oldest first. */
+  rerunsOf(executionId: string): Promise<string[]>;
+  /** RUNNING ids, the first `queuedLimit` QUEUED ids, and exact counts. */
   systemCounts(queuedLimit: number): Promise<SystemCounts>;
+}
+
+/** Whether the store answers and accepts writes: `/healthz`, `/livez` and fault recovery. */
+export interface StoreHealth {
   /** True when the database answers a read. */
-  ping(): boolean;
+  ping(): Promise<boolean>;
   /**
    * Null while writes are accepted. After a storage fault (disk full, I/O error) every write
    * is refused with `StorageError` (known not applied) until `probeWrites` succeeds.
@@ -212,5 +162,13 @@ export interface Store {
   probeWrites(): Promise<boolean>;
   /** Calls `listener` each time writes start being refused (the engine then watches for them to be accepted again). */
   onWriteFault(listener: () => void): void;
-  close(): void;
+}
+
+/** What the API reads: definitions, executions, and health. */
+export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions" | "definitionVersions"> & ExecutionReads & StoreHealth;
+
+/** A whole store, as the process that opens it holds it. */
+export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, StoreHealth {
+  /** Waits for pending writes, then releases the database. */
+  close(): Promise<void>;
 }

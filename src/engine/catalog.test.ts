@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { openDatabase } from "../store/driver.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import { openDatabase } from "../store/sqlite/driver.ts";
+import { SqliteStore } from "../store/sqlite/store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { DefinitionCatalog } from "./catalog.ts";
 

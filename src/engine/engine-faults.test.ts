@@ -9,9 +9,9 @@ import { maxOverlap } from "../../test/e2e/stored-state.ts";
 import { definition, definitionOf, heldFunction, type SetupOptions, setup } from "../../test/helpers/setup.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { ExecutionWithTasks } from "../domain/model.ts";
-import type { Step } from "../domain/store.ts";
-import { type Database, openDatabase } from "../store/driver.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import type { Step } from "../domain/transitions.ts";
+import { type Database, openDatabase } from "../store/sqlite/driver.ts";
+import { SqliteStore } from "../store/sqlite/store.ts";
 import { FAULT_PROBE_INTERVAL_MS } from "./fault-recovery.ts";
 
 async function world(maxConcurrentJobs = 2, functions: SetupOptions["functions"] = {}) {

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { countingFunction, definitionOf, heldFunction, setup } from "../../test/helpers/setup.ts";
 import { byHand, enqueueByHand, runningByHand } from "../../test/helpers/store-state.ts";
+import { failTask, startAttempt } from "../../test/helpers/store-steps.ts";
 
 const T0 = 1_700_000_000_000;
 const taskRows = async (w: ReturnType<typeof setup>, id: string) =>
@@ -204,9 +205,9 @@ describe("recovery", () => {
       ),
     );
     const id = await runningByHand(w.engine, "j", "e1", T0);
-    await w.store.startAttempt(id, "bad", 1, T0, false);
-    await w.store.failTask(id, "bad", 1, { name: "Boom", message: "m" }, ["after"], T0);
-    await w.store.startAttempt(id, "side", 1, T0, false);
+    await startAttempt(w.store, id, "bad", 1, T0, false);
+    await failTask(w.store, id, "bad", 1, { name: "Boom", message: "m" }, ["after"], T0);
+    await startAttempt(w.store, id, "side", 1, T0, false);
     await w.engine.start();
     await w.drain();
     expect(counting.calls.map((c) => [c.taskId, c.attempt])).toEqual([["side", 1]]);

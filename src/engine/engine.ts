@@ -10,7 +10,7 @@
  * below follow that cut.
  */
 import { type Clock, systemClock, type TimerHandle } from "../domain/clock.ts";
-import { dependentsOf, type JobDefinition } from "../domain/definition.ts";
+import type { JobDefinition } from "../domain/definition.ts";
 import {
   ConflictError,
   isUnknownWrite,
@@ -21,6 +21,7 @@ import {
   ValidationError,
 } from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
+import { dependentsOf, readyTasks, rootsOf } from "../domain/graph.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import { canonicalJson } from "../domain/json.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
@@ -31,11 +32,8 @@ import { DefinitionCatalog } from "./catalog.ts";
 import { FaultRecovery } from "./fault-recovery.ts";
 import { Fifo } from "./fifo.ts";
 import { handlersFor, runHandlers, type SettledExecution } from "./handlers.ts";
-import { ExecutionRun, type RunDeps, readyTasks } from "./run.ts";
+import { ExecutionRun, type RunDeps } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
-
-/** The tasks without dependencies: what an admission starts. */
-const rootsOf = (def: JobDefinition): string[] => def.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.id);
 
 export interface EngineOptions {
   store: Store;

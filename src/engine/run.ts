@@ -13,7 +13,7 @@
  * rows into the domain, where the store's copy of the same rules goes too.
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
-import { dependentsOf, type JobDefinition, type TaskSpec, terminalTasks } from "../domain/definition.ts";
+import type { JobDefinition, TaskSpec } from "../domain/definition.ts";
 import {
   type ErrorInfo,
   ErrorNames,
@@ -24,12 +24,13 @@ import {
   toErrorInfo,
 } from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
+import { dependentsOf, readyTasks, specsOf, terminalTasks } from "../domain/graph.ts";
 import type { Logger } from "../domain/log.ts";
 import type { ExecutionError, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
 import { type Rng, retryDelayMs, shouldRetry } from "../domain/retry.ts";
-import type { TaskStatus } from "../domain/states.ts";
-import type { Step, Store } from "../domain/store.ts";
+import type { Store } from "../domain/store.ts";
 import { resolveParams } from "../domain/template.ts";
+import { allTasksFinal, applyStep, type ExecutionState, type FinishStep, isCancellable, type Step } from "../domain/transitions.ts";
 import { type AttemptOutcome, runAttempt } from "./attempt.ts";
 import { handlersFor, type SettledExecution } from "./handlers.ts";
 
@@ -54,30 +55,10 @@ interface PendingWrite {
   undo: () => void;
 }
 
-/** Task states after which nothing more happens to the task. */
-const FINAL: ReadonlySet<TaskStatus> = new Set(["COMPLETED", "FAILED", "SKIPPED", "CANCELLED"]);
-
-/** PENDING tasks whose dependencies are all COMPLETED, in definition order. */
-export function readyTasks(def: JobDefinition, rows: ReadonlyMap<string, TaskRun>): TaskSpec[] {
-  const specs = specsOf(def);
-  return def.tasks.filter((t) => rows.get(t.id)?.status === "PENDING" && t.dependsOn.every((d) => satisfies(specs.get(d), rows.get(d))));
-}
-
-/** A dependency lets its dependents run once COMPLETED, or FAILED with `continueOnFailure`. */
-const satisfies = (spec: TaskSpec | undefined, row: TaskRun | undefined): boolean =>
-  row?.status === "COMPLETED" || (row?.status === "FAILED" && spec?.continueOnFailure === true);
-
-const specCache = new WeakMap<JobDefinition, ReadonlyMap<string, TaskSpec>>();
-function specsOf(def: JobDefinition): ReadonlyMap<string, TaskSpec> {
-  let specs = specCache.get(def);
-  if (!specs) {
-    specs = new Map(def.tasks.map((t) => [t.id, t]));
-    specCache.set(def, specs);
-  }
-  return specs;
-}
-
 export class ExecutionRun {
+  /** The execution as this run has decided it so far (ahead of the store while writes are pending). */
+  private readonly state: ExecutionState<TaskRun>;
+  /** `state.tasks` by id. */
   private readonly rows: Map<string, TaskRun>;
   /** Attempts started (or being recorded as started) and not yet settled. */
   private readonly inflight = new Map<string, AbortController>();
@@ -120,6 +101,7 @@ export class ExecutionRun {
     private readonly def: JobDefinition,
     private readonly startedByAdmission: ReadonlySet<string> = new Set(),
   ) {
+    this.state = { id: execution.id, status: execution.status, cancelRequestedAt: execution.cancelRequestedAt, tasks: execution.tasks };
     this.rows = new Map(execution.tasks.map((t) => [t.taskId, t]));
   }
 
@@ -163,7 +145,8 @@ export class ExecutionRun {
     for (const spec of this.def.tasks) {
       const row = this.row(spec.id);
       if (row.status === "RUNNING") {
-        if (!this.startedByAdmission.has(spec.id)) resumed.push({ kind: "start", taskId: spec.id, attempt: row.attempts, resumed: true });
+        if (!this.startedByAdmission.has(spec.id))
+          resumed.push(this.decide({ kind: "start", taskId: spec.id, attempt: row.attempts, resumed: true }));
         launches.push([spec, row.attempts]);
         this.inflight.set(spec.id, new AbortController());
       } else if (row.status === "RETRYING") {
@@ -233,6 +216,12 @@ export class ExecutionRun {
     for (const controller of this.inflight.values()) controller.abort(new ShutdownError());
   }
 
+  /** Applies a decision to the in-memory state by the rules every store applies too; returns it for the write. */
+  private decide<S extends Step>(step: S): S {
+    applyStep(this.state, step, this.deps.clock.now());
+    return step;
+  }
+
   private row(taskId: string): TaskRun {
     const row = this.rows.get(taskId);
     if (!row) throw new Error(`execution ${this.id} has no task row for ${taskId}`);
@@ -248,12 +237,8 @@ export class ExecutionRun {
     if (this.ending) {
       if (!this.settled && this.inflight.size === 0) {
         const { status, error, timedOut } = this.ending;
-        const cancelTasks = this.def.tasks
-          .map((t) => this.row(t.id))
-          .filter((r) => !FINAL.has(r.status))
-          .map((r) => r.taskId);
-        for (const id of cancelTasks) this.row(id).status = "CANCELLED";
-        const finish: Extract<Step, { kind: "finish" }> = {
+        const cancelTasks = this.state.tasks.filter((t) => isCancellable(t.status)).map((t) => t.taskId);
+        const finish: FinishStep = {
           kind: "finish",
           status,
           output: null,
@@ -262,7 +247,7 @@ export class ExecutionRun {
           timedOut,
           handlersPending: handlersFor(this.def, status).length > 0,
         };
-        steps.push(finish);
+        steps.push(this.decide(finish));
         this.settled = true;
         this.write(steps, [], finish);
         this.resolveSlotFree();
@@ -275,16 +260,15 @@ export class ExecutionRun {
       for (const spec of readyTasks(this.def, this.rows)) {
         const row = this.row(spec.id);
         const attempt = row.attempts + 1;
-        Object.assign(row, { status: "RUNNING", attempts: attempt, nextAttemptAt: null });
+        steps.push(this.decide({ kind: "start", taskId: spec.id, attempt }));
         this.inflight.set(spec.id, new AbortController());
-        steps.push({ kind: "start", taskId: spec.id, attempt });
         launches.push([spec, attempt]);
       }
     }
-    let finish: Extract<Step, { kind: "finish" }> | undefined;
-    if (!this.settled && [...this.rows.values()].every((r) => FINAL.has(r.status))) {
+    let finish: FinishStep | undefined;
+    if (!this.settled && allTasksFinal(this.state)) {
       finish = this.finishStep();
-      steps.push(finish);
+      steps.push(this.decide(finish));
       this.settled = true; // nothing else may start once the end is decided
     }
     if (steps.length > 0) this.write(steps, launches, finish);
@@ -293,7 +277,7 @@ export class ExecutionRun {
   }
 
   /** Commits `steps`; then starts the launched functions, or reports the execution's end. */
-  private write(steps: Step[], launches: [TaskSpec, number][], finish?: Extract<Step, { kind: "finish" }>): void {
+  private write(steps: Step[], launches: [TaskSpec, number][], finish?: FinishStep): void {
     this.commit(
       steps,
       () => {
@@ -339,7 +323,7 @@ export class ExecutionRun {
     );
   }
 
-  private finished(finish: Extract<Step, { kind: "finish" }>): void {
+  private finished(finish: FinishStep): void {
     if (finish.status === "FAILED" && finish.error) {
       const { taskId, name, message } = finish.error;
       this.deps.logger.info("execution failed", {
@@ -377,7 +361,7 @@ export class ExecutionRun {
     return row.status === "FAILED" ? { error: row.error } : row.output;
   }
 
-  private finishStep(): Extract<Step, { kind: "finish" }> {
+  private finishStep(): FinishStep {
     const specs = specsOf(this.def);
     const rows = this.def.tasks.map((t) => this.row(t.id));
     // Tasks that failed with continueOnFailure do not fail the execution.
@@ -429,8 +413,9 @@ export class ExecutionRun {
       return;
     }
     if (outcome.kind === "ok") {
-      Object.assign(row, { status: "COMPLETED", output: outcome.output, error: null });
-      this.advance([{ kind: "complete", taskId: spec.id, attempt, output: outcome.output }]);
+      const complete = this.decide({ kind: "complete", taskId: spec.id, attempt, output: outcome.output });
+      row.output = outcome.output;
+      this.advance([complete]);
       return;
     }
     const { error } = outcome;
@@ -440,9 +425,9 @@ export class ExecutionRun {
     if (shouldRetry(spec.retry, inBudget, error.name)) {
       const delay = retryDelayMs(spec.retry, inBudget, this.deps.rng);
       const nextAttemptAt = this.deps.clock.now() + delay;
-      Object.assign(row, { status: "RETRYING", error, nextAttemptAt });
+      const retry = this.decide({ kind: "retry", taskId: spec.id, attempt, error, nextAttemptAt });
       // The timer is armed only once the wait is committed, so a crash never loses it.
-      this.commit([{ kind: "retry", taskId: spec.id, attempt, error, nextAttemptAt }], () => {
+      this.commit([retry], () => {
         if (!this.stopping && !this.settled && !this.ending) this.armRetry(spec, attempt + 1, delay);
       });
       return;
@@ -453,9 +438,7 @@ export class ExecutionRun {
   private failTask(spec: TaskSpec, attempt: number, error: ErrorInfo): void {
     // With continueOnFailure the dependents still run; otherwise they (and theirs) are SKIPPED.
     const skip = spec.continueOnFailure ? [] : dependentsOf(this.def, spec.id).filter((id) => this.row(id).status === "PENDING");
-    Object.assign(this.row(spec.id), { status: "FAILED", error });
-    for (const id of skip) this.row(id).status = "SKIPPED";
-    this.advance([{ kind: "fail", taskId: spec.id, attempt, error, skip }]);
+    this.advance([this.decide({ kind: "fail", taskId: spec.id, attempt, error, skip })]);
   }
 
   private armRetry(spec: TaskSpec, attempt: number, delayMs: number): void {
@@ -463,10 +446,9 @@ export class ExecutionRun {
       () => {
         this.timers.delete(spec.id);
         if (this.stopping || this.settled || this.ending) return;
-        const row = this.row(spec.id);
-        Object.assign(row, { status: "RUNNING", attempts: attempt, nextAttemptAt: null });
+        const start = this.decide({ kind: "start", taskId: spec.id, attempt });
         this.inflight.set(spec.id, new AbortController());
-        this.write([{ kind: "start", taskId: spec.id, attempt }], [[spec, attempt]]);
+        this.write([start], [[spec, attempt]]);
       },
       Math.max(0, delayMs),
     );

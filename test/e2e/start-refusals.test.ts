@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openDatabase } from "../../src/store/driver.ts";
+import { openDatabase } from "../../src/store/sqlite/driver.ts";
 import { BINARY, execute, JOBS, register, spawnBaton, startBaton, tempDir } from "./harness.ts";
 
 const NOBODY = 65534;

@@ -6,7 +6,7 @@ import type { TaskFunction } from "../../src/domain/function.ts";
 import type { Rng } from "../../src/domain/retry.ts";
 import type { Store } from "../../src/domain/store.ts";
 import { Engine } from "../../src/engine/engine.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
 import { FakeClock } from "./fake-clock.ts";
 

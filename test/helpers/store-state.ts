@@ -5,6 +5,7 @@
 import type { ErrorInfo } from "../../src/domain/errors.ts";
 import type { Store } from "../../src/domain/store.ts";
 import type { Engine } from "../../src/engine/engine.ts";
+import { completeTask, retryTask, startAttempt } from "./store-steps.ts";
 
 /** Enqueues an execution of the latest version of `definitionId` with all tasks PENDING. */
 export async function enqueueByHand(
@@ -44,10 +45,10 @@ export async function runningByHand(
 
 /** Task steps as a dead process would have written them. */
 export const byHand = (store: Store, executionId: string, now: number) => ({
-  start: (taskId: string, attempt: number) => store.startAttempt(executionId, taskId, attempt, now, false),
+  start: (taskId: string, attempt: number) => startAttempt(store, executionId, taskId, attempt, now, false),
   complete: async (taskId: string, attempt: number, output: unknown) => {
-    await store.startAttempt(executionId, taskId, attempt, now, false);
-    await store.completeTask(executionId, taskId, attempt, output, now);
+    await startAttempt(store, executionId, taskId, attempt, now, false);
+    await completeTask(store, executionId, taskId, attempt, output, now);
   },
   retrying: async (
     taskId: string,
@@ -55,7 +56,7 @@ export const byHand = (store: Store, executionId: string, now: number) => ({
     nextAttemptAt: number,
     error: ErrorInfo = { name: "TaskFailed", message: "by hand" },
   ) => {
-    await store.startAttempt(executionId, taskId, attempt, now, false);
-    await store.retryTask(executionId, taskId, attempt, error, nextAttemptAt, now);
+    await startAttempt(store, executionId, taskId, attempt, now, false);
+    await retryTask(store, executionId, taskId, attempt, error, nextAttemptAt, now);
   },
 });

@@ -5,11 +5,11 @@
  * the middle of a write) make the database refuse writes deterministically.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { StorageError } from "../domain/errors.ts";
-import { canonicalJson } from "../domain/json.ts";
-import type { NewExecution } from "../domain/store.ts";
+import { StorageError } from "../../domain/errors.ts";
+import { canonicalJson } from "../../domain/json.ts";
+import type { NewExecution } from "../../domain/store.ts";
 import { type Database, openDatabase, storageFaultOf } from "./driver.ts";
-import { SqliteStore } from "./sqlite-store.ts";
+import { SqliteStore } from "./store.ts";
 
 const T0 = 1_700_000_000_000;
 const BODY = { id: "job", tasks: [{ id: "a", functionName: "noop" }] };
@@ -76,7 +76,7 @@ describe("a database that refuses writes", () => {
     expect(second.message).toContain("has refused writes since");
     expect(rows()).toEqual([{ id: "e1", status: "QUEUED" }]);
     expect(await store.loadExecution("e1")).not.toBeNull();
-    expect(store.ping()).toBe(true);
+    expect(await store.ping()).toBe(true);
   });
 
   test("a probe write ends the refusal only when the database takes it", async () => {

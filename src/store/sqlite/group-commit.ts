@@ -15,7 +15,7 @@
  * again. Refusing rather than trying each write keeps the order of what callers retry
  * after the fault the order they asked in.
  */
-import { StorageError } from "../domain/errors.ts";
+import { StorageError } from "../../domain/errors.ts";
 import { type Database, type Statement, type StorageFault, storageFaultOf } from "./driver.ts";
 
 /** Per-write changes to the execution counters, merged into the batch only if the write succeeds. */

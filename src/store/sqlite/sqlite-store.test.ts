@@ -2,13 +2,15 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canonicalJson } from "../domain/json.ts";
-import { silentLogger } from "../domain/log.ts";
-import type { TaskRun } from "../domain/model.ts";
-import { type NewExecution, StaleStateError } from "../domain/store.ts";
+import { completeTask, failTask, finishExecution, retryTask, startAttempt } from "../../../test/helpers/store-steps.ts";
+import { canonicalJson } from "../../domain/json.ts";
+import { silentLogger } from "../../domain/log.ts";
+import type { TaskRun } from "../../domain/model.ts";
+import type { NewExecution } from "../../domain/store.ts";
+import { StaleStateError } from "../../domain/transitions.ts";
 import { type Database, openDatabase } from "./driver.ts";
 import { MIGRATIONS, migrate, SchemaTooNewError } from "./migrations.ts";
-import { SqliteStore } from "./sqlite-store.ts";
+import { SqliteStore } from "./store.ts";
 
 const T0 = 1_700_000_000_000;
 const BODY = {
@@ -323,14 +325,14 @@ describe("attempts", () => {
   const task = async (taskId: string) => (await store.loadExecution("e1"))!.tasks.find((t) => t.taskId === taskId)!;
 
   test("start, retry, start again, complete: the row at each step", async () => {
-    await store.startAttempt("e1", "a", 1, T0 + 1, false);
+    await startAttempt(store, "e1", "a", 1, T0 + 1, false);
     expect(await task("a")).toMatchObject({ status: "RUNNING", attempts: 1, startedAt: T0 + 1, nextAttemptAt: null });
-    await store.retryTask("e1", "a", 1, err, T0 + 1001, T0 + 1);
+    await retryTask(store, "e1", "a", 1, err, T0 + 1001, T0 + 1);
     expect(await task("a")).toMatchObject({ status: "RETRYING", attempts: 1, error: err, nextAttemptAt: T0 + 1001, endTime: null });
-    await store.startAttempt("e1", "a", 2, T0 + 1001, false);
+    await startAttempt(store, "e1", "a", 2, T0 + 1001, false);
     // startedAt is the first attempt's; the pending retry time is cleared.
     expect(await task("a")).toMatchObject({ status: "RUNNING", attempts: 2, startedAt: T0 + 1, nextAttemptAt: null });
-    await store.completeTask("e1", "a", 2, { rows: 3 }, T0 + 1500);
+    await completeTask(store, "e1", "a", 2, { rows: 3 }, T0 + 1500);
     expect(await task("a")).toMatchObject({ status: "COMPLETED", attempts: 2, output: { rows: 3 }, error: null, endTime: T0 + 1500 });
     const events = (await store.events("e1"))!.filter((e) => e.taskId === "a");
     expect(events.map((e) => [e.type, e.attempt, e.at, e.data])).toEqual([
@@ -342,22 +344,22 @@ describe("attempts", () => {
   });
 
   test("a resumed attempt keeps its number and is marked resumed", async () => {
-    await store.startAttempt("e1", "a", 1, T0 + 1, false);
-    await store.startAttempt("e1", "a", 1, T0 + 99, true);
+    await startAttempt(store, "e1", "a", 1, T0 + 1, false);
+    await startAttempt(store, "e1", "a", 1, T0 + 99, true);
     expect(await task("a")).toMatchObject({ status: "RUNNING", attempts: 1, startedAt: T0 + 1 });
     const last = (await store.events("e1"))!.at(-1)!;
     expect([last.type, last.attempt, last.data]).toEqual(["TaskStarted", 1, { resumed: true }]);
   });
 
   test("a null or undefined output is stored as null", async () => {
-    await store.startAttempt("e1", "a", 1, T0, false);
-    await store.completeTask("e1", "a", 1, undefined, T0);
+    await startAttempt(store, "e1", "a", 1, T0, false);
+    await completeTask(store, "e1", "a", 1, undefined, T0);
     expect((await task("a")).output).toBeNull();
   });
 
   test("failTask fails the task, skips the listed tasks and writes their events", async () => {
-    await store.startAttempt("e1", "a", 1, T0 + 1, false);
-    await store.failTask("e1", "a", 1, err, ["b", "c"], T0 + 2);
+    await startAttempt(store, "e1", "a", 1, T0 + 1, false);
+    await failTask(store, "e1", "a", 1, err, ["b", "c"], T0 + 2);
     const loaded = await store.loadExecution("e1");
     expect(loaded!.tasks.map((t) => [t.taskId, t.status, t.endTime])).toEqual([
       ["a", "FAILED", T0 + 2],
@@ -374,7 +376,7 @@ describe("attempts", () => {
   });
 
   test("finishExecution records output or error and the closing event", async () => {
-    await store.finishExecution("e1", "FAILED", null, { taskId: "a", ...err }, T0 + 9);
+    await finishExecution(store, "e1", "FAILED", null, { taskId: "a", ...err }, T0 + 9);
     expect(await store.loadExecution("e1")).toMatchObject({
       status: "FAILED",
       output: null,
@@ -385,85 +387,85 @@ describe("attempts", () => {
 
     await store.enqueue(newExecution("e2"), T0);
     await store.admit("e2", T0);
-    await store.finishExecution("e2", "COMPLETED", { c: 1 }, null, T0 + 10);
+    await finishExecution(store, "e2", "COMPLETED", { c: 1 }, null, T0 + 10);
     expect(await store.loadExecution("e2")).toMatchObject({ status: "COMPLETED", output: { c: 1 }, error: null, endTime: T0 + 10 });
     expect((await store.events("e2"))!.at(-1)).toMatchObject({ type: "ExecutionCompleted", data: null });
   });
 
   describe("every guarded write refuses a row in the wrong state and changes nothing", () => {
     const cases: [string, () => Promise<void>, () => Promise<unknown>][] = [
-      ["start a RUNNING task", () => store.startAttempt("e1", "a", 1, T0, false), () => store.startAttempt("e1", "a", 2, T0, false)],
-      ["start with a skipped attempt number", async () => {}, () => store.startAttempt("e1", "a", 2, T0, false)],
+      ["start a RUNNING task", () => startAttempt(store, "e1", "a", 1, T0, false), () => startAttempt(store, "e1", "a", 2, T0, false)],
+      ["start with a skipped attempt number", async () => {}, () => startAttempt(store, "e1", "a", 2, T0, false)],
       [
         "start a COMPLETED task",
         async () => {
-          await store.startAttempt("e1", "a", 1, T0, false);
-          await store.completeTask("e1", "a", 1, null, T0);
+          await startAttempt(store, "e1", "a", 1, T0, false);
+          await completeTask(store, "e1", "a", 1, null, T0);
         },
-        () => store.startAttempt("e1", "a", 2, T0, false),
+        () => startAttempt(store, "e1", "a", 2, T0, false),
       ],
-      ["resume a PENDING task", async () => {}, () => store.startAttempt("e1", "a", 0, T0, true)],
+      ["resume a PENDING task", async () => {}, () => startAttempt(store, "e1", "a", 0, T0, true)],
       [
         "resume a RUNNING task under another attempt number",
-        () => store.startAttempt("e1", "a", 1, T0, false),
-        () => store.startAttempt("e1", "a", 2, T0, true),
+        () => startAttempt(store, "e1", "a", 1, T0, false),
+        () => startAttempt(store, "e1", "a", 2, T0, true),
       ],
       [
         "resume a RETRYING task",
         async () => {
-          await store.startAttempt("e1", "a", 1, T0, false);
-          await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
+          await startAttempt(store, "e1", "a", 1, T0, false);
+          await retryTask(store, "e1", "a", 1, err, T0 + 1000, T0);
         },
-        () => store.startAttempt("e1", "a", 1, T0, true),
+        () => startAttempt(store, "e1", "a", 1, T0, true),
       ],
-      ["complete a PENDING task", async () => {}, () => store.completeTask("e1", "a", 0, null, T0)],
-      ["complete another attempt", () => store.startAttempt("e1", "a", 1, T0, false), () => store.completeTask("e1", "a", 2, null, T0)],
+      ["complete a PENDING task", async () => {}, () => completeTask(store, "e1", "a", 0, null, T0)],
+      ["complete another attempt", () => startAttempt(store, "e1", "a", 1, T0, false), () => completeTask(store, "e1", "a", 2, null, T0)],
       [
         "complete a RETRYING task",
         async () => {
-          await store.startAttempt("e1", "a", 1, T0, false);
-          await store.retryTask("e1", "a", 1, err, T0 + 1000, T0);
+          await startAttempt(store, "e1", "a", 1, T0, false);
+          await retryTask(store, "e1", "a", 1, err, T0 + 1000, T0);
         },
-        () => store.completeTask("e1", "a", 1, null, T0),
+        () => completeTask(store, "e1", "a", 1, null, T0),
       ],
-      ["retry a PENDING task", async () => {}, () => store.retryTask("e1", "a", 0, err, T0, T0)],
+      ["retry a PENDING task", async () => {}, () => retryTask(store, "e1", "a", 0, err, T0, T0)],
       [
         "retry a COMPLETED task",
         async () => {
-          await store.startAttempt("e1", "a", 1, T0, false);
-          await store.completeTask("e1", "a", 1, null, T0);
+          await startAttempt(store, "e1", "a", 1, T0, false);
+          await completeTask(store, "e1", "a", 1, null, T0);
         },
-        () => store.retryTask("e1", "a", 1, err, T0, T0),
+        () => retryTask(store, "e1", "a", 1, err, T0, T0),
       ],
-      ["fail a PENDING task", async () => {}, () => store.failTask("e1", "a", 0, err, [], T0)],
+      ["fail a PENDING task", async () => {}, () => failTask(store, "e1", "a", 0, err, [], T0)],
       [
         "fail a FAILED task again",
         async () => {
-          await store.startAttempt("e1", "a", 1, T0, false);
-          await store.failTask("e1", "a", 1, err, [], T0);
+          await startAttempt(store, "e1", "a", 1, T0, false);
+          await failTask(store, "e1", "a", 1, err, [], T0);
         },
-        () => store.failTask("e1", "a", 1, err, [], T0),
+        () => failTask(store, "e1", "a", 1, err, [], T0),
       ],
       [
         "fail a task and skip one that is not PENDING (the whole write rolls back)",
         async () => {
-          await store.startAttempt("e1", "a", 1, T0, false);
-          await store.startAttempt("e1", "b", 1, T0, false);
+          await startAttempt(store, "e1", "a", 1, T0, false);
+          await startAttempt(store, "e1", "b", 1, T0, false);
         },
-        () => store.failTask("e1", "a", 1, err, ["c", "b"], T0),
+        () => failTask(store, "e1", "a", 1, err, ["c", "b"], T0),
       ],
-      ["touch an unknown task", async () => {}, () => store.startAttempt("e1", "zz", 1, T0, false)],
+      ["touch an unknown task", async () => {}, () => startAttempt(store, "e1", "zz", 1, T0, false)],
       [
         "finish a QUEUED execution",
         async () => {
           await store.enqueue(newExecution("e2"), T0);
         },
-        () => store.finishExecution("e2", "COMPLETED", null, null, T0),
+        () => finishExecution(store, "e2", "COMPLETED", null, null, T0),
       ],
       [
         "finish a finished execution",
-        () => store.finishExecution("e1", "COMPLETED", null, null, T0),
-        () => store.finishExecution("e1", "FAILED", null, null, T0),
+        () => finishExecution(store, "e1", "COMPLETED", null, null, T0),
+        () => finishExecution(store, "e1", "FAILED", null, null, T0),
       ],
     ];
     for (const [name, arrange, act] of cases) {
@@ -488,7 +490,7 @@ describe("reads", () => {
     await store.enqueue(newExecution("e2"), T0);
     await store.admit("e1", T0 + 1);
     await store.admit("e2", T0 + 1);
-    await store.startAttempt("e1", "a", 1, T0 + 2, false);
+    await startAttempt(store, "e1", "a", 1, T0 + 2, false);
     const events = (await store.events("e1"))!;
     expect(events.map((e) => e.type)).toEqual(["ExecutionQueued", "ExecutionStarted", "TaskStarted"]);
     expect(events.every((e) => e.executionId === "e1")).toBe(true);
@@ -588,15 +590,15 @@ describe("reads", () => {
     await enqueued(6);
     await store.admit("e1", T0);
     await store.admit("e2", T0);
-    await store.finishExecution("e1", "COMPLETED", null, null, T0);
+    await finishExecution(store, "e1", "COMPLETED", null, null, T0);
     expect(await store.systemCounts(2)).toEqual({ running: ["e2"], queued: ["e3", "e4"], queuedCount: 4, completedCount: 1 });
     expect((await store.systemCounts(100)).queued).toEqual(["e3", "e4", "e5", "e6"]);
   });
 
   test("ping answers until the store is closed; nothing is written after close", async () => {
-    expect(store.ping()).toBe(true);
-    store.close();
-    expect(store.ping()).toBe(false);
+    expect(await store.ping()).toBe(true);
+    await store.close();
+    expect(await store.ping()).toBe(false);
     await expect(store.enqueue(newExecution("late"), T0)).rejects.toThrow();
     await expect(store.listExecutions({ limit: 1 })).rejects.toThrow();
   });
@@ -643,7 +645,7 @@ describe("recover", () => {
   test("leaves finished executions alone", async () => {
     await enqueued(2);
     await store.admit("e1", T0);
-    await store.finishExecution("e1", "COMPLETED", null, null, T0);
+    await finishExecution(store, "e1", "COMPLETED", null, null, T0);
     expect(await store.recover(1, T0)).toEqual({ running: [], queued: ["e2"], delayed: [], handlersPending: [] });
   });
 });

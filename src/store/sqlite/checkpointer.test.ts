@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canonicalJson } from "../domain/json.ts";
+import { canonicalJson } from "../../domain/json.ts";
 import { BACKSTOP_PAGES, Checkpointer } from "./checkpointer.ts";
 import { DEFAULT_AUTOCHECKPOINT_PAGES, openDatabase } from "./driver.ts";
-import { SqliteStore } from "./sqlite-store.ts";
+import { SqliteStore } from "./store.ts";
 
 const BODY = { id: "job", tasks: [{ id: "a", functionName: "noop" }] };
 const T0 = 1_700_000_000_000;

@@ -1,0 +1,289 @@
+/**
+ * The SQLite store: opens (and locks, migrates, checkpoints) one database file and implements
+ * the store ports on it. Every write goes through group commit (one transaction per turn of
+ * the event loop, a failing write rolled back alone) and resolves after COMMIT. What each
+ * write means is decided by `domain/transitions.ts` and persisted by `writes.ts`; reads are in
+ * `reads.ts`, row packing in `codec.ts`, the history in `events.ts`. Execution counts per
+ * status are kept in `execution_counts` by the same transactions, so `/system/state` never
+ * counts rows.
+ */
+import { statfsSync } from "node:fs";
+import { dirname } from "node:path";
+import { StorageError } from "../../domain/errors.ts";
+import type { Logger } from "../../domain/log.ts";
+import type { Execution, ExecutionPage, ExecutionWithTasks, ListFilter } from "../../domain/model.ts";
+import type {
+  CancelResult,
+  EnqueueOnceResult,
+  HandlerOutcome,
+  IdempotencyKey,
+  NewExecution,
+  RecoveryPlan,
+  RedriveResult,
+  Store,
+  StoreFault,
+} from "../../domain/store.ts";
+import type { AttemptStart, Step } from "../../domain/transitions.ts";
+import { Checkpointer } from "./checkpointer.ts";
+import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
+import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
+import { EventLog } from "./events.ts";
+import { type BatchStats, GroupCommit } from "./group-commit.ts";
+import { acquireLock } from "./lockfile.ts";
+import { migrate } from "./migrations.ts";
+import * as reads from "./reads.ts";
+import { prepareStatements, type Statements } from "./statements.ts";
+import * as writes from "./writes.ts";
+
+/** Free space a full disk must have again before a write is tried: about 256 pages. */
+const MIN_FREE_BYTES = 1024 * 1024;
+
+/** Bytes free for this user on the file system holding `dir`; Infinity when it cannot be told. */
+function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+export class SqliteStore implements Store {
+  private readonly s: Statements;
+  private readonly writes: GroupCommit;
+  private readonly eventLog: EventLog;
+  private readonly faultListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly release: () => void = () => {},
+    private readonly checkpointer: Checkpointer | null = null,
+    logger?: Logger,
+    private readonly path = ":memory:",
+  ) {
+    migrate(db, (from, to) =>
+      logger?.info(
+        "upgrading the database schema: about 12 s per million executions stored; each version is one transaction, so an upgrade cut short starts over at next start",
+        { from, to },
+      ),
+    );
+    this.s = prepareStatements(db);
+    this.writes = new GroupCommit(
+      db,
+      (total) => {
+        for (const [status, n] of total.byStatus) if (n !== 0) this.s.bumpCount.run({ status, n });
+      },
+      {
+        afterCommit: () => checkpointer?.nudge(),
+        onFault: ({ reason }, first) => {
+          if (first) {
+            logger?.warn(
+              "the database refuses writes: requests that write answer 503 and running executions wait; Baton retries by itself",
+              {
+                reason,
+                db: path,
+              },
+            );
+          }
+          for (const listener of this.faultListeners) listener();
+        },
+        onHeal: ({ since }) =>
+          logger?.info("the database accepts writes again; running executions and the queue resume", {
+            db: path,
+            refusedForMs: Date.now() - since,
+          }),
+      },
+    );
+    this.eventLog = new EventLog(this.s);
+  }
+
+  /** Queues `op` for the next group commit; the events it appends are written when it returns. */
+  private write<T>(op: (tx: writes.Tx) => T): Promise<T> {
+    return this.writes.write((deltas) => {
+      this.eventLog.reset(); // left over from a write that threw
+      const value = op({ s: this.s, deltas, events: this.eventLog });
+      this.eventLog.flush();
+      return value;
+    });
+  }
+
+  /**
+   * Opens (creating if needed) and migrates a database file, or ":memory:". A file is locked
+   * to this process until `close()`; throws `DatabaseInUseError` when another process has it,
+   * and `DatabaseFileError` when a file it needs cannot be written (nothing is changed then).
+   * A file gets a background checkpointer (see `checkpointer.ts`).
+   */
+  static open(options: OpenOptions & { logger?: Logger }): SqliteStore {
+    if (options.path === ":memory:") return new SqliteStore(openDatabase(options));
+    prepareDatabaseFiles(options.path);
+    const release = acquireLock(options.path);
+    let db: Database | null = null;
+    let checkpointer: Checkpointer | null = null;
+    try {
+      db = openWritable(options);
+      checkpointer = new Checkpointer(db, options.path, (reason) =>
+        options.logger?.warn("background checkpoints stopped; the writer checkpoints by itself (slower commits now and then)", { reason }),
+      );
+      return new SqliteStore(db, release, checkpointer, options.logger, options.path);
+    } catch (err) {
+      checkpointer?.close();
+      db?.close(true);
+      release();
+      throw err;
+    }
+  }
+
+  /** How well group commit is batching (benchmarks, debugging). */
+  get writeStats(): BatchStats {
+    return { ...this.writes.stats };
+  }
+
+  // ---- definitions ----
+
+  registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number) {
+    return this.write(({ s }) => {
+      const latest = s.latestDefinitionCanonical.get({ id }) as { version: number; canonical: string } | null;
+      if (latest && latest.canonical === canonical) return { version: latest.version, created: false };
+      const version = (latest?.version ?? 0) + 1;
+      s.insertDefinition.run({ id, version, body: JSON.stringify(body), canonical, now });
+      return { version, created: true };
+    });
+  }
+
+  async getDefinition(id: string, version?: number) {
+    return this.reading(() => reads.getDefinition(this.s, id, version));
+  }
+
+  async listDefinitions() {
+    return this.reading(() => reads.listDefinitions(this.s));
+  }
+
+  async definitionVersions(id: string) {
+    return this.reading(() => reads.definitionVersions(this.s, id));
+  }
+
+  // ---- execution writes ----
+
+  async enqueue(e: NewExecution, now: number): Promise<Execution> {
+    const { tasks: _, ...execution } = await this.write((tx) => writes.insertExecution(tx, e, now));
+    return execution;
+  }
+
+  enqueueStarted(e: NewExecution, now: number, start: readonly AttemptStart[]): Promise<ExecutionWithTasks> {
+    return this.write((tx) => writes.insertExecution(tx, e, now, start));
+  }
+
+  enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number, start?: readonly AttemptStart[]): Promise<EnqueueOnceResult> {
+    return this.write((tx) => writes.enqueueOnce(tx, e, key, now, start));
+  }
+
+  purgeIdempotencyKeys(before: number): Promise<number> {
+    return this.write(({ s }) => s.purgeIdempotencyKeys.run({ before }).changes);
+  }
+
+  admit(executionId: string, now: number, start: readonly AttemptStart[] = []): Promise<ExecutionWithTasks | null> {
+    return this.write((tx) => writes.admitExecution(tx, executionId, now, start));
+  }
+
+  resume(executionId: string, now: number): Promise<void> {
+    return this.write((tx) => writes.resumeExecution(tx, executionId, now));
+  }
+
+  recover(maxRunning: number, now: number): Promise<RecoveryPlan> {
+    return this.write((tx) => writes.recover(tx, maxRunning, now));
+  }
+
+  record(executionId: string, steps: readonly Step[], now: number): Promise<void> {
+    return this.write((tx) => writes.record(tx, executionId, steps, now));
+  }
+
+  cancel(executionId: string, now: number): Promise<CancelResult> {
+    return this.write((tx) => writes.cancelExecution(tx, executionId, now));
+  }
+
+  redrive(executionId: string, now: number): Promise<RedriveResult> {
+    return this.write((tx) => writes.redriveExecution(tx, executionId, now));
+  }
+
+  handlerStarted(executionId: string, handler: string, now: number): Promise<void> {
+    return this.write((tx) => writes.handlerStarted(tx, executionId, handler, now));
+  }
+
+  handlerFinished(executionId: string, handler: string, outcome: HandlerOutcome, last: boolean, now: number): Promise<void> {
+    return this.write((tx) => writes.handlerFinished(tx, executionId, handler, outcome, last, now));
+  }
+
+  // ---- reads ----
+
+  async loadExecution(executionId: string): Promise<ExecutionWithTasks | null> {
+    return this.reading(() => reads.loadExecution(this.s, executionId));
+  }
+
+  async listExecutions(filter: ListFilter): Promise<ExecutionPage> {
+    return this.reading(() => reads.listExecutions(this.s, filter));
+  }
+
+  async events(executionId: string) {
+    return this.reading(() => reads.events(this.s, executionId));
+  }
+
+  async rerunsOf(executionId: string): Promise<string[]> {
+    return this.reading(() => reads.rerunsOf(this.s, executionId));
+  }
+
+  async systemCounts(queuedLimit: number) {
+    return this.reading(() => reads.systemCounts(this.s, queuedLimit));
+  }
+
+  // ---- health ----
+
+  async ping(): Promise<boolean> {
+    try {
+      return (this.s.ping.get() as { ok: number }).ok === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs a read; a storage fault (an I/O error reading the file) becomes a `StorageError` (503), not a bug (500). */
+  private reading<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      const fault = storageFaultOf(err);
+      if (!fault) throw err;
+      throw new StorageError(
+        `the database could not be read: ${fault.reason}. Retry in a few seconds; if it persists, check the disk holding the database and the server log`,
+        null,
+        fault.reason,
+      );
+    }
+  }
+
+  writeFault(): StoreFault | null {
+    const fault = this.writes.writeFault;
+    return fault && { reason: fault.reason, since: fault.since };
+  }
+
+  onWriteFault(listener: () => void): void {
+    this.faultListeners.push(listener);
+  }
+
+  async probeWrites(): Promise<boolean> {
+    const fault = this.writes.writeFault;
+    if (!fault) return true;
+    // A full disk with no room yet: a probe write could still fit in the WAL's free pages,
+    // only for the next batch to fail again.
+    if (fault.code.startsWith("SQLITE_FULL") && this.path !== ":memory:" && freeBytes(dirname(this.path)) < MIN_FREE_BYTES) return false;
+    // A real page write (a no-op UPDATE still rewrites its page), in a transaction of its own.
+    return this.writes.probe(() => this.s.bumpCount.run({ status: "QUEUED", n: 0 }));
+  }
+
+  async close(): Promise<void> {
+    this.writes.close();
+    this.checkpointer?.close();
+    // close(false) would leave a zombie connection that prepared statements still read and write through.
+    this.db.close(true);
+    this.release();
+  }
+}
