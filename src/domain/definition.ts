@@ -1,139 +1,17 @@
 /**
- * Job definitions: the valibot schema of the JSON format, and the checks a schema cannot
+ * Job definitions: the checks the schema (`definition-schema.ts`) cannot
  * express (unique ids, known functions, known dependencies, no cycles, no conflicting retry
  * settings, templates in params reading only upstream tasks). `parseDefinition` turns accepted input into a `JobDefinition` with every default
  * resolved, so the engine never re-interprets raw JSON.
  */
 import * as v from "valibot";
+import { type DefinitionInput, DefinitionSchema, plainObject } from "./definition-schema.ts";
 import { type FieldIssue, ValidationError } from "./errors.ts";
-import { isPlainObject, jsonPath } from "./json.ts";
+import { jsonPath } from "./json.ts";
 import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from "./retry.ts";
 import { checkTemplates, hasTemplates } from "./template.ts";
 
-const ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-const ID_RULE = "1 to 128 characters of A-Z a-z 0-9 . _ -";
-/** Upper bound of any timer Baton sets from a definition: 30 days. */
-export const MAX_SECONDS = 30 * 24 * 3600;
-
-const Id = v.pipe(
-  v.string("must be a string"),
-  v.regex(ID_PATTERN, `must be ${ID_RULE}`),
-  // URLs resolve them as path segments: /job-definitions/.. is /, so such a definition could never be read or run.
-  v.check((id) => id !== "." && id !== "..", 'must not be "." or "..": URLs treat them as path segments, so it could never be read or run'),
-);
-const Name = v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(256, "must be at most 256 characters"));
-const Seconds = (what: string, min: number, exclusive: boolean) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.finite("must be a finite number"),
-    exclusive ? v.gtValue(min, `${what} must be greater than ${min}`) : v.minValue(min, `${what} must be at least ${min}`),
-    v.maxValue(MAX_SECONDS, `${what} must be at most ${MAX_SECONDS} (30 days)`),
-  );
-
-/**
- * The message of an object-level issue: an unknown key, a missing required key, or a value
- * that is not an object at all.
- */
-const objectMessage = (what: string) => (issue: v.BaseIssue<unknown>) =>
-  issue.expected === "never"
-    ? `is not a ${what} field`
-    : issue.received === "undefined" && issue.path?.length
-      ? "is required"
-      : "must be an object";
-
-/** valibot's object schemas accept arrays (they are objects); a definition never wants one. */
-const plainObject = <I, O, S extends v.GenericSchema<I, O>>(schema: S & v.GenericSchema<I, O>) =>
-  v.pipe(v.custom<I>(isPlainObject, "must be an object"), schema as v.GenericSchema<I, O>);
-
-const RetrySchema = v.strictObject(
-  {
-    maxAttempts: v.optional(
-      v.pipe(
-        v.number("must be a number"),
-        v.integer("must be an integer"),
-        v.minValue(1, "must be at least 1"),
-        v.maxValue(1000, "must be at most 1000"),
-      ),
-    ),
-    intervalSeconds: v.optional(Seconds("intervalSeconds", 0, false)),
-    backoffRate: v.optional(
-      v.pipe(
-        v.number("must be a number"),
-        v.finite("must be finite"),
-        v.minValue(1, "must be at least 1"),
-        v.maxValue(100, "must be at most 100"),
-      ),
-    ),
-    maxDelaySeconds: v.optional(Seconds("maxDelaySeconds", 0, true)),
-    jitterStrategy: v.optional(v.picklist(["FULL", "NONE"], 'must be "FULL" or "NONE"')),
-    errorEquals: v.optional(
-      v.pipe(
-        v.array(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")), "must be an array of error names"),
-        v.minLength(1, "must name at least one error"),
-      ),
-    ),
-  },
-  objectMessage("retry"),
-);
-
-const TaskSchema = v.strictObject(
-  {
-    id: Id,
-    name: v.optional(Name),
-    functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
-    params: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
-    maxRetry: v.optional(
-      v.pipe(
-        v.number("must be a number"),
-        v.integer("must be an integer"),
-        v.minValue(0, "must not be negative"),
-        v.maxValue(999, "must be at most 999"),
-      ),
-    ),
-    retry: v.optional(plainObject(RetrySchema)),
-    timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
-    dependsOn: v.optional(v.array(v.string("must be a task id"), "must be an array of task ids")),
-    continueOnFailure: v.optional(v.boolean("must be true or false")),
-  },
-  objectMessage("task"),
-);
-
-const HandlerSchema = v.strictObject(
-  {
-    functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
-    params: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
-    timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
-  },
-  objectMessage("handler"),
-);
-
-const HandlersSchema = v.strictObject(
-  {
-    onSuccess: v.optional(plainObject(HandlerSchema)),
-    onFailure: v.optional(plainObject(HandlerSchema)),
-    onExit: v.optional(plainObject(HandlerSchema)),
-  },
-  objectMessage("handlers"),
-);
-
-const DefinitionSchema = v.strictObject(
-  {
-    id: Id,
-    name: v.optional(Name),
-    description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),
-    timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
-    handlers: v.optional(plainObject(HandlersSchema)),
-    tasks: v.pipe(
-      v.array(plainObject(TaskSchema), "must be an array of tasks"),
-      v.minLength(1, "must hold at least one task"),
-      v.maxLength(1000, "must hold at most 1000 tasks"),
-    ),
-  },
-  objectMessage("definition"),
-);
-
-/** A definition as submitted (JSON), after the schema accepted it. */
-export type DefinitionInput = v.InferOutput<typeof DefinitionSchema>;
+export { MAX_SECONDS } from "./definition-schema.ts";
 
 /** One task with every default resolved. */
 export interface TaskSpec {

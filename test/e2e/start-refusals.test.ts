@@ -2,6 +2,9 @@
  * What the binary cannot serve, it refuses: exit 1 and exactly one line on stderr naming the
  * path, the reason and what to do, never a stack trace, and the database left as it was.
  * Root is never refused a file, so permission cases run the binary as nobody through setpriv.
+ *
+ * Over 300 lines: one table of refusals shares one fixture (the binary, a seeded database and
+ * its checksum); split, each file would build them again.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";

@@ -1,4 +1,8 @@
-/** Hostile requests to /jobs and /jobs/{id}/…: execute, state, events, cancel, redrive, rerun, the list. */
+/**
+ * Hostile requests to /jobs and /jobs/{id}/…: execute, state, events, cancel, redrive, rerun, the list.
+ * Over 300 lines: one generator per route of the jobs resource, kept side by side so a new
+ * route's hostile cases are written next to its siblings'.
+ */
 
 import { bytes } from "../raw-http.ts";
 import {

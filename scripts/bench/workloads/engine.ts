@@ -1,0 +1,114 @@
+import { join } from "node:path";
+import { Engine } from "../../../src/engine/engine.ts";
+import { SqliteStore } from "../../../src/store/sqlite/store.ts";
+import { builtinFunctions } from "../../../src/tasks/registry.ts";
+import { ONE_TASK, percentile, tempDir } from "../common.ts";
+import type { Sizes, Sync, Variant } from "./types.ts";
+
+interface EngineRun {
+  executions: number;
+  seconds: number;
+  latencies: number[];
+}
+
+/** Submits `n` executions of `definition` through `engine.submit`, all at once or paced, and waits for every one to settle. */
+async function engineRun(sync: Sync, limit: number, definition: Record<string, unknown>, n: number, ratePerSec = 0): Promise<EngineRun> {
+  const dir = tempDir();
+  const store = SqliteStore.open({ path: join(dir, "baton.db"), sync });
+  const submittedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let settled = 0;
+  let allDone!: () => void;
+  const done = new Promise<void>((resolve) => (allDone = resolve));
+  const early = new Map<string, number>();
+  const engine = new Engine({
+    store,
+    functions: builtinFunctions(),
+    maxConcurrentJobs: limit,
+    onSettled: (id) => {
+      const at = performance.now();
+      const t = submittedAt.get(id);
+      if (t === undefined) early.set(id, at);
+      else latencies.push(at - t);
+      if (++settled === n) allDone();
+    },
+  });
+  await engine.start();
+  await engine.catalog.register(definition);
+  const submit = (t: number) =>
+    engine.submit(String(definition.id), {}).then((e) => {
+      const at = early.get(e.id);
+      if (at === undefined) submittedAt.set(e.id, t);
+      else latencies.push(at - t);
+    });
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  if (ratePerSec <= 0) {
+    for (let i = 0; i < n; i++) pending.push(submit(performance.now()));
+  } else {
+    let sent = 0;
+    while (sent < n) {
+      const due = Math.min(n, Math.floor(((performance.now() - t0) * ratePerSec) / 1000) + 1);
+      for (; sent < due; sent++) pending.push(submit(performance.now()));
+      await Bun.sleep(1);
+    }
+  }
+  await Promise.all(pending);
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  await engine.stop(1000);
+  store.close();
+  latencies.sort((a, b) => a - b);
+  return { executions: n, seconds, latencies };
+}
+
+const sequence = (id: string, tasks: number) => ({
+  id,
+  tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i + 1}`, functionName: "noop" })),
+});
+
+export function engine1Task(limit: number, sizes: Sizes): Variant {
+  const n = sizes.quick ? 2_000 : 20_000;
+  return {
+    workload: "engine-1task",
+    params: { limit, executions: n },
+    async run(sync) {
+      const r = await engineRun(sync, limit, ONE_TASK, n);
+      return { executionsPerSec: r.executions / r.seconds, p50Ms: percentile(r.latencies, 50), p99Ms: percentile(r.latencies, 99) };
+    },
+    targets: (sync) => [{ metric: "executionsPerSec", min: sync === "normal" ? 15_000 : 5_000 }],
+  };
+}
+
+export function engine1TaskPaced(limit: number, sizes: Sizes): Variant {
+  return {
+    workload: "engine-1task-paced",
+    params: { limit, rate: "half the target" },
+    async run(sync) {
+      const rate = sync === "normal" ? 7_500 : 2_500;
+      const n = sizes.quick ? rate : rate * 2; // two seconds of load
+      const r = await engineRun(sync, limit, ONE_TASK, n, rate);
+      return { ratePerSec: rate, p50Ms: percentile(r.latencies, 50), p99Ms: percentile(r.latencies, 99) };
+    },
+    targets: () => [{ metric: "p99Ms", max: 25 }],
+  };
+}
+
+export function engine5Task(limit: number, sizes: Sizes): Variant {
+  const n = sizes.quick ? 400 : 4_000;
+  return {
+    workload: "engine-5task",
+    params: { limit, executions: n },
+    async run(sync) {
+      const r = await engineRun(sync, limit, sequence("five", 5), n);
+      return {
+        tasksPerSec: (r.executions * 5) / r.seconds,
+        executionsPerSec: r.executions / r.seconds,
+        p99Ms: percentile(r.latencies, 99),
+      };
+    },
+    targets: (sync) => (sync === "normal" ? [{ metric: "tasksPerSec", min: 40_000 }] : []),
+  };
+}
+
+// ---- the compiled binary over HTTP ----
