@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 import { createApp } from "./app.ts";
 import { MAX_BODY_BYTES } from "./body.ts";
-import { definition, type Setup, setup } from "./testing.ts";
 
 let t: Setup;
 beforeEach(async () => {
