@@ -1,37 +1,44 @@
 /**
  * The REST API: one sub-app per resource, the 1 MiB body limit in front of all of them, and
- * one error-to-problem+json mapping behind them. Reads go to the store, writes through the engine.
+ * one error-to-problem+json mapping behind them. Reads go through the read port, changes
+ * through the engine's commands.
  */
 import { Hono } from "hono";
 import { type Logger, silentLogger } from "../domain/log.ts";
-import type { Engine } from "../engine/engine.ts";
+import type { ReadPort } from "../domain/store.ts";
 import { limitBody } from "./body.ts";
 import { definitionsApi } from "./definitions.ts";
 import { jobsApi } from "./jobs.ts";
+import type { EngineCommands } from "./ports.ts";
 import { installProblemHandlers } from "./problem.ts";
 import { systemApi } from "./system.ts";
 
 export interface ApiOptions {
-  engine: Engine;
-  /** Reported by `/healthz` and `/system/state`. */
+  /** Every change goes through these commands. */
+  engine: EngineCommands;
+  /** Every read goes through this port: the store the engine writes to. */
+  reads: ReadPort;
+  /** Reported by `/healthz`, `/livez` and `/system/state`. */
   version: string;
   /** When the process started, epoch ms: the origin of `uptimeSeconds`. */
   startedAt: number;
   /** Where unexpected errors (500s) are logged. @default silentLogger */
   logger?: Logger;
+  /** @default Date.now */
+  now?: () => number;
 }
 
 /**
  * @example
- * const app = createApp({ engine, version: "1.0.0", startedAt: Date.now() });
+ * const app = createApp({ engine, reads: store, version: "1.0.0", startedAt: Date.now() });
  * const res = await app.request("/healthz");
  */
-export function createApp({ engine, version, startedAt, logger = silentLogger }: ApiOptions): Hono {
+export function createApp({ engine, reads, version, startedAt, logger = silentLogger, now = Date.now }: ApiOptions): Hono {
   const app = new Hono();
   installProblemHandlers(app, logger);
   app.use("*", limitBody);
-  app.route("/job-definitions", definitionsApi(engine));
-  app.route("/jobs", jobsApi(engine));
-  app.route("/", systemApi({ engine, version, startedAt }));
+  app.route("/job-definitions", definitionsApi({ engine, reads }));
+  app.route("/jobs", jobsApi({ engine, reads }));
+  app.route("/", systemApi({ engine, reads, version, startedAt, now }));
   return app;
 }

@@ -93,6 +93,7 @@ describe("a client that hangs up mid-upload", () => {
     const at = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
     const app = createApp({
       engine: t.engine,
+      reads: t.store,
       version: "x",
       startedAt: 0,
       logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") },

@@ -2,8 +2,8 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import { NotFoundError, ValidationError } from "../domain/errors.ts";
-import type { Engine } from "../engine/engine.ts";
 import { readJsonBody } from "./body.ts";
+import type { ApiPorts } from "./ports.ts";
 import { allowOnly } from "./problem.ts";
 import { integerParam, jsonObject, parseBody, parseQuery } from "./validate.ts";
 import { definitionView } from "./views.ts";
@@ -11,7 +11,7 @@ import { definitionView } from "./views.ts";
 const DefinitionBody = jsonObject('must be a JSON object: a job definition like {"id": "my-job", "tasks": [...]}');
 const VersionQuery = v.object({ version: v.optional(integerParam(1, 1_000_000_000)) });
 
-export function definitionsApi(engine: Engine): Hono {
+export function definitionsApi({ engine, reads }: Pick<ApiPorts, "engine" | "reads">): Hono {
   const app = new Hono();
 
   app.post("/", async (c) => {
@@ -28,18 +28,18 @@ export function definitionsApi(engine: Engine): Hono {
     return c.json({ message: "job definition registered", id, version }, 201);
   });
 
-  app.get("/", async (c) => c.json((await engine.store.listDefinitions()).map(definitionView)));
+  app.get("/", async (c) => c.json((await reads.listDefinitions()).map(definitionView)));
 
   app.get("/:id", async (c) => {
     const id = c.req.param("id");
     const { version } = parseQuery(VersionQuery, c.req.query());
-    const versions = await engine.store.definitionVersions(id);
+    const versions = await reads.definitionVersions(id);
     if (versions.length === 0) {
       throw new NotFoundError(
         `no job definition with id "${id}"; list them with GET /job-definitions, or register it with POST /job-definitions`,
       );
     }
-    const stored = await engine.store.getDefinition(id, version);
+    const stored = await reads.getDefinition(id, version);
     if (!stored) {
       throw new NotFoundError(`job definition "${id}" has no version ${version}; its versions are ${versions.join(", ")}`);
     }

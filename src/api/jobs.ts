@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
-import type { Engine } from "../engine/engine.ts";
 import { readJsonBody } from "./body.ts";
+import type { ApiPorts } from "./ports.ts";
 import { allowOnly } from "./problem.ts";
 import { integerParam, jsonObject, parseBody, parseQuery, timestampParam } from "./validate.ts";
 import { eventView, executionStateView, executionSummaryView, iso } from "./views.ts";
@@ -59,7 +59,7 @@ const RerunBody = v.strictObject(
 
 const notFound = (id: string) => new NotFoundError(`no execution with id "${id}"; list executions with GET /jobs`);
 
-export function jobsApi(engine: Engine): Hono {
+export function jobsApi({ engine, reads }: Pick<ApiPorts, "engine" | "reads">): Hono {
   const app = new Hono();
 
   app.post("/:definitionId/execute", async (c) => {
@@ -92,7 +92,7 @@ export function jobsApi(engine: Engine): Hono {
     if (result.outcome === "finished") {
       throw new ConflictError(`execution ${id} is already ${result.status}; only QUEUED or RUNNING executions can be cancelled`);
     }
-    const execution = (await engine.store.loadExecution(id))!;
+    const execution = (await reads.loadExecution(id))!;
     return c.json({ executionID: id, status: execution.status, cancelRequested: true }, result.outcome === "cancelled" ? 200 : 202);
   });
 
@@ -116,21 +116,21 @@ export function jobsApi(engine: Engine): Hono {
 
   app.get("/:executionId/state", async (c) => {
     const id = c.req.param("executionId");
-    const execution = await engine.store.loadExecution(id);
+    const execution = await reads.loadExecution(id);
     if (!execution) throw notFound(id);
-    return c.json(executionStateView(execution, await engine.store.rerunsOf(id)));
+    return c.json(executionStateView(execution, await reads.rerunsOf(id)));
   });
 
   app.get("/:executionId/events", async (c) => {
     const id = c.req.param("executionId");
-    const events = await engine.store.events(id);
+    const events = await reads.events(id);
     if (!events) throw notFound(id);
     return c.json({ executionId: id, events: events.map(eventView) });
   });
 
   app.get("/", async (c) => {
     const { status, definitionId, cursor, limit } = parseQuery(ListQuery, c.req.query());
-    const page = await engine.store.listExecutions({ status, definitionId, cursor, limit });
+    const page = await reads.listExecutions({ status, definitionId, cursor, limit });
     return c.json({ jobs: page.executions.map(executionSummaryView), nextCursor: page.nextCursor });
   });
 

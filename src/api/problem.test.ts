@@ -117,7 +117,13 @@ describe("500 for an unexpected error", () => {
   test("a generic detail, no internals, logged without the request body", async () => {
     const lines: string[] = [];
     const log = (message: string, fields?: Record<string, unknown>) => lines.push(`${message} ${JSON.stringify(fields)}`);
-    const app = createApp({ engine: t.engine, version: "x", startedAt: 0, logger: { debug: log, info: log, warn: log, error: log } });
+    const app = createApp({
+      engine: t.engine,
+      reads: t.store,
+      version: "x",
+      startedAt: 0,
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
     t.store.listDefinitions = async () => {
       throw new Error("disk I/O error at /var/lib/baton/secret.db");
     };

@@ -1,29 +1,20 @@
 /** `/system/state` and `/healthz`: what the orchestrator is doing, and whether it can answer. */
 import { Hono } from "hono";
 import { StorageError, UnavailableError } from "../domain/errors.ts";
-import type { Engine } from "../engine/engine.ts";
+import type { ApiPorts } from "./ports.ts";
 import { allowOnly } from "./problem.ts";
 import { activeJobView, systemStateView } from "./views.ts";
 
 /** How many queued ids `/system/state` lists; `queuedCount` is always exact. */
 export const QUEUED_IDS_SHOWN = 100;
 
-export interface SystemApiOptions {
-  engine: Engine;
-  version: string;
-  /** Epoch ms when the process started. */
-  startedAt: number;
-  /** @default Date.now */
-  now?: () => number;
-}
-
-export function systemApi({ engine, version, startedAt, now = Date.now }: SystemApiOptions): Hono {
+export function systemApi({ engine, reads, version, startedAt, now }: ApiPorts): Hono {
   const app = new Hono();
 
   app.get("/system/state", async (c) => {
-    const counts = await engine.store.systemCounts(QUEUED_IDS_SHOWN);
+    const counts = await reads.systemCounts(QUEUED_IDS_SHOWN);
     // As in the original, each active job is an object with its tasks; bounded by the limit.
-    const loaded = await Promise.all(counts.running.map((id) => engine.store.loadExecution(id)));
+    const loaded = await Promise.all(counts.running.map((id) => reads.loadExecution(id)));
     const active = loaded.filter((e) => e !== null && e.status === "RUNNING").map((e) => activeJobView(e!));
     const uptimeSeconds = Math.max(0, Math.floor((now() - startedAt) / 1000));
     return c.json(systemStateView(counts, active, { maxConcurrentJobs: engine.maxConcurrentJobs, version, uptimeSeconds }));
@@ -33,10 +24,10 @@ export function systemApi({ engine, version, startedAt, now = Date.now }: System
   app.get("/healthz", async (c) => {
     // A load balancer should stop sending work as soon as a shutdown begins.
     if (engine.isStopping) throw new UnavailableError("Baton is shutting down; send work to another instance or retry after the restart");
-    if (!(await engine.store.ping())) {
+    if (!(await reads.ping())) {
       throw new UnavailableError("the database does not answer reads; check the disk and the server log, and restart Baton if it persists");
     }
-    const fault = engine.store.writeFault();
+    const fault = reads.writeFault();
     if (fault) {
       const seconds = Math.max(0, Math.round((now() - fault.since) / 1000));
       throw new StorageError(
@@ -52,7 +43,7 @@ export function systemApi({ engine, version, startedAt, now = Date.now }: System
   // Liveness: is the process itself working? Stays 200 through storage faults, which Baton
   // recovers from by itself; a supervisor restarts Baton only when this fails.
   app.get("/livez", async (c) => {
-    if (!(await engine.store.ping())) {
+    if (!(await reads.ping())) {
       throw new UnavailableError("the database does not answer reads; restarting Baton may help if the disk is back");
     }
     return c.json({ status: "ok", version });

@@ -36,7 +36,7 @@ export async function setup(options: { maxConcurrentJobs?: number; startedAt?: n
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
   const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: options.maxConcurrentJobs ?? 10 });
   await engine.start();
-  const app = createApp({ engine, version: TEST_VERSION, startedAt: options.startedAt ?? Date.now() });
+  const app = createApp({ engine, reads: store, version: TEST_VERSION, startedAt: options.startedAt ?? Date.now() });
 
   const call: Setup["call"] = async (method, path, body, headers = {}) => {
     const init: RequestInit & { duplex?: "half" } = { method, headers };
