@@ -1,17 +1,15 @@
 /**
- * The REST API: one sub-app per resource, the 1 MiB body limit in front of all of them, and
- * one error-to-problem+json mapping behind them. Reads go through the read port, changes
- * through the engine's commands.
+ * The REST API, assembled in one place and in this order: the problem+json mapping of every
+ * error, the 1 MiB body limit, then the routes of the table (`routes.ts`) with their 405s.
+ * Reads go through the read port, changes through the engine's commands.
  */
 import { Hono } from "hono";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { ReadPort } from "../domain/store.ts";
 import { limitBody } from "./body.ts";
-import { definitionsApi } from "./definitions.ts";
-import { jobsApi } from "./jobs.ts";
-import type { EngineCommands } from "./ports.ts";
+import type { ApiPorts, EngineCommands } from "./ports.ts";
 import { installProblemHandlers } from "./problem.ts";
-import { systemApi } from "./system.ts";
+import { allowedMethods, methodNotAllowed, ROUTES, servedPaths } from "./routes.ts";
 
 export interface ApiOptions {
   /** Every change goes through these commands. */
@@ -33,12 +31,14 @@ export interface ApiOptions {
  * const app = createApp({ engine, reads: store, version: "1.0.0", startedAt: Date.now() });
  * const res = await app.request("/healthz");
  */
-export function createApp({ engine, reads, version, startedAt, logger = silentLogger, now = Date.now }: ApiOptions): Hono {
+export function createApp(options: ApiOptions): Hono {
+  const { engine, reads, version, startedAt, logger = silentLogger, now = Date.now } = options;
+  const ports: ApiPorts = { engine, reads, version, startedAt, now };
   const app = new Hono();
-  installProblemHandlers(app, logger);
+  installProblemHandlers(app, logger, servedPaths(ROUTES));
   app.use("*", limitBody);
-  app.route("/job-definitions", definitionsApi({ engine, reads }));
-  app.route("/jobs", jobsApi({ engine, reads }));
-  app.route("/", systemApi({ engine, reads, version, startedAt, now }));
+  for (const { method, path, handler } of ROUTES) app.on(method, path, (c) => handler(c, ports));
+  // After the real methods of a path: whatever else reaches it is a 405.
+  for (const [path, allow] of allowedMethods(ROUTES)) app.all(path, methodNotAllowed(allow));
   return app;
 }

@@ -2,6 +2,7 @@
  * What the API needs from the rest of Baton, as ports: the engine's commands for every change,
  * the store's read port for every read. Routes see nothing else: never the engine's store.
  */
+import type { Context } from "hono";
 import type { ReadPort } from "../domain/store.ts";
 import type { Engine } from "../engine/engine.ts";
 
@@ -21,3 +22,6 @@ export interface ApiPorts {
   startedAt: number;
   now: () => number;
 }
+
+/** A route of the table: the request's context and the ports; it answers or throws a domain error. */
+export type RouteHandler = (c: Context, api: ApiPorts) => Promise<Response>;
