@@ -1,15 +1,24 @@
 /**
  * The REST API, assembled in one place and in this order: the problem+json mapping of every
- * error, the 1 MiB body limit, then the routes of the table (`routes.ts`) with their 405s.
- * Reads go through the read port, changes through the engine's commands.
+ * error, the 1 MiB body limit, the `before` slot (authentication), the routes of the table
+ * (`routes.ts`) with their 405s, then the mounted sub-apps (the dashboard). Reads go through
+ * the read port, changes through the engine's commands.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { ReadPort } from "../domain/store.ts";
 import { limitBody } from "./body.ts";
 import type { ApiPorts, EngineCommands } from "./ports.ts";
 import { installProblemHandlers } from "./problem.ts";
-import { allowedMethods, methodNotAllowed, ROUTES, servedPaths } from "./routes.ts";
+import { allowedMethods, methodNotAllowed, ROUTES, routePrefixes, servedPaths } from "./routes.ts";
+
+/** A sub-app served beside the API under its own prefix, e.g. the dashboard under `/ui`. */
+export interface Mount {
+  /** `/name`: the sub-app answers this path and everything under it. No path of the route table may start with it. */
+  path: string;
+  /** Its routes are relative to `path`; its errors and unknown paths get the API's problem+json answers unless it sets its own. */
+  app: Hono;
+}
 
 export interface ApiOptions {
   /** Every change goes through these commands. */
@@ -24,6 +33,17 @@ export interface ApiOptions {
   logger?: Logger;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * The authentication slot: middleware run in this order on every request (routes, mounts and
+   * unknown paths alike) after the body limit and before any handler. Each one answers by itself
+   * (a 401) or calls `next()`; what it throws is answered as problem+json.
+   * It must let `/healthz` and `/livez` through without credentials: load balancers and
+   * supervisors call them and cannot authenticate.
+   * @default []
+   */
+  before?: MiddlewareHandler[];
+  /** Sub-apps served beside the API, such as the dashboard. @default [] */
+  mounts?: Mount[];
 }
 
 /**
@@ -32,13 +52,23 @@ export interface ApiOptions {
  * const res = await app.request("/healthz");
  */
 export function createApp(options: ApiOptions): Hono {
-  const { engine, reads, version, startedAt, logger = silentLogger, now = Date.now } = options;
+  const { engine, reads, version, startedAt, logger = silentLogger, now = Date.now, before = [], mounts = [] } = options;
+  for (const mount of mounts) checkMount(mount.path);
   const ports: ApiPorts = { engine, reads, version, startedAt, now };
   const app = new Hono();
-  installProblemHandlers(app, logger, servedPaths(ROUTES));
+  installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   app.use("*", limitBody);
+  for (const middleware of before) app.use("*", middleware);
   for (const { method, path, handler } of ROUTES) app.on(method, path, (c) => handler(c, ports));
   // After the real methods of a path: whatever else reaches it is a 405.
   for (const [path, allow] of allowedMethods(ROUTES)) app.all(path, methodNotAllowed(allow));
+  for (const mount of mounts) app.route(mount.path, mount.app);
   return app;
+}
+
+/** A mount takes a prefix of its own: it may not shadow a route of the table, nor be shadowed by one. */
+function checkMount(path: string): void {
+  if (!/^(\/[\w.~-]+)+$/.test(path)) throw new Error(`mount path "${path}" must look like "/ui": a slash and a name, no trailing slash`);
+  const prefix = `/${path.split("/")[1]}`;
+  if (routePrefixes(ROUTES).has(prefix)) throw new Error(`mount path "${path}" is under ${prefix}, which the API's routes use`);
 }

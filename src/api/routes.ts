@@ -61,6 +61,11 @@ export function servedPaths(routes: readonly Route[]): string[] {
   return [...allowedMethods(routes).keys()].map((path) => path.replace(/:(\w+)/g, "{$1}"));
 }
 
+/** The first segment of every path in the table (`/jobs`, `/healthz`…): a mount may not take one. */
+export function routePrefixes(routes: readonly Route[]): Set<string> {
+  return new Set(routes.map((r) => `/${r.path.split("/")[1]}`));
+}
+
 /**
  * Registered for every path of the table after its real methods: any other method gets a 405
  * naming the allowed ones.
