@@ -1,3 +1,4 @@
+/** The 1 MiB limit refuses bodies without reading them, and a client that hangs up mid-upload is not a server fault. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 import { createApp } from "./app.ts";

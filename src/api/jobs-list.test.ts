@@ -1,3 +1,4 @@
+/** `GET /jobs` (filters, paging, parameter errors) and `GET /jobs/{executionId}/events`. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 

@@ -1,3 +1,4 @@
+/** `POST /jobs/{definitionId}/execute` (now, later, refused) and `GET /jobs/{executionId}/state`. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 

@@ -1,3 +1,4 @@
+/** Answers every route shares: 404s, 405s with Allow, 413s, 500s, the shape of problem bodies, nesting limits. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chunkedBody, definition, type Setup, setup } from "../../test/helpers/api.ts";
 import { createApp } from "./app.ts";

@@ -1,3 +1,4 @@
+/** `/system/state`, `/healthz` and `/livez`, and how they answer while the database refuses writes. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { definition, type Setup, setup, TEST_VERSION } from "../../test/helpers/api.ts";
 import { type Database, openDatabase } from "../store/sqlite/driver.ts";
