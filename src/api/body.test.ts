@@ -1,7 +1,8 @@
+/** The 1 MiB limit refuses bodies without reading them, and a client that hangs up mid-upload is not a server fault. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 import { createApp } from "./app.ts";
 import { MAX_BODY_BYTES } from "./body.ts";
-import { definition, type Setup, setup } from "./testing.ts";
 
 let t: Setup;
 beforeEach(async () => {
@@ -93,6 +94,7 @@ describe("a client that hangs up mid-upload", () => {
     const at = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
     const app = createApp({
       engine: t.engine,
+      reads: t.store,
       version: "x",
       startedAt: 0,
       logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") },

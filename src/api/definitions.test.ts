@@ -1,5 +1,6 @@
+/** `/job-definitions`: registering versions, listing them and reading one, with their 400s and 404s. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { definition, type Setup, setup } from "./testing.ts";
+import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 
 let t: Setup;
 beforeEach(async () => (t = await setup()));

@@ -1,52 +1,45 @@
-/** `/job-definitions`: register a definition (a new version when its body changed) and read them. */
-import { Hono } from "hono";
+/** The handlers of `/job-definitions`: register a definition (a new version when its body changed) and read them. */
 import * as v from "valibot";
 import { NotFoundError, ValidationError } from "../domain/errors.ts";
-import type { Engine } from "../engine/engine.ts";
 import { readJsonBody } from "./body.ts";
-import { allowOnly } from "./problem.ts";
+import type { RouteHandler } from "./ports.ts";
 import { integerParam, jsonObject, parseBody, parseQuery } from "./validate.ts";
 import { definitionView } from "./views.ts";
 
 const DefinitionBody = jsonObject('must be a JSON object: a job definition like {"id": "my-job", "tasks": [...]}');
 const VersionQuery = v.object({ version: v.optional(integerParam(1, 1_000_000_000)) });
 
-export function definitionsApi(engine: Engine): Hono {
-  const app = new Hono();
+/** `POST /job-definitions` */
+export const registerDefinition: RouteHandler = async (c, { engine }) => {
+  const raw = await readJsonBody(c);
+  if (raw === undefined) {
+    throw new ValidationError('the request body is empty; send a job definition as JSON, e.g. {"id": "my-job", "tasks": [...]}', [
+      { path: "$", message: "is empty" },
+    ]);
+  }
+  // The catalog validates (a ValidationError names every offending field) before anything is stored.
+  const { id, version, created } = await engine.catalog.register(parseBody(DefinitionBody, raw));
+  if (!created) return c.json({ message: "job definition unchanged", id, version }, 200);
+  c.header("Location", `/job-definitions/${encodeURIComponent(id)}`);
+  return c.json({ message: "job definition registered", id, version }, 201);
+};
 
-  app.post("/", async (c) => {
-    const raw = await readJsonBody(c);
-    if (raw === undefined) {
-      throw new ValidationError('the request body is empty; send a job definition as JSON, e.g. {"id": "my-job", "tasks": [...]}', [
-        { path: "$", message: "is empty" },
-      ]);
-    }
-    // The catalog validates (a ValidationError names every offending field) before anything is stored.
-    const { id, version, created } = await engine.catalog.register(parseBody(DefinitionBody, raw));
-    if (!created) return c.json({ message: "job definition unchanged", id, version }, 200);
-    c.header("Location", `/job-definitions/${encodeURIComponent(id)}`);
-    return c.json({ message: "job definition registered", id, version }, 201);
-  });
+/** `GET /job-definitions` */
+export const listDefinitions: RouteHandler = async (c, { reads }) => c.json((await reads.listDefinitions()).map(definitionView));
 
-  app.get("/", async (c) => c.json((await engine.store.listDefinitions()).map(definitionView)));
-
-  app.get("/:id", async (c) => {
-    const id = c.req.param("id");
-    const { version } = parseQuery(VersionQuery, c.req.query());
-    const versions = await engine.store.definitionVersions(id);
-    if (versions.length === 0) {
-      throw new NotFoundError(
-        `no job definition with id "${id}"; list them with GET /job-definitions, or register it with POST /job-definitions`,
-      );
-    }
-    const stored = await engine.store.getDefinition(id, version);
-    if (!stored) {
-      throw new NotFoundError(`job definition "${id}" has no version ${version}; its versions are ${versions.join(", ")}`);
-    }
-    return c.json({ ...definitionView(stored), versions });
-  });
-
-  app.all("/", allowOnly("GET", "HEAD", "POST"));
-  app.all("/:id", allowOnly("GET", "HEAD"));
-  return app;
-}
+/** `GET /job-definitions/:id` */
+export const getDefinition: RouteHandler = async (c, { reads }) => {
+  const id = c.req.param("id")!;
+  const { version } = parseQuery(VersionQuery, c.req.query());
+  const versions = await reads.definitionVersions(id);
+  if (versions.length === 0) {
+    throw new NotFoundError(
+      `no job definition with id "${id}"; list them with GET /job-definitions, or register it with POST /job-definitions`,
+    );
+  }
+  const stored = await reads.getDefinition(id, version);
+  if (!stored) {
+    throw new NotFoundError(`job definition "${id}" has no version ${version}; its versions are ${versions.join(", ")}`);
+  }
+  return c.json({ ...definitionView(stored), versions });
+};

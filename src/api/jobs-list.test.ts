@@ -1,5 +1,6 @@
+/** `GET /jobs` (filters, paging, parameter errors) and `GET /jobs/{executionId}/events`. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { definition, type Setup, setup } from "./testing.ts";
+import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 
 let t: Setup;
 beforeEach(async () => (t = await setup()));

@@ -1,11 +1,9 @@
-/** `/jobs`: start executions and read their state, their history and the list of them. */
-import { Hono } from "hono";
+/** The handlers of `/jobs`: start executions, act on them, and read their state, their history and the list of them. */
 import * as v from "valibot";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
-import type { Engine } from "../engine/engine.ts";
 import { readJsonBody } from "./body.ts";
-import { allowOnly } from "./problem.ts";
+import type { RouteHandler } from "./ports.ts";
 import { integerParam, jsonObject, parseBody, parseQuery, timestampParam } from "./validate.ts";
 import { eventView, executionStateView, executionSummaryView, iso } from "./views.ts";
 
@@ -59,87 +57,81 @@ const RerunBody = v.strictObject(
 
 const notFound = (id: string) => new NotFoundError(`no execution with id "${id}"; list executions with GET /jobs`);
 
-export function jobsApi(engine: Engine): Hono {
-  const app = new Hono();
+/** `POST /jobs/:definitionId/execute` */
+export const execute: RouteHandler = async (c, { engine, now }) => {
+  const body = await readJsonBody(c);
+  const input = body === undefined ? {} : parseBody(Input, body);
+  const query = parseQuery(ExecuteQuery, c.req.query());
+  const key = c.req.header("Idempotency-Key");
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new ValidationError("invalid Idempotency-Key header: it must be 1 to 255 visible ASCII characters", [
+      { path: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
+    ]);
+  }
+  const runAt = query.runAt ?? (query.delaySeconds !== undefined ? now() + query.delaySeconds * 1000 : undefined);
+  // Throws NotFoundError for an unknown definition and UnavailableError while shutting down, before storing anything.
+  const { execution, created } = await engine.submitWith(c.req.param("definitionId")!, input, { runAt, idempotencyKey: key });
+  c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
+  const answer = {
+    executionID: execution.id,
+    status: execution.status,
+    definitionVersion: execution.definitionVersion,
+    runAt: iso(execution.runAt),
+  };
+  return c.json(created ? answer : { ...answer, idempotentReplay: true }, created ? 202 : 200);
+};
 
-  app.post("/:definitionId/execute", async (c) => {
-    const body = await readJsonBody(c);
-    const input = body === undefined ? {} : parseBody(Input, body);
-    const query = parseQuery(ExecuteQuery, c.req.query());
-    const key = c.req.header("Idempotency-Key");
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ValidationError("invalid Idempotency-Key header: it must be 1 to 255 visible ASCII characters", [
-        { path: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
-      ]);
-    }
-    const runAt = query.runAt ?? (query.delaySeconds !== undefined ? Date.now() + query.delaySeconds * 1000 : undefined);
-    // Throws NotFoundError for an unknown definition and UnavailableError while shutting down, before storing anything.
-    const { execution, created } = await engine.submitWith(c.req.param("definitionId"), input, { runAt, idempotencyKey: key });
-    c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
-    const answer = {
-      executionID: execution.id,
-      status: execution.status,
-      definitionVersion: execution.definitionVersion,
-      runAt: iso(execution.runAt),
-    };
-    return c.json(created ? answer : { ...answer, idempotentReplay: true }, created ? 202 : 200);
-  });
+/** `POST /jobs/:executionId/cancel` */
+export const cancel: RouteHandler = async (c, { engine, reads }) => {
+  const id = c.req.param("executionId")!;
+  const result = await engine.cancel(id);
+  if (result.outcome === "missing") throw notFound(id);
+  if (result.outcome === "finished") {
+    throw new ConflictError(`execution ${id} is already ${result.status}; only QUEUED or RUNNING executions can be cancelled`);
+  }
+  const execution = (await reads.loadExecution(id))!;
+  return c.json({ executionID: id, status: execution.status, cancelRequested: true }, result.outcome === "cancelled" ? 200 : 202);
+};
 
-  app.post("/:executionId/cancel", async (c) => {
-    const id = c.req.param("executionId");
-    const result = await engine.cancel(id);
-    if (result.outcome === "missing") throw notFound(id);
-    if (result.outcome === "finished") {
-      throw new ConflictError(`execution ${id} is already ${result.status}; only QUEUED or RUNNING executions can be cancelled`);
-    }
-    const execution = (await engine.store.loadExecution(id))!;
-    return c.json({ executionID: id, status: execution.status, cancelRequested: true }, result.outcome === "cancelled" ? 200 : 202);
-  });
+/** `POST /jobs/:executionId/redrive` */
+export const redrive: RouteHandler = async (c, { engine }) => {
+  const id = c.req.param("executionId")!;
+  const result = await engine.redrive(id);
+  if (result.outcome === "missing") throw notFound(id);
+  if (result.outcome === "refused") {
+    throw new ConflictError(`execution ${id} is ${result.status}; only FAILED or CANCELLED executions can be redriven`);
+  }
+  return c.json({ executionID: id, status: "QUEUED", resetTasks: result.reset }, 202);
+};
 
-  app.post("/:executionId/redrive", async (c) => {
-    const id = c.req.param("executionId");
-    const result = await engine.redrive(id);
-    if (result.outcome === "missing") throw notFound(id);
-    if (result.outcome === "refused") {
-      throw new ConflictError(`execution ${id} is ${result.status}; only FAILED or CANCELLED executions can be redriven`);
-    }
-    return c.json({ executionID: id, status: "QUEUED", resetTasks: result.reset }, 202);
-  });
+/** `POST /jobs/:executionId/rerun` */
+export const rerun: RouteHandler = async (c, { engine }) => {
+  const id = c.req.param("executionId")!;
+  const { fromTask, input } = parseBody(RerunBody, await readJsonBody(c));
+  const execution = await engine.rerun(id, fromTask, input);
+  c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
+  return c.json({ executionID: execution.id, status: execution.status, rerunOf: id, fromTask }, 202);
+};
 
-  app.post("/:executionId/rerun", async (c) => {
-    const id = c.req.param("executionId");
-    const { fromTask, input } = parseBody(RerunBody, await readJsonBody(c));
-    const execution = await engine.rerun(id, fromTask, input);
-    c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
-    return c.json({ executionID: execution.id, status: execution.status, rerunOf: id, fromTask }, 202);
-  });
+/** `GET /jobs/:executionId/state` */
+export const executionState: RouteHandler = async (c, { reads }) => {
+  const id = c.req.param("executionId")!;
+  const execution = await reads.loadExecution(id);
+  if (!execution) throw notFound(id);
+  return c.json(executionStateView(execution, await reads.rerunsOf(id)));
+};
 
-  app.get("/:executionId/state", async (c) => {
-    const id = c.req.param("executionId");
-    const execution = await engine.store.loadExecution(id);
-    if (!execution) throw notFound(id);
-    return c.json(executionStateView(execution, await engine.store.rerunsOf(id)));
-  });
+/** `GET /jobs/:executionId/events` */
+export const executionEvents: RouteHandler = async (c, { reads }) => {
+  const id = c.req.param("executionId")!;
+  const events = await reads.events(id);
+  if (!events) throw notFound(id);
+  return c.json({ executionId: id, events: events.map(eventView) });
+};
 
-  app.get("/:executionId/events", async (c) => {
-    const id = c.req.param("executionId");
-    const events = await engine.store.events(id);
-    if (!events) throw notFound(id);
-    return c.json({ executionId: id, events: events.map(eventView) });
-  });
-
-  app.get("/", async (c) => {
-    const { status, definitionId, cursor, limit } = parseQuery(ListQuery, c.req.query());
-    const page = await engine.store.listExecutions({ status, definitionId, cursor, limit });
-    return c.json({ jobs: page.executions.map(executionSummaryView), nextCursor: page.nextCursor });
-  });
-
-  app.all("/:definitionId/execute", allowOnly("POST"));
-  app.all("/:executionId/cancel", allowOnly("POST"));
-  app.all("/:executionId/redrive", allowOnly("POST"));
-  app.all("/:executionId/rerun", allowOnly("POST"));
-  app.all("/:executionId/state", allowOnly("GET", "HEAD"));
-  app.all("/:executionId/events", allowOnly("GET", "HEAD"));
-  app.all("/", allowOnly("GET", "HEAD"));
-  return app;
-}
+/** `GET /jobs` */
+export const listExecutions: RouteHandler = async (c, { reads }) => {
+  const { status, definitionId, cursor, limit } = parseQuery(ListQuery, c.req.query());
+  const page = await reads.listExecutions({ status, definitionId, cursor, limit });
+  return c.json({ jobs: page.executions.map(executionSummaryView), nextCursor: page.nextCursor });
+};

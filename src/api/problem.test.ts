@@ -1,7 +1,8 @@
+/** Answers every route shares: 404s, 405s with Allow, 413s, 500s, the shape of problem bodies, nesting limits. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chunkedBody, definition, type Setup, setup } from "../../test/helpers/api.ts";
 import { createApp } from "./app.ts";
 import { MAX_BODY_BYTES } from "./body.ts";
-import { chunkedBody, definition, type Setup, setup } from "./testing.ts";
 
 let t: Setup;
 beforeEach(async () => (t = await setup()));
@@ -117,7 +118,13 @@ describe("500 for an unexpected error", () => {
   test("a generic detail, no internals, logged without the request body", async () => {
     const lines: string[] = [];
     const log = (message: string, fields?: Record<string, unknown>) => lines.push(`${message} ${JSON.stringify(fields)}`);
-    const app = createApp({ engine: t.engine, version: "x", startedAt: 0, logger: { debug: log, info: log, warn: log, error: log } });
+    const app = createApp({
+      engine: t.engine,
+      reads: t.store,
+      version: "x",
+      startedAt: 0,
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
     t.store.listDefinitions = async () => {
       throw new Error("disk I/O error at /var/lib/baton/secret.db");
     };

@@ -3,7 +3,7 @@
  * `{type, title, status, detail}`, plus `errors: [{path, message}]` on every 400.
  * Route handlers only throw the domain's error classes; nothing else builds error bodies.
  */
-import type { Context, Handler, Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
@@ -86,8 +86,12 @@ function respond(c: Context, err: unknown): Response {
   return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, headers);
 }
 
-/** Installs the app's only `onError` and `notFound` handlers. */
-export function installProblemHandlers(app: Hono, logger: Logger): void {
+/**
+ * Installs the app's only `onError` and `notFound` handlers. `served` lists what the not-found
+ * hint names, e.g. `["/jobs", "/healthz"]`: the paths of the route table, then the mounts.
+ */
+export function installProblemHandlers(app: Hono, logger: Logger, served: readonly string[]): void {
+  const hint = served.length > 1 ? `${served.slice(0, -1).join(", ")} and ${served.at(-1)}` : served.join("");
   app.onError((err, c) => {
     // A client hanging up mid-upload is routine, not a server fault: debug, never error.
     if (err instanceof ClientClosedError)
@@ -103,24 +107,5 @@ export function installProblemHandlers(app: Hono, logger: Logger): void {
     }
     return respond(c, err);
   });
-  app.notFound((c) =>
-    respond(
-      c,
-      new NotFoundError(
-        `no route for ${c.req.method} ${c.req.path}; Baton serves /job-definitions, /job-definitions/{id}, /jobs, ` +
-          "/jobs/{definitionId}/execute, /jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, " +
-          "/jobs/{executionId}/redrive, /jobs/{executionId}/rerun, /system/state, /healthz and /livez",
-      ),
-    ),
-  );
-}
-
-/**
- * A handler for `.all(path, …)` registered after a path's real methods: any other method
- * gets a 405 naming the allowed ones (HEAD is served wherever GET is).
- */
-export function allowOnly(...allow: string[]): Handler {
-  return (c) => {
-    throw new MethodNotAllowedError(`${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(" or ")}`, allow);
-  };
+  app.notFound((c) => respond(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}; Baton serves ${hint}`)));
 }

@@ -1,7 +1,8 @@
+/** `/system/state`, `/healthz` and `/livez`, and how they answer while the database refuses writes. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { definition, type Setup, setup, TEST_VERSION } from "../../test/helpers/api.ts";
 import { type Database, openDatabase } from "../store/sqlite/driver.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
-import { definition, type Setup, setup, TEST_VERSION } from "./testing.ts";
 
 let t: Setup;
 beforeEach(async () => (t = await setup({ startedAt: Date.now() - 65_000 })));

@@ -1,65 +1,48 @@
-/** `/system/state` and `/healthz`: what the orchestrator is doing, and whether it can answer. */
-import { Hono } from "hono";
+/** The handlers of `/system/state`, `/healthz` and `/livez`: what the orchestrator is doing, and whether it can answer. */
 import { StorageError, UnavailableError } from "../domain/errors.ts";
-import type { Engine } from "../engine/engine.ts";
-import { allowOnly } from "./problem.ts";
+import type { RouteHandler } from "./ports.ts";
 import { activeJobView, systemStateView } from "./views.ts";
 
 /** How many queued ids `/system/state` lists; `queuedCount` is always exact. */
 export const QUEUED_IDS_SHOWN = 100;
 
-export interface SystemApiOptions {
-  engine: Engine;
-  version: string;
-  /** Epoch ms when the process started. */
-  startedAt: number;
-  /** @default Date.now */
-  now?: () => number;
-}
+/** `GET /system/state` */
+export const systemState: RouteHandler = async (c, { engine, reads, version, startedAt, now }) => {
+  const counts = await reads.systemCounts(QUEUED_IDS_SHOWN);
+  // As in the original, each active job is an object with its tasks; bounded by the limit.
+  const loaded = await Promise.all(counts.running.map((id) => reads.loadExecution(id)));
+  const active = loaded.filter((e) => e !== null && e.status === "RUNNING").map((e) => activeJobView(e!));
+  const uptimeSeconds = Math.max(0, Math.floor((now() - startedAt) / 1000));
+  return c.json(systemStateView(counts, active, { maxConcurrentJobs: engine.maxConcurrentJobs, version, uptimeSeconds }));
+};
 
-export function systemApi({ engine, version, startedAt, now = Date.now }: SystemApiOptions): Hono {
-  const app = new Hono();
+/** `GET /healthz`. Readiness: can Baton take work right now? A load balancer or a client watches this one. */
+export const healthz: RouteHandler = async (c, { engine, reads, version, now }) => {
+  // A load balancer should stop sending work as soon as a shutdown begins.
+  if (engine.isStopping) throw new UnavailableError("Baton is shutting down; send work to another instance or retry after the restart");
+  if (!(await reads.ping())) {
+    throw new UnavailableError("the database does not answer reads; check the disk and the server log, and restart Baton if it persists");
+  }
+  const fault = reads.writeFault();
+  if (fault) {
+    const seconds = Math.max(0, Math.round((now() - fault.since) / 1000));
+    throw new StorageError(
+      `the database has refused writes for ${seconds} s (since ${new Date(fault.since).toISOString()}): ${fault.reason}. ` +
+        "Reads are served; writes answer 503. Free space or fix the disk holding the database: Baton notices by itself within a second and resumes, no restart needed",
+      null,
+      fault.reason,
+    );
+  }
+  return c.json({ status: "ok", version });
+};
 
-  app.get("/system/state", async (c) => {
-    const counts = await engine.store.systemCounts(QUEUED_IDS_SHOWN);
-    // As in the original, each active job is an object with its tasks; bounded by the limit.
-    const loaded = await Promise.all(counts.running.map((id) => engine.store.loadExecution(id)));
-    const active = loaded.filter((e) => e !== null && e.status === "RUNNING").map((e) => activeJobView(e!));
-    const uptimeSeconds = Math.max(0, Math.floor((now() - startedAt) / 1000));
-    return c.json(systemStateView(counts, active, { maxConcurrentJobs: engine.maxConcurrentJobs, version, uptimeSeconds }));
-  });
-
-  // Readiness: can Baton take work right now? A load balancer or a client watches this one.
-  app.get("/healthz", async (c) => {
-    // A load balancer should stop sending work as soon as a shutdown begins.
-    if (engine.isStopping) throw new UnavailableError("Baton is shutting down; send work to another instance or retry after the restart");
-    if (!(await engine.store.ping())) {
-      throw new UnavailableError("the database does not answer reads; check the disk and the server log, and restart Baton if it persists");
-    }
-    const fault = engine.store.writeFault();
-    if (fault) {
-      const seconds = Math.max(0, Math.round((now() - fault.since) / 1000));
-      throw new StorageError(
-        `the database has refused writes for ${seconds} s (since ${new Date(fault.since).toISOString()}): ${fault.reason}. ` +
-          "Reads are served; writes answer 503. Free space or fix the disk holding the database: Baton notices by itself within a second and resumes, no restart needed",
-        null,
-        fault.reason,
-      );
-    }
-    return c.json({ status: "ok", version });
-  });
-
-  // Liveness: is the process itself working? Stays 200 through storage faults, which Baton
-  // recovers from by itself; a supervisor restarts Baton only when this fails.
-  app.get("/livez", async (c) => {
-    if (!(await engine.store.ping())) {
-      throw new UnavailableError("the database does not answer reads; restarting Baton may help if the disk is back");
-    }
-    return c.json({ status: "ok", version });
-  });
-
-  app.all("/system/state", allowOnly("GET", "HEAD"));
-  app.all("/healthz", allowOnly("GET", "HEAD"));
-  app.all("/livez", allowOnly("GET", "HEAD"));
-  return app;
-}
+/**
+ * `GET /livez`. Liveness: is the process itself working? Stays 200 through storage faults, which
+ * Baton recovers from by itself; a supervisor restarts Baton only when this fails.
+ */
+export const livez: RouteHandler = async (c, { reads, version }) => {
+  if (!(await reads.ping())) {
+    throw new UnavailableError("the database does not answer reads; restarting Baton may help if the disk is back");
+  }
+  return c.json({ status: "ok", version });
+};

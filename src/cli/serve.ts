@@ -54,7 +54,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
-    server = listen(createApp({ engine, version: VERSION, startedAt, logger }).fetch, config);
+    server = listen(createApp({ engine, reads: store, version: VERSION, startedAt, logger }).fetch, config);
     logger.info("baton is serving", {
       version: VERSION,
       url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`,

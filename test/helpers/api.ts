@@ -3,10 +3,10 @@
  * built-in functions, and the app, called with `app.request()` (no server).
  */
 import type { Hono } from "hono";
-import { Engine } from "../engine/engine.ts";
-import { SqliteStore } from "../store/sqlite/store.ts";
-import { builtinFunctions } from "../tasks/registry.ts";
-import { createApp } from "./app.ts";
+import { createApp } from "../../src/api/app.ts";
+import { Engine } from "../../src/engine/engine.ts";
+import { SqliteStore } from "../../src/store/sqlite/store.ts";
+import { builtinFunctions } from "../../src/tasks/registry.ts";
 
 export const TEST_VERSION = "0.0.0-test";
 
@@ -14,7 +14,6 @@ export interface Answer {
   status: number;
   headers: Headers;
   /** Parsed JSON, or null for an empty body. */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read any field of any answer
   body: any;
 }
 
@@ -37,7 +36,7 @@ export async function setup(options: { maxConcurrentJobs?: number; startedAt?: n
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
   const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: options.maxConcurrentJobs ?? 10 });
   await engine.start();
-  const app = createApp({ engine, version: TEST_VERSION, startedAt: options.startedAt ?? Date.now() });
+  const app = createApp({ engine, reads: store, version: TEST_VERSION, startedAt: options.startedAt ?? Date.now() });
 
   const call: Setup["call"] = async (method, path, body, headers = {}) => {
     const init: RequestInit & { duplex?: "half" } = { method, headers };

@@ -1,0 +1,27 @@
+/**
+ * What the API needs from the rest of Baton, as ports: the engine's commands for every change,
+ * the store's read port for every read. Routes see nothing else: never the engine's store.
+ */
+import type { Context } from "hono";
+import type { ReadPort } from "../domain/store.ts";
+import type { Engine } from "../engine/engine.ts";
+
+/** The engine's commands the routes call, and the two facts they report; `Engine` satisfies it. */
+export interface EngineCommands extends Pick<Engine, "submitWith" | "cancel" | "redrive" | "rerun" | "isStopping" | "maxConcurrentJobs"> {
+  /** Registering validates a definition and stores a new version only when its body changed. */
+  readonly catalog: Pick<Engine["catalog"], "register">;
+}
+
+/** What every route handler is given. */
+export interface ApiPorts {
+  engine: EngineCommands;
+  reads: ReadPort;
+  /** Reported by `/healthz`, `/livez` and `/system/state`. */
+  version: string;
+  /** When the process started, epoch ms: the origin of `uptimeSeconds`. */
+  startedAt: number;
+  now: () => number;
+}
+
+/** A route of the table: the request's context and the ports; it answers or throws a domain error. */
+export type RouteHandler = (c: Context, api: ApiPorts) => Promise<Response>;
