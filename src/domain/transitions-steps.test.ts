@@ -104,6 +104,9 @@ describe("applyStep", () => {
     ["touch an unknown task", state("RUNNING"), { kind: "start", taskId: "zz", attempt: 1 }],
     ["finish a COMPLETED execution", state("COMPLETED"), { kind: "finish", status: "FAILED", output: null, error: null }],
     ["finish a QUEUED execution COMPLETED", state("QUEUED"), { kind: "finish", status: "COMPLETED", output: null, error: null }],
+    // The table lets a QUEUED execution be cancelled (by `cancel`), but a finish step ends only a RUNNING one.
+    ["finish a QUEUED execution FAILED", state("QUEUED"), { kind: "finish", status: "FAILED", output: null, error: null }],
+    ["finish a QUEUED execution CANCELLED", state("QUEUED"), { kind: "finish", status: "CANCELLED", output: null, error: null }],
     [
       "finish on a timeout as COMPLETED",
       state("RUNNING"),

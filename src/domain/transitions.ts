@@ -192,6 +192,8 @@ export function applyStep<T extends TaskState>(x: ExecutionState<T>, step: Step,
     }
     case "finish": {
       const { status, output, error, cancelTasks = [], timedOut = false, handlersPending = false } = step;
+      // Only a RUNNING execution ends by a step: a QUEUED one is cancelled by `cancel`, never failed.
+      if (x.status !== "RUNNING") refuse(x, `finish the execution ${status}`, `it is ${x.status}`);
       for (const taskId of cancelTasks) cancelTask(x, taskOf(x, taskId), now, fx);
       if (timedOut) fx?.event(now, "ExecutionTimedOut", null, null, error ? { error } : null);
       const event: ExecutionEvent = timedOut ? "timeout" : status === "COMPLETED" ? "complete" : status === "FAILED" ? "fail" : "cancel";
