@@ -123,6 +123,28 @@ describe("applyStep", () => {
       { kind: "finish", status: "CANCELLED", output: null, error: null, cancelTasks: ["a"] },
     ],
   ];
+  test("every step is refused unless the execution is RUNNING, whatever state its tasks are in", () => {
+    const steps: Step[] = [
+      { kind: "start", taskId: "a", attempt: 1 },
+      { kind: "start", taskId: "b", attempt: 1, resumed: true },
+      { kind: "complete", taskId: "b", attempt: 1, output: 1 },
+      { kind: "retry", taskId: "b", attempt: 1, error: err, nextAttemptAt: T },
+      { kind: "fail", taskId: "b", attempt: 1, error: err, skip: ["a"] },
+      { kind: "finish", status: "CANCELLED", output: null, error: null, cancelTasks: ["a", "b"] },
+    ];
+    for (const step of steps) {
+      // Each one applies to the execution RUNNING...
+      applyStep(state("RUNNING", [task("a"), task("b", running(1))]), step, T);
+      // ...and to no other: a QUEUED one requeued with a RUNNING task, or one finished without cancelling it.
+      for (const status of ["QUEUED", "COMPLETED", "FAILED", "CANCELLED"] as const) {
+        const x = state(status, [task("a"), task("b", running(1))]);
+        const fx = new Effects();
+        expect(() => applyStep(x, step, T, fx)).toThrow(`could not record a ${step.kind} step in execution x1: it is ${status}`);
+        expect([x, fx.events]).toEqual([state(status, [task("a"), task("b", running(1))]), []]);
+      }
+    }
+  });
+
   for (const [name, x, step] of REFUSED) {
     test(`refuses to ${name}, with the execution's id in the reason`, () => {
       expect(() => applyStep(structuredClone(x), step, T, new Effects())).toThrow(StaleStateError);

@@ -143,6 +143,9 @@ export function initialTasks(tasks: readonly NewTask[], now: number): TaskState[
 
 /** Applies one step in place; `fx` (omitted by the engine's view) collects what to persist. */
 export function applyStep<T extends TaskState>(x: ExecutionState<T>, step: Step, now: number, fx?: Effects): void {
+  // Steps decide about an execution in flight: none touches a QUEUED one (`admit` starts its
+  // first attempts after the move) or a finished one, whatever state its tasks were left in.
+  if (x.status !== "RUNNING") refuse(x, `record a ${step.kind} step`, `it is ${x.status}`);
   switch (step.kind) {
     case "start": {
       const { taskId, attempt, resumed = false } = step;
@@ -192,8 +195,6 @@ export function applyStep<T extends TaskState>(x: ExecutionState<T>, step: Step,
     }
     case "finish": {
       const { status, output, error, cancelTasks = [], timedOut = false, handlersPending = false } = step;
-      // Only a RUNNING execution ends by a step: a QUEUED one is cancelled by `cancel`, never failed.
-      if (x.status !== "RUNNING") refuse(x, `finish the execution ${status}`, `it is ${x.status}`);
       for (const taskId of cancelTasks) cancelTask(x, taskOf(x, taskId), now, fx);
       if (timedOut) fx?.event(now, "ExecutionTimedOut", null, null, error ? { error } : null);
       const event: ExecutionEvent = timedOut ? "timeout" : status === "COMPLETED" ? "complete" : status === "FAILED" ? "fail" : "cancel";

@@ -104,6 +104,23 @@ const REFUSED: [string, (store: Store) => Promise<unknown>, (store: Store) => Pr
     nothing,
     (s) => record(s, [{ kind: "finish", status: "CANCELLED", output: null, error: null, cancelTasks: ["zz"] }]),
   ],
+  ["start a task of a QUEUED execution", (s) => s.enqueue(newExecution("e2"), T0), (s) => startAttempt(s, "e2", "a", 1, T0, false)],
+  [
+    "start again a task of an execution requeued at a restart",
+    async (s) => {
+      await startA(s);
+      await s.recover(0, T0);
+    },
+    (s) => startAttempt(s, "e1", "a", 1, T0, true),
+  ],
+  [
+    "complete a task of an execution finished without cancelling it",
+    async (s) => {
+      await startA(s);
+      await finishExecution(s, "e1", "FAILED", null, null, T0);
+    },
+    (s) => completeTask(s, "e1", "a", 1, null, T0),
+  ],
   ["record steps of an execution that does not exist", nothing, (s) => s.record("ghost", [{ kind: "start", taskId: "a", attempt: 1 }], T0)],
   [
     "record several steps whose last is stale (the first ones roll back with it)",
@@ -121,7 +138,7 @@ const REFUSED: [string, (store: Store) => Promise<unknown>, (store: Store) => Pr
     (s) =>
       record(s, [
         { kind: "finish", status: "COMPLETED", output: { done: true }, error: null },
-        { kind: "finish", status: "COMPLETED", output: null, error: null },
+        { kind: "start", taskId: "a", attempt: 1 },
       ]),
   ],
 ];
