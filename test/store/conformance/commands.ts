@@ -109,6 +109,15 @@ export function commandTests(makeStore: MakeStore): void {
       expect((await loaded(store, "e2")).tasks[0]).toMatchObject({ status: "PENDING", attempts: 1, attemptBase: 1 });
     });
 
+    it("a redriven execution is not settled any more: no handlers pending, and recovery does not list it", async (store) => {
+      await store.enqueue(newExecution("e1"), T0);
+      await store.admit("e1", T0);
+      await store.record("e1", [{ kind: "finish", status: "FAILED", output: null, error: null, handlersPending: true }], T0 + 1);
+      expect(await store.redrive("e1", T0 + 2)).toMatchObject({ outcome: "redriven" });
+      expect(await loaded(store, "e1")).toMatchObject({ status: "QUEUED", handlersPending: false });
+      expect(await store.recover(10, T0 + 3)).toEqual({ running: [], queued: ["e1"], delayed: [], handlersPending: [] });
+    });
+
     it("is refused for QUEUED, RUNNING and COMPLETED executions, which it leaves alone; a missing one is missing", async (store) => {
       await enqueued(store, 3);
       await store.admit("e2", T0);
