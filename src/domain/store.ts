@@ -16,7 +16,6 @@ import type {
   StoredDefinition,
   SystemCounts,
 } from "./model.ts";
-import type { ExecutionStatus } from "./states.ts";
 import type { AttemptStart, CancelOutcome, NewTask, RedriveOutcome, Step } from "./transitions.ts";
 
 export interface NewExecution {

@@ -44,7 +44,6 @@ const SQL = {
   firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",
   countOf: "SELECT n FROM execution_counts WHERE status = $status",
   bumpCount: "UPDATE execution_counts SET n = n + $n WHERE status = $status",
-  runningSeq: "SELECT seq FROM executions WHERE id = $id AND status = 'RUNNING'",
   execution: `SELECT ${EXECUTION_WITH_TASKS} FROM executions WHERE id = $id`,
 
   finishExecution: `UPDATE executions SET status = $status, output = $output, error = $error, end_time = $now, handlers_pending = $handlersPending, tasks = $tasks
