@@ -3,12 +3,12 @@
  * rest go back to the queue; then what is queued, delayed, and settled with handlers pending.
  */
 import { describe, expect } from "bun:test";
+import type { ExecutionReads } from "../../../src/domain/store.ts";
 import { completeTask, finishExecution, startAttempt } from "../../helpers/store-steps.ts";
 import { enqueued, eventTypes, everything, loaded, newExecution, registered, T0 } from "../fixtures.ts";
 import { type MakeStore, storeTest } from "./harness.ts";
 
-const status = async (store: Parameters<typeof loaded>[0], ids: string[]) =>
-  Promise.all(ids.map(async (id) => (await loaded(store, id)).status));
+const status = async (store: ExecutionReads, ids: string[]) => Promise.all(ids.map(async (id) => (await loaded(store, id)).status));
 
 export function recoveryTests(makeStore: MakeStore): void {
   const it = storeTest(makeStore, (store) => registered(store));
