@@ -20,7 +20,7 @@ const TASK_EVENTS: TaskEvent[] = ["start", "resume", "succeed", "retry", "fail",
 // Written out by hand from DESIGN.md; `-` is an illegal transition.
 // prettier-ignore
 const EXPECTED_EXECUTION: Record<ExecutionStatus, Record<ExecutionEvent, ExecutionStatus | "-">> = {
-  QUEUED: { admit: "RUNNING", resume: "-", requeue: "-", complete: "-", fail: "FAILED", cancel: "CANCELLED", timeout: "-", redrive: "-" },
+  QUEUED: { admit: "RUNNING", resume: "-", requeue: "-", complete: "-", fail: "-", cancel: "CANCELLED", timeout: "-", redrive: "-" },
   RUNNING: {
     admit: "-",
     resume: "RUNNING",
@@ -82,7 +82,7 @@ describe("execution state machine", () => {
     expect(executionSourcesOf("resume")).toEqual(["RUNNING"]);
     expect(executionSourcesOf("requeue")).toEqual(["RUNNING"]);
     expect(executionSourcesOf("complete")).toEqual(["RUNNING"]);
-    expect(executionSourcesOf("fail")).toEqual(["QUEUED", "RUNNING"]);
+    expect(executionSourcesOf("fail")).toEqual(["RUNNING"]);
     expect(executionSourcesOf("cancel")).toEqual(["QUEUED", "RUNNING"]);
     expect(executionSourcesOf("timeout")).toEqual(["RUNNING"]);
     expect(executionSourcesOf("redrive")).toEqual(["FAILED", "CANCELLED"]);

@@ -65,7 +65,7 @@ export type ExecutionEvent = "admit" | "resume" | "requeue" | "complete" | "fail
 export type TaskEvent = "start" | "resume" | "succeed" | "retry" | "fail" | "skip" | "cancel" | "redrive";
 
 const EXECUTION_TABLE: Record<ExecutionStatus, Partial<Record<ExecutionEvent, ExecutionStatus>>> = {
-  QUEUED: { admit: "RUNNING", cancel: "CANCELLED", fail: "FAILED" },
+  QUEUED: { admit: "RUNNING", cancel: "CANCELLED" },
   // resume: a RUNNING execution found at start takes a slot again without changing status.
   // requeue: at start, RUNNING executions beyond a (lowered) limit go back to the queue.
   RUNNING: { resume: "RUNNING", requeue: "QUEUED", complete: "COMPLETED", fail: "FAILED", cancel: "CANCELLED", timeout: "FAILED" },

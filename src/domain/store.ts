@@ -126,7 +126,8 @@ export interface ExecutionWrites {
   cancel(executionId: string, now: number): Promise<CancelResult>;
   /**
    * FAILED or CANCELLED → QUEUED: COMPLETED tasks keep their output; the others go back to
-   * PENDING with a fresh retry budget (attempt numbers keep counting).
+   * PENDING with a fresh retry budget (attempt numbers keep counting). It is not settled any
+   * more, so handlers still pending for the outcome it leaves are no longer pending.
    */
   redrive(executionId: string, now: number): Promise<RedriveResult>;
   /** Appends `HandlerStarted`. */

@@ -2,17 +2,19 @@
  * The meaning of every change to an execution: the one place that decides whether a decision
  * (a `Step`, an admission, a cancel, a redrive…) is legal in the execution's current state, and
  * what it changes. Each function works in place on the state already in memory, looks the new
- * status up in the tables of `states.ts` (the ones `states.test.ts` walks), and reports what a
- * store must persist besides the state: the events to append, the moves between statuses (for
- * the counts per status) and the outputs. An illegal decision throws `StaleStateError` and
- * changes nothing the caller keeps: stores apply a write's decisions to a copy they throw away
- * on error, inside the transaction that is rolled back.
+ * status up in the tables of `states.ts` (`transitions-tables.test.ts` checks that together the
+ * functions allow exactly what the tables allow), and reports what a store must persist besides
+ * the state: the events to append, the moves between statuses (for the counts per status) and
+ * the outputs. An illegal decision throws `StaleStateError` and changes nothing the caller
+ * keeps: stores apply a write's decisions to a copy they throw away on error, inside the
+ * transaction that is rolled back.
  *
  * The engine applies the same functions to its in-memory view when it decides (without
  * `Effects`), and every store applies them again to what it read, before it writes.
  *
  * Over 300 lines on purpose: the whole rule set in one file, so a new state or event is one
- * edit here plus a row in the tables of `states.ts`.
+ * edit here plus a row in the tables of `states.ts`; the steps and the whole-execution changes
+ * share the helpers that move and refuse.
  */
 import type { ErrorInfo } from "./errors.ts";
 import type { EventType, ExecutionError, TaskRun } from "./model.ts";
@@ -146,6 +148,9 @@ export function initialTasks(tasks: readonly NewTask[], now: number): TaskState[
 
 /** Applies one step in place; `fx` (omitted by the engine's view) collects what to persist. */
 export function applyStep<T extends TaskState>(x: ExecutionState<T>, step: Step, now: number, fx?: Effects): void {
+  // Steps decide about an execution in flight: none touches a QUEUED one (`admit` starts its
+  // first attempts after the move) or a finished one, whatever state its tasks were left in.
+  if (x.status !== "RUNNING") refuse(x, `record a ${step.kind} step`, `it is ${x.status}`);
   switch (step.kind) {
     case "start": {
       const { taskId, attempt, resumed = false } = step;

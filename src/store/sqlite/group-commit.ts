@@ -14,6 +14,10 @@
  * refused at once, known not applied, until `probe` finds that the database accepts a write
  * again. Refusing rather than trying each write keeps the order of what callers retry
  * after the fault the order they asked in.
+ *
+ * Longer than the 300 lines of issue #12, on purpose: the batch, its replay with savepoints
+ * and the fault state are one transaction's life cycle (each decides what the others roll
+ * back, report or refuse), and a split would leave each half readable only with the other.
  */
 import { StorageError } from "../../domain/errors.ts";
 import { type Database, type Statement, type StorageFault, storageFaultOf } from "./driver.ts";

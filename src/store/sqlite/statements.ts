@@ -32,7 +32,8 @@ const SQL = {
   saveTasks: "UPDATE executions SET tasks = $tasks WHERE seq = $seq",
   cancelQueued: "UPDATE executions SET status = 'CANCELLED', end_time = $now, tasks = $tasks WHERE seq = $seq AND status = 'QUEUED'",
   requestCancel: "UPDATE executions SET cancel_requested_at = $now WHERE seq = $seq AND status = 'RUNNING' AND cancel_requested_at IS NULL",
-  redriveExecution: `UPDATE executions SET status = 'QUEUED', output = NULL, error = NULL, end_time = NULL, cancel_requested_at = NULL, run_at = NULL, tasks = $tasks
+  redriveExecution: `UPDATE executions SET status = 'QUEUED', output = NULL, error = NULL, end_time = NULL, cancel_requested_at = NULL, run_at = NULL,
+    handlers_pending = 0, tasks = $tasks
     WHERE seq = $seq AND status IN ('FAILED', 'CANCELLED')`,
   rerunsOf: "SELECT id FROM executions WHERE rerun_of = $id ORDER BY seq",
   queuedWithRunAt: "SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq",
@@ -43,7 +44,6 @@ const SQL = {
   firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",
   countOf: "SELECT n FROM execution_counts WHERE status = $status",
   bumpCount: "UPDATE execution_counts SET n = n + $n WHERE status = $status",
-  runningSeq: "SELECT seq FROM executions WHERE id = $id AND status = 'RUNNING'",
   execution: `SELECT ${EXECUTION_WITH_TASKS} FROM executions WHERE id = $id`,
 
   finishExecution: `UPDATE executions SET status = $status, output = $output, error = $error, end_time = $now, handlers_pending = $handlersPending, tasks = $tasks

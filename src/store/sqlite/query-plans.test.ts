@@ -1,0 +1,82 @@
+/**
+ * Query plans of the SQLite store: no statement scans a large table without an index, and the
+ * hot reads (recovery, counts, listing, history) search the index meant for them.
+ */
+import { describe, expect, test } from "bun:test";
+import { openDatabase } from "./driver.ts";
+import { SqliteStore } from "./store.ts";
+
+describe("query plans", () => {
+  /** Every SQL text the store prepares, captured as it is built. */
+  function preparedSql(): string[] {
+    const raw = openDatabase({ path: ":memory:" });
+    const seen: string[] = [];
+    const prepare = raw.prepare.bind(raw);
+    raw.prepare = ((sql: string, ...rest: never[]) => {
+      seen.push(sql);
+      return prepare(sql, ...rest);
+    }) as typeof raw.prepare;
+    new SqliteStore(raw);
+    plans = (sql) => (raw.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+    return seen;
+  }
+  let plans: (sql: string) => string[] = () => [];
+  const find = (all: string[], pattern: RegExp) => {
+    const hits = all.filter((s) => pattern.test(s.replace(/\s+/g, " ")));
+    expect(hits).toHaveLength(1);
+    return hits[0]!;
+  };
+
+  test("no statement scans executions, task_outputs or events without an index", () => {
+    const all = preparedSql();
+    expect(all.length).toBeGreaterThan(20);
+    for (const sql of all) {
+      for (const detail of plans(sql)) {
+        expect({ sql, detail }).not.toEqual({ sql, detail: expect.stringMatching(/^SCAN (executions|task_outputs|events)\b(?!.*USING)/) });
+      }
+    }
+  });
+
+  test("recover's, systemCounts' and the list queries search by index", () => {
+    const all = preparedSql();
+    const expectations: [RegExp, RegExp][] = [
+      [
+        /^SELECT id, seq FROM executions WHERE status = \$status ORDER BY seq$/,
+        /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/,
+      ],
+      [/ORDER BY seq LIMIT \$limit$/, /^SEARCH executions USING (COVERING )?INDEX executions_by_status \(status=\?\)$/],
+      [/^SELECT n FROM execution_counts WHERE status = \$status$/, /^SEARCH execution_counts USING PRIMARY KEY \(status=\?\)$/],
+      [/^UPDATE executions SET status = 'QUEUED' WHERE seq/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid=\?\)$/],
+      [
+        /^SELECT seq, status, cancel_requested_at, tasks FROM executions WHERE id = \$id$/,
+        /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/,
+      ],
+      [/FROM executions WHERE seq < \$before ORDER BY seq DESC/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
+      [
+        /FROM executions WHERE status = \$status AND seq < \$before/,
+        /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/,
+      ],
+      [
+        /FROM executions WHERE definition_id = \$definitionId AND seq/,
+        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/,
+      ],
+      [
+        /WHERE definition_id = \$definitionId AND status = \$status AND seq/,
+        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/,
+      ],
+      [
+        /^SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/,
+        /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/,
+      ],
+      [/^SELECT id FROM executions WHERE rerun_of = \$id/, /^SEARCH executions USING INDEX executions_by_rerun_of \(rerun_of=\?\)$/],
+      [
+        /FROM events WHERE execution_seq = \$executionSeq ORDER BY seq$/,
+        /^SEARCH events USING INDEX events_by_execution \(execution_seq=\?\)$/,
+      ],
+    ];
+    for (const [statement, plan] of expectations) {
+      const sql = find(all, statement);
+      expect({ sql, plan: plans(sql)[0] }).toEqual({ sql, plan: expect.stringMatching(plan) });
+    }
+  });
+});
