@@ -27,12 +27,14 @@ import { canonicalJson } from "../domain/json.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { Execution, ExecutionWithTasks } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
+import { handlersFor, type SettledExecution, settledView } from "../domain/settled.ts";
 import type { CancelResult, NewExecution, RedriveResult, Store } from "../domain/store.ts";
 import { DefinitionCatalog } from "./catalog.ts";
+import type { RunDeps } from "./deps.ts";
 import { FaultRecovery } from "./fault-recovery.ts";
 import { Fifo } from "./fifo.ts";
-import { handlersFor, runHandlers, type SettledExecution } from "./handlers.ts";
-import { ExecutionRun, type RunDeps } from "./run.ts";
+import { runHandlers } from "./handlers.ts";
+import { ExecutionRun } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
 
 export interface EngineOptions {
@@ -225,23 +227,7 @@ export class Engine {
           .map((h) => h.kind)
           .filter((k) => !finished.has(k)),
       );
-      const rows = new Map(execution.tasks.map((t) => [t.taskId, t]));
-      const results: Record<string, unknown> = {};
-      for (const [taskId, row] of rows) results[taskId] = row.status === "FAILED" ? { error: row.error } : row.output;
-      this.startHandlers(
-        {
-          id,
-          status: execution.status,
-          input: execution.input,
-          output: execution.output,
-          error: execution.error,
-          failedTasks: execution.tasks.filter((t) => t.status === "FAILED").map((t) => t.taskId),
-          results,
-        },
-        def,
-        left,
-        failures,
-      );
+      this.startHandlers(settledView({ ...execution, status: execution.status }), def, left, failures);
     } catch (err) {
       this.park(this.parkedHandlers, id, err, failures + 1, "could not resume the handlers of an execution");
     }

@@ -4,32 +4,12 @@
  * output or error) and none can change the execution's status. The execution row remembers
  * that handlers are pending, so a restart runs those that had not finished (at least once).
  */
-import type { HandlerKind, HandlerSpec, JobDefinition } from "../domain/definition.ts";
+import type { HandlerSpec } from "../domain/definition.ts";
 import { ErrorNames } from "../domain/errors.ts";
-import type { ExecutionError } from "../domain/model.ts";
+import type { SettledExecution } from "../domain/settled.ts";
 import type { HandlerOutcome } from "../domain/store.ts";
 import { runAttempt } from "./attempt.ts";
-import type { RunDeps } from "./run.ts";
-
-export type SettledStatus = "COMPLETED" | "FAILED" | "CANCELLED";
-
-/** What a handler is told about the execution it runs for. */
-export interface SettledExecution {
-  id: string;
-  status: SettledStatus;
-  input: Record<string, unknown>;
-  output: unknown;
-  error: ExecutionError | null;
-  failedTasks: string[];
-  /** Every task's output (or `{error}` for a failed task), by task id. */
-  results: Record<string, unknown>;
-}
-
-/** onSuccess for COMPLETED, onFailure for FAILED, then onExit for every outcome (CANCELLED runs only onExit). */
-export function handlersFor(def: JobDefinition, status: SettledStatus): HandlerSpec[] {
-  const first: HandlerKind | null = status === "COMPLETED" ? "onSuccess" : status === "FAILED" ? "onFailure" : null;
-  return def.handlers.filter((h) => h.kind === first || h.kind === "onExit");
-}
+import type { RunDeps } from "./deps.ts";
 
 /**
  * Runs `handlers` one after the other, recording each. Resolves when all are recorded, or

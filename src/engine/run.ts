@@ -12,7 +12,7 @@
  * Over 400 lines until issue #12 moves the graph helpers and the transition of in-memory
  * rows into the domain, where the store's copy of the same rules goes too.
  */
-import type { Clock, TimerHandle } from "../domain/clock.ts";
+import type { TimerHandle } from "../domain/clock.ts";
 import type { JobDefinition, TaskSpec } from "../domain/definition.ts";
 import {
   type ErrorInfo,
@@ -23,30 +23,14 @@ import {
   StorageError,
   toErrorInfo,
 } from "../domain/errors.ts";
-import type { FunctionRegistry } from "../domain/function.ts";
 import { dependentsOf, readyTasks, specsOf, terminalTasks } from "../domain/graph.ts";
-import type { Logger } from "../domain/log.ts";
 import type { ExecutionError, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
-import { type Rng, retryDelayMs, shouldRetry } from "../domain/retry.ts";
-import type { Store } from "../domain/store.ts";
+import { retryDelayMs, shouldRetry } from "../domain/retry.ts";
+import { handlersFor, resultOf, settledView } from "../domain/settled.ts";
 import { resolveParams } from "../domain/template.ts";
 import { allTasksFinal, applyStep, type ExecutionState, type FinishStep, isCancellable, type Step } from "../domain/transitions.ts";
 import { type AttemptOutcome, runAttempt } from "./attempt.ts";
-import { handlersFor, type SettledExecution } from "./handlers.ts";
-
-export interface RunDeps {
-  store: Store;
-  functions: FunctionRegistry;
-  clock: Clock;
-  rng: Rng;
-  logger: Logger;
-  /** Called once an execution's terminal state is committed. */
-  onSettled: (executionId: string, status: "COMPLETED" | "FAILED" | "CANCELLED") => void;
-  /** Runs the definition's handlers for a settled execution (tracked by the engine). */
-  startHandlers: (execution: SettledExecution, def: JobDefinition) => void;
-  /** A write was refused by the store and waits in a run's backlog: the engine watches for the store to accept writes. */
-  onRefused: () => void;
-}
+import type { RunDeps } from "./deps.ts";
 
 /** A decision sent to the store: `then` runs once it is durable, `undo` if it fails for good. */
 interface PendingWrite {
@@ -336,29 +320,12 @@ export class ExecutionRun {
     this.deadline?.cancel();
     this.deps.onSettled(this.id, finish.status);
     if (finish.handlersPending) {
-      const results: Record<string, unknown> = {};
-      for (const t of this.def.tasks) results[t.id] = this.resultOf(t.id);
-      this.deps.startHandlers(
-        {
-          id: this.id,
-          status: finish.status,
-          input: this.execution.input,
-          output: finish.output,
-          error: finish.error,
-          failedTasks: this.def.tasks.filter((t) => this.row(t.id).status === "FAILED").map((t) => t.id),
-          results,
-        },
-        this.def,
-      );
+      const { id, input } = this.execution;
+      const { status, output, error } = finish;
+      this.deps.startHandlers(settledView({ id, status, input, output, error, tasks: this.state.tasks }), this.def);
     }
     this.resolveDone();
     this.resolveSlotFree();
-  }
-
-  /** What dependents see of a task: its output, or `{error}` when it failed with continueOnFailure. */
-  private resultOf(taskId: string): unknown {
-    const row = this.row(taskId);
-    return row.status === "FAILED" ? { error: row.error } : row.output;
   }
 
   private finishStep(): FinishStep {
@@ -457,7 +424,7 @@ export class ExecutionRun {
 
   private context(spec: TaskSpec, attempt: number, signal: AbortSignal) {
     const results: Record<string, unknown> = {};
-    for (const dep of spec.dependsOn) results[dep] = this.resultOf(dep);
+    for (const dep of spec.dependsOn) results[dep] = resultOf(this.row(dep));
     const { logger } = this.deps;
     const executionId = this.id;
     const input = this.execution.input;
