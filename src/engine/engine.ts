@@ -3,13 +3,14 @@
  * at start resumes what a previous process left unfinished. It talks to durable state only
  * through the `Store` interface. After a storage fault it resumes by itself: work that could
  * not be recorded is parked and read back once the database accepts writes (see
- * `fault-recovery.ts`).
+ * `services/fault-recovery.ts`). Delayed starts and the idempotency-key purge are services
+ * too, each with a `runOnce(now)`.
  *
  * Over 400 lines: admission, commands, handler runs and background services still share this
  * class. Issue #12 splits them into small parts with a facade here; until then the sections
  * below follow that cut.
  */
-import { type Clock, systemClock, type TimerHandle } from "../domain/clock.ts";
+import { type Clock, systemClock } from "../domain/clock.ts";
 import type { JobDefinition } from "../domain/definition.ts";
 import {
   ConflictError,
@@ -31,11 +32,13 @@ import { handlersFor, type SettledExecution, settledView } from "../domain/settl
 import type { CancelResult, NewExecution, RedriveResult, Store } from "../domain/store.ts";
 import { DefinitionCatalog } from "./catalog.ts";
 import type { RunDeps } from "./deps.ts";
-import { FaultRecovery } from "./fault-recovery.ts";
 import { Fifo } from "./fifo.ts";
 import { runHandlers } from "./handlers.ts";
 import { ExecutionRun } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
+import { DelayedStarts } from "./services/delayed-starts.ts";
+import { FaultRecovery } from "./services/fault-recovery.ts";
+import { KeyPurge } from "./services/key-purge.ts";
 
 export interface EngineOptions {
   store: Store;
@@ -98,13 +101,13 @@ export class Engine {
   private readonly newId: () => string;
   private started = false;
   private stopping = false;
-  /** Delayed executions waiting for their `runAt`, by id. */
-  private readonly delayed = new Map<string, TimerHandle>();
+  /** Delayed executions waiting for their `runAt`. */
+  private readonly delayed: DelayedStarts;
   /** Cancels accepted for RUNNING executions whose run this process has not built yet. */
   private readonly pendingCancels = new Set<string>();
   private readonly cancelGraceMs: number;
   private readonly idempotencyRetentionMs: number;
-  private purgeTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly keyPurge: KeyPurge;
   /** Handlers running now, by execution; a shutdown aborts them through this signal (they run again at next start). */
   private readonly handlerRuns = new Map<string, Promise<void>>();
   /**
@@ -142,6 +145,8 @@ export class Engine {
     this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
     this.idempotencyRetentionMs = options.idempotencyRetentionMs ?? 24 * 3600 * 1000;
     this.recovery = new FaultRecovery({ store: options.store, clock, logger: this.deps.logger, resume: (now) => this.resumeParked(now) });
+    this.delayed = new DelayedStarts({ clock, enqueue: (id) => this.enqueueById(id) });
+    this.keyPurge = new KeyPurge({ store: options.store, clock, logger: this.deps.logger, retentionMs: this.idempotencyRetentionMs });
     options.store.onWriteFault(() => this.faultSeen());
   }
 
@@ -169,7 +174,8 @@ export class Engine {
     const plan = await this.deps.store.recover(this.maxConcurrentJobs, this.deps.clock.now());
     for (const id of plan.running) this.queue.push({ id });
     for (const id of plan.queued) this.queue.push({ id });
-    for (const { id, runAt } of plan.delayed) this.delay(id, runAt);
+    for (const { id, runAt } of plan.delayed) this.delayed.add(id, runAt);
+    this.delayed.start();
     for (const id of plan.handlersPending) void this.resumeHandlers(id);
     if (plan.running.length + plan.queued.length + plan.delayed.length > 0) {
       this.deps.logger.info("recovering executions left by the previous process", {
@@ -179,26 +185,8 @@ export class Engine {
       });
     }
     this.pump();
-    this.purgeIdempotencyKeys();
+    this.keyPurge.start();
     return { resumed: plan.running.length, queued: plan.queued.length };
-  }
-
-  /**
-   * Forgets expired idempotency keys now and every hour. Housekeeping only (an expired key is
-   * ignored when read anyway), so it runs on a real, unref'd interval rather than the clock.
-   */
-  private purgeIdempotencyKeys(): void {
-    const purge = () => {
-      const { store, clock, logger } = this.deps;
-      store.purgeIdempotencyKeys(clock.now() - this.idempotencyRetentionMs).catch((err: unknown) =>
-        logger.warn("could not purge expired idempotency keys; will try again in an hour", {
-          error: err instanceof StorageError ? err.reason : err instanceof Error ? err.message : String(err),
-        }),
-      );
-    };
-    purge();
-    this.purgeTimer = setInterval(purge, 3600 * 1000);
-    this.purgeTimer.unref?.();
   }
 
   private startHandlers(execution: SettledExecution, def: JobDefinition, only?: ReadonlySet<string>, failures = 0): void {
@@ -231,18 +219,6 @@ export class Engine {
     } catch (err) {
       this.park(this.parkedHandlers, id, err, failures + 1, "could not resume the handlers of an execution");
     }
-  }
-
-  /** Queues `id` once `runAt` has come. */
-  private delay(id: string, runAt: number): void {
-    const timer = this.deps.clock.setTimer(
-      () => {
-        this.delayed.delete(id);
-        this.enqueueById(id);
-      },
-      Math.max(0, runAt - this.deps.clock.now()),
-    );
-    this.delayed.set(id, timer);
   }
 
   /**
@@ -312,12 +288,12 @@ export class Engine {
       if (isUnknownWrite(err)) {
         // It may be stored: go on as if it were; reading it back at admission tells.
         if (direct) this.park(this.parkedExecutions, fresh.id, err, 1, "could not start an execution");
-        else if (runAt !== null) this.delay(fresh.id, runAt);
+        else if (runAt !== null) this.delayed.add(fresh.id, runAt);
         else this.enqueueById(fresh.id);
       } else if (direct) this.release();
       throw err;
     }
-    if (runAt !== null) this.delay(execution.id, runAt);
+    if (runAt !== null) this.delayed.add(execution.id, runAt);
     else this.queue.push({ id: execution.id, fresh: { definitionId: stored.id, definitionVersion: stored.version } });
     this.pump();
     return { execution, created: true };
@@ -341,10 +317,7 @@ export class Engine {
       if (run) run.end("cancel", this.cancelGraceMs);
       else this.pendingCancels.add(executionId);
     }
-    if (result.outcome === "cancelled") {
-      this.delayed.get(executionId)?.cancel();
-      this.delayed.delete(executionId);
-    }
+    if (result.outcome === "cancelled") this.delayed.drop(executionId);
     return result;
   }
 
@@ -428,9 +401,8 @@ export class Engine {
   async stop(graceMs: number): Promise<{ interrupted: number }> {
     this.stopping = true;
     this.recovery.stop();
-    for (const timer of this.delayed.values()) timer.cancel();
-    this.delayed.clear();
-    clearInterval(this.purgeTimer);
+    this.delayed.stop();
+    this.keyPurge.stop();
     const runs = [...this.runs.values()];
     for (const run of runs) run.stop();
     const all = Promise.all([...runs.map((r) => r.done), ...this.handlerRuns.values()]);
