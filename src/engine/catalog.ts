@@ -63,6 +63,13 @@ export class DefinitionCatalog {
     return stored ? { stored, def: this.resolve(stored) } : null;
   }
 
+  /** A version an execution runs: it was stored when the execution was, so missing is a broken store. */
+  async definition(id: string, version: number): Promise<JobDefinition> {
+    const found = await this.get(id, version);
+    if (!found) throw new Error(`definition ${id} version ${version} is missing from the store`);
+    return found.def;
+  }
+
   /** One store read per id and version, however many requests ask for it at once. */
   private lookUp(id: string, version: number | undefined): Promise<StoredDefinition | null> {
     const k = version === undefined ? `${id}@latest` : key(id, version);

@@ -12,7 +12,7 @@ import type { ExecutionWithTasks } from "../domain/model.ts";
 import type { Step } from "../domain/transitions.ts";
 import { type Database, openDatabase } from "../store/sqlite/driver.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
-import { FAULT_PROBE_INTERVAL_MS } from "./fault-recovery.ts";
+import { FAULT_PROBE_INTERVAL_MS } from "./services/fault-recovery.ts";
 
 async function world(maxConcurrentJobs = 2, functions: SetupOptions["functions"] = {}) {
   const db: Database = openDatabase({ path: ":memory:" });

@@ -6,77 +6,31 @@
  * and, when nothing is left, the execution's end go to the store as one `record` (one
  * commit), and only once that commit resolves do the unblocked functions start. In-memory
  * rows are updated at decision time, so decisions taken while a commit is pending already
- * see each other. A write the store refuses (disk full) waits with the ones after it and is
- * sent again in order once the store accepts writes; attempts keep running meanwhile.
- *
- * Over 400 lines until issue #12 moves the graph helpers and the transition of in-memory
- * rows into the domain, where the store's copy of the same rules goes too.
+ * see each other (`RunRecord`, its base, keeps that state and sends the writes). How a
+ * task's function is called is `task-call.ts`'s part; how the execution ends is decided in
+ * `domain/ending.ts`.
  */
-import type { Clock, TimerHandle } from "../domain/clock.ts";
+import type { TimerHandle } from "../domain/clock.ts";
 import type { JobDefinition, TaskSpec } from "../domain/definition.ts";
-import {
-  type ErrorInfo,
-  ErrorNames,
-  isRefusedWrite,
-  ShutdownError,
-  StopAttemptError,
-  StorageError,
-  toErrorInfo,
-} from "../domain/errors.ts";
-import type { FunctionRegistry } from "../domain/function.ts";
-import { dependentsOf, readyTasks, specsOf, terminalTasks } from "../domain/graph.ts";
-import type { Logger } from "../domain/log.ts";
-import type { ExecutionError, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
-import { type Rng, retryDelayMs, shouldRetry } from "../domain/retry.ts";
-import type { Store } from "../domain/store.ts";
-import { resolveParams } from "../domain/template.ts";
-import { allTasksFinal, applyStep, type ExecutionState, type FinishStep, isCancellable, type Step } from "../domain/transitions.ts";
-import { type AttemptOutcome, runAttempt } from "./attempt.ts";
-import { handlersFor, type SettledExecution } from "./handlers.ts";
+import { type ForcedEnd, finishStep, forcedEnd, forcedFinishStep } from "../domain/ending.ts";
+import { type ErrorInfo, ShutdownError, StopAttemptError } from "../domain/errors.ts";
+import { dependentsOf, readyTasks } from "../domain/graph.ts";
+import type { ExecutionWithTasks } from "../domain/model.ts";
+import { retryDelayMs, shouldRetry } from "../domain/retry.ts";
+import { settledView } from "../domain/settled.ts";
+import { allTasksFinal, type FinishStep, type Step } from "../domain/transitions.ts";
+import type { AttemptOutcome } from "./attempt.ts";
+import type { RunDeps } from "./deps.ts";
+import { RunRecord } from "./run-record.ts";
+import { callTask } from "./task-call.ts";
 
-export interface RunDeps {
-  store: Store;
-  functions: FunctionRegistry;
-  clock: Clock;
-  rng: Rng;
-  logger: Logger;
-  /** Called once an execution's terminal state is committed. */
-  onSettled: (executionId: string, status: "COMPLETED" | "FAILED" | "CANCELLED") => void;
-  /** Runs the definition's handlers for a settled execution (tracked by the engine). */
-  startHandlers: (execution: SettledExecution, def: JobDefinition) => void;
-  /** A write was refused by the store and waits in a run's backlog: the engine watches for the store to accept writes. */
-  onRefused: () => void;
-}
-
-/** A decision sent to the store: `then` runs once it is durable, `undo` if it fails for good. */
-interface PendingWrite {
-  steps: Step[];
-  then: () => void;
-  undo: () => void;
-}
-
-export class ExecutionRun {
-  /** The execution as this run has decided it so far (ahead of the store while writes are pending). */
-  private readonly state: ExecutionState<TaskRun>;
-  /** `state.tasks` by id. */
-  private readonly rows: Map<string, TaskRun>;
+export class ExecutionRun extends RunRecord {
   /** Attempts started (or being recorded as started) and not yet settled. */
   private readonly inflight = new Map<string, AbortController>();
   private readonly timers = new Map<string, TimerHandle>();
-  private stopping = false;
   /** A cancel or the execution's timeout is ending the run: nothing starts, attempts are aborted. */
-  private ending: { status: "CANCELLED" | "FAILED"; error: ExecutionError | null; timedOut: boolean } | null = null;
+  private ending: ForcedEnd | null = null;
   private deadline: TimerHandle | undefined;
-  /** Writes sent to the store and not yet committed. */
-  private writing = 0;
-  /**
-   * Writes the store refused (known not applied: disk full, I/O error), in the order they
-   * were decided; every later write of this run joins them. `replay` sends them again once
-   * the store accepts writes. Attempts keep running meanwhile; their outcomes wait here.
-   */
-  private backlog: PendingWrite[] | null = null;
-  /** Why the run broke: a write failed and the stored state must be read again. */
-  private failure: unknown = null;
   /** The execution's end has been decided (or the run let go of it): nothing else starts. */
   private settled = false;
   private resolveDone!: () => void;
@@ -96,35 +50,12 @@ export class ExecutionRun {
    *   they run at once; any other RUNNING task was interrupted and re-runs its attempt.
    */
   constructor(
-    private readonly deps: RunDeps,
-    private readonly execution: ExecutionWithTasks,
+    deps: RunDeps,
+    execution: ExecutionWithTasks,
     private readonly def: JobDefinition,
     private readonly startedByAdmission: ReadonlySet<string> = new Set(),
   ) {
-    this.state = { id: execution.id, status: execution.status, cancelRequestedAt: execution.cancelRequestedAt, tasks: execution.tasks };
-    this.rows = new Map(execution.tasks.map((t) => [t.taskId, t]));
-  }
-
-  get id(): string {
-    return this.execution.id;
-  }
-
-  /** Set once a write failed in a way that leaves the stored state unknown: the run let go, read it again. */
-  get brokenBy(): unknown {
-    return this.failure;
-  }
-
-  /** True while refused writes wait for the store. */
-  get waitingForStore(): boolean {
-    return this.backlog !== null;
-  }
-
-  /** Sends the refused writes again, in order (call once the store accepts writes). */
-  replay(): void {
-    const backlog = this.backlog;
-    if (!backlog) return;
-    this.backlog = null;
-    for (const w of backlog) this.send(w);
+    super(deps, execution);
   }
 
   /** Picks up where the stored state left off: interrupted attempts re-run, retries keep their time. */
@@ -164,9 +95,7 @@ export class ExecutionRun {
   stop(): void {
     this.stopping = true;
     this.cancelTimers();
-    // Refused decisions are dropped: the stored state is what the next start resumes.
-    for (const w of this.backlog ?? []) w.undo();
-    this.backlog = null;
+    this.dropRefused();
     this.settleIfIdle();
   }
 
@@ -178,19 +107,7 @@ export class ExecutionRun {
    */
   end(kind: "cancel" | "timeout", graceMs: number): void {
     if (this.settled || this.ending) return;
-    const seconds = this.def.timeoutSeconds;
-    this.ending =
-      kind === "cancel"
-        ? { status: "CANCELLED", error: null, timedOut: false }
-        : {
-            status: "FAILED",
-            error: {
-              taskId: null,
-              name: ErrorNames.Timeout,
-              message: `the execution ran longer than its timeoutSeconds (${seconds} s); running attempts were aborted`,
-            },
-            timedOut: true,
-          };
+    this.ending = forcedEnd(kind, this.def.timeoutSeconds);
     this.cancelTimers();
     const reason = new StopAttemptError(kind === "cancel" ? "the execution was cancelled" : "the execution timed out", graceMs);
     for (const controller of this.inflight.values()) controller.abort(reason);
@@ -216,18 +133,6 @@ export class ExecutionRun {
     for (const controller of this.inflight.values()) controller.abort(new ShutdownError());
   }
 
-  /** Applies a decision to the in-memory state by the rules every store applies too; returns it for the write. */
-  private decide<S extends Step>(step: S): S {
-    applyStep(this.state, step, this.deps.clock.now());
-    return step;
-  }
-
-  private row(taskId: string): TaskRun {
-    const row = this.rows.get(taskId);
-    if (!row) throw new Error(`execution ${this.id} has no task row for ${taskId}`);
-    return row;
-  }
-
   /**
    * Adds to `steps` the start of every ready task and, when every task is final, the
    * execution's end; then writes them all in one commit.
@@ -236,17 +141,7 @@ export class ExecutionRun {
     const launches: [TaskSpec, number][] = [];
     if (this.ending) {
       if (!this.settled && this.inflight.size === 0) {
-        const { status, error, timedOut } = this.ending;
-        const cancelTasks = this.state.tasks.filter((t) => isCancellable(t.status)).map((t) => t.taskId);
-        const finish: FinishStep = {
-          kind: "finish",
-          status,
-          output: null,
-          error,
-          cancelTasks,
-          timedOut,
-          handlersPending: handlersFor(this.def, status).length > 0,
-        };
+        const finish = forcedFinishStep(this.ending, this.def, this.state);
         steps.push(this.decide(finish));
         this.settled = true;
         this.write(steps, [], finish);
@@ -267,7 +162,7 @@ export class ExecutionRun {
     }
     let finish: FinishStep | undefined;
     if (!this.settled && allTasksFinal(this.state)) {
-      finish = this.finishStep();
+      finish = finishStep(this.def, this.rows);
       steps.push(this.decide(finish));
       this.settled = true; // nothing else may start once the end is decided
     }
@@ -290,39 +185,6 @@ export class ExecutionRun {
     );
   }
 
-  /**
-   * Writes `steps` in one commit; `then` runs once it is durable. A write the store refused
-   * waits in the backlog for `replay`; any other failure breaks the run.
-   */
-  private commit(steps: Step[], then: () => void, undo: () => void = () => {}): void {
-    const write = { steps, then, undo };
-    if (this.backlog)
-      this.backlog.push(write); // keeps this run's writes in the order decided
-    else this.send(write);
-  }
-
-  private send(write: PendingWrite): void {
-    this.writing++;
-    this.deps.store.record(this.id, write.steps, this.deps.clock.now()).then(
-      () => {
-        this.writing--;
-        write.then();
-        this.settleIfIdle();
-      },
-      (err: unknown) => {
-        this.writing--;
-        if (isRefusedWrite(err) && !this.stopping) {
-          this.backlog ??= [];
-          this.backlog.push(write);
-          this.deps.onRefused();
-          return;
-        }
-        write.undo();
-        this.broken(err);
-      },
-    );
-  }
-
   private finished(finish: FinishStep): void {
     if (finish.status === "FAILED" && finish.error) {
       const { taskId, name, message } = finish.error;
@@ -336,69 +198,21 @@ export class ExecutionRun {
     this.deadline?.cancel();
     this.deps.onSettled(this.id, finish.status);
     if (finish.handlersPending) {
-      const results: Record<string, unknown> = {};
-      for (const t of this.def.tasks) results[t.id] = this.resultOf(t.id);
-      this.deps.startHandlers(
-        {
-          id: this.id,
-          status: finish.status,
-          input: this.execution.input,
-          output: finish.output,
-          error: finish.error,
-          failedTasks: this.def.tasks.filter((t) => this.row(t.id).status === "FAILED").map((t) => t.id),
-          results,
-        },
-        this.def,
-      );
+      const { id, input } = this.execution;
+      const { status, output, error } = finish;
+      this.deps.startHandlers(settledView({ id, status, input, output, error, tasks: this.state.tasks }), this.def);
     }
     this.resolveDone();
     this.resolveSlotFree();
-  }
-
-  /** What dependents see of a task: its output, or `{error}` when it failed with continueOnFailure. */
-  private resultOf(taskId: string): unknown {
-    const row = this.row(taskId);
-    return row.status === "FAILED" ? { error: row.error } : row.output;
-  }
-
-  private finishStep(): FinishStep {
-    const specs = specsOf(this.def);
-    const rows = this.def.tasks.map((t) => this.row(t.id));
-    // Tasks that failed with continueOnFailure do not fail the execution.
-    const bad = rows.find((r) => r.status !== "COMPLETED" && !(r.status === "FAILED" && specs.get(r.taskId)?.continueOnFailure));
-    if (!bad) {
-      const output = Object.fromEntries(terminalTasks(this.def).map((t) => [t.id, this.row(t.id).output]));
-      return { kind: "finish", status: "COMPLETED", output, error: null, handlersPending: handlersFor(this.def, "COMPLETED").length > 0 };
-    }
-    const culprit = rows.find((r) => r.status === "FAILED" && !specs.get(r.taskId)?.continueOnFailure) ?? bad;
-    const error: ExecutionError = {
-      taskId: culprit.taskId,
-      ...(culprit.error ?? { name: ErrorNames.TaskFailed, message: `task ${culprit.taskId} ended ${culprit.status}` }),
-    };
-    return { kind: "finish", status: "FAILED", output: null, error, handlersPending: handlersFor(this.def, "FAILED").length > 0 };
   }
 
   /** Runs one committed attempt and records its outcome. */
   private runTask(spec: TaskSpec, attempt: number): void {
     const controller = this.inflight.get(spec.id) ?? new AbortController();
     this.inflight.set(spec.id, controller);
-    const { functions, clock } = this.deps;
-    const fn = functions.get(spec.functionName);
-    let outcome: Promise<AttemptOutcome>;
-    if (!fn) {
-      outcome = Promise.resolve({
-        kind: "error",
-        error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` },
-      });
-    } else {
-      try {
-        outcome = runAttempt(fn, this.context(spec, attempt, controller.signal), controller, spec.timeoutSeconds, clock);
-      } catch (err) {
-        // A template that resolves to nothing fails the attempt (States.Runtime: not retried).
-        outcome = Promise.resolve({ kind: "error", error: toErrorInfo(err) });
-      }
-    }
-    void outcome.then((o) => this.settleAttempt(spec, attempt, o)).catch((err: unknown) => this.broken(err));
+    void callTask(this.deps, this.execution, this.rows, spec, attempt, controller)
+      .then((o) => this.settleAttempt(spec, attempt, o))
+      .catch((err: unknown) => this.broken(err));
   }
 
   private settleAttempt(spec: TaskSpec, attempt: number, outcome: AttemptOutcome): void {
@@ -455,31 +269,9 @@ export class ExecutionRun {
     this.timers.set(spec.id, timer);
   }
 
-  private context(spec: TaskSpec, attempt: number, signal: AbortSignal) {
-    const results: Record<string, unknown> = {};
-    for (const dep of spec.dependsOn) results[dep] = this.resultOf(dep);
-    const { logger } = this.deps;
-    const executionId = this.id;
-    const input = this.execution.input;
-    return {
-      executionId,
-      taskId: spec.id,
-      attempt,
-      input,
-      // Templates resolve just before each attempt, against what is committed now.
-      params: spec.templated ? resolveParams(spec.params, { input, outputs: this.outputs(), executionId, attempt }) : spec.params,
-      results,
-      signal,
-      log: (message: string, fields?: Record<string, unknown>) =>
-        logger.info(message, { execution: executionId, task: spec.id, attempt, ...fields }),
-    };
-  }
-
-  /** Outputs of the COMPLETED tasks (registration allows templates to read only upstream ones). */
-  private outputs(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [id, row] of this.rows) if (row.status === "COMPLETED") out[id] = row.output;
-    return out;
+  /** A write committed: while stopping, the run may be able to let go now. */
+  protected written(): void {
+    this.settleIfIdle();
   }
 
   /** While stopping: once no attempt runs and no write is pending, let go of the execution (it resumes at next start). */
@@ -489,21 +281,5 @@ export class ExecutionRun {
     this.settled = true;
     this.resolveDone();
     this.resolveSlotFree();
-  }
-
-  /**
-   * A write failed and the stored state is no longer known (a commit that may or may not have
-   * been applied, or a bug): stop like a shutdown of this one execution. Once the last attempt
-   * returns the run lets go, and the engine reads the execution again to resume it.
-   */
-  private broken(err: unknown): void {
-    if (this.failure !== null) return;
-    this.failure = err;
-    const fields = { execution: this.id, error: err instanceof Error ? err.message : String(err) };
-    if (err instanceof StorageError)
-      this.deps.logger.warn("could not record progress; the execution is read again from the database once it accepts writes", fields);
-    else this.deps.logger.error("could not record progress; the execution is read again from the database and resumed", fields);
-    this.stop();
-    this.interrupt();
   }
 }

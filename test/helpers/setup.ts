@@ -3,6 +3,7 @@
  * built-in functions (plus any the test adds) and an engine over them. Nothing sleeps for real.
  */
 import type { TaskFunction } from "../../src/domain/function.ts";
+import type { Logger } from "../../src/domain/log.ts";
 import type { Rng } from "../../src/domain/retry.ts";
 import type { Store } from "../../src/domain/store.ts";
 import { Engine } from "../../src/engine/engine.ts";
@@ -76,6 +77,20 @@ export function setup(overrides: SetupOptions = {}): TestWorld {
     register: (raw) => engine.catalog.register(raw),
     drain: (maxSteps) => drain(engine, clock, maxSteps),
   };
+}
+
+/** `setup`, with the engine started (recovery done, services running). */
+export async function setupStarted(overrides: SetupOptions = {}): Promise<TestWorld> {
+  const w = setup(overrides);
+  await w.engine.start();
+  return w;
+}
+
+/** A logger that keeps every line, for tests that check what was said. */
+export function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: Record<string, unknown> }[] } {
+  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 export function isIdle(engine: Engine): boolean {

@@ -9,15 +9,15 @@
  * It runs only while something waits (armed by the store's fault, a refused write or a
  * parked execution) and stops by itself once everything is picked up.
  */
-import type { Clock, TimerHandle } from "../domain/clock.ts";
-import type { Logger } from "../domain/log.ts";
-import type { Store } from "../domain/store.ts";
+import type { Clock, TimerHandle } from "../../domain/clock.ts";
+import type { Logger } from "../../domain/log.ts";
+import type { StoreHealth } from "../../domain/store.ts";
 
 /** How often a refusing database is probed, and parked work retried. */
 export const FAULT_PROBE_INTERVAL_MS = 500;
 
 export interface FaultRecoveryDeps {
-  store: Store;
+  store: Pick<StoreHealth, "writeFault" | "probeWrites">;
   clock: Clock;
   logger: Logger;
   /** Picks up what waited; returns true while anything still waits (a retry not yet due). */

@@ -1,0 +1,33 @@
+/**
+ * What the parts of the engine are given, declared apart from every part so that none
+ * imports another for a type: the ports and injected sources they share, and the callbacks
+ * an execution's run reports to.
+ */
+import type { Clock } from "../domain/clock.ts";
+import type { JobDefinition } from "../domain/definition.ts";
+import type { FunctionRegistry } from "../domain/function.ts";
+import type { Logger } from "../domain/log.ts";
+import type { Rng } from "../domain/retry.ts";
+import type { SettledExecution, SettledStatus } from "../domain/settled.ts";
+import type { Store } from "../domain/store.ts";
+
+/** The ports and injected sources every part of the engine shares. */
+export interface EngineDeps {
+  store: Store;
+  functions: FunctionRegistry;
+  clock: Clock;
+  rng: Rng;
+  logger: Logger;
+}
+
+export interface RunDeps extends EngineDeps {
+  /** Called once an execution's terminal state is committed. */
+  onSettled: (executionId: string, status: SettledStatus) => void;
+  /** Runs the definition's handlers for a settled execution (tracked by the engine). */
+  startHandlers: (execution: SettledExecution, def: JobDefinition) => void;
+  /** A write was refused by the store and waits in a run's backlog: the engine watches for the store to accept writes. */
+  onRefused: () => void;
+}
+
+/** The definition version an execution runs; throws when the store has lost it. */
+export type DefinitionLookup = (id: string, version: number) => Promise<JobDefinition>;

@@ -1,0 +1,78 @@
+/**
+ * One committed attempt of a task, called: the context its function gets (input, params with
+ * templates resolved against what is committed now, its dependencies' results, a signal and
+ * a logger), and the call itself, whose outcome never rejects. A function missing from this
+ * process, or a template that resolves to nothing, fails the attempt.
+ */
+import type { TaskSpec } from "../domain/definition.ts";
+import { ErrorNames, toErrorInfo } from "../domain/errors.ts";
+import type { TaskContext } from "../domain/function.ts";
+import type { ExecutionWithTasks, TaskRun } from "../domain/model.ts";
+import { resultOf } from "../domain/settled.ts";
+import { resolveParams } from "../domain/template.ts";
+import { type AttemptOutcome, runAttempt } from "./attempt.ts";
+import type { RunDeps } from "./deps.ts";
+import { rowOf } from "./run-record.ts";
+
+/** Calls `spec`'s function for `attempt` (not `async`: the outcome is the attempt's own promise, no extra hop). */
+export function callTask(
+  deps: Pick<RunDeps, "functions" | "clock" | "logger">,
+  execution: ExecutionWithTasks,
+  rows: ReadonlyMap<string, TaskRun>,
+  spec: TaskSpec,
+  attempt: number,
+  controller: AbortController,
+): Promise<AttemptOutcome> {
+  const fn = deps.functions.get(spec.functionName);
+  if (!fn) {
+    return Promise.resolve({
+      kind: "error",
+      error: { name: ErrorNames.Runtime, message: `no function named "${spec.functionName}" is registered in this Baton` },
+    });
+  }
+  try {
+    return runAttempt(
+      fn,
+      taskContext(deps, execution, rows, spec, attempt, controller.signal),
+      controller,
+      spec.timeoutSeconds,
+      deps.clock,
+    );
+  } catch (err) {
+    // A template that resolves to nothing fails the attempt (States.Runtime: not retried).
+    return Promise.resolve({ kind: "error", error: toErrorInfo(err) });
+  }
+}
+
+function taskContext(
+  { logger }: Pick<RunDeps, "logger">,
+  execution: ExecutionWithTasks,
+  rows: ReadonlyMap<string, TaskRun>,
+  spec: TaskSpec,
+  attempt: number,
+  signal: AbortSignal,
+): TaskContext {
+  const results: Record<string, unknown> = {};
+  for (const dep of spec.dependsOn) results[dep] = resultOf(rowOf(execution, rows, dep));
+  const executionId = execution.id;
+  const input = execution.input;
+  return {
+    executionId,
+    taskId: spec.id,
+    attempt,
+    input,
+    // Templates resolve just before each attempt, against what is committed now.
+    params: spec.templated ? resolveParams(spec.params, { input, outputs: outputs(rows), executionId, attempt }) : spec.params,
+    results,
+    signal,
+    log: (message: string, fields?: Record<string, unknown>) =>
+      logger.info(message, { execution: executionId, task: spec.id, attempt, ...fields }),
+  };
+}
+
+/** Outputs of the COMPLETED tasks (registration allows templates to read only upstream ones). */
+function outputs(rows: ReadonlyMap<string, TaskRun>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [id, row] of rows) if (row.status === "COMPLETED") out[id] = row.output;
+  return out;
+}
