@@ -1,0 +1,110 @@
+/**
+ * The house rules of docs/architecture.md, checked on the source: which folder may import
+ * which, where the runtime-specific doorways are, and that no import circle exists.
+ */
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dir, "..", "src");
+
+/** Production source files under src/, relative to it. */
+function sources(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sources(path);
+    return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [relative(SRC, path)] : [];
+  });
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^"';]*?from\s+"([^"]+)"|(?:^|\n)\s*import\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g;
+
+/** What `file` imports: other source files (relative to src/) and packages. */
+function importsOf(file: string): { files: string[]; packages: string[] } {
+  const text = readFileSync(join(SRC, file), "utf8");
+  const files: string[] = [];
+  const packages: string[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2] ?? m[3]!;
+    if (spec.startsWith(".")) files.push(relative(SRC, resolve(dirname(join(SRC, file)), spec)));
+    else packages.push(spec);
+  }
+  return { files, packages };
+}
+
+const FILES = sources();
+const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
+const layerOf = (file: string) => file.split("/")[0]!;
+
+/** Which layers each layer may import (itself included). The arrows point down only. */
+const MAY_IMPORT: Record<string, string[]> = {
+  domain: ["domain"],
+  tasks: ["domain", "tasks"],
+  store: ["domain", "store"],
+  engine: ["domain", "engine"],
+  platform: ["domain", "platform"],
+  api: ["domain", "engine", "api"],
+  // ".." is the package.json the version is read from.
+  cli: ["domain", "tasks", "store", "engine", "platform", "api", "cli", ".."],
+};
+
+/** Packages each layer may use; `node:*` builtins are listed per layer. */
+const MAY_USE: Record<string, RegExp> = {
+  domain: /^valibot$/,
+  tasks: /^$/,
+  store: /^node:(fs|path|os|worker_threads)$|^bun:sqlite$/,
+  engine: /^$/,
+  platform: /^node:/,
+  api: /^hono(\/.*)?$|^valibot$/,
+  cli: /^node:|^hono$|^valibot$/,
+};
+
+describe("architecture", () => {
+  test("every source file sits in a known layer", () => {
+    expect(FILES.filter((f) => !(layerOf(f) in MAY_IMPORT))).toEqual([]);
+  });
+
+  test("layers import only the layers below them", () => {
+    const wrong: string[] = [];
+    for (const [file, { files }] of GRAPH) {
+      for (const target of files) {
+        if (!MAY_IMPORT[layerOf(file)]!.includes(layerOf(target))) wrong.push(`${file} → ${target}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test("packages are used only where the layer allows; bun:sqlite only in the SQLite driver", () => {
+    const wrong: string[] = [];
+    for (const [file, { packages }] of GRAPH) {
+      for (const p of packages) {
+        if (!MAY_USE[layerOf(file)]!.test(p)) wrong.push(`${file} uses ${p}`);
+        if (p === "bun:sqlite" && file !== "store/sqlite/driver.ts") wrong.push(`${file} uses bun:sqlite outside store/sqlite/driver.ts`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test("the Bun global is used only by the runtime doorways", () => {
+    const doorways = new Set(["platform/http.ts", "store/sqlite/driver.ts"]);
+    const users = FILES.filter((f) => /\bBun\.\w/.test(readFileSync(join(SRC, f), "utf8").replace(/\/\/.*|\/\*[\s\S]*?\*\//g, "")));
+    expect(users.filter((f) => !doorways.has(f))).toEqual([]);
+  });
+
+  test("no import circle", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "visiting" | "done">();
+    const walk = (file: string, path: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "visiting") {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(" → "));
+        return;
+      }
+      state.set(file, "visiting");
+      for (const next of GRAPH.get(file)?.files ?? []) walk(next, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of FILES) walk(file, []);
+    expect(cycles).toEqual([]);
+  });
+});
