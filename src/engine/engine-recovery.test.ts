@@ -63,7 +63,7 @@ describe("recovery", () => {
     const counting = countingFunction();
     const w = setup({ functions: { f: counting.fn } });
     await w.register(definitionOf("j", { functionName: "f", retry: { maxAttempts: 3, intervalSeconds: 1 } }));
-    const id = await runningByHand(w.engine, "j", "e1", T0);
+    const id = await runningByHand(w, "j", "e1", T0);
     const hand = byHand(w.store, id, T0);
     await hand.retrying("t1", 1, T0 + 500);
     await hand.start("t1", 2);
@@ -83,7 +83,7 @@ describe("recovery", () => {
         retry: { maxAttempts: 2, intervalSeconds: 1, jitterStrategy: "NONE" },
       }),
     );
-    const id = await runningByHand(w.engine, "j", "e1", T0);
+    const id = await runningByHand(w, "j", "e1", T0);
     await byHand(w.store, id, T0).start("t1", 1);
     await w.engine.start();
     await w.clock.flush();
@@ -97,7 +97,7 @@ describe("recovery", () => {
     const counting = countingFunction();
     const w = setup({ functions: { f: counting.fn } });
     await w.register(definitionOf("j", { functionName: "f", retry: { maxAttempts: 3, intervalSeconds: 100 } }));
-    const id = await runningByHand(w.engine, "j", "e1", T0);
+    const id = await runningByHand(w, "j", "e1", T0);
     await byHand(w.store, id, T0).retrying("t1", 1, T0 + 5000);
     await w.clock.advance(2000); // the restart happens 2 s later
     await w.engine.start();
@@ -119,7 +119,7 @@ describe("recovery", () => {
     const counting = countingFunction();
     const w = setup({ functions: { f: counting.fn } });
     await w.register(definitionOf("j", { functionName: "f", retry: { maxAttempts: 3 } }));
-    const id = await runningByHand(w.engine, "j", "e1", T0);
+    const id = await runningByHand(w, "j", "e1", T0);
     await byHand(w.store, id, T0).retrying("t1", 1, T0 + 1000);
     await w.clock.advance(60_000);
     await w.engine.start();
@@ -131,11 +131,11 @@ describe("recovery", () => {
     const held = heldFunction();
     const w = setup({ functions: { held: held.fn }, maxConcurrentJobs: 2 });
     await w.register(definitionOf("j", { functionName: "held" }));
-    await enqueueByHand(w.engine, "j", "e1", T0);
-    await runningByHand(w.engine, "j", "e2", T0);
-    await enqueueByHand(w.engine, "j", "e3", T0);
-    await runningByHand(w.engine, "j", "e4", T0);
-    await enqueueByHand(w.engine, "j", "e5", T0);
+    await enqueueByHand(w, "j", "e1", T0);
+    await runningByHand(w, "j", "e2", T0);
+    await enqueueByHand(w, "j", "e3", T0);
+    await runningByHand(w, "j", "e4", T0);
+    await enqueueByHand(w, "j", "e5", T0);
     expect(await w.engine.start()).toEqual({ resumed: 2, queued: 3 });
     for (let i = 0; i < 5; i++) {
       await w.clock.flush();
@@ -151,8 +151,8 @@ describe("recovery", () => {
     const w = setup({ functions: { held: held.fn }, maxConcurrentJobs: 3 });
     await w.register(definitionOf("j", { functionName: "held" }, { functionName: "noop" }));
     const ids = Array.from({ length: 10 }, (_, i) => `e${String(i + 1).padStart(2, "0")}`);
-    for (const id of ids.slice(0, 6)) await runningByHand(w.engine, "j", id, T0);
-    for (const id of ids.slice(6)) await enqueueByHand(w.engine, "j", id, T0);
+    for (const id of ids.slice(0, 6)) await runningByHand(w, "j", id, T0);
+    for (const id of ids.slice(6)) await enqueueByHand(w, "j", id, T0);
     // Two of the RUNNING ones were inside t1, one of them beyond the new limit.
     await byHand(w.store, "e02", T0).start("t1", 1);
     await byHand(w.store, "e05", T0).start("t1", 1);
@@ -183,7 +183,7 @@ describe("recovery", () => {
     const counting = countingFunction();
     const w = setup({ functions: { f: counting.fn } });
     await w.register(definitionOf("j", { functionName: "f" }, { functionName: "f" }));
-    const id = await runningByHand(w.engine, "j", "e1", T0);
+    const id = await runningByHand(w, "j", "e1", T0);
     const hand = byHand(w.store, id, T0);
     await hand.complete("t1", 1, "one");
     await hand.complete("t2", 1, "two");
@@ -204,7 +204,7 @@ describe("recovery", () => {
         { id: "side", functionName: "f", dependsOn: [] },
       ),
     );
-    const id = await runningByHand(w.engine, "j", "e1", T0);
+    const id = await runningByHand(w, "j", "e1", T0);
     await startAttempt(w.store, id, "bad", 1, T0, false);
     await failTask(w.store, id, "bad", 1, { name: "Boom", message: "m" }, ["after"], T0);
     await startAttempt(w.store, id, "side", 1, T0, false);

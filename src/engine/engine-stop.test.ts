@@ -109,7 +109,7 @@ describe("stop", () => {
     const held = heldFunction();
     const w = setup({ functions: { held: held.fn } });
     await w.register(definitionOf("j", { functionName: "held" }));
-    const id = await runningByHand(w.engine, "j", "e1", T0);
+    const id = await runningByHand(w, "j", "e1", T0);
     await byHand(w.store, id, T0).start("t1", 1);
 
     await w.engine.start();

@@ -110,10 +110,6 @@ export class Engine {
     store.onWriteFault(() => this.admission.faultSeen());
   }
 
-  get store(): Store {
-    return this.deps.store;
-  }
-
   /** True once `stop` began: nothing new is admitted. */
   get isStopping(): boolean {
     return this.admission.isStopping;

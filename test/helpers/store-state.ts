@@ -9,7 +9,7 @@ import { completeTask, retryTask, startAttempt } from "./store-steps.ts";
 
 /** Enqueues an execution of the latest version of `definitionId` with all tasks PENDING. */
 export async function enqueueByHand(
-  engine: Engine,
+  { engine, store }: { engine: Engine; store: Store },
   definitionId: string,
   id: string,
   now: number,
@@ -17,7 +17,7 @@ export async function enqueueByHand(
 ): Promise<string> {
   const found = await engine.catalog.get(definitionId);
   if (!found) throw new Error(`no definition ${definitionId}`);
-  await engine.store.enqueue(
+  await store.enqueue(
     {
       id,
       definitionId,
@@ -32,14 +32,14 @@ export async function enqueueByHand(
 
 /** Enqueued and admitted: RUNNING with every task PENDING (a crash right after admission). */
 export async function runningByHand(
-  engine: Engine,
+  w: { engine: Engine; store: Store },
   definitionId: string,
   id: string,
   now: number,
   input: Record<string, unknown> = {},
 ): Promise<string> {
-  await enqueueByHand(engine, definitionId, id, now, input);
-  if (!(await engine.store.admit(id, now))) throw new Error(`could not admit ${id}`);
+  await enqueueByHand(w, definitionId, id, now, input);
+  if (!(await w.store.admit(id, now))) throw new Error(`could not admit ${id}`);
   return id;
 }
 
