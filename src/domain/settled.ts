@@ -4,7 +4,7 @@
  * process or is read back after a restart.
  */
 import type { HandlerKind, HandlerSpec, JobDefinition } from "./definition.ts";
-import type { ExecutionError, TaskRun } from "./model.ts";
+import type { ExecutionError, ExecutionEventRecord, TaskRun } from "./model.ts";
 
 export type SettledStatus = "COMPLETED" | "FAILED" | "CANCELLED";
 
@@ -50,4 +50,18 @@ export function settledView(execution: {
     failedTasks: execution.tasks.filter((t) => t.status === "FAILED").map((t) => t.taskId),
     results,
   };
+}
+
+/**
+ * The handlers already recorded as finished for the execution's current outcome, from its
+ * history: a redrive starts a new outcome, so only `HandlerFinished` events after the last
+ * `ExecutionRedriven` count.
+ */
+export function handlersFinished(events: readonly Pick<ExecutionEventRecord, "type" | "data">[]): Set<string> {
+  const finished = new Set<string>();
+  for (const e of events) {
+    if (e.type === "ExecutionRedriven") finished.clear();
+    else if (e.type === "HandlerFinished") finished.add(String(e.data?.handler));
+  }
+  return finished;
 }

@@ -102,6 +102,28 @@ describe("continueOnFailure and handlers", () => {
     await again.drain();
     expect((await again.store.loadExecution(e.id))!.handlersPending).toBe(false);
   });
+
+  test("after a redrive, a restart runs the new outcome's handlers even if they ran for the old one", async () => {
+    const held = heldFunction();
+    const w = await setupStarted({ functions: { held: held.fn } });
+    await w.register({ ...definitionOf("j", { functionName: "fail" }), handlers: { onFailure: { functionName: "held" } } });
+    const e = await w.engine.submit("j", {});
+    await w.clock.flush();
+    held.calls[0]!.finish({ ok: 1 });
+    await w.drain();
+    expect((await w.store.loadExecution(e.id))!).toMatchObject({ status: "FAILED", handlersPending: false });
+    await w.engine.redrive(e.id);
+    await w.clock.flush();
+    expect(held.calls).toHaveLength(2);
+    // "Crash" while the second outcome's onFailure runs: it must run again at the next start.
+    const again = setup({ store: w.store, clock: w.clock, functions: { held: held.fn } });
+    await again.engine.start();
+    await again.clock.flush();
+    expect(held.calls).toHaveLength(3);
+    held.calls[2]!.finish({ ok: 2 });
+    await again.drain();
+    expect((await again.store.loadExecution(e.id))!.handlersPending).toBe(false);
+  });
 });
 
 describe("data flow", () => {

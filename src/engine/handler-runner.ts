@@ -9,7 +9,7 @@
  */
 import type { HandlerSpec, JobDefinition } from "../domain/definition.ts";
 import { ErrorNames } from "../domain/errors.ts";
-import { handlersFor, type SettledExecution, settledView } from "../domain/settled.ts";
+import { handlersFinished, handlersFor, type SettledExecution, settledView } from "../domain/settled.ts";
 import type { HandlerOutcome } from "../domain/store.ts";
 import { runAttempt } from "./attempt.ts";
 import type { DefinitionLookup, EngineDeps } from "./deps.ts";
@@ -74,9 +74,7 @@ export class HandlerRunner {
       const execution = await store.loadExecution(id);
       if (!execution || (execution.status !== "COMPLETED" && execution.status !== "FAILED" && execution.status !== "CANCELLED")) return;
       const def = await this.deps.definition(execution.definitionId, execution.definitionVersion);
-      const finished = new Set(
-        ((await store.events(id)) ?? []).filter((e) => e.type === "HandlerFinished").map((e) => String(e.data?.handler)),
-      );
+      const finished = handlersFinished((await store.events(id)) ?? []);
       const left = new Set(
         handlersFor(def, execution.status)
           .map((h) => h.kind)
