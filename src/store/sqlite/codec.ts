@@ -152,8 +152,7 @@ export const withOutputs = (tasks: readonly TaskState[], outputs: ReadonlyMap<st
   tasks.map((t) => ({ ...t, output: outputs.get(t.taskId) ?? null }));
 
 /** The record of an execution just inserted, without reading it back. */
-export function insertedRecord(e: NewExecution, tasks: readonly TaskState[], now: number, started: boolean): ExecutionWithTasks {
-  const outputs = new Map(e.tasks.flatMap((t) => (t.carried ? [[t.taskId, t.carried.output ?? null] as const] : [])));
+export function insertedExecution(e: NewExecution, now: number, started: boolean): Execution {
   return {
     id: e.id,
     definitionId: e.definitionId,
@@ -169,6 +168,11 @@ export function insertedRecord(e: NewExecution, tasks: readonly TaskState[], now
     cancelRequestedAt: null,
     rerunOf: e.rerunOf ?? null,
     handlersPending: false,
-    tasks: withOutputs(tasks, outputs),
   };
+}
+
+/** `insertedExecution` with its tasks (carried ones with their outputs). */
+export function insertedRecord(e: NewExecution, tasks: readonly TaskState[], now: number, started: boolean): ExecutionWithTasks {
+  const outputs = new Map(e.tasks.flatMap((t) => (t.carried ? [[t.taskId, t.carried.output ?? null] as const] : [])));
+  return { ...insertedExecution(e, now, started), tasks: withOutputs(tasks, outputs) };
 }

@@ -25,6 +25,7 @@ import type {
 } from "../../domain/store.ts";
 import type { AttemptStart, Step } from "../../domain/transitions.ts";
 import { Checkpointer } from "./checkpointer.ts";
+import { insertedExecution, insertedRecord } from "./codec.ts";
 import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
 import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
 import { EventLog } from "./events.ts";
@@ -165,12 +166,13 @@ export class SqliteStore implements Store {
   // ---- execution writes ----
 
   async enqueue(e: NewExecution, now: number): Promise<Execution> {
-    const { tasks: _, ...execution } = await this.write((tx) => writes.insertExecution(tx, e, now));
-    return execution;
+    await this.write((tx) => writes.insertExecution(tx, e, now));
+    return insertedExecution(e, now, false);
   }
 
-  enqueueStarted(e: NewExecution, now: number, start: readonly AttemptStart[]): Promise<ExecutionWithTasks> {
-    return this.write((tx) => writes.insertExecution(tx, e, now, start));
+  async enqueueStarted(e: NewExecution, now: number, start: readonly AttemptStart[]): Promise<ExecutionWithTasks> {
+    const tasks = await this.write((tx) => writes.insertExecution(tx, e, now, start));
+    return insertedRecord(e, tasks, now, true);
   }
 
   enqueueOnce(e: NewExecution, key: IdempotencyKey, now: number, start?: readonly AttemptStart[]): Promise<EnqueueOnceResult> {

@@ -5,6 +5,7 @@
  * UPDATEs still check the status they expect, so a bug in this file cannot move a row the
  * rules did not move.
  */
+
 import type { ExecutionWithTasks } from "../../domain/model.ts";
 import type {
   CancelResult,
@@ -28,6 +29,7 @@ import {
   resume,
   StaleStateError,
   type Step,
+  type TaskState,
 } from "../../domain/transitions.ts";
 import {
   type ExecutionRow,
@@ -74,7 +76,7 @@ const stateOf = (id: string, row: StatesRow): ExecutionState => ({
 });
 
 /** Inserts a QUEUED execution or, given `start`, one already RUNNING with those attempts started. */
-export function insertExecution(tx: Tx, e: NewExecution, now: number, start?: readonly AttemptStart[]): ExecutionWithTasks {
+export function insertExecution(tx: Tx, e: NewExecution, now: number, start?: readonly AttemptStart[]): TaskState[] {
   const fx = new Effects();
   const x = createExecution(e, now, fx, start);
   const started = x.status === "RUNNING";
@@ -98,7 +100,7 @@ export function insertExecution(tx: Tx, e: NewExecution, now: number, start?: re
     noted.event(now, "ExecutionRerunCreated", null, null, { rerun: e.id });
     tx.events.add({ id: e.rerunOf, seq: original.seq }, noted.events);
   }
-  return insertedRecord(e, x.tasks, now, started);
+  return x.tasks;
 }
 
 export function enqueueOnce(tx: Tx, e: NewExecution, key: IdempotencyKey, now: number, start?: readonly AttemptStart[]): EnqueueOnceResult {
@@ -109,9 +111,9 @@ export function enqueueOnce(tx: Tx, e: NewExecution, key: IdempotencyKey, now: n
     const row = tx.s.execution.get({ id: found.execution_id }) as ExecutionRow | null;
     if (row) return { outcome: "existing", execution: toExecution(row) };
   }
-  const execution = insertExecution(tx, e, now, start);
+  const tasks = insertExecution(tx, e, now, start);
   tx.s.putIdempotencyKey.run({ ...params, requestHash: key.requestHash, executionId: e.id, now });
-  return { outcome: "created", execution };
+  return { outcome: "created", execution: insertedRecord(e, tasks, now, start !== undefined) };
 }
 
 /** Applies `steps` in order; a finish step writes the execution's end with the task states. */
