@@ -1,0 +1,64 @@
+/**
+ * Bounded capture of a stream that may be huge (a command's stdout, an HTTP body): every byte
+ * is consumed, so the producer never blocks, but only the first and the last `capBytes / 2`
+ * bytes are kept. The text shows where bytes were dropped and how many, so a reader never
+ * mistakes a truncated capture for the whole.
+ */
+
+/** Default cap of each captured stream: 1 MiB. */
+export const DEFAULT_CAPTURE_BYTES = 1024 * 1024;
+
+export class HeadTailCapture {
+  private readonly head: Uint8Array;
+  private headLength = 0;
+  /** A ring of the last bytes seen after the head filled up. */
+  private readonly tail: Uint8Array;
+  private tailStart = 0;
+  private tailLength = 0;
+  /** Every byte pushed, kept or not. */
+  totalBytes = 0;
+
+  constructor(readonly capBytes: number = DEFAULT_CAPTURE_BYTES) {
+    if (!Number.isInteger(capBytes) || capBytes < 2)
+      throw new RangeError(`capture cap must be an integer of at least 2 bytes, got ${capBytes}`);
+    this.head = new Uint8Array(Math.ceil(capBytes / 2));
+    this.tail = new Uint8Array(Math.floor(capBytes / 2));
+  }
+
+  /** True once more bytes came than the cap keeps. */
+  get truncated(): boolean {
+    return this.totalBytes > this.headLength + this.tailLength;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.totalBytes += chunk.length;
+    let rest = chunk;
+    if (this.headLength < this.head.length) {
+      const n = Math.min(rest.length, this.head.length - this.headLength);
+      this.head.set(rest.subarray(0, n), this.headLength);
+      this.headLength += n;
+      rest = rest.subarray(n);
+    }
+    if (rest.length === 0 || this.tail.length === 0) return;
+    // Only the last `tail.length` bytes of this chunk can survive.
+    if (rest.length > this.tail.length) rest = rest.subarray(rest.length - this.tail.length);
+    for (const byte of rest) {
+      const end = (this.tailStart + this.tailLength) % this.tail.length;
+      this.tail[end] = byte;
+      if (this.tailLength < this.tail.length) this.tailLength++;
+      else this.tailStart = (this.tailStart + 1) % this.tail.length;
+    }
+  }
+
+  /** The kept bytes as UTF-8 text; a cut is marked `…[N bytes truncated]…` on a line of its own. */
+  text(): string {
+    const decoder = new TextDecoder();
+    const head = decoder.decode(this.head.subarray(0, this.headLength));
+    if (this.tailLength === 0) return head;
+    const tail = new Uint8Array(this.tailLength);
+    for (let i = 0; i < this.tailLength; i++) tail[i] = this.tail[(this.tailStart + i) % this.tail.length]!;
+    const dropped = this.totalBytes - this.headLength - this.tailLength;
+    const tailText = decoder.decode(tail);
+    return dropped > 0 ? `${head}\n…[${dropped} bytes truncated]…\n${tailText}` : head + tailText;
+  }
+}
