@@ -1,23 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { issuesOf, parse, pathsOf } from "../../test/helpers/definitions.ts";
 import { definition, definitionOf, taskDef } from "../../test/helpers/setup.ts";
-import { parseDefinition } from "./definition.ts";
-import { ValidationError } from "./errors.ts";
+import type { ValidationError } from "./errors.ts";
 import { DEFAULT_RETRY, NO_RETRY } from "./retry.ts";
-
-const KNOWN = new Set(["task1Function", "task2Function", "task3Function", "noop", "echo", "sleep", "fail"]);
-const parse = (raw: unknown) => parseDefinition(raw, (name) => KNOWN.has(name));
-
-/** The issues of the ValidationError `raw` is rejected with. */
-function issuesOf(raw: unknown): { path: string; message: string }[] {
-  try {
-    parse(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    return (err as ValidationError).issues;
-  }
-  throw new Error("expected the definition to be rejected");
-}
-const pathsOf = (raw: unknown) => issuesOf(raw).map((i) => i.path);
 
 /** DESIGN.md's example, with task2's maxRetry set to 3 so it agrees with retry.maxAttempts 4. */
 const designExample = (task2MaxRetry: number) => ({

@@ -1,22 +1,13 @@
 /** Execution states built by hand for the unit tests of `src/domain/transitions.ts`. */
 import type { ExecutionStatus } from "../../src/domain/states.ts";
-import type { Effects, ExecutionState, TaskState } from "../../src/domain/transitions.ts";
+import { type Effects, type ExecutionState, initialTasks, type TaskState } from "../../src/domain/transitions.ts";
 
 export const T = 1_700_000_000_000;
 export const err = { name: "Boom", message: "it broke" };
 
 /** A task named after its id, PENDING with nothing done unless `over` says otherwise. */
 export const task = (taskId: string, over: Partial<TaskState> = {}): TaskState => ({
-  taskId,
-  name: taskId.toUpperCase(),
-  status: "PENDING",
-  attempts: 0,
-  startedAt: null,
-  endTime: null,
-  nextAttemptAt: null,
-  error: null,
-  attemptBase: 0,
-  carriedOver: false,
+  ...initialTasks([{ taskId, name: taskId.toUpperCase() }], T)[0]!,
   ...over,
 });
 

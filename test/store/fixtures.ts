@@ -5,6 +5,8 @@
 import { canonicalJson } from "../../src/domain/json.ts";
 import type { ExecutionWithTasks } from "../../src/domain/model.ts";
 import type { DefinitionStore, ExecutionReads, ExecutionWrites, NewExecution, Store } from "../../src/domain/store.ts";
+import { type Database, openDatabase } from "../../src/store/sqlite/driver.ts";
+import { SqliteStore } from "../../src/store/sqlite/store.ts";
 
 export const T0 = 1_700_000_000_000;
 
@@ -88,4 +90,12 @@ export async function everything(store: Store) {
     executions.push({ ...(await loaded(store, e.id)), events: await store.events(e.id), reruns: await store.rerunsOf(e.id) });
   }
   return { definitions, versions, executions, counts: await store.systemCounts(1000) };
+}
+
+/** An in-memory SQLite store with the raw connection under it, the definition `job` registered: for SQLite-only tests. */
+export async function sqliteWithJob(): Promise<{ db: Database; store: SqliteStore }> {
+  const db = openDatabase({ path: ":memory:" });
+  const store = new SqliteStore(db);
+  await registered(store);
+  return { db, store };
 }

@@ -4,18 +4,16 @@
  * database goes on numbering after the last.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { err, newExecution, registered, T0 } from "../../../test/store/fixtures.ts";
+import { err, newExecution, sqliteWithJob, T0 } from "../../../test/store/fixtures.ts";
 import { StaleStateError } from "../../domain/transitions.ts";
-import { type Database, openDatabase } from "./driver.ts";
+import type { Database } from "./driver.ts";
 import { SqliteStore } from "./store.ts";
 
 let db: Database;
 let store: SqliteStore;
 
 beforeEach(async () => {
-  db = openDatabase({ path: ":memory:" });
-  store = new SqliteStore(db);
-  await registered(store);
+  ({ db, store } = await sqliteWithJob());
 });
 
 describe("events", () => {

@@ -6,19 +6,17 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BODY, enqueued, eventTypes, newExecution, registered, T0 } from "../../../test/store/fixtures.ts";
+import { BODY, enqueued, eventTypes, newExecution, sqliteWithJob, T0 } from "../../../test/store/fixtures.ts";
 import { canonicalJson } from "../../domain/json.ts";
 import { StaleStateError } from "../../domain/transitions.ts";
-import { type Database, openDatabase } from "./driver.ts";
+import type { Database } from "./driver.ts";
 import { SqliteStore } from "./store.ts";
 
 let db: Database;
 let store: SqliteStore;
 
 beforeEach(async () => {
-  db = openDatabase({ path: ":memory:" });
-  store = new SqliteStore(db);
-  await registered(store);
+  ({ db, store } = await sqliteWithJob());
 });
 
 describe("group commit", () => {

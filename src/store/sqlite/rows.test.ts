@@ -4,18 +4,16 @@
  * table as it was (the conformance suite checks the same through the ports only).
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { enqueued, err, newExecution, registered, T0 } from "../../../test/store/fixtures.ts";
+import { enqueued, err, newExecution, sqliteWithJob, T0 } from "../../../test/store/fixtures.ts";
 import { StaleStateError } from "../../domain/transitions.ts";
-import { type Database, openDatabase } from "./driver.ts";
-import { SqliteStore } from "./store.ts";
+import type { Database } from "./driver.ts";
+import type { SqliteStore } from "./store.ts";
 
 let db: Database;
 let store: SqliteStore;
 
 beforeEach(async () => {
-  db = openDatabase({ path: ":memory:" });
-  store = new SqliteStore(db);
-  await registered(store);
+  ({ db, store } = await sqliteWithJob());
 });
 
 /** Every row of every table: what "changes nothing" compares. */
