@@ -3,12 +3,14 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { createApp } from "../api/app.ts";
+import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
+import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
@@ -44,7 +46,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const store = openStore(config, logger);
   const engine = new Engine({
     store,
-    functions: builtinFunctions(),
+    functions: builtinFunctions({ http: httpFunction({ maxOutputBytes: DEFAULT_CAPTURE_BYTES }) }),
     maxConcurrentJobs: config.maxConcurrentJobs,
     logger,
     cancelGraceMs: config.cancelGraceSeconds * 1000,
