@@ -20,6 +20,8 @@ export interface ServeConfig {
   idempotencyRetentionHours: number;
   sync: SyncMode;
   logLevel: LogLevel;
+  /** The secrets file; "" when none is named. */
+  secretsFile: string;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -108,6 +110,13 @@ export const SETTINGS = {
     schema: oneOf<LogLevel>(LOG_LEVELS),
     help: "debug, info, warn or error",
   },
+  secretsFile: {
+    flag: "secrets-file",
+    env: "BATON_SECRETS_FILE",
+    fallback: "",
+    schema: text,
+    help: "file of NAME=value lines for {{secrets.NAME}} (owner-only permissions); BATON_SECRET_NAME variables also count",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
@@ -146,5 +155,6 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     idempotencyRetentionHours: pick(SETTINGS.idempotencyRetentionHours),
     sync: pick(SETTINGS.sync),
     logLevel: pick(SETTINGS.logLevel),
+    secretsFile: pick(SETTINGS.secretsFile),
   };
 }

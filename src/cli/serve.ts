@@ -3,15 +3,19 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { createApp } from "../api/app.ts";
+import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
+import type { Secrets } from "../domain/secrets.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
+import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
+import { loadSecrets, SecretsError } from "./secrets.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -39,16 +43,18 @@ export async function serve(config: ServeConfig): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  // The jobs folder is read before the database is opened: a start it stops changes nothing.
+  // Secrets and the jobs folder are read before the database is opened: a start they stop changes nothing.
+  const secrets = readSecrets(config, logger);
   const sources = readJobs(config, logger);
   const store = openStore(config, logger);
   const engine = new Engine({
     store,
-    functions: builtinFunctions(),
+    functions: builtinFunctions({ http: httpFunction({ maxOutputBytes: DEFAULT_CAPTURE_BYTES }) }),
     maxConcurrentJobs: config.maxConcurrentJobs,
     logger,
     cancelGraceMs: config.cancelGraceSeconds * 1000,
     idempotencyRetentionMs: config.idempotencyRetentionHours * 3600 * 1000,
+    secrets,
   });
   let server: HttpServer | undefined;
   try {
@@ -78,6 +84,19 @@ function openStore(config: ServeConfig, logger: Logger): SqliteStore {
     return SqliteStore.open({ path: config.db, sync: config.sync, logger });
   } catch (err) {
     throw new StartError([databaseProblem(err, config.db)], { cause: err });
+  }
+}
+
+/** The secrets of the environment and the secrets file; a problem with them stops the start. */
+function readSecrets(config: ServeConfig, logger: Logger): Secrets {
+  try {
+    const secrets = loadSecrets(config.secretsFile || null, process.env);
+    if (secrets.size > 0)
+      logger.info("secrets configured; their values are shown as *** wherever Baton records them", { names: secrets.names().join(",") });
+    return secrets;
+  } catch (err) {
+    if (err instanceof SecretsError) throw new StartError([err.message], { cause: err });
+    throw err;
   }
 }
 

@@ -64,12 +64,17 @@ describe("parseTemplate", () => {
       "input.a.",
       "input.a b",
       "env.HOME",
+      "secrets",
+      "secrets.a.b",
+      "secrets.1key",
+      "secrets.my-key",
     ]) {
       expect(() => parseTemplate(expr)).toThrow(TemplateError);
     }
-    expect(() => parseTemplate("secrets.key")).toThrow(
-      "{{secrets.key}}: unknown reference (use input, tasks.<id>.output, execution.id or task.attempt)",
+    expect(() => parseTemplate("env.key")).toThrow(
+      "{{env.key}}: unknown reference (use input, tasks.<id>.output, execution.id, task.attempt or secrets.NAME)",
     );
+    expect(parseTemplate(" secrets.API_key_2 ")).toEqual({ kind: "secret", name: "API_key_2" });
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Data-flow templates in task params: `{{input.a.b}}`, `{{tasks.ID.output.x}}`,
- * `{{execution.id}}` and `{{task.attempt}}`, found in string values at any depth (never in keys).
+ * `{{execution.id}}`, `{{task.attempt}}` and `{{secrets.NAME}}`, found in string values at any depth (never in keys).
  * A string that is exactly one template takes the value's JSON type; templates inside a longer
  * string are stringified. Registration checks them (`checkTemplates`); the engine resolves them
  * before each attempt (`resolveParams`). Pure functions, no I/O.
@@ -10,16 +10,22 @@
  * (`tasks.fetch.v2.output.x` reads task `fetch.v2`, path `x`). A task whose id has `output` as a
  * later segment (`a.output`), or an empty segment (`a..b`), cannot be referenced; a template
  * that could also be read as naming such a task is rejected at registration as ambiguous.
+ *
+ * A secret resolves only here, when an attempt starts, from the scope's `SecretSource`; a name
+ * with no value fails the attempt naming it (never an empty string). Registration checks only
+ * the name's form: a secret may be configured after the definition is registered.
  */
 import { ErrorNames, type FieldIssue } from "./errors.ts";
 import { isPlainObject, jsonPath } from "./json.ts";
+import { SECRET_NAME, type SecretSource } from "./secrets.ts";
 
 /** What one template reads. */
 export type TemplateRef =
   | { kind: "input"; path: string[] }
   | { kind: "task"; taskId: string; path: string[] }
   | { kind: "executionId" }
-  | { kind: "attempt" };
+  | { kind: "attempt" }
+  | { kind: "secret"; name: string };
 
 /** A template found in params: where its string is, and what it reads or why it is malformed. */
 export type FoundTemplate = { path: (string | number)[]; template: string } & ({ ref: TemplateRef } | { error: string });
@@ -31,6 +37,8 @@ export interface TemplateScope {
   outputs: Readonly<Record<string, unknown>>;
   executionId: string;
   attempt: number;
+  /** Where `{{secrets.NAME}}` resolves; absent, every secret template fails. */
+  secrets?: SecretSource;
 }
 
 /**
@@ -63,12 +71,17 @@ export function parseTemplate(expr: string): TemplateRef {
   if (root === "input") return { kind: "input", path: rest };
   if (root === "execution" && rest.length === 1 && rest[0] === "id") return { kind: "executionId" };
   if (root === "task" && rest.length === 1 && rest[0] === "attempt") return { kind: "attempt" };
+  if (root === "secrets") {
+    const name = rest.length === 1 ? rest[0]! : "";
+    if (!SECRET_NAME.test(name)) throw new TemplateError(`${shown}: a secret is read as secrets.NAME (letters, digits and _)`);
+    return { kind: "secret", name };
+  }
   if (root === "tasks") {
     const end = rest.indexOf("output", 1);
     if (end < 0) throw new TemplateError(`${shown}: a task's output is read as tasks.<id>.output[.path]`);
     return { kind: "task", taskId: rest.slice(0, end).join("."), path: rest.slice(end + 1) };
   }
-  throw new TemplateError(`${shown}: unknown reference (use input, tasks.<id>.output, execution.id or task.attempt)`);
+  throw new TemplateError(`${shown}: unknown reference (use input, tasks.<id>.output, execution.id, task.attempt or secrets.NAME)`);
 }
 
 /** Splits a string into literal text and templates; throws `TemplateError` when one is malformed. */
@@ -187,6 +200,14 @@ function lookup(template: string, ref: TemplateRef, scope: TemplateScope): unkno
       return scope.executionId;
     case "attempt":
       return scope.attempt;
+    case "secret": {
+      const value = scope.secrets?.get(ref.name);
+      if (value === undefined)
+        throw new TemplateError(
+          `${template}: no secret named ${ref.name} is configured in this Baton (set BATON_SECRET_${ref.name}, or add a line ${ref.name}=… to the --secrets-file)`,
+        );
+      return value;
+    }
     case "input":
       return walkPath(template, "input", scope.input, ref.path);
     case "task": {

@@ -8,6 +8,7 @@ import type { JobDefinition } from "../domain/definition.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import type { Rng } from "../domain/retry.ts";
+import type { SecretSource } from "../domain/secrets.ts";
 import type { SettledExecution, SettledStatus } from "../domain/settled.ts";
 import type { Store } from "../domain/store.ts";
 
@@ -18,6 +19,8 @@ export interface EngineDeps {
   clock: Clock;
   rng: Rng;
   logger: Logger;
+  /** Resolves `{{secrets.NAME}}` when an attempt starts; its values are redacted from all that is recorded. */
+  secrets: SecretSource;
 }
 
 export interface RunDeps extends EngineDeps {

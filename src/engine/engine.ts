@@ -18,6 +18,7 @@ import { uuidv7 } from "../domain/ids.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { Execution } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
+import { noSecrets, type SecretSource } from "../domain/secrets.ts";
 import type { CancelResult, RedriveResult, Store } from "../domain/store.ts";
 import { Admission } from "./admission.ts";
 import { DefinitionCatalog } from "./catalog.ts";
@@ -48,6 +49,8 @@ export interface EngineOptions {
   cancelGraceMs?: number;
   /** How long an `Idempotency-Key` is remembered. @default 24 h */
   idempotencyRetentionMs?: number;
+  /** What `{{secrets.NAME}}` resolves to; every value is redacted from outputs, errors and task logs. @default none */
+  secrets?: SecretSource;
 }
 
 export class Engine {
@@ -68,12 +71,14 @@ export class Engine {
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? silentLogger;
     const { store, functions } = options;
+    const secrets = options.secrets ?? noSecrets;
     this.deps = {
       store,
       functions,
       clock,
       rng: options.rng ?? Math.random,
       logger,
+      secrets,
       onSettled: options.onSettled ?? (() => {}),
       startHandlers: (execution, def) => this.handlers.start(execution, def),
       onRefused: () => this.admission.faultSeen(),
@@ -91,7 +96,7 @@ export class Engine {
       arm,
       notifyIdle,
     });
-    this.handlers = new HandlerRunner({ store, functions, clock, logger, definition, arm, notifyIdle });
+    this.handlers = new HandlerRunner({ store, functions, clock, logger, secrets, definition, arm, notifyIdle });
     this.recovery = new FaultRecovery({ store, clock, logger, resume: (now) => this.resumeParked(now) });
     this.delayedStarts = new DelayedStarts({ clock, enqueue: (id) => this.admission.enqueue(id) });
     const idempotencyRetentionMs = options.idempotencyRetentionMs ?? 24 * 3600 * 1000;

@@ -15,7 +15,7 @@ import { runAttempt } from "./attempt.ts";
 import type { DefinitionLookup, EngineDeps } from "./deps.ts";
 import { Parking } from "./parking.ts";
 
-export interface HandlerRunnerDeps extends Pick<EngineDeps, "store" | "functions" | "clock" | "logger"> {
+export interface HandlerRunnerDeps extends Pick<EngineDeps, "store" | "functions" | "clock" | "logger" | "secrets"> {
   definition: DefinitionLookup;
   /** Makes sure fault recovery runs soon (parked handlers wait for it). */
   arm: () => void;
@@ -102,7 +102,7 @@ async function runHandlers(
   handlers: HandlerSpec[],
   signal: AbortSignal,
 ): Promise<void> {
-  const { store, clock, functions, logger } = deps;
+  const { store, clock, functions, logger, secrets } = deps;
   for (const [i, handler] of handlers.entries()) {
     if (signal.aborted) return;
     const name = handler.kind;
@@ -123,7 +123,8 @@ async function runHandlers(
             results: execution.results,
             execution: { status: execution.status, output: execution.output, error: execution.error, failedTasks: execution.failedTasks },
             signal: controller.signal,
-            log: (message, fields) => logger.info(message, { execution: execution.id, handler: name, ...fields }),
+            log: (message, fields) =>
+              logger.info(secrets.redactText(message), { execution: execution.id, handler: name, ...secrets.redact(fields) }),
           },
           controller,
           handler.timeoutSeconds,
@@ -135,8 +136,11 @@ async function runHandlers(
         } as const);
     signal.removeEventListener("abort", forward);
     if (outcome.kind === "interrupted") return;
+    // Handler params hold no secret templates, but a handler may still meet a secret value (a service's answer).
     const recorded: HandlerOutcome =
-      outcome.kind === "ok" ? { status: "COMPLETED", output: outcome.output } : { status: "FAILED", error: outcome.error };
+      outcome.kind === "ok"
+        ? { status: "COMPLETED", output: secrets.redact(outcome.output) }
+        : { status: "FAILED", error: secrets.redact(outcome.error) };
     if (recorded.status === "FAILED") {
       logger.warn("handler failed; the execution's status is unchanged", {
         execution: execution.id,

@@ -2,12 +2,18 @@
  * One committed attempt of a task, called: the context its function gets (input, params with
  * templates resolved against what is committed now, its dependencies' results, a signal and
  * a logger), and the call itself, whose outcome never rejects. A function missing from this
- * process, or a template that resolves to nothing, fails the attempt.
+ * process, or a template that resolves to nothing (an unknown secret included), fails the attempt.
+ *
+ * Secrets resolve here and nowhere else, so whatever runs the function (this process, a remote
+ * worker) gets them in the context. What comes back is redacted here too: the output and error
+ * the run records (and so the events and views built from them) and every line the task logs
+ * have each configured secret value replaced by `***`.
  */
 import type { TaskSpec } from "../domain/definition.ts";
 import { ErrorNames, toErrorInfo } from "../domain/errors.ts";
 import type { TaskContext } from "../domain/function.ts";
 import type { ExecutionWithTasks, TaskRun } from "../domain/model.ts";
+import type { SecretSource } from "../domain/secrets.ts";
 import { resultOf } from "../domain/settled.ts";
 import { resolveParams } from "../domain/template.ts";
 import { type AttemptOutcome, runAttempt } from "./attempt.ts";
@@ -16,7 +22,7 @@ import { rowOf } from "./run-record.ts";
 
 /** Calls `spec`'s function for `attempt` (not `async`: the outcome is the attempt's own promise, no extra hop). */
 export function callTask(
-  deps: Pick<RunDeps, "functions" | "clock" | "logger">,
+  deps: Pick<RunDeps, "functions" | "clock" | "logger" | "secrets">,
   execution: ExecutionWithTasks,
   rows: ReadonlyMap<string, TaskRun>,
   spec: TaskSpec,
@@ -31,21 +37,30 @@ export function callTask(
     });
   }
   try {
-    return runAttempt(
+    const outcome = runAttempt(
       fn,
       taskContext(deps, execution, rows, spec, attempt, controller.signal),
       controller,
       spec.timeoutSeconds,
       deps.clock,
     );
+    // Without secrets there is nothing to redact: keep the attempt's own promise.
+    return deps.secrets.size === 0 ? outcome : outcome.then((o) => redactOutcome(o, deps.secrets));
   } catch (err) {
     // A template that resolves to nothing fails the attempt (States.Runtime: not retried).
-    return Promise.resolve({ kind: "error", error: toErrorInfo(err) });
+    return Promise.resolve(redactOutcome({ kind: "error", error: toErrorInfo(err) }, deps.secrets));
   }
 }
 
+/** The outcome with every secret value replaced by `***` in its output or error. */
+export function redactOutcome(outcome: AttemptOutcome, secrets: SecretSource): AttemptOutcome {
+  if (outcome.kind === "ok") return { kind: "ok", output: secrets.redact(outcome.output) };
+  if (outcome.kind === "error") return { kind: "error", error: secrets.redact(outcome.error) };
+  return outcome;
+}
+
 function taskContext(
-  { logger }: Pick<RunDeps, "logger">,
+  { logger, secrets }: Pick<RunDeps, "logger" | "secrets">,
   execution: ExecutionWithTasks,
   rows: ReadonlyMap<string, TaskRun>,
   spec: TaskSpec,
@@ -62,11 +77,11 @@ function taskContext(
     attempt,
     input,
     // Templates resolve just before each attempt, against what is committed now.
-    params: spec.templated ? resolveParams(spec.params, { input, outputs: outputs(rows), executionId, attempt }) : spec.params,
+    params: spec.templated ? resolveParams(spec.params, { input, outputs: outputs(rows), executionId, attempt, secrets }) : spec.params,
     results,
     signal,
     log: (message: string, fields?: Record<string, unknown>) =>
-      logger.info(message, { execution: executionId, task: spec.id, attempt, ...fields }),
+      logger.info(secrets.redactText(message), { execution: executionId, task: spec.id, attempt, ...secrets.redact(fields) }),
   };
 }
 

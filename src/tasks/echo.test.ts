@@ -23,7 +23,7 @@ test("noop returns null", () => {
 
 test("the registry holds every built-in, and extra entries add or replace", () => {
   const builtins = builtinFunctions();
-  expect([...builtins.keys()].sort()).toEqual(["echo", "fail", "noop", "sleep", "task1Function", "task2Function", "task3Function"]);
+  expect([...builtins.keys()].sort()).toEqual(["echo", "fail", "http", "noop", "sleep", "task1Function", "task2Function", "task3Function"]);
   const mine = () => "mine";
   const extended = builtinFunctions({ mine, noop: mine });
   expect(extended.get("mine")).toBe(mine);

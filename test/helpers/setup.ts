@@ -5,6 +5,7 @@
 import type { TaskFunction } from "../../src/domain/function.ts";
 import type { Logger } from "../../src/domain/log.ts";
 import type { Rng } from "../../src/domain/retry.ts";
+import type { SecretSource } from "../../src/domain/secrets.ts";
 import type { Store } from "../../src/domain/store.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
@@ -41,6 +42,10 @@ export interface SetupOptions {
   /** Reuse a clock; a fresh FakeClock otherwise. */
   clock?: FakeClock;
   newId?: () => string;
+  /** What `{{secrets.NAME}}` resolves to. @default none */
+  secrets?: SecretSource;
+  /** @default silent */
+  logger?: Logger;
 }
 
 export interface TestWorld {
@@ -67,6 +72,8 @@ export function setup(overrides: SetupOptions = {}): TestWorld {
     rng,
     maxConcurrentJobs: overrides.maxConcurrentJobs ?? 10,
     newId: overrides.newId ?? sequentialIds(),
+    secrets: overrides.secrets,
+    logger: overrides.logger,
   });
   return {
     store,
