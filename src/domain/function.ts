@@ -22,7 +22,7 @@ export interface TaskContext {
 }
 
 /**
- * Code that performs a task. The resolved value (JSON, at most 1 MiB) is the task's output;
+ * Code that performs a task. The resolved value (JSON, at most 4 MiB) is the task's output;
  * throwing fails the attempt, and the error's `name` is what `retry.errorEquals` matches.
  */
 export type TaskFunction = (ctx: TaskContext) => unknown;

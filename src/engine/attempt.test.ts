@@ -39,7 +39,7 @@ describe("toOutput", () => {
     expect(toOutput(() => 1)).toEqual({ kind: "ok", output: null });
   });
 
-  test("exactly 1 MiB of JSON is allowed; one byte more is States.DataLimitExceeded", () => {
+  test("exactly the limit (4 MiB) of JSON is allowed; one byte more is States.DataLimitExceeded", () => {
     const atLimit = "x".repeat(MAX_OUTPUT_BYTES - 2); // plus the two quotes
     expect(toOutput(atLimit)).toEqual({ kind: "ok", output: atLimit });
     const over = toOutput("x".repeat(MAX_OUTPUT_BYTES - 1));
@@ -48,7 +48,8 @@ describe("toOutput", () => {
   });
 
   test("the limit counts UTF-8 bytes, not characters", () => {
-    const twoByteChars = "é".repeat(600_000); // 600 000 characters, 1 200 002 bytes of JSON
+    // Fewer characters than the limit, more bytes: 2 bytes each in UTF-8.
+    const twoByteChars = "é".repeat(MAX_OUTPUT_BYTES / 2 + 10);
     const out = toOutput({ s: twoByteChars });
     expect(out.kind === "error" && out.error.name).toBe(ErrorNames.DataLimitExceeded);
   });

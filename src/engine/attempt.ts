@@ -6,8 +6,12 @@ import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
 import type { TaskContext, TaskFunction } from "../domain/function.ts";
 
-/** Largest task output, as serialized JSON. */
-export const MAX_OUTPUT_BYTES = 1024 * 1024;
+/**
+ * Largest task output, as serialized JSON: 4 MiB. The shell and http task kinds keep each
+ * captured stream up to 1 MiB by default (stdout and stderr both), so their output with its
+ * JSON escaping fits; a function returning more should store it elsewhere and return a reference.
+ */
+export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 export type AttemptOutcome =
   | { kind: "ok"; output: unknown }
@@ -88,7 +92,7 @@ export function toOutput(value: unknown): AttemptOutcome {
       kind: "error",
       error: {
         name: ErrorNames.DataLimitExceeded,
-        message: `the output is ${bytes} bytes of JSON, above the limit of ${MAX_OUTPUT_BYTES} (1 MiB); store large data elsewhere and return a reference`,
+        message: `the output is ${bytes} bytes of JSON, above the limit of ${MAX_OUTPUT_BYTES} (4 MiB); store large data elsewhere and return a reference`,
       },
     };
   }

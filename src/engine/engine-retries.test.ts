@@ -220,7 +220,7 @@ describe("retries", () => {
     expect(await w.store.loadExecution(id)).toMatchObject({ status: "FAILED", error: { name: ErrorNames.Timeout } });
   });
 
-  test("an output over 1 MiB fails the task, without retry", async () => {
+  test("an output over the limit (4 MiB) fails the task, without retry", async () => {
     const big: TaskFunction = () => ({ blob: "x".repeat(MAX_OUTPUT_BYTES) });
     const w = await setupStarted({ functions: { big } });
     await w.register(definitionOf("j", { functionName: "big", retry: { maxAttempts: 3 } }, { functionName: "noop" }));
