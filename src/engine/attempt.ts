@@ -4,10 +4,9 @@
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
-import type { TaskContext, TaskFunction } from "../domain/function.ts";
+import { MAX_OUTPUT_BYTES, type TaskContext, type TaskFunction } from "../domain/function.ts";
 
-/** Largest task output, as serialized JSON. */
-export const MAX_OUTPUT_BYTES = 1024 * 1024;
+export { MAX_OUTPUT_BYTES };
 
 export type AttemptOutcome =
   | { kind: "ok"; output: unknown }
