@@ -4,12 +4,15 @@
  */
 import { createApp } from "../api/app.ts";
 import { StorageError } from "../domain/errors.ts";
+import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
+import { baseEnvironment, runProcess } from "../platform/process.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
+import { shellTask } from "../tasks/shell.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
@@ -44,7 +47,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const store = openStore(config, logger);
   const engine = new Engine({
     store,
-    functions: builtinFunctions(),
+    functions: taskFunctions(config.maxOutputBytes),
     maxConcurrentJobs: config.maxConcurrentJobs,
     logger,
     cancelGraceMs: config.cancelGraceSeconds * 1000,
@@ -54,7 +57,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
-    server = listen(createApp({ engine, reads: store, version: VERSION, startedAt, logger }).fetch, config);
+    const app = createApp({ engine, reads: store, version: VERSION, startedAt, logger, allowShellApi: config.allowShellApi });
+    server = listen(app.fetch, config);
     logger.info("baton is serving", {
       version: VERSION,
       url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`,
@@ -71,6 +75,11 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   shutdown = shutdownOn(engine, server, store, config, logger);
   if (early) shutdown(early);
+}
+
+/** The functions this server runs: the built-ins, and `shell` with the real process runner. */
+export function taskFunctions(maxOutputBytes: number): FunctionRegistry {
+  return builtinFunctions({ shell: shellTask({ run: runProcess, baseEnv: baseEnvironment(), maxOutputBytes }) });
 }
 
 function openStore(config: ServeConfig, logger: Logger): SqliteStore {
