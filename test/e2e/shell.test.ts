@@ -148,6 +148,26 @@ describe("shell", () => {
     await waitFor("the command's processes to be killed", async () => isGone(grandchild) && isGone(leader), 10_000);
   });
 
+  test("on shutdown the whole group goes too, before Baton exits", async () => {
+    const dir = tempDir();
+    const own = await startBaton({ jobs: null, args: ["--allow-shell-api", "--shutdown-grace-seconds", "0.5"] });
+    await register(own, {
+      id: "sh-shutdown",
+      tasks: [
+        {
+          id: "hang",
+          functionName: "shell",
+          params: { command: "(trap '' TERM; sleep 300) & echo $! > child.pid; wait", shell: true, cwd: dir },
+        },
+      ],
+    });
+    await execute(own, "sh-shutdown");
+    const grandchild = await readPid(join(dir, "child.pid"));
+    expect(isGone(grandchild)).toBe(false);
+    expect(await own.stop("SIGTERM")).toBe(0);
+    await waitFor(`grandchild ${grandchild} to be killed`, async () => isGone(grandchild), 10_000);
+  });
+
   test("100 MB on stdout does not hang: it is drained, and head and tail are kept with a marker", async () => {
     await register(baton, {
       id: "sh-flood",
