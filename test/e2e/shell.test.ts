@@ -168,6 +168,27 @@ describe("shell", () => {
     await waitFor(`grandchild ${grandchild} to be killed`, async () => isGone(grandchild), 10_000);
   });
 
+  test("a command that exits leaving a background process completes at once, and the background process is killed", async () => {
+    const dir = tempDir();
+    await register(baton, {
+      id: "sh-leftover",
+      tasks: [
+        { id: "leave", functionName: "shell", params: { command: "sleep 300 & echo $! > child.pid; echo started", shell: true, cwd: dir } },
+      ],
+    });
+    const done = await waitForStatus(baton, await execute(baton, "sh-leftover"), ["COMPLETED", "FAILED"]);
+    expect(done.tasks[0].output).toEqual({ exitCode: 0, stdout: "started\n", stderr: "" });
+    const leftover = await readPid(join(dir, "child.pid"));
+    await waitFor(`background process ${leftover} to be killed`, async () => isGone(leftover), 10_000);
+  });
+
+  test("a program that is not on PATH fails as Shell.SpawnFailed, saying where it was looked for", async () => {
+    await register(baton, { id: "sh-missing", tasks: [{ id: "x", functionName: "shell", params: { command: ["no-such-program-here"] } }] });
+    const done = await waitForStatus(baton, await execute(baton, "sh-missing"), ["COMPLETED", "FAILED"]);
+    expect(done.tasks[0].error.name).toBe("Shell.SpawnFailed");
+    expect(done.tasks[0].error.message).toStartWith('cannot start "no-such-program-here" (looked up on PATH=');
+  });
+
   test("100 MB on stdout does not hang: it is drained, and head and tail are kept with a marker", async () => {
     await register(baton, {
       id: "sh-flood",
