@@ -1,7 +1,8 @@
 /**
  * Job definitions: the checks the schema (`definition-schema.ts`) cannot
  * express (unique ids, known functions, known dependencies, no cycles, no conflicting retry
- * settings, templates in params reading only upstream tasks). `parseDefinition` turns accepted input into a `JobDefinition` with every default
+ * settings, templates in params reading only upstream tasks, and params as the function they name
+ * checks them). `parseDefinition` turns accepted input into a `JobDefinition` with every default
  * resolved, so the engine never re-interprets raw JSON.
  */
 import * as v from "valibot";
