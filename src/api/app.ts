@@ -44,6 +44,8 @@ export interface ApiOptions {
   before?: MiddlewareHandler[];
   /** Sub-apps served beside the API, such as the dashboard. @default [] */
   mounts?: Mount[];
+  /** Whether definitions registered through the API may use the `shell` function. @default false */
+  allowShellApi?: boolean;
 }
 
 /**
@@ -52,9 +54,19 @@ export interface ApiOptions {
  * const res = await app.request("/healthz");
  */
 export function createApp(options: ApiOptions): Hono {
-  const { engine, reads, version, startedAt, logger = silentLogger, now = Date.now, before = [], mounts = [] } = options;
+  const {
+    engine,
+    reads,
+    version,
+    startedAt,
+    logger = silentLogger,
+    now = Date.now,
+    before = [],
+    mounts = [],
+    allowShellApi = false,
+  } = options;
   for (const mount of mounts) checkMount(mount.path);
-  const ports: ApiPorts = { engine, reads, version, startedAt, now };
+  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   app.use("*", limitBody);

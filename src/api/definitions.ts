@@ -1,6 +1,7 @@
 /** The handlers of `/job-definitions`: register a definition (a new version when its body changed) and read them. */
 import * as v from "valibot";
-import { NotFoundError, ValidationError } from "../domain/errors.ts";
+import { type FieldIssue, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { isPlainObject } from "../domain/json.ts";
 import { readJsonBody } from "./body.ts";
 import type { RouteHandler } from "./ports.ts";
 import { integerParam, jsonObject, parseBody, parseQuery } from "./validate.ts";
@@ -10,19 +11,42 @@ const DefinitionBody = jsonObject('must be a JSON object: a job definition like 
 const VersionQuery = v.object({ version: v.optional(integerParam(1, 1_000_000_000)) });
 
 /** `POST /job-definitions` */
-export const registerDefinition: RouteHandler = async (c, { engine }) => {
+export const registerDefinition: RouteHandler = async (c, { engine, allowShellApi }) => {
   const raw = await readJsonBody(c);
   if (raw === undefined) {
     throw new ValidationError('the request body is empty; send a job definition as JSON, e.g. {"id": "my-job", "tasks": [...]}', [
       { path: "$", message: "is empty" },
     ]);
   }
+  const body = parseBody(DefinitionBody, raw);
+  if (!allowShellApi) refuseShell(body);
   // The catalog validates (a ValidationError names every offending field) before anything is stored.
-  const { id, version, created } = await engine.catalog.register(parseBody(DefinitionBody, raw));
+  const { id, version, created } = await engine.catalog.register(body);
   if (!created) return c.json({ message: "job definition unchanged", id, version }, 200);
   c.header("Location", `/job-definitions/${encodeURIComponent(id)}`);
   return c.json({ message: "job definition registered", id, version }, 201);
 };
+
+/**
+ * A definition that runs commands may come through the API only when the server allows it:
+ * otherwise anyone who can reach the API could run anything as Baton's user.
+ */
+function refuseShell(body: Record<string, unknown>): void {
+  const issues: FieldIssue[] = [];
+  const uses = (x: unknown) => isPlainObject(x) && x.functionName === SHELL;
+  if (Array.isArray(body.tasks)) {
+    for (const [i, t] of body.tasks.entries()) if (uses(t)) issues.push({ path: `$.tasks[${i}].functionName`, message: SHELL_REFUSED });
+  }
+  if (isPlainObject(body.handlers)) {
+    for (const [kind, h] of Object.entries(body.handlers))
+      if (uses(h)) issues.push({ path: `$.handlers.${kind}.functionName`, message: SHELL_REFUSED });
+  }
+  if (issues.length > 0) throw new ValidationError(`${issues[0]!.path} ${SHELL_REFUSED}`, issues);
+}
+
+const SHELL = "shell";
+const SHELL_REFUSED =
+  'is "shell", which this server accepts only from its jobs folder: put the definition there, or start the server with --allow-shell-api (BATON_ALLOW_SHELL_API=1)';
 
 /** `GET /job-definitions` */
 export const listDefinitions: RouteHandler = async (c, { reads }) => c.json((await reads.listDefinitions()).map(definitionView));

@@ -21,6 +21,8 @@ export interface ApiPorts {
   /** When the process started, epoch ms: the origin of `uptimeSeconds`. */
   startedAt: number;
   now: () => number;
+  /** Whether a definition registered through the API may use the `shell` function (`--allow-shell-api`). */
+  allowShellApi: boolean;
 }
 
 /** A route of the table: the request's context and the ports; it answers or throws a domain error. */

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import * as v from "valibot";
+import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { LOG_LEVELS, type LogLevel } from "../platform/log.ts";
 import type { SyncMode } from "../store/sqlite/driver.ts";
 
@@ -22,6 +23,10 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** The secrets file; "" when none is named. */
   secretsFile: string;
+  /** Cap of each captured stream of a shell task (stdout, stderr), in bytes. */
+  maxOutputBytes: number;
+  /** Whether definitions registered through the API may use the `shell` function. */
+  allowShellApi: boolean;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -31,6 +36,8 @@ export class UsageError extends Error {
 
 interface Setting<T> {
   flag: string;
+  /** A flag without a value (`--allow-shell-api`); its variable takes 1, true, 0 or false. */
+  switch?: true;
   env: string;
   fallback: T;
   schema: v.GenericSchema<string, T>;
@@ -56,6 +63,11 @@ const num = (min: number, max: number) =>
 const text = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"));
 const oneOf = <T extends string>(values: readonly T[]) =>
   v.picklist(values, `must be one of ${values.join(", ")}`) as unknown as v.GenericSchema<string, T>;
+
+const yesNo = v.pipe(
+  v.picklist(["1", "true", "0", "false"], "must be 1, true, 0 or false"),
+  v.transform((x) => x === "1" || x === "true"),
+) as unknown as v.GenericSchema<string, boolean>;
 
 export const SETTINGS = {
   host: { flag: "host", env: "BATON_HOST", fallback: "127.0.0.1", schema: text, help: "address to listen on" },
@@ -117,11 +129,28 @@ export const SETTINGS = {
     schema: text,
     help: "file of NAME=value lines for {{secrets.NAME}} (owner-only permissions); BATON_SECRET_NAME variables also count",
   },
+  maxOutputBytes: {
+    flag: "max-output-bytes",
+    env: "BATON_MAX_OUTPUT_BYTES",
+    fallback: DEFAULT_CAPTURE_BYTES,
+    schema: int(1024, 64 * 1024 * 1024),
+    help: "bytes kept of each output stream of a shell task and of an http body (its head and tail)",
+  },
+  allowShellApi: {
+    flag: "allow-shell-api",
+    switch: true,
+    env: "BATON_ALLOW_SHELL_API",
+    fallback: false,
+    schema: yesNo,
+    help: "let definitions registered through the API use the shell function (the jobs folder always may)",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
 export function parseServeConfig(args: string[], env: Record<string, string | undefined>): ServeConfig | "help" {
-  const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }]));
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s: Setting<unknown>) => [s.flag, { type: s.switch ? ("boolean" as const) : ("string" as const) }]),
+  );
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -135,7 +164,7 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
   }
   if (values.help) return "help";
   const pick = <T>(s: Setting<T>): T => {
-    const fromFlag = values[s.flag];
+    const fromFlag = values[s.flag] === true ? "true" : values[s.flag];
     const raw = typeof fromFlag === "string" ? fromFlag : env[s.env];
     if (raw === undefined) return s.fallback;
     const where = typeof fromFlag === "string" ? `--${s.flag}` : s.env;
@@ -156,5 +185,7 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     sync: pick(SETTINGS.sync),
     logLevel: pick(SETTINGS.logLevel),
     secretsFile: pick(SETTINGS.secretsFile),
+    maxOutputBytes: pick(SETTINGS.maxOutputBytes),
+    allowShellApi: pick(SETTINGS.allowShellApi),
   };
 }

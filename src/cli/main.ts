@@ -1,12 +1,12 @@
 #!/usr/bin/env bun
 /** Entry point of `baton`: dispatches on the subcommand, keeps nothing else. */
 import { parseArgs } from "node:util";
+import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { parseDefinition } from "../domain/definition.ts";
-import { builtinFunctions } from "../tasks/registry.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
 import { checkDefinitionFiles, readSourceFiles } from "./definition-files.ts";
 import { MAIN_HELP, serveHelp } from "./help.ts";
-import { StartError, serve } from "./serve.ts";
+import { StartError, serve, taskFunctions } from "./serve.ts";
 import { oneLine } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -54,9 +54,15 @@ function validate(args: string[]): number {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("validate needs at least one file, e.g. baton validate jobs/*.json");
-  const functions = builtinFunctions();
+  const functions = taskFunctions(DEFAULT_CAPTURE_BYTES);
   const { read, unreadable } = readSourceFiles(positionals);
-  const { valid, problems } = checkDefinitionFiles(read, (raw) => parseDefinition(raw, (name) => functions.has(name)));
+  const { valid, problems } = checkDefinitionFiles(read, (raw) =>
+    parseDefinition(
+      raw,
+      (name) => functions.has(name),
+      (name, params) => functions.get(name)?.checkParams?.(params) ?? [],
+    ),
+  );
   for (const { file, def } of valid)
     process.stdout.write(`ok   ${file} (${def.id}, ${def.tasks.length} task${def.tasks.length === 1 ? "" : "s"})\n`);
   for (const problem of [...unreadable.map((u) => u.problem), ...problems]) process.stderr.write(`FAIL ${problem}\n`);

@@ -3,16 +3,18 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { createApp } from "../api/app.ts";
-import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { StorageError } from "../domain/errors.ts";
+import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import type { Secrets } from "../domain/secrets.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
+import { baseEnvironment, runProcess } from "../platform/process.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
 import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
+import { shellTask } from "../tasks/shell.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
 import { loadSecrets, SecretsError } from "./secrets.ts";
@@ -49,7 +51,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const store = openStore(config, logger);
   const engine = new Engine({
     store,
-    functions: builtinFunctions({ http: httpFunction({ maxOutputBytes: DEFAULT_CAPTURE_BYTES }) }),
+    functions: taskFunctions(config.maxOutputBytes),
     maxConcurrentJobs: config.maxConcurrentJobs,
     logger,
     cancelGraceMs: config.cancelGraceSeconds * 1000,
@@ -60,7 +62,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
-    server = listen(createApp({ engine, reads: store, version: VERSION, startedAt, logger }).fetch, config);
+    const app = createApp({ engine, reads: store, version: VERSION, startedAt, logger, allowShellApi: config.allowShellApi });
+    server = listen(app.fetch, config);
     logger.info("baton is serving", {
       version: VERSION,
       url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`,
@@ -77,6 +80,14 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   shutdown = shutdownOn(engine, server, store, config, logger);
   if (early) shutdown(early);
+}
+
+/** The functions this server runs: the built-ins, `shell` with the real process runner, and `http`. */
+export function taskFunctions(maxOutputBytes: number): FunctionRegistry {
+  return builtinFunctions({
+    shell: shellTask({ run: runProcess, baseEnv: baseEnvironment(), maxOutputBytes }),
+    http: httpFunction({ maxOutputBytes }),
+  });
 }
 
 function openStore(config: ServeConfig, logger: Logger): SqliteStore {

@@ -38,3 +38,25 @@ describe("HeadTailCapture", () => {
     expect(() => new HeadTailCapture(1)).toThrow(RangeError);
   });
 });
+
+describe("text(maxBytes): a smaller view of what was kept", () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+
+  test("of a truncated capture: fewer bytes of head and tail, and the marker counts every byte dropped", () => {
+    const c = new HeadTailCapture(10);
+    c.push(bytes("abcdefghijklmnopqrstuvwxyz"));
+    expect(c.text()).toBe("abcde\n…[16 bytes truncated]…\nvwxyz");
+    expect(c.text(4)).toBe("ab\n…[22 bytes truncated]…\nyz");
+    expect(c.text(1)).toBe("a\n…[25 bytes truncated]…\n");
+  });
+
+  test("of a capture that kept everything: cut in its middle", () => {
+    const c = new HeadTailCapture(100);
+    c.push(bytes("0123456789"));
+    expect(c.text(4)).toBe("01\n…[6 bytes truncated]…\n89");
+    expect(c.text(10)).toBe("0123456789");
+    const wrapped = new HeadTailCapture(8);
+    wrapped.push(bytes("012345"));
+    expect(wrapped.text(2)).toBe("0\n…[4 bytes truncated]…\n5");
+  });
+});

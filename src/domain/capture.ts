@@ -50,15 +50,31 @@ export class HeadTailCapture {
     }
   }
 
-  /** The kept bytes as UTF-8 text; a cut is marked `…[N bytes truncated]…` on a line of its own. */
-  text(): string {
-    const decoder = new TextDecoder();
-    const head = decoder.decode(this.head.subarray(0, this.headLength));
-    if (this.tailLength === 0) return head;
+  /**
+   * The kept bytes as UTF-8 text; a cut is marked `…[N bytes truncated]…` on a line of its own.
+   * `maxBytes` (below the cap) keeps less: the first and the last `maxBytes / 2` of them.
+   */
+  text(maxBytes: number = this.capBytes): string {
     const tail = new Uint8Array(this.tailLength);
     for (let i = 0; i < this.tailLength; i++) tail[i] = this.tail[(this.tailStart + i) % this.tail.length]!;
-    const dropped = this.totalBytes - this.headLength - this.tailLength;
-    const tailText = decoder.decode(tail);
+    let first: Uint8Array = this.head.subarray(0, this.headLength);
+    let last: Uint8Array = tail;
+    if (first.length + last.length > maxBytes) {
+      // Without a gap yet the kept bytes are one run: cut it in its middle.
+      if (!this.truncated) [first, last] = [concat(first, last), concat(first, last)];
+      first = first.subarray(0, Math.ceil(maxBytes / 2));
+      last = last.subarray(last.length - Math.floor(maxBytes / 2));
+    }
+    const decoder = new TextDecoder();
+    const dropped = this.totalBytes - first.length - last.length;
+    const [head, tailText] = [decoder.decode(first), decoder.decode(last)];
     return dropped > 0 ? `${head}\n…[${dropped} bytes truncated]…\n${tailText}` : head + tailText;
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -1,7 +1,8 @@
 /**
  * Job definitions: the checks the schema (`definition-schema.ts`) cannot
  * express (unique ids, known functions, known dependencies, no cycles, no conflicting retry
- * settings, templates in params reading only upstream tasks). `parseDefinition` turns accepted input into a `JobDefinition` with every default
+ * settings, templates in params reading only upstream tasks, and params as the function they name
+ * checks them). `parseDefinition` turns accepted input into a `JobDefinition` with every default
  * resolved, so the engine never re-interprets raw JSON.
  */
 import * as v from "valibot";
@@ -57,11 +58,14 @@ export interface JobDefinition {
 /** Is `name` a function the engine can run? */
 export type FunctionCheck = (functionName: string) => boolean;
 
+/** The function's own check of the params given to it (`TaskFunction.checkParams`); paths relative to the params. */
+export type ParamsCheck = (functionName: string, params: Record<string, unknown>) => FieldIssue[];
+
 /**
  * Validates raw JSON as a definition. Throws a `ValidationError` listing every offending
  * field by JSON path; returns the normalized definition otherwise.
  */
-export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDefinition {
+export function parseDefinition(raw: unknown, hasFunction: FunctionCheck, checkParams: ParamsCheck = () => []): JobDefinition {
   const parsed = v.safeParse(plainObject(DefinitionSchema), raw, { abortEarly: false });
   if (!parsed.success) {
     const issues = parsed.issues.map((i) => ({
@@ -73,11 +77,19 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck): JobDe
   const input = parsed.output;
   const issues: FieldIssue[] = [];
   const tasks = input.tasks.map((t, i) => normalizeTask(t, i, input.tasks, hasFunction, issues));
+  tasks.forEach((t, i) => {
+    for (const issue of checkParams(t.functionName, t.params))
+      issues.push({ path: `$.tasks[${i}].params${issue.path}`, message: issue.message });
+  });
   // Cycles are looked for even when other fields are wrong, so one answer lists every problem
   // (but not among duplicate ids, where "the task b" is ambiguous).
   // Templates are checked against the graph only once it is sound (unique ids, no cycle).
   if (new Set(tasks.map((t) => t.id)).size === tasks.length && !findCycle(tasks, issues)) checkTaskTemplates(tasks, issues);
   const handlers = normalizeHandlers(input, hasFunction, issues);
+  for (const h of handlers) {
+    for (const issue of checkParams(h.functionName, h.params))
+      issues.push({ path: `$.handlers.${h.kind}.params${issue.path}`, message: issue.message });
+  }
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
   return {
     id: input.id,

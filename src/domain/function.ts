@@ -1,4 +1,12 @@
 /** What a task function is and what it is given. */
+import type { FieldIssue } from "./errors.ts";
+
+/**
+ * Largest task output, as serialized JSON: 4 MiB. The shell and http task kinds keep each
+ * captured stream up to 1 MiB by default (stdout and stderr both), so their output with its
+ * JSON escaping fits; a function returning more should store it elsewhere and return a reference.
+ */
+export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 /** A structured log line from inside a task; fields are added to the line. */
 export type TaskLog = (message: string, fields?: Record<string, unknown>) => void;
@@ -25,7 +33,13 @@ export interface TaskContext {
  * Code that performs a task. The resolved value (JSON, at most 4 MiB) is the task's output;
  * throwing fails the attempt, and the error's `name` is what `retry.errorEquals` matches.
  */
-export type TaskFunction = (ctx: TaskContext) => unknown;
+export type TaskFunction = ((ctx: TaskContext) => unknown) & {
+  /**
+   * Registration check of the params of a task or handler that names this function, before
+   * templates resolve. Issue paths are relative to the params (`.command`).
+   */
+  checkParams?: (params: Record<string, unknown>) => FieldIssue[];
+};
 
 /** Functions by name, passed to the engine. */
 export type FunctionRegistry = ReadonlyMap<string, TaskFunction>;

@@ -118,6 +118,26 @@ describe("errorMatches", () => {
     expect(errorMatches(["A", ErrorNames.Timeout], ErrorNames.Timeout)).toBe(true);
   });
 
+  test("an entry ending in .* matches by prefix, up to and including the dot", () => {
+    expect(errorMatches(["Shell.ExitCode.*"], "Shell.ExitCode.75")).toBe(true);
+    expect(errorMatches(["Shell.ExitCode.*"], "Shell.ExitCode.1")).toBe(true);
+    expect(errorMatches(["Shell.*"], "Shell.Signal.SIGKILL")).toBe(true);
+    expect(errorMatches(["Shell.ExitCode.*"], "Shell.Signal.SIGKILL")).toBe(false);
+    expect(errorMatches(["Shell.ExitCode.*"], "Shell.ExitCode")).toBe(false);
+    expect(errorMatches(["Shell.ExitCode.*"], "Shell.ExitCodeX")).toBe(false);
+    expect(errorMatches(["Http.*"], "HttpX.Status.500")).toBe(false);
+    // Only a trailing ".*" is a wildcard: anywhere else the star is a plain character.
+    expect(errorMatches(["Shell.*.75"], "Shell.ExitCode.75")).toBe(false);
+    expect(errorMatches(["Shell*"], "Shell.ExitCode.75")).toBe(false);
+  });
+
+  test("a prefix entry retries its names, and non-retryable names still never retry", () => {
+    const p = policy({ errorEquals: ["Shell.ExitCode.*"] });
+    expect(shouldRetry(p, 1, "Shell.ExitCode.75")).toBe(true);
+    expect(shouldRetry(p, 1, "Shell.Signal.SIGTERM")).toBe(false);
+    expect(shouldRetry(policy({ errorEquals: ["States.*"] }), 1, ErrorNames.NonRetryable)).toBe(false);
+  });
+
   test("an empty list matches nothing", () => {
     expect(errorMatches([], "Error")).toBe(false);
   });

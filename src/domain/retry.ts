@@ -57,12 +57,16 @@ export function retryDelayMs(policy: RetryPolicy, failedAttempt: number, rng: Rn
   return Math.round(jittered);
 }
 
-/** Whether `errorEquals` matches an error name, with Step Functions' meaning of the States.* names. */
+/**
+ * Whether `errorEquals` matches an error name, with Step Functions' meaning of the States.* names.
+ * An entry ending in `.*` matches by prefix: `Shell.ExitCode.*` matches `Shell.ExitCode.75`.
+ */
 export function errorMatches(errorEquals: readonly string[], errorName: string): boolean {
   for (const pattern of errorEquals) {
     if (pattern === ErrorNames.ALL) return true;
     if (pattern === ErrorNames.TaskFailed && errorName !== ErrorNames.Timeout) return true;
     if (pattern === errorName) return true;
+    if (pattern.endsWith(".*") && errorName.startsWith(pattern.slice(0, -1))) return true;
   }
   return false;
 }

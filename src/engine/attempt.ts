@@ -4,14 +4,9 @@
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
-import type { TaskContext, TaskFunction } from "../domain/function.ts";
+import { MAX_OUTPUT_BYTES, type TaskContext, type TaskFunction } from "../domain/function.ts";
 
-/**
- * Largest task output, as serialized JSON: 4 MiB. The shell and http task kinds keep each
- * captured stream up to 1 MiB by default (stdout and stderr both), so their output with its
- * JSON escaping fits; a function returning more should store it elsewhere and return a reference.
- */
-export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+export { MAX_OUTPUT_BYTES };
 
 export type AttemptOutcome =
   | { kind: "ok"; output: unknown }

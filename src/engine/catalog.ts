@@ -42,7 +42,11 @@ export class DefinitionCatalog {
 
   /** Throws a `ValidationError` naming every offending field. */
   validate(raw: unknown): JobDefinition {
-    return parseDefinition(raw, (name) => this.functions.has(name));
+    return parseDefinition(
+      raw,
+      (name) => this.functions.has(name),
+      (name, params) => this.functions.get(name)?.checkParams?.(params) ?? [],
+    );
   }
 
   /** The normalized form of a stored version. */

@@ -4,6 +4,7 @@
  */
 import type { Hono } from "hono";
 import { createApp } from "../../src/api/app.ts";
+import type { FunctionRegistry } from "../../src/domain/function.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
@@ -32,11 +33,26 @@ export interface Setup {
   close(): Promise<void>;
 }
 
-export async function setup(options: { maxConcurrentJobs?: number; startedAt?: number; store?: SqliteStore } = {}): Promise<Setup> {
+export async function setup(
+  options: {
+    maxConcurrentJobs?: number;
+    startedAt?: number;
+    store?: SqliteStore;
+    functions?: FunctionRegistry;
+    allowShellApi?: boolean;
+  } = {},
+): Promise<Setup> {
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
-  const engine = new Engine({ store, functions: builtinFunctions(), maxConcurrentJobs: options.maxConcurrentJobs ?? 10 });
+  const functions = options.functions ?? builtinFunctions();
+  const engine = new Engine({ store, functions, maxConcurrentJobs: options.maxConcurrentJobs ?? 10 });
   await engine.start();
-  const app = createApp({ engine, reads: store, version: TEST_VERSION, startedAt: options.startedAt ?? Date.now() });
+  const app = createApp({
+    engine,
+    reads: store,
+    version: TEST_VERSION,
+    startedAt: options.startedAt ?? Date.now(),
+    allowShellApi: options.allowShellApi ?? false,
+  });
 
   const call: Setup["call"] = async (method, path, body, headers = {}) => {
     const init: RequestInit & { duplex?: "half" } = { method, headers };
