@@ -20,6 +20,8 @@ export interface ServeConfig {
   idempotencyRetentionHours: number;
   sync: SyncMode;
   logLevel: LogLevel;
+  /** Folder of function modules loaded at start; null when none was named. */
+  functionsDir: string | null;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -108,6 +110,13 @@ export const SETTINGS = {
     schema: oneOf<LogLevel>(LOG_LEVELS),
     help: "debug, info, warn or error",
   },
+  functionsDir: {
+    flag: "functions",
+    env: "BATON_FUNCTIONS_DIR",
+    fallback: null as string | null,
+    schema: text as v.GenericSchema<string, string | null>,
+    help: "folder of function modules (*.ts, *.js, *.mjs) loaded at start",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
@@ -146,5 +155,6 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     idempotencyRetentionHours: pick(SETTINGS.idempotencyRetentionHours),
     sync: pick(SETTINGS.sync),
     logLevel: pick(SETTINGS.logLevel),
+    functionsDir: pick(SETTINGS.functionsDir),
   };
 }

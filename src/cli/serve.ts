@@ -4,6 +4,7 @@
  */
 import { createApp } from "../api/app.ts";
 import { StorageError } from "../domain/errors.ts";
+import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
@@ -12,6 +13,7 @@ import { SqliteStore } from "../store/sqlite/store.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
+import { FunctionModuleError, loadFunctionModules } from "./function-modules.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -39,12 +41,13 @@ export async function serve(config: ServeConfig): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  // The jobs folder is read before the database is opened: a start it stops changes nothing.
+  // The modules and the jobs folder are read before the database is opened: a start they stop changes nothing.
+  const functions = await loadFunctions(config, logger);
   const sources = readJobs(config, logger);
   const store = openStore(config, logger);
   const engine = new Engine({
     store,
-    functions: builtinFunctions(),
+    functions,
     maxConcurrentJobs: config.maxConcurrentJobs,
     logger,
     cancelGraceMs: config.cancelGraceSeconds * 1000,
@@ -78,6 +81,19 @@ function openStore(config: ServeConfig, logger: Logger): SqliteStore {
     return SqliteStore.open({ path: config.db, sync: config.sync, logger });
   } catch (err) {
     throw new StartError([databaseProblem(err, config.db)], { cause: err });
+  }
+}
+
+/** The built-ins plus the functions of the modules in the functions folder, when one is named. */
+async function loadFunctions(config: ServeConfig, logger: Logger): Promise<FunctionRegistry> {
+  if (config.functionsDir === null) return builtinFunctions();
+  try {
+    const { functions, modules } = await loadFunctionModules(config.functionsDir, builtinFunctions());
+    for (const { file, names } of modules) logger.info("function module loaded", { file, functions: names });
+    if (modules.length === 0) logger.warn("the functions folder holds no *.ts, *.js or *.mjs module", { functions: config.functionsDir });
+    return builtinFunctions(functions);
+  } catch (err) {
+    throw err instanceof FunctionModuleError ? new StartError([err.message], { cause: err.cause ?? err }) : err;
   }
 }
 
