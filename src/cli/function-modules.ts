@@ -125,7 +125,7 @@ function loadProblem(err: unknown): string {
     return `syntax error${at}: ${e.message}`;
   }
   if (e?.name === "ResolveMessage" && /Cannot find package/.test(e.message ?? "")) {
-    return `${e.message}; a module can import node:* and bun:* built-ins, its own relative files and packages in a node_modules folder next to it, but not the packages bundled into baton`;
+    return `${e.message}; a module can import node:* and bun:* built-ins, its own relative files and packages in a node_modules folder beside or above it, but not the packages bundled into baton`;
   }
   if (e?.name === "ResolveMessage") return `an import cannot be resolved: ${e.message}`;
   return `it threw while loading: ${oneLine(first)}`;

@@ -89,7 +89,7 @@ async function loadFunctions(config: ServeConfig, logger: Logger): Promise<Funct
   if (config.functionsDir === null) return builtinFunctions();
   try {
     const { functions, modules } = await loadFunctionModules(config.functionsDir, builtinFunctions());
-    for (const { file, names } of modules) logger.info("function module loaded", { file, functions: names });
+    for (const { file, names } of modules) logger.info("function module loaded", { file, functions: names.join(",") });
     if (modules.length === 0) logger.warn("the functions folder holds no *.ts, *.js or *.mjs module", { functions: config.functionsDir });
     return builtinFunctions(functions);
   } catch (err) {
