@@ -96,6 +96,18 @@ describe("loadFunctionModules", () => {
     expect(line).toContain("not the packages bundled into baton");
   });
 
+  test("a module whose top-level await never settles refuses instead of ending the process", async () => {
+    write("hang.mjs", "await new Promise(() => {});\nexport const never = () => 1;\n");
+    try {
+      await loadFunctionModules(dir, builtinFunctions(), 50);
+      throw new Error("the module loaded, a refusal was expected");
+    } catch (err) {
+      expect((err as Error).message).toBe(
+        `${join(dir, "hang.mjs")}: cannot load the module: it did not finish loading within 0.05 s (a top-level await that never settles?)`,
+      );
+    }
+  });
+
   test("a module that exports nothing callable refuses", async () => {
     write("consts.ts", "export const LIMIT = 3;\nexport class Busy extends Error {}\n");
     expect(await refusal()).toBe(

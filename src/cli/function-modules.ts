@@ -14,6 +14,8 @@ import { denial, isPermission } from "./file-errors.ts";
 import { oneLine } from "./start-errors.ts";
 
 const MODULE_FILE = /\.(ts|js|mjs)$/;
+/** How long a module's top-level code may take to load. */
+export const LOAD_TIMEOUT_MS = 30_000;
 
 /** A functions folder or module that cannot be used; `message` is the one line an operator reads. */
 export class FunctionModuleError extends Error {
@@ -61,12 +63,16 @@ export function moduleFilesIn(dir: string): string[] {
  * Imports every module of `dir` and collects its functions. `existing` holds the names a
  * module may not take (the built-ins). Throws `FunctionModuleError` at the first problem.
  */
-export async function loadFunctionModules(dir: string, existing: FunctionRegistry): Promise<LoadedFunctions> {
+export async function loadFunctionModules(
+  dir: string,
+  existing: FunctionRegistry,
+  loadTimeoutMs = LOAD_TIMEOUT_MS,
+): Promise<LoadedFunctions> {
   const functions: Record<string, TaskFunction> = {};
   const owner = new Map<string, string>();
   const modules: LoadedModule[] = [];
   for (const file of moduleFilesIn(dir)) {
-    const ns = await importModule(file);
+    const ns = await importModule(file, loadTimeoutMs);
     const names: string[] = [];
     for (const [name, value] of Object.entries(ns)) {
       if (!isCallable(value)) continue; // constants, error classes, types: a module may export them freely
@@ -96,7 +102,7 @@ export async function loadFunctionModules(dir: string, existing: FunctionRegistr
   return { functions, modules };
 }
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
+async function importModule(file: string, timeoutMs: number): Promise<Record<string, unknown>> {
   try {
     accessSync(file, constants.R_OK);
   } catch (err) {
@@ -104,10 +110,24 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
     const what = code === "ENOENT" ? "it does not exist (a link to a missing file?)" : denial(code, file);
     throw new FunctionModuleError(`${file}: cannot read the module: ${what}; fix it, or move it out of the folder`, { cause: err });
   }
+  // A top-level await that never settles would leave nothing for the event loop to wait on,
+  // and the process would exit 0 without a word (measured): the timer keeps it alive and says so.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ModuleStalled(timeoutMs)), timeoutMs);
+  });
   try {
-    return (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+    return (await Promise.race([import(pathToFileURL(resolve(file)).href), stalled])) as Record<string, unknown>;
   } catch (err) {
     throw new FunctionModuleError(`${file}: cannot load the module: ${loadProblem(err)}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class ModuleStalled extends Error {
+  constructor(ms: number) {
+    super(`it did not finish loading within ${ms / 1000} s (a top-level await that never settles?)`);
   }
 }
 
@@ -120,6 +140,7 @@ function isCallable(value: unknown): value is (...args: unknown[]) => unknown {
 function loadProblem(err: unknown): string {
   const first = err instanceof AggregateError && err.errors.length > 0 ? err.errors[0] : err;
   const e = first as { name?: string; message?: string; position?: { line?: number; column?: number } | null; code?: string };
+  if (first instanceof ModuleStalled) return first.message;
   if (e?.name === "BuildMessage") {
     const at = e.position?.line !== undefined ? ` at line ${e.position.line}` : "";
     return `syntax error${at}: ${e.message}`;
