@@ -139,7 +139,9 @@ describe("loadFunctionModules", () => {
       `the functions folder ${missing} does not exist; create it, or name another with --functions or BATON_FUNCTIONS_DIR`,
     );
     write("file", "");
-    expect(() => moduleFilesIn(join(dir, "file"))).toThrow(`the functions folder ${join(dir, "file")} is not a folder`);
+    expect(() => moduleFilesIn(join(dir, "file"))).toThrow(
+      `the functions folder ${join(dir, "file")} is not a folder; name a folder of *.ts, *.js or *.mjs modules with --functions or BATON_FUNCTIONS_DIR`,
+    );
   });
 
   test("a relative import of a missing file refuses, naming it", async () => {

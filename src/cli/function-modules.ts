@@ -24,7 +24,7 @@ export class FunctionModuleError extends Error {
 
 export interface LoadedModule {
   file: string;
-  /** The names it provides, in export order. */
+  /** The names it provides, in alphabetical order (as a module namespace lists its exports). */
   names: string[];
 }
 
@@ -157,8 +157,9 @@ function folderProblem(err: unknown, dir: string): string {
   const code = (err as NodeJS.ErrnoException).code;
   const other = "or name another with --functions or BATON_FUNCTIONS_DIR";
   if (code === "ENOENT") return `the functions folder ${dir} does not exist; create it, ${other}`;
-  if (code === "ENOTDIR")
-    return `the functions folder ${dir} is not a folder; name a folder of *.ts, *.js or *.mjs modules, ${other.slice(3)}`;
+  if (code === "ENOTDIR") {
+    return `the functions folder ${dir} is not a folder; name a folder of *.ts, *.js or *.mjs modules with --functions or BATON_FUNCTIONS_DIR`;
+  }
   if (isPermission(code)) {
     return `cannot read the functions folder ${dir}: ${denial(code, dir, "the folder")}; give that user read access to the folder and its files, ${other}`;
   }

@@ -175,6 +175,14 @@ describe("refused starts: exit 1, one line naming the file and the reason, no da
 });
 
 describe("validate --functions", () => {
+  test("serve --help and validate --help name the flag", async () => {
+    const serve = await runBaton(["serve", "--help"]);
+    expect(serve.stdout).toContain("--functions");
+    expect(serve.stdout).toContain("no default, env BATON_FUNCTIONS_DIR");
+    const validate = await runBaton(["validate", "--help"]);
+    expect(validate.stdout).toContain("Usage: baton validate [--functions DIR] FILE...");
+  });
+
   test("accepts the modules' function names, which are unknown without them", async () => {
     const { dir, binary } = deployment();
     const without = await runBaton(["validate", "jobs/convert-orders.json"], { binary, cwd: dir });
