@@ -27,6 +27,8 @@ export interface ServeConfig {
   maxOutputBytes: number;
   /** Whether definitions registered through the API may use the `shell` function. */
   allowShellApi: boolean;
+  /** Folder of function modules loaded at start; null when none was named. */
+  functionsDir: string | null;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -144,6 +146,13 @@ export const SETTINGS = {
     schema: yesNo,
     help: "let definitions registered through the API use the shell function (the jobs folder always may)",
   },
+  functionsDir: {
+    flag: "functions",
+    env: "BATON_FUNCTIONS_DIR",
+    fallback: null as string | null,
+    schema: text as v.GenericSchema<string, string | null>,
+    help: "folder of function modules (*.ts, *.js, *.mjs) loaded at start",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
@@ -187,5 +196,6 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     secretsFile: pick(SETTINGS.secretsFile),
     maxOutputBytes: pick(SETTINGS.maxOutputBytes),
     allowShellApi: pick(SETTINGS.allowShellApi),
+    functionsDir: pick(SETTINGS.functionsDir),
   };
 }

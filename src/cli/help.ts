@@ -17,7 +17,7 @@ export function serveHelp(): string {
   const width = Math.max(...Object.values(SETTINGS).map((s) => s.flag.length)) + 4;
   const rows = Object.values(SETTINGS).map((s) => {
     const flag = `--${s.flag}`.padEnd(width);
-    return `  ${flag}${s.help}\n  ${"".padEnd(width)}default ${JSON.stringify(s.fallback)}, env ${s.env}`;
+    return `  ${flag}${s.help}\n  ${"".padEnd(width)}${s.fallback === null ? "no default" : `default ${JSON.stringify(s.fallback)}`}, env ${s.env}`;
   });
   return `Usage: baton serve [flags]
 

@@ -5,6 +5,7 @@ import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { parseDefinition } from "../domain/definition.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
 import { checkDefinitionFiles, readSourceFiles } from "./definition-files.ts";
+import { loadFunctionModules } from "./function-modules.ts";
 import { MAIN_HELP, serveHelp } from "./help.ts";
 import { StartError, serve, taskFunctions } from "./serve.ts";
 import { oneLine } from "./start-errors.ts";
@@ -39,22 +40,32 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function validate(args: string[]): number {
+async function validate(args: string[]): Promise<number> {
   const { positionals, values } = (() => {
     try {
-      return parseArgs({ args, options: { help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+      return parseArgs({
+        args,
+        options: { help: { type: "boolean", short: "h" }, functions: { type: "string" } },
+        allowPositionals: true,
+        strict: true,
+      });
     } catch (err) {
       throw new UsageError((err as Error).message.split("\n")[0]!);
     }
   })();
   if (values.help) {
     process.stdout.write(
-      "Usage: baton validate FILE...\n\nChecks job definition files; prints one line per problem naming the file and field.\nExit 0 when all are valid, 1 otherwise.\n",
+      "Usage: baton validate [--functions DIR] FILE...\n\nChecks job definition files; prints one line per problem naming the file and field.\n--functions DIR also accepts the functions of the modules in DIR, as 'baton serve --functions DIR' loads them.\nExit 0 when all are valid, 1 otherwise.\n",
     );
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("validate needs at least one file, e.g. baton validate jobs/*.json");
-  const functions = taskFunctions(DEFAULT_CAPTURE_BYTES);
+  if (values.functions === "") throw new UsageError("--functions needs a folder, e.g. --functions ./functions");
+  const builtins = taskFunctions(DEFAULT_CAPTURE_BYTES);
+  const functions =
+    values.functions === undefined
+      ? builtins
+      : taskFunctions(DEFAULT_CAPTURE_BYTES, (await loadFunctionModules(values.functions, builtins)).functions);
   const { read, unreadable } = readSourceFiles(positionals);
   const { valid, problems } = checkDefinitionFiles(read, (raw) =>
     parseDefinition(

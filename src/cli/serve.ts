@@ -4,7 +4,7 @@
  */
 import { createApp } from "../api/app.ts";
 import { StorageError } from "../domain/errors.ts";
-import type { FunctionRegistry } from "../domain/function.ts";
+import type { FunctionRegistry, TaskFunction } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
 import type { Secrets } from "../domain/secrets.ts";
 import { Engine } from "../engine/engine.ts";
@@ -17,6 +17,7 @@ import { builtinFunctions } from "../tasks/registry.ts";
 import { shellTask } from "../tasks/shell.ts";
 import type { ServeConfig } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
+import { FunctionModuleError, loadFunctionModules } from "./function-modules.ts";
 import { loadSecrets, SecretsError } from "./secrets.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
@@ -45,13 +46,14 @@ export async function serve(config: ServeConfig): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  // Secrets and the jobs folder are read before the database is opened: a start they stop changes nothing.
+  // Secrets, the modules and the jobs folder are read before the database is opened: a start they stop changes nothing.
   const secrets = readSecrets(config, logger);
+  const functions = await loadFunctions(config, logger);
   const sources = readJobs(config, logger);
   const store = openStore(config, logger);
   const engine = new Engine({
     store,
-    functions: taskFunctions(config.maxOutputBytes),
+    functions,
     maxConcurrentJobs: config.maxConcurrentJobs,
     logger,
     cancelGraceMs: config.cancelGraceSeconds * 1000,
@@ -82,11 +84,12 @@ export async function serve(config: ServeConfig): Promise<void> {
   if (early) shutdown(early);
 }
 
-/** The functions this server runs: the built-ins, `shell` with the real process runner, and `http`. */
-export function taskFunctions(maxOutputBytes: number): FunctionRegistry {
+/** The functions this server runs: the built-ins, `shell` with the real process runner, `http`, and `extra` (function modules). */
+export function taskFunctions(maxOutputBytes: number, extra: Record<string, TaskFunction> = {}): FunctionRegistry {
   return builtinFunctions({
     shell: shellTask({ run: runProcess, baseEnv: baseEnvironment(), maxOutputBytes }),
     http: httpFunction({ maxOutputBytes }),
+    ...extra,
   });
 }
 
@@ -108,6 +111,20 @@ function readSecrets(config: ServeConfig, logger: Logger): Secrets {
   } catch (err) {
     if (err instanceof SecretsError) throw new StartError([err.message], { cause: err });
     throw err;
+  }
+}
+
+/** The server's own functions plus those of the modules in the functions folder, when one is named. */
+async function loadFunctions(config: ServeConfig, logger: Logger): Promise<FunctionRegistry> {
+  const own = taskFunctions(config.maxOutputBytes);
+  if (config.functionsDir === null) return own;
+  try {
+    const { functions, modules } = await loadFunctionModules(config.functionsDir, own);
+    for (const { file, names } of modules) logger.info("function module loaded", { file, functions: names.join(",") });
+    if (modules.length === 0) logger.warn("the functions folder holds no *.ts, *.js or *.mjs module", { functions: config.functionsDir });
+    return taskFunctions(config.maxOutputBytes, functions);
+  } catch (err) {
+    throw err instanceof FunctionModuleError ? new StartError([err.message], { cause: err.cause ?? err }) : err;
   }
 }
 

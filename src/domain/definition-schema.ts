@@ -17,6 +17,8 @@ const Id = v.pipe(
   // URLs resolve them as path segments: /job-definitions/.. is /, so such a definition could never be read or run.
   v.check((id) => id !== "." && id !== "..", 'must not be "." or "..": URLs treat them as path segments, so it could never be read or run'),
 );
+/** A function's name, in a definition and as a function module's export. */
+export const FunctionName = v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"));
 const Name = v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(256, "must be at most 256 characters"));
 const Seconds = (what: string, min: number, exclusive: boolean) =>
   v.pipe(
@@ -76,7 +78,7 @@ const TaskSchema = v.strictObject(
   {
     id: Id,
     name: v.optional(Name),
-    functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
+    functionName: FunctionName,
     params: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
     maxRetry: v.optional(
       v.pipe(
@@ -96,7 +98,7 @@ const TaskSchema = v.strictObject(
 
 const HandlerSchema = v.strictObject(
   {
-    functionName: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
+    functionName: FunctionName,
     params: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
   },
