@@ -5,7 +5,8 @@ export const MAIN_HELP = `baton ${VERSION}: a durable job orchestrator in one ex
 
 Usage:
   baton serve [flags]        run the server (REST API, engine, recovery of unfinished work)
-  baton validate FILE...     check job definition files without a server
+  baton validate [--functions DIR] FILE...
+                             check job definition files without a server
   baton version              print the version
   baton --help               this text; 'baton serve --help' lists the server's flags
 
