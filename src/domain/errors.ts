@@ -108,6 +108,8 @@ export class MethodNotAllowedError extends BatonError {
 export const ErrorNames = {
   ALL: "States.ALL",
   Timeout: "States.Timeout",
+  /** A remote worker's lease expired without a heartbeat. */
+  HeartbeatTimeout: "States.HeartbeatTimeout",
   TaskFailed: "States.TaskFailed",
   NonRetryable: "States.NonRetryable",
   DataLimitExceeded: "States.DataLimitExceeded",
