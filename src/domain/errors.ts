@@ -52,6 +52,9 @@ export class ConflictError extends BatonError {
   }
 }
 
+/** A worker's lease is not held any more (expired, ended, or its execution cancelled): the worker must stop. */
+export class LeaseLostError extends ConflictError {}
+
 export class PayloadTooLargeError extends BatonError {
   constructor(message: string) {
     super("TOO_LARGE", message);

@@ -5,13 +5,24 @@
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
 import type { TaskContext, TaskFunction } from "../domain/function.ts";
+import type { TaskStatus } from "../domain/states.ts";
+import type { LeaseSettlement } from "../domain/store.ts";
 
 /** Largest task output, as serialized JSON. */
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 
+/**
+ * A remote attempt's outcome arrived under a lease: the run records it with the lease ended in
+ * the same commit, then tells the caller the task's status (or why the write failed).
+ */
+export interface LeaseOutcome extends Omit<LeaseSettlement, "taskStatus"> {
+  recorded: (taskStatus: TaskStatus) => void;
+  refused: (err: unknown) => void;
+}
+
 export type AttemptOutcome =
-  | { kind: "ok"; output: unknown }
-  | { kind: "error"; error: ErrorInfo }
+  | { kind: "ok"; output: unknown; lease?: LeaseOutcome }
+  | { kind: "error"; error: ErrorInfo; lease?: LeaseOutcome }
   /** Stopped by shutdown (runs again at next start), or by a cancel or execution timeout: nothing is recorded. */
   | { kind: "interrupted" };
 

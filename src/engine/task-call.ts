@@ -16,13 +16,14 @@ import { rowOf } from "./run-record.ts";
 
 /** Calls `spec`'s function for `attempt` (not `async`: the outcome is the attempt's own promise, no extra hop). */
 export function callTask(
-  deps: Pick<RunDeps, "functions" | "clock" | "logger">,
+  deps: Pick<RunDeps, "functions" | "clock" | "logger" | "remote">,
   execution: ExecutionWithTasks,
   rows: ReadonlyMap<string, TaskRun>,
   spec: TaskSpec,
   attempt: number,
   controller: AbortController,
 ): Promise<AttemptOutcome> {
+  if (spec.remote) return offerRemote(deps, execution, rows, spec, attempt, controller);
   const fn = deps.functions.get(spec.functionName);
   if (!fn) {
     return Promise.resolve({
@@ -42,6 +43,35 @@ export function callTask(
     // A template that resolves to nothing fails the attempt (States.Runtime: not retried).
     return Promise.resolve({ kind: "error", error: toErrorInfo(err) });
   }
+}
+
+/** A remote task's attempt goes to the workers, with its params resolved now (they are never stored). */
+function offerRemote(
+  deps: Pick<RunDeps, "logger" | "remote">,
+  execution: ExecutionWithTasks,
+  rows: ReadonlyMap<string, TaskRun>,
+  spec: TaskSpec,
+  attempt: number,
+  controller: AbortController,
+): Promise<AttemptOutcome> {
+  let ctx: TaskContext;
+  try {
+    ctx = taskContext(deps, execution, rows, spec, attempt, controller.signal);
+  } catch (err) {
+    return Promise.resolve({ kind: "error", error: toErrorInfo(err) });
+  }
+  const { executionId, taskId, input, params, results } = ctx;
+  const offered = {
+    executionId,
+    taskId,
+    attempt,
+    functionName: spec.functionName,
+    input,
+    params,
+    results,
+    timeoutSeconds: spec.timeoutSeconds,
+  };
+  return deps.remote.offer(offered, controller).catch((err: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(err) }));
 }
 
 function taskContext(

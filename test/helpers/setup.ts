@@ -41,6 +41,8 @@ export interface SetupOptions {
   /** Reuse a clock; a fresh FakeClock otherwise. */
   clock?: FakeClock;
   newId?: () => string;
+  /** How long a worker's lease lasts. @default 30 s */
+  leaseMs?: number;
 }
 
 export interface TestWorld {
@@ -67,6 +69,7 @@ export function setup(overrides: SetupOptions = {}): TestWorld {
     rng,
     maxConcurrentJobs: overrides.maxConcurrentJobs ?? 10,
     newId: overrides.newId ?? sequentialIds(),
+    ...(overrides.leaseMs ? { leaseMs: overrides.leaseMs } : {}),
   });
   return {
     store,
