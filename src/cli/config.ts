@@ -20,6 +20,7 @@ export interface ServeConfig {
   idempotencyRetentionHours: number;
   sync: SyncMode;
   logLevel: LogLevel;
+  leaseSeconds: number;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -108,6 +109,13 @@ export const SETTINGS = {
     schema: oneOf<LogLevel>(LOG_LEVELS),
     help: "debug, info, warn or error",
   },
+  leaseSeconds: {
+    flag: "lease-seconds",
+    env: "BATON_LEASE_SECONDS",
+    fallback: 30,
+    schema: num(1, 3600),
+    help: "how long a remote worker's lease lasts without a heartbeat",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
@@ -146,5 +154,6 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     idempotencyRetentionHours: pick(SETTINGS.idempotencyRetentionHours),
     sync: pick(SETTINGS.sync),
     logLevel: pick(SETTINGS.logLevel),
+    leaseSeconds: pick(SETTINGS.leaseSeconds),
   };
 }

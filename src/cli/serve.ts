@@ -49,6 +49,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     logger,
     cancelGraceMs: config.cancelGraceSeconds * 1000,
     idempotencyRetentionMs: config.idempotencyRetentionHours * 3600 * 1000,
+    leaseMs: config.leaseSeconds * 1000,
   });
   let server: HttpServer | undefined;
   try {

@@ -199,7 +199,8 @@ export interface LeaseSettlement {
 export type HeartbeatResult =
   | { outcome: "held"; expiresAt: number; cancelRequested: boolean }
   /** Why the lease is not held any more, for the worker's operator. */
-  | { outcome: "lost"; reason: string };
+  | { outcome: "lost"; reason: string }
+  | { outcome: "missing" };
 
 /** A worker seen polling, with the number of leases it holds. */
 export interface WorkerInfo {

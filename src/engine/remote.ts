@@ -15,7 +15,15 @@
  * would reach into the others' maps.
  */
 import type { Clock, TimerHandle } from "../domain/clock.ts";
-import { type ErrorInfo, ErrorNames, LeaseLostError, NotFoundError, StopAttemptError, StorageError } from "../domain/errors.ts";
+import {
+  type ErrorInfo,
+  ErrorNames,
+  LeaseLostError,
+  NotFoundError,
+  StopAttemptError,
+  StorageError,
+  UnavailableError,
+} from "../domain/errors.ts";
 import { canonicalJson } from "../domain/json.ts";
 import type { Logger } from "../domain/log.ts";
 import type { TaskStatus } from "../domain/states.ts";
@@ -165,6 +173,7 @@ export class RemoteDispatcher {
     if (offer) offer.heartbeats++;
     try {
       const result = await this.deps.store.heartbeatLease(leaseId, now + this.deps.leaseMs, now);
+      if (result.outcome === "missing") throw new NotFoundError(`there is no lease ${leaseId}`);
       if (result.outcome === "lost")
         throw new LeaseLostError(`lease ${leaseId} is not held any more: ${result.reason}; stop working on it`);
       if (offer?.lease && !offer.done) offer.lease.expiresAt = result.expiresAt;
@@ -203,12 +212,19 @@ export class RemoteDispatcher {
     void this.settleUnderLease(offer, "expired", null, { kind: "error", error }).catch(() => {});
   }
 
-  /** Answers every waiting poll with nothing (shutdown). */
+  /**
+   * Shutdown: answers every waiting poll with nothing, and lets go of every offered attempt
+   * (it runs again at next start). Leases stay as stored: their workers go on, and complete
+   * once Baton is back (a 503 meanwhile tells them to retry).
+   */
   stop(): void {
     for (const w of this.waiters.splice(0)) {
       w.timer.cancel();
       w.resolve([]);
     }
+    const offers = [...this.leased.values(), ...[...this.queues.values()].flat()];
+    this.queues.clear();
+    for (const offer of offers) offer.settle({ kind: "interrupted" });
   }
 
   private async end(leaseId: string, end: "completed" | "failed", body: unknown, outcome: AttemptOutcome): Promise<LeaseAnswer> {
@@ -257,7 +273,12 @@ export class RemoteDispatcher {
     if (ended?.requestHash === requestHash && ended.taskStatus) {
       return { executionId: lease.executionId, taskId: lease.taskId, attempt: lease.attempt, status: ended.taskStatus };
     }
-    const why = ended ? `it ended (${ended.end})` : `its attempt is not running in this Baton`;
+    if (!ended && lease.expiresAt > this.deps.clock.now()) {
+      throw new UnavailableError(
+        `lease ${leaseId} is held, but its attempt is not running in this Baton right now (it is starting or stopping); retry in a few seconds`,
+      );
+    }
+    const why = ended ? `it ended (${ended.end})` : `it expired at ${new Date(lease.expiresAt).toISOString()}`;
     throw new LeaseLostError(`lease ${leaseId} is not held any more: ${why}; nothing was recorded`);
   }
 

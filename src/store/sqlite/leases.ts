@@ -60,7 +60,7 @@ export function grantLease(s: Statements, l: NewLease, now: number): Lease {
 /** Extends a held lease; otherwise says why it is not held. */
 export function heartbeatLease(s: Statements, leaseId: string, expiresAt: number, now: number) {
   const lease = s.lease.get({ leaseId }) as LeaseRow | null;
-  if (!lease) return { outcome: "lost" as const, reason: `there is no lease ${leaseId}` };
+  if (!lease) return { outcome: "missing" as const };
   if (lease.ended_at !== null) return { outcome: "lost" as const, reason: `the lease ended (${lease.end_kind})` };
   if (lease.expires_at <= now)
     return { outcome: "lost" as const, reason: `the lease expired at ${new Date(lease.expires_at).toISOString()} without a heartbeat` };
