@@ -78,7 +78,8 @@ const workerView = (w: WorkerInfo) => ({ ...w, lastSeenAt: iso(w.lastSeenAt) });
 export const poll: RouteHandler = async (c, { engine }) => {
   const body = parseBody(PollBody, (await readJsonBody(c)) ?? {});
   if (engine.isStopping) throw new UnavailableError("Baton is shutting down; poll again after the restart");
-  const tasks = await engine.poll(body.workerId, body.functions, body.max, Math.round(body.waitSeconds * 1000));
+  // The request's signal fires when the worker hangs up: its poll stops waiting.
+  const tasks = await engine.poll(body.workerId, body.functions, body.max, Math.round(body.waitSeconds * 1000), c.req.raw.signal);
   return c.json({ tasks: tasks.map(taskView) });
 };
 

@@ -71,6 +71,22 @@ describe("remote tasks", () => {
     expect(answer).toEqual([]);
   });
 
+  test("a poll whose worker hung up stops waiting and takes nothing", async () => {
+    const w = await world();
+    const hangUp = new AbortController();
+    const poll = w.engine.poll("gone", ["resize"], 1, 20_000, hangUp.signal);
+    await w.clock.flush();
+    hangUp.abort();
+    expect(await poll).toEqual([]);
+    await w.engine.submit("j", {});
+    await w.clock.flush();
+    expect(await w.engine.poll("w2", ["resize"], 1, 0)).toMatchObject([{ attempt: 1 }]);
+    expect((await w.engine.workers()).map((x) => [x.workerId, x.leases])).toEqual([
+      ["gone", 0],
+      ["w2", 1],
+    ]);
+  });
+
   test("complete records the output and settles the execution; a repeat answers the same, another call is 409", async () => {
     const w = await world();
     const { id, task } = await leased(w);

@@ -204,8 +204,8 @@ export class Engine {
   }
 
   /** A worker takes up to `max` offered attempts of `functions`, waiting up to `waitMs` for one. */
-  poll(workerId: string, functions: readonly string[], max: number, waitMs: number): Promise<RemoteTask[]> {
-    return this.remote.poll(workerId, functions, max, waitMs);
+  poll(workerId: string, functions: readonly string[], max: number, waitMs: number, signal?: AbortSignal): Promise<RemoteTask[]> {
+    return this.remote.poll(workerId, functions, max, waitMs, signal);
   }
 
   /** Extends a worker's lease; says whether its execution is being cancelled. */

@@ -138,24 +138,24 @@ export class RemoteDispatcher {
     });
   }
 
-  /** Takes up to `max` offered attempts of `functions`, waiting up to `waitMs` for one. */
-  async poll(workerId: string, functions: readonly string[], max: number, waitMs: number): Promise<RemoteTask[]> {
+  /**
+   * Takes up to `max` offered attempts of `functions`, waiting up to `waitMs` for one. A poll
+   * whose `signal` fires (the worker hung up) stops waiting, so no lease goes to a worker that left.
+   */
+  async poll(workerId: string, functions: readonly string[], max: number, waitMs: number, signal?: AbortSignal): Promise<RemoteTask[]> {
     await this.deps.store.seeWorker(workerId, functions, this.deps.clock.now());
     const wanted = new Set(functions);
     const now = this.take(wanted, max);
-    if (now.length > 0 || waitMs <= 0) return this.grant(workerId, now);
+    if (now.length > 0 || waitMs <= 0 || signal?.aborted) return this.grant(workerId, now);
     return new Promise<RemoteTask[]>((resolve) => {
-      const waiter: Waiter = {
-        functions: wanted,
-        max,
-        workerId,
-        resolve,
-        timer: this.deps.clock.setTimer(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve([]);
-        }, waitMs),
+      const giveUp = () => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.timer.cancel();
+        resolve([]);
       };
+      const waiter: Waiter = { functions: wanted, max, workerId, resolve, timer: this.deps.clock.setTimer(giveUp, waitMs) };
       this.waiters.push(waiter);
+      signal?.addEventListener("abort", giveUp, { once: true });
     });
   }
 

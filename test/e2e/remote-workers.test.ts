@@ -154,6 +154,21 @@ describe("remote workers", () => {
     await baton.kill9();
   });
 
+  test("a poll whose worker hung up takes nothing: the attempt goes to the next poll", async () => {
+    const baton = await startBaton({ jobs: null });
+    await register(baton, { id: "hello", tasks: [{ id: "say", functionName: "echo", remote: true }] });
+    const hangUp = new AbortController();
+    const poll = { workerId: "gone", functions: ["echo"], waitSeconds: 30 };
+    const abandoned = fetch(`${baton.url}/workers/poll`, { method: "POST", body: JSON.stringify(poll), signal: hangUp.signal });
+    await waitFor("the poll to be seen", async () => (await baton.json("GET", "/workers")).body.workers.length === 1);
+    hangUp.abort();
+    await abandoned.catch(() => {});
+    const id = await execute(baton, "hello");
+    const next = await baton.json("POST", "/workers/poll", { workerId: "w2", functions: ["echo"], waitSeconds: 5 });
+    expect(next.body.tasks).toMatchObject([{ executionId: id, attempt: 1 }]);
+    await baton.kill9();
+  });
+
   test("a cancel reaches the worker through its heartbeat; the execution ends CANCELLED", async () => {
     const baton = await startBaton({ jobs: null, args: ["--lease-seconds", "2", "--cancel-grace-seconds", "1"] });
     await register(baton, { id: "long", tasks: [{ id: "nap", functionName: "sleep", remote: true, params: { seconds: 60 } }] });
