@@ -220,6 +220,11 @@ export interface LeaseStore {
   /** Moves a held lease's expiry to `expiresAt`; a lease that ended, expired or whose attempt ended is lost. */
   heartbeatLease(leaseId: string, expiresAt: number, now: number): Promise<HeartbeatResult>;
   getLease(leaseId: string): Promise<Lease | null>;
+  /**
+   * Ends an open lease whose attempt is not RUNNING any more (it ended without the lease, e.g. a
+   * timeout while the grant was being written). False, changing nothing, while the attempt runs.
+   */
+  endStaleLease(leaseId: string, now: number): Promise<boolean>;
   /** Leases not ended whose expiry is at or before `now`, soonest first. */
   expiredLeases(now: number): Promise<Lease[]>;
   /** The lease on this attempt that has not ended, if any (expired or not). */

@@ -192,9 +192,10 @@ export class RemoteDispatcher {
   }
 
   /** Called by the expiry service for a lease whose stored expiry has passed: fails the attempt with States.HeartbeatTimeout. */
-  expire(lease: Pick<Lease, "leaseId" | "expiresAt">, now: number): void {
+  expire(lease: Pick<Lease, "leaseId" | "expiresAt">, now: number): boolean {
     const offer = this.leased.get(lease.leaseId);
-    if (!offer?.lease || offer.done || offer.ending || offer.cancelRequested || offer.heartbeats > 0 || offer.lease.expiresAt > now) return;
+    if (!offer?.lease || offer.done) return false;
+    if (offer.ending || offer.cancelRequested || offer.heartbeats > 0 || offer.lease.expiresAt > now) return true;
     const at = new Date(offer.lease.expiresAt).toISOString();
     this.deps.logger.warn(
       "a worker's lease expired without a heartbeat; the attempt fails with States.HeartbeatTimeout and its retry policy applies",
@@ -210,6 +211,7 @@ export class RemoteDispatcher {
       message: `the worker's lease ${lease.leaseId} expired at ${at} without a heartbeat`,
     };
     void this.settleUnderLease(offer, "expired", null, { kind: "error", error }).catch(() => {});
+    return true;
   }
 
   /**

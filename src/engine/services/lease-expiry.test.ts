@@ -20,11 +20,16 @@ const leaseAt = (leaseId: string, expiresAt: number): Lease => ({
 function world(stored: Lease[], holding = true) {
   const clock = new FakeClock(T0);
   const expired: [string, number][] = [];
+  const ended: string[] = [];
   const asked: number[] = [];
   const logger = recordingLogger();
   const state = { holding, fail: false };
   const service = new LeaseExpiry({
     store: {
+      endStaleLease: async (leaseId) => {
+        ended.push(leaseId);
+        return true;
+      },
       expiredLeases: async (now) => {
         asked.push(now);
         if (state.fail) throw new Error("disk I/O error");
@@ -33,11 +38,14 @@ function world(stored: Lease[], holding = true) {
     },
     clock,
     logger,
-    expire: (lease, now) => void expired.push([lease.leaseId, now]),
+    expire: (lease, now) => {
+      expired.push([lease.leaseId, now]);
+      return lease.leaseId !== "orphan";
+    },
     intervalMs: 1000,
     holding: () => state.holding,
   });
-  return { clock, expired, asked, logger, state, service };
+  return { clock, expired, ended, asked, logger, state, service };
 }
 
 describe("runOnce(now)", () => {
@@ -46,6 +54,13 @@ describe("runOnce(now)", () => {
     expect(await w.service.runOnce(T0 + 4999)).toBe(0);
     expect(await w.service.runOnce(T0 + 5000)).toBe(1);
     expect(w.expired).toEqual([["a", T0 + 5000]]);
+    expect(w.ended).toEqual([]);
+  });
+
+  test("a due lease this process does not hold is handed to the store to end if its attempt ended", async () => {
+    const w = world([leaseAt("orphan", T0)]);
+    expect(await w.service.runOnce(T0)).toBe(1);
+    expect(w.ended).toEqual(["orphan"]);
   });
 });
 

@@ -12,11 +12,14 @@ import type { Logger } from "../../domain/log.ts";
 import type { Lease, LeaseStore } from "../../domain/store.ts";
 
 export interface LeaseExpiryDeps {
-  store: Pick<LeaseStore, "expiredLeases">;
+  store: Pick<LeaseStore, "expiredLeases" | "endStaleLease">;
   clock: Clock;
   logger: Logger;
-  /** Fails the attempt of an expired lease (the dispatcher ignores one it no longer holds, or one a heartbeat just reached). */
-  expire: (lease: Lease, now: number) => void;
+  /**
+   * Fails the attempt of an expired lease; false when this process does not hold it (or a
+   * heartbeat just reached it). The store then ends it if its attempt ended without it.
+   */
+  expire: (lease: Lease, now: number) => boolean;
   /** Time between rounds: a lease ends at most this long after its expiry. */
   intervalMs: number;
   /** Whether any lease is held in this process: rounds stop when none is. */
@@ -32,7 +35,7 @@ export class LeaseExpiry {
   /** Expires every lease whose stored expiry is at or before `now`; resolves how many were due. */
   async runOnce(now: number): Promise<number> {
     const due = await this.deps.store.expiredLeases(now);
-    for (const lease of due) this.deps.expire(lease, now);
+    for (const lease of due) if (!this.deps.expire(lease, now)) await this.deps.store.endStaleLease(lease.leaseId, now);
     return due.length;
   }
 

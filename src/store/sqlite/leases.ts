@@ -99,6 +99,16 @@ export function endLeases(
     if (step.kind === "finish") for (const taskId of step.cancelTasks ?? []) s.endTaskLeases.run({ seq, taskId, now });
 }
 
+export function endStaleLease(s: Statements, leaseId: string, now: number): boolean {
+  const lease = s.lease.get({ leaseId }) as LeaseRow | null;
+  if (!lease || lease.ended_at !== null) return false;
+  const row = s.taskStates.get({ id: lease.execution_id }) as StatesRow | null;
+  if (attemptGone(row, lease.task_id, lease.attempt) === null) return false;
+  const task = row ? parseTasks(row.tasks).find((t) => t.taskId === lease.task_id) : undefined;
+  s.endLease.run({ leaseId, now, end: "expired", requestHash: null, taskStatus: task?.status ?? null });
+  return true;
+}
+
 export const getLease = (s: Statements, leaseId: string): Lease | null => {
   const row = s.lease.get({ leaseId }) as LeaseRow | null;
   return row ? toLease(row) : null;

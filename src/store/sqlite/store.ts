@@ -232,6 +232,10 @@ export class SqliteStore implements Store {
     return this.write(({ s }) => leases.heartbeatLease(s, leaseId, expiresAt, now));
   }
 
+  endStaleLease(leaseId: string, now: number): Promise<boolean> {
+    return this.write(({ s }) => leases.endStaleLease(s, leaseId, now));
+  }
+
   seeWorker(workerId: string, functions: readonly string[], now: number): Promise<void> {
     return this.write(({ s }) => void s.seeWorker.run({ workerId, functions: JSON.stringify(functions), now }));
   }

@@ -138,6 +138,18 @@ export function leaseTests(makeStore: MakeStore): void {
       expect(await store.heartbeatLease("l1", T0 + 60_000, T0 + 3)).toEqual({ outcome: "lost", reason: "the lease ended (cancelled)" });
     });
 
+    it("a stale lease (its attempt ended without it) can be ended; one whose attempt runs cannot", async (store) => {
+      await store.grantLease(lease(), T0);
+      expect(await store.endStaleLease("l1", T0 + 1)).toBe(false);
+      expect((await store.getLease("l1"))!.ended).toBeNull();
+      await store.record("e1", [{ kind: "fail", taskId: "a", attempt: 1, error: err, skip: [] }], T0 + 2);
+      expect(await store.endStaleLease("l1", T0 + 3)).toBe(true);
+      expect((await store.getLease("l1"))!.ended).toEqual({ end: "expired", at: T0 + 3, requestHash: null, taskStatus: "FAILED" });
+      expect(await store.endStaleLease("l1", T0 + 4)).toBe(false);
+      expect(await store.expiredLeases(T0 + 60_000)).toEqual([]);
+      expect(await store.endStaleLease("nope", T0)).toBe(false);
+    });
+
     it("a heartbeat after the attempt ended another way finds it lost", async (store) => {
       await store.grantLease(lease(), T0);
       await store.record("e1", [{ kind: "fail", taskId: "a", attempt: 1, error: err, skip: [] }], T0 + 1);
