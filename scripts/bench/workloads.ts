@@ -4,13 +4,14 @@
  * issue, per sync level.
  */
 import { engine1Task, engine1TaskPaced, engine5Task } from "./workloads/engine.ts";
+import { remote1Task } from "./workloads/remote.ts";
 import { rest1Task, rest1TaskPaced } from "./workloads/rest.ts";
 import { footprint, history, recovery } from "./workloads/storage.ts";
 import type { Sizes, Variant } from "./workloads/types.ts";
 
 export type { Metrics, Sizes, Sync, Target, Variant } from "./workloads/types.ts";
 
-export const WORKLOADS = ["engine-1task", "engine-5task", "rest-1task", "recovery", "footprint", "history"] as const;
+export const WORKLOADS = ["engine-1task", "engine-5task", "rest-1task", "remote-1task", "recovery", "footprint", "history"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
@@ -21,6 +22,8 @@ export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
       return [engine5Task(10, sizes), engine5Task(100, sizes)];
     case "rest-1task":
       return [rest1Task(sizes), rest1TaskPaced(sizes)];
+    case "remote-1task":
+      return [remote1Task(sizes)];
     case "recovery":
       return [recovery(sizes)];
     case "footprint":

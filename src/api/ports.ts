@@ -7,7 +7,21 @@ import type { ReadPort } from "../domain/store.ts";
 import type { Engine } from "../engine/engine.ts";
 
 /** The engine's commands the routes call, and the two facts they report; `Engine` satisfies it. */
-export interface EngineCommands extends Pick<Engine, "submitWith" | "cancel" | "redrive" | "rerun" | "isStopping" | "maxConcurrentJobs"> {
+export interface EngineCommands
+  extends Pick<
+    Engine,
+    | "submitWith"
+    | "cancel"
+    | "redrive"
+    | "rerun"
+    | "isStopping"
+    | "maxConcurrentJobs"
+    | "poll"
+    | "heartbeat"
+    | "completeLease"
+    | "failLease"
+    | "workers"
+  > {
   /** Registering validates a definition and stores a new version only when its body changed. */
   readonly catalog: Pick<Engine["catalog"], "register">;
 }

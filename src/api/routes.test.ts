@@ -30,6 +30,11 @@ describe("the table", () => {
       "/system/state": ["GET", "HEAD"],
       "/healthz": ["GET", "HEAD"],
       "/livez": ["GET", "HEAD"],
+      "/workers/poll": ["POST"],
+      "/workers/leases/:leaseId/heartbeat": ["POST"],
+      "/workers/leases/:leaseId/complete": ["POST"],
+      "/workers/leases/:leaseId/fail": ["POST"],
+      "/workers": ["GET", "HEAD"],
     });
   });
 
@@ -62,8 +67,9 @@ describe("the not-found hint", () => {
     expect(res.body.detail).toBe(
       "no route for GET /nope; Baton serves /job-definitions, /job-definitions/{id}, /jobs, /jobs/{definitionId}/execute, " +
         "/jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, /jobs/{executionId}/redrive, " +
-        "/jobs/{executionId}/rerun, /system/state, /healthz and /livez",
+        "/jobs/{executionId}/rerun, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
+        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail and /workers",
     );
-    expect(servedPaths(ROUTES)).toHaveLength(12);
+    expect(servedPaths(ROUTES)).toHaveLength(17);
   });
 });

@@ -9,6 +9,7 @@ import { getDefinition, listDefinitions, registerDefinition } from "./definition
 import { cancel, execute, executionEvents, executionState, listExecutions, redrive, rerun } from "./jobs.ts";
 import type { RouteHandler } from "./ports.ts";
 import { healthz, livez, systemState } from "./system.ts";
+import { complete, fail, heartbeat, listWorkers, poll } from "./workers.ts";
 
 export interface Route {
   /** Never HEAD: HEAD is served by the GET route, without the body. */
@@ -42,6 +43,11 @@ export const ROUTES: readonly Route[] = [
   route("GET", "/system/state", systemState, "what runs and waits, and the counts"),
   route("GET", "/healthz", healthz, "readiness: can Baton take work now"),
   route("GET", "/livez", livez, "liveness: does the process answer"),
+  route("POST", "/workers/poll", poll, "a worker takes attempts of remote tasks, waiting up to waitSeconds"),
+  route("POST", "/workers/leases/:leaseId/heartbeat", heartbeat, "extend a lease; says whether the execution is being cancelled"),
+  route("POST", "/workers/leases/:leaseId/complete", complete, "complete the attempt held under a lease"),
+  route("POST", "/workers/leases/:leaseId/fail", fail, "fail the attempt held under a lease; its retry policy applies"),
+  route("GET", "/workers", listWorkers, "workers seen in the last 10 minutes and the leases they hold"),
 ];
 
 /** Each path of the table, in table order, with the methods it answers: HEAD wherever GET, sorted. */

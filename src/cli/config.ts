@@ -29,6 +29,7 @@ export interface ServeConfig {
   allowShellApi: boolean;
   /** Folder of function modules loaded at start; null when none was named. */
   functionsDir: string | null;
+  leaseSeconds: number;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -153,6 +154,13 @@ export const SETTINGS = {
     schema: text as v.GenericSchema<string, string | null>,
     help: "folder of function modules (*.ts, *.js, *.mjs) loaded at start",
   },
+  leaseSeconds: {
+    flag: "lease-seconds",
+    env: "BATON_LEASE_SECONDS",
+    fallback: 30,
+    schema: num(1, 3600),
+    help: "how long a remote worker's lease lasts without a heartbeat",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
@@ -197,5 +205,6 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     maxOutputBytes: pick(SETTINGS.maxOutputBytes),
     allowShellApi: pick(SETTINGS.allowShellApi),
     functionsDir: pick(SETTINGS.functionsDir),
+    leaseSeconds: pick(SETTINGS.leaseSeconds),
   };
 }

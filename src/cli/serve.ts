@@ -59,6 +59,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     cancelGraceMs: config.cancelGraceSeconds * 1000,
     idempotencyRetentionMs: config.idempotencyRetentionHours * 3600 * 1000,
     secrets,
+    leaseMs: config.leaseSeconds * 1000,
   });
   let server: HttpServer | undefined;
   try {

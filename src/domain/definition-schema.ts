@@ -92,6 +92,7 @@ const TaskSchema = v.strictObject(
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
     dependsOn: v.optional(v.array(v.string("must be a task id"), "must be an array of task ids")),
     continueOnFailure: v.optional(v.boolean("must be true or false")),
+    remote: v.optional(v.boolean("must be true or false")),
   },
   objectMessage("task"),
 );

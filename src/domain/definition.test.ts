@@ -48,6 +48,7 @@ describe("parseDefinition accepts", () => {
           timeoutSeconds: null,
           dependsOn: [],
           continueOnFailure: false,
+          remote: false,
         },
         {
           id: "task2",
@@ -66,6 +67,7 @@ describe("parseDefinition accepts", () => {
           timeoutSeconds: 30,
           dependsOn: ["task1"],
           continueOnFailure: false,
+          remote: false,
         },
       ],
       handlers: [],
@@ -176,6 +178,15 @@ describe("parseDefinition rejects, naming the field", () => {
   test("an unknown functionName", () => {
     const issues = issuesOf(definitionOf("j", {}, { functionName: "nope" }));
     expect(issues).toEqual([{ path: "$.tasks[1].functionName", message: 'names no registered function: "nope"' }]);
+  });
+
+  test("a remote task may name a function this process lacks: a worker runs it", () => {
+    const def = parse(definitionOf("j", {}, { functionName: "resize", remote: true }));
+    expect(def.tasks.map((t) => [t.functionName, t.remote])).toEqual([
+      ["noop", false],
+      ["resize", true],
+    ]);
+    expect(pathsOf(definitionOf("j", { remote: "yes" }))).toEqual(["$.tasks[0].remote"]);
   });
 
   test("a negative maxRetry", () => {

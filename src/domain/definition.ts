@@ -29,6 +29,8 @@ export interface TaskSpec {
   dependsOn: string[];
   /** When it fails for good, its dependents still run (and see its error), and the execution may still complete. */
   continueOnFailure: boolean;
+  /** Run by a worker that polls for `functionName` over HTTP, not in this process. */
+  remote: boolean;
 }
 
 /** Which settled executions a handler runs for. */
@@ -130,7 +132,7 @@ function normalizeTask(
   if (all.findIndex((o) => o.id === t.id) !== index) {
     issues.push({ path: at(".id"), message: `duplicates the id "${t.id}" of an earlier task` });
   }
-  if (!hasFunction(t.functionName)) {
+  if (!t.remote && !hasFunction(t.functionName)) {
     issues.push({ path: at(".functionName"), message: `names no registered function: "${t.functionName}"` });
   }
   const ids = new Set(all.map((o) => o.id));
@@ -150,6 +152,7 @@ function normalizeTask(
     timeoutSeconds: t.timeoutSeconds ?? null,
     dependsOn,
     continueOnFailure: t.continueOnFailure ?? false,
+    remote: t.remote ?? false,
   };
 }
 

@@ -52,6 +52,9 @@ export class ConflictError extends BatonError {
   }
 }
 
+/** A worker's lease is not held any more (expired, ended, or its execution cancelled): the worker must stop. */
+export class LeaseLostError extends ConflictError {}
+
 export class PayloadTooLargeError extends BatonError {
   constructor(message: string) {
     super("TOO_LARGE", message);
@@ -108,6 +111,8 @@ export class MethodNotAllowedError extends BatonError {
 export const ErrorNames = {
   ALL: "States.ALL",
   Timeout: "States.Timeout",
+  /** A remote worker's lease expired without a heartbeat. */
+  HeartbeatTimeout: "States.HeartbeatTimeout",
   TaskFailed: "States.TaskFailed",
   NonRetryable: "States.NonRetryable",
   DataLimitExceeded: "States.DataLimitExceeded",

@@ -110,6 +110,13 @@ describe("errorMatches", () => {
     expect(errorMatches([ErrorNames.TaskFailed], ErrorNames.Timeout)).toBe(false);
   });
 
+  test("a lease that expired (States.HeartbeatTimeout) is matched by States.ALL, States.Timeout and its own name, not by States.TaskFailed", () => {
+    for (const pattern of [ErrorNames.ALL, ErrorNames.Timeout, ErrorNames.HeartbeatTimeout])
+      expect(errorMatches([pattern], ErrorNames.HeartbeatTimeout)).toBe(true);
+    expect(errorMatches([ErrorNames.TaskFailed], ErrorNames.HeartbeatTimeout)).toBe(false);
+    expect(errorMatches([ErrorNames.HeartbeatTimeout], ErrorNames.Timeout)).toBe(false);
+  });
+
   test("custom names match exactly, case-sensitively", () => {
     expect(errorMatches(["FlakyUpstream"], "FlakyUpstream")).toBe(true);
     expect(errorMatches(["FlakyUpstream"], "flakyupstream")).toBe(false);

@@ -64,7 +64,9 @@ export function retryDelayMs(policy: RetryPolicy, failedAttempt: number, rng: Rn
 export function errorMatches(errorEquals: readonly string[], errorName: string): boolean {
   for (const pattern of errorEquals) {
     if (pattern === ErrorNames.ALL) return true;
-    if (pattern === ErrorNames.TaskFailed && errorName !== ErrorNames.Timeout) return true;
+    // As in Step Functions: TaskFailed is every error but the timeouts; Timeout covers the heartbeat's too.
+    if (pattern === ErrorNames.TaskFailed && errorName !== ErrorNames.Timeout && errorName !== ErrorNames.HeartbeatTimeout) return true;
+    if (pattern === ErrorNames.Timeout && errorName === ErrorNames.HeartbeatTimeout) return true;
     if (pattern === errorName) return true;
     if (pattern.endsWith(".*") && errorName.startsWith(pattern.slice(0, -1))) return true;
   }

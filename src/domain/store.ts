@@ -16,6 +16,7 @@ import type {
   StoredDefinition,
   SystemCounts,
 } from "./model.ts";
+import type { TaskStatus } from "./states.ts";
 import type { AttemptStart, CancelOutcome, NewTask, RedriveOutcome, Step } from "./transitions.ts";
 
 export interface NewExecution {
@@ -120,8 +121,12 @@ export interface ExecutionWrites {
    * QUEUED, then the lists of what to resume and what to admit.
    */
   recover(maxRunning: number, now: number): Promise<RecoveryPlan>;
-  /** Applies `steps` in order, atomically: all of them commit, or none (and it rejects). */
-  record(executionId: string, steps: readonly Step[], now: number): Promise<void>;
+  /**
+   * Applies `steps` in order, atomically: all of them commit, or none (and it rejects). With
+   * `lease`, the steps are a remote attempt's outcome: the lease ends in the same commit, and
+   * the write is refused (`StaleStateError`) when the lease has already ended.
+   */
+  record(executionId: string, steps: readonly Step[], now: number, lease?: LeaseSettlement): Promise<void>;
   /** QUEUED → CANCELLED at once; RUNNING → a durable cancel request. */
   cancel(executionId: string, now: number): Promise<CancelResult>;
   /**
@@ -164,11 +169,77 @@ export interface StoreHealth {
   onWriteFault(listener: () => void): void;
 }
 
+/** How a lease ended: by the worker (`completed`, `failed`), by Baton (`expired`, `timedOut`), or with its execution (`cancelled`). */
+export type LeaseEnd = "completed" | "failed" | "expired" | "timedOut" | "cancelled";
+
+/** A worker's hold on one RUNNING attempt of a remote task. */
+export interface Lease {
+  leaseId: string;
+  executionId: string;
+  taskId: string;
+  attempt: number;
+  workerId: string;
+  grantedAt: number;
+  expiresAt: number;
+  /** Null while the lease has not ended. */
+  ended: { end: LeaseEnd; at: number; requestHash: string | null; taskStatus: TaskStatus | null } | null;
+}
+
+/** A new lease: granted on a RUNNING attempt of a RUNNING execution with no cancel request. */
+export type NewLease = Pick<Lease, "leaseId" | "executionId" | "taskId" | "attempt" | "workerId" | "expiresAt">;
+
+/** A lease ended by a `record`: what the worker's call was (its hash) and the task's status after it, to answer a repeat. */
+export interface LeaseSettlement {
+  leaseId: string;
+  end: Exclude<LeaseEnd, "cancelled">;
+  requestHash: string | null;
+  taskStatus: TaskStatus;
+}
+
+export type HeartbeatResult =
+  | { outcome: "held"; expiresAt: number; cancelRequested: boolean }
+  /** Why the lease is not held any more, for the worker's operator. */
+  | { outcome: "lost"; reason: string }
+  | { outcome: "missing" };
+
+/** A worker seen polling, with the number of leases it holds. */
+export interface WorkerInfo {
+  workerId: string;
+  functions: string[];
+  lastSeenAt: number;
+  leases: number;
+}
+
+/** Leases of remote attempts and the workers that poll for them. */
+export interface LeaseStore {
+  /**
+   * Grants a lease. Refused with `StaleStateError` when the attempt is not RUNNING any more,
+   * its execution has a cancel request, or another lease on it has neither ended nor expired.
+   */
+  grantLease(lease: NewLease, now: number): Promise<Lease>;
+  /** Moves a held lease's expiry to `expiresAt`; a lease that ended, expired or whose attempt ended is lost. */
+  heartbeatLease(leaseId: string, expiresAt: number, now: number): Promise<HeartbeatResult>;
+  getLease(leaseId: string): Promise<Lease | null>;
+  /**
+   * Ends an open lease whose attempt is not RUNNING any more (it ended without the lease, e.g. a
+   * timeout while the grant was being written). False, changing nothing, while the attempt runs.
+   */
+  endStaleLease(leaseId: string, now: number): Promise<boolean>;
+  /** Leases not ended whose expiry is at or before `now`, soonest first. */
+  expiredLeases(now: number): Promise<Lease[]>;
+  /** The lease on this attempt that has not ended, if any (expired or not). */
+  openLeaseOf(executionId: string, taskId: string, attempt: number): Promise<Lease | null>;
+  /** Remembers that `workerId` polled for `functions` at `now`. */
+  seeWorker(workerId: string, functions: readonly string[], now: number): Promise<void>;
+  /** Workers seen at or after `since`, by id, with the leases they hold at `now`. */
+  listWorkers(since: number, now: number): Promise<WorkerInfo[]>;
+}
+
 /** What the API reads: definitions, executions, and health. */
 export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions" | "definitionVersions"> & ExecutionReads & StoreHealth;
 
 /** A whole store, as the process that opens it holds it. */
-export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, StoreHealth {
+export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, LeaseStore, StoreHealth {
   /** Waits for pending writes, then releases the database. */
   close(): Promise<void>;
 }

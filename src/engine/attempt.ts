@@ -5,12 +5,23 @@
 import type { Clock, TimerHandle } from "../domain/clock.ts";
 import { type ErrorInfo, ErrorNames, ShutdownError, StopAttemptError, TaskTimeoutError, toErrorInfo } from "../domain/errors.ts";
 import { MAX_OUTPUT_BYTES, type TaskContext, type TaskFunction } from "../domain/function.ts";
+import type { TaskStatus } from "../domain/states.ts";
+import type { LeaseSettlement } from "../domain/store.ts";
 
 export { MAX_OUTPUT_BYTES };
 
+/**
+ * A remote attempt's outcome arrived under a lease: the run records it with the lease ended in
+ * the same commit, then tells the caller the task's status (or why the write failed).
+ */
+export interface LeaseOutcome extends Omit<LeaseSettlement, "taskStatus"> {
+  recorded: (taskStatus: TaskStatus) => void;
+  refused: (err: unknown) => void;
+}
+
 export type AttemptOutcome =
-  | { kind: "ok"; output: unknown }
-  | { kind: "error"; error: ErrorInfo }
+  | { kind: "ok"; output: unknown; lease?: LeaseOutcome }
+  | { kind: "error"; error: ErrorInfo; lease?: LeaseOutcome }
   /** Stopped by shutdown (runs again at next start), or by a cancel or execution timeout: nothing is recorded. */
   | { kind: "interrupted" };
 

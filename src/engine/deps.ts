@@ -11,6 +11,7 @@ import type { Rng } from "../domain/retry.ts";
 import type { SecretSource } from "../domain/secrets.ts";
 import type { SettledExecution, SettledStatus } from "../domain/settled.ts";
 import type { Store } from "../domain/store.ts";
+import type { RemoteDispatcher } from "./remote.ts";
 
 /** The ports and injected sources every part of the engine shares. */
 export interface EngineDeps {
@@ -30,6 +31,8 @@ export interface RunDeps extends EngineDeps {
   startHandlers: (execution: SettledExecution, def: JobDefinition) => void;
   /** A write was refused by the store and waits in a run's backlog: the engine watches for the store to accept writes. */
   onRefused: () => void;
+  /** Where remote tasks' attempts are offered to workers. */
+  remote: Pick<RemoteDispatcher, "offer">;
 }
 
 /** The definition version an execution runs; throws when the store has lost it. */

@@ -9,25 +9,28 @@
  * - `commands.ts`: submit (idempotency, delayed starts), cancel, redrive, rerun
  * - `run.ts` (with `run-record.ts`, `task-call.ts`): one execution's run
  * - `handler-runner.ts`: onSuccess/onFailure/onExit, resumed after a restart or a fault
- * - `services/`: delayed starts, idempotency-key purge, fault recovery, each with `runOnce(now)`
+ * - `remote.ts`: remote tasks offered to workers that poll over HTTP, under leases
+ * - `services/`: delayed starts, idempotency-key purge, fault recovery, lease expiry, each with `runOnce(now)`
  */
 import { type Clock, systemClock } from "../domain/clock.ts";
-import { ShutdownError } from "../domain/errors.ts";
+import { type ErrorInfo, ShutdownError } from "../domain/errors.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { Execution } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
 import { noSecrets, type SecretSource } from "../domain/secrets.ts";
-import type { CancelResult, RedriveResult, Store } from "../domain/store.ts";
+import type { CancelResult, RedriveResult, Store, WorkerInfo } from "../domain/store.ts";
 import { Admission } from "./admission.ts";
 import { DefinitionCatalog } from "./catalog.ts";
 import { Commands, type Phase, type SubmitOptions, type Submitted } from "./commands.ts";
 import type { RunDeps } from "./deps.ts";
 import { HandlerRunner } from "./handler-runner.ts";
+import { type LeaseAnswer, RemoteDispatcher, type RemoteTask } from "./remote.ts";
 import { DelayedStarts } from "./services/delayed-starts.ts";
 import { FaultRecovery } from "./services/fault-recovery.ts";
 import { KeyPurge } from "./services/key-purge.ts";
+import { LeaseExpiry } from "./services/lease-expiry.ts";
 
 export type { SubmitOptions, Submitted } from "./commands.ts";
 
@@ -51,7 +54,12 @@ export interface EngineOptions {
   idempotencyRetentionMs?: number;
   /** What `{{secrets.NAME}}` resolves to; every value is redacted from outputs, errors and task logs. @default none */
   secrets?: SecretSource;
+  /** How long a worker's lease lasts from its grant or last heartbeat. @default 30 s */
+  leaseMs?: number;
 }
+
+/** Workers seen polling within this long are listed. */
+const WORKERS_SEEN_MS = 10 * 60 * 1000;
 
 export class Engine {
   readonly catalog: DefinitionCatalog;
@@ -63,6 +71,8 @@ export class Engine {
   private readonly delayedStarts: DelayedStarts;
   private readonly keyPurge: KeyPurge;
   private readonly recovery: FaultRecovery;
+  private readonly remote: RemoteDispatcher;
+  private readonly leaseExpiry: LeaseExpiry;
   private readonly idleWaiters: (() => void)[] = [];
   private started = false;
 
@@ -72,6 +82,17 @@ export class Engine {
     const logger = options.logger ?? silentLogger;
     const { store, functions } = options;
     const secrets = options.secrets ?? noSecrets;
+    const leaseMs = options.leaseMs ?? 30_000;
+    const newId = options.newId ?? (() => uuidv7(clock.now()));
+    this.remote = new RemoteDispatcher({ store, clock, logger, leaseMs, newId, onLeased: () => this.leaseExpiry.nudge() });
+    this.leaseExpiry = new LeaseExpiry({
+      store,
+      clock,
+      logger,
+      expire: (lease, now) => this.remote.expire(lease, now),
+      intervalMs: Math.min(1000, leaseMs / 4),
+      holding: () => this.remote.holding,
+    });
     this.deps = {
       store,
       functions,
@@ -82,6 +103,7 @@ export class Engine {
       onSettled: options.onSettled ?? (() => {}),
       startHandlers: (execution, def) => this.handlers.start(execution, def),
       onRefused: () => this.admission.faultSeen(),
+      remote: this.remote,
     };
     this.catalog = new DefinitionCatalog(store, functions, () => clock.now());
     const definition = (id: string, version: number) => this.catalog.definition(id, version);
@@ -108,7 +130,7 @@ export class Engine {
       definition,
       admission: this.admission,
       delayed: this.delayedStarts,
-      newId: options.newId ?? (() => uuidv7(clock.now())),
+      newId,
       idempotencyRetentionMs,
       phase: () => this.phase,
     });
@@ -151,6 +173,7 @@ export class Engine {
     }
     this.admission.pump();
     this.keyPurge.start();
+    this.leaseExpiry.start();
     return { resumed: plan.running.length, queued: plan.queued.length };
   }
 
@@ -185,6 +208,37 @@ export class Engine {
     return this.commands.rerun(executionId, fromTask, input);
   }
 
+  /** A worker takes up to `max` offered attempts of `functions`, waiting up to `waitMs` for one. */
+  poll(workerId: string, functions: readonly string[], max: number, waitMs: number, signal?: AbortSignal): Promise<RemoteTask[]> {
+    return this.remote.poll(workerId, functions, max, waitMs, signal);
+  }
+
+  /** Extends a worker's lease; says whether its execution is being cancelled. */
+  heartbeat(leaseId: string): Promise<{ leaseExpiresAt: number; cancelRequested: boolean }> {
+    return this.remote.heartbeat(leaseId);
+  }
+
+  /** Completes the attempt a worker holds; idempotent. */
+  completeLease(leaseId: string, output: unknown): Promise<LeaseAnswer> {
+    return this.remote.complete(leaseId, output);
+  }
+
+  /** Fails the attempt a worker holds (its retry policy applies to `error.name`); idempotent. */
+  failLease(leaseId: string, error: ErrorInfo): Promise<LeaseAnswer> {
+    return this.remote.fail(leaseId, error);
+  }
+
+  /** Workers seen polling in the last 10 minutes. */
+  workers(): Promise<WorkerInfo[]> {
+    const now = this.deps.clock.now();
+    return this.deps.store.listWorkers(now - WORKERS_SEEN_MS, now);
+  }
+
+  /** Expires the leases whose stored expiry has passed (tests drive it with the fake clock). */
+  expireLeases(now: number): Promise<number> {
+    return this.leaseExpiry.runOnce(now);
+  }
+
   /** Resolves when nothing is queued or running (tests and benchmarks). */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
@@ -199,6 +253,8 @@ export class Engine {
     this.recovery.stop();
     this.delayedStarts.stop();
     this.keyPurge.stop();
+    this.leaseExpiry.stop();
+    this.remote.stop();
     const runs = this.admission.stop();
     const all = Promise.all([...runs.map((r) => r.done), ...this.handlers.inProgress()]);
     let timer: ReturnType<typeof setTimeout> | undefined;

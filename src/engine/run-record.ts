@@ -12,14 +12,25 @@
  */
 import { isRefusedWrite, StorageError } from "../domain/errors.ts";
 import type { ExecutionWithTasks, TaskRun } from "../domain/model.ts";
+import type { TaskStatus } from "../domain/states.ts";
+import type { LeaseSettlement } from "../domain/store.ts";
 import { applyStep, type ExecutionState, type Step } from "../domain/transitions.ts";
+import type { LeaseOutcome } from "./attempt.ts";
 import type { RunDeps } from "./deps.ts";
 
-/** A decision sent to the store: `then` runs once it is durable, `undo` if it fails for good. */
+/** A decision sent to the store: `durable` runs once it is durable, `undo` if it fails for good. */
 interface PendingWrite {
   steps: Step[];
-  then: () => void;
-  undo: () => void;
+  durable: () => void;
+  undo: (err?: unknown) => void;
+  /** A remote attempt's lease, ended in the same commit. */
+  lease: LeaseSettlement | undefined;
+}
+
+/** A remote outcome being recorded, with the task's status as decided. */
+export interface SettledLease {
+  outcome: LeaseOutcome;
+  status: TaskStatus;
 }
 
 /** The row of a task; every task of the definition has one. */
@@ -107,8 +118,26 @@ export abstract class RunRecord {
    * Writes `steps` in one commit; `then` runs once it is durable. A write the store refused
    * waits in the backlog for `replay`; any other failure breaks the run.
    */
-  protected commit(steps: Step[], then: () => void, undo: () => void = () => {}): void {
-    const write = { steps, then, undo };
+  protected commit(steps: Step[], then: () => void, undo: () => void = () => {}, lease?: SettledLease): void {
+    const done = lease
+      ? () => {
+          then();
+          lease.outcome.recorded(lease.status);
+        }
+      : then;
+    const undone = lease
+      ? (err?: unknown) => {
+          undo();
+          lease.outcome.refused(err);
+        }
+      : undo;
+    const settled = lease && {
+      leaseId: lease.outcome.leaseId,
+      end: lease.outcome.end,
+      requestHash: lease.outcome.requestHash,
+      taskStatus: lease.status,
+    };
+    const write: PendingWrite = { steps, durable: done, undo: undone, lease: settled };
     if (this.backlog)
       this.backlog.push(write); // keeps this run's writes in the order decided
     else this.send(write);
@@ -116,10 +145,10 @@ export abstract class RunRecord {
 
   private send(write: PendingWrite): void {
     this.writing++;
-    this.deps.store.record(this.id, write.steps, this.deps.clock.now()).then(
+    this.deps.store.record(this.id, write.steps, this.deps.clock.now(), write.lease).then(
       () => {
         this.writing--;
-        write.then();
+        write.durable();
         this.written();
       },
       (err: unknown) => {
@@ -130,7 +159,7 @@ export abstract class RunRecord {
           this.deps.onRefused();
           return;
         }
-        write.undo();
+        write.undo(err);
         this.broken(err);
       },
     );

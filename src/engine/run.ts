@@ -13,15 +13,15 @@
 import type { TimerHandle } from "../domain/clock.ts";
 import type { JobDefinition, TaskSpec } from "../domain/definition.ts";
 import { type ForcedEnd, finishStep, forcedEnd, forcedFinishStep } from "../domain/ending.ts";
-import { type ErrorInfo, ShutdownError, StopAttemptError } from "../domain/errors.ts";
+import { type ErrorInfo, LeaseLostError, ShutdownError, StopAttemptError } from "../domain/errors.ts";
 import { dependentsOf, readyTasks } from "../domain/graph.ts";
 import type { ExecutionWithTasks } from "../domain/model.ts";
 import { retryDelayMs, shouldRetry } from "../domain/retry.ts";
 import { settledView } from "../domain/settled.ts";
 import { allTasksFinal, type FinishStep, type Step } from "../domain/transitions.ts";
-import type { AttemptOutcome } from "./attempt.ts";
+import type { AttemptOutcome, LeaseOutcome } from "./attempt.ts";
 import type { RunDeps } from "./deps.ts";
-import { RunRecord } from "./run-record.ts";
+import { RunRecord, type SettledLease } from "./run-record.ts";
 import { callTask } from "./task-call.ts";
 
 export class ExecutionRun extends RunRecord {
@@ -137,17 +137,17 @@ export class ExecutionRun extends RunRecord {
    * Adds to `steps` the start of every ready task and, when every task is final, the
    * execution's end; then writes them all in one commit.
    */
-  private advance(steps: Step[]): void {
+  private advance(steps: Step[], lease?: SettledLease): void {
     const launches: [TaskSpec, number][] = [];
     if (this.ending) {
       if (!this.settled && this.inflight.size === 0) {
         const finish = forcedFinishStep(this.ending, this.def, this.state);
         steps.push(this.decide(finish));
         this.settled = true;
-        this.write(steps, [], finish);
+        this.write(steps, [], finish, lease);
         this.resolveSlotFree();
       } else if (steps.length > 0) {
-        this.write(steps, []);
+        this.write(steps, [], undefined, lease);
       }
       return;
     }
@@ -166,13 +166,13 @@ export class ExecutionRun extends RunRecord {
       steps.push(this.decide(finish));
       this.settled = true; // nothing else may start once the end is decided
     }
-    if (steps.length > 0) this.write(steps, launches, finish);
+    if (steps.length > 0) this.write(steps, launches, finish, lease);
     else this.settleIfIdle();
     if (finish) this.resolveSlotFree();
   }
 
   /** Commits `steps`; then starts the launched functions, or reports the execution's end. */
-  private write(steps: Step[], launches: [TaskSpec, number][], finish?: FinishStep): void {
+  private write(steps: Step[], launches: [TaskSpec, number][], finish?: FinishStep, lease?: SettledLease): void {
     this.commit(
       steps,
       () => {
@@ -182,6 +182,7 @@ export class ExecutionRun extends RunRecord {
       () => {
         for (const [spec] of launches) this.inflight.delete(spec.id);
       },
+      lease,
     );
   }
 
@@ -218,7 +219,9 @@ export class ExecutionRun extends RunRecord {
   private settleAttempt(spec: TaskSpec, attempt: number, outcome: AttemptOutcome): void {
     this.inflight.delete(spec.id);
     const row = this.row(spec.id);
+    const lease = outcome.kind === "interrupted" ? undefined : outcome.lease;
     if (this.ending) {
+      lease?.refused(new LeaseLostError(`execution ${this.id} is being cancelled or timed out; nothing was recorded`));
       this.advance([]); // whatever the attempt did, the task ends CANCELLED with the execution
       return;
     }
@@ -229,7 +232,7 @@ export class ExecutionRun extends RunRecord {
     if (outcome.kind === "ok") {
       const complete = this.decide({ kind: "complete", taskId: spec.id, attempt, output: outcome.output });
       row.output = outcome.output;
-      this.advance([complete]);
+      this.advance([complete], lease && { outcome: lease, status: row.status });
       return;
     }
     const { error } = outcome;
@@ -241,18 +244,20 @@ export class ExecutionRun extends RunRecord {
       const nextAttemptAt = this.deps.clock.now() + delay;
       const retry = this.decide({ kind: "retry", taskId: spec.id, attempt, error, nextAttemptAt });
       // The timer is armed only once the wait is committed, so a crash never loses it.
-      this.commit([retry], () => {
+      const armRetry = () => {
         if (!this.stopping && !this.settled && !this.ending) this.armRetry(spec, attempt + 1, delay);
-      });
+      };
+      this.commit([retry], armRetry, undefined, lease && { outcome: lease, status: row.status });
       return;
     }
-    this.failTask(spec, attempt, error);
+    this.failTask(spec, attempt, error, lease);
   }
 
-  private failTask(spec: TaskSpec, attempt: number, error: ErrorInfo): void {
+  private failTask(spec: TaskSpec, attempt: number, error: ErrorInfo, lease?: LeaseOutcome): void {
     // With continueOnFailure the dependents still run; otherwise they (and theirs) are SKIPPED.
     const skip = spec.continueOnFailure ? [] : dependentsOf(this.def, spec.id).filter((id) => this.row(id).status === "PENDING");
-    this.advance([this.decide({ kind: "fail", taskId: spec.id, attempt, error, skip })]);
+    const fail = this.decide({ kind: "fail", taskId: spec.id, attempt, error, skip });
+    this.advance([fail], lease && { outcome: lease, status: this.row(spec.id).status });
   }
 
   private armRetry(spec: TaskSpec, attempt: number, delayMs: number): void {

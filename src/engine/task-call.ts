@@ -22,13 +22,18 @@ import { rowOf } from "./run-record.ts";
 
 /** Calls `spec`'s function for `attempt` (not `async`: the outcome is the attempt's own promise, no extra hop). */
 export function callTask(
-  deps: Pick<RunDeps, "functions" | "clock" | "logger" | "secrets">,
+  deps: Pick<RunDeps, "functions" | "clock" | "logger" | "secrets" | "remote">,
   execution: ExecutionWithTasks,
   rows: ReadonlyMap<string, TaskRun>,
   spec: TaskSpec,
   attempt: number,
   controller: AbortController,
 ): Promise<AttemptOutcome> {
+  if (spec.remote) {
+    // What a worker sends back is redacted like a local function's outcome.
+    const offered = offerRemote(deps, execution, rows, spec, attempt, controller);
+    return deps.secrets.size === 0 ? offered : offered.then((o) => redactOutcome(o, deps.secrets));
+  }
   const fn = deps.functions.get(spec.functionName);
   if (!fn) {
     return Promise.resolve({
@@ -57,6 +62,35 @@ export function redactOutcome(outcome: AttemptOutcome, secrets: SecretSource): A
   if (outcome.kind === "ok") return { kind: "ok", output: secrets.redact(outcome.output) };
   if (outcome.kind === "error") return { kind: "error", error: secrets.redact(outcome.error) };
   return outcome;
+}
+
+/** A remote task's attempt goes to the workers, with its params resolved now (they are never stored). */
+function offerRemote(
+  deps: Pick<RunDeps, "logger" | "secrets" | "remote">,
+  execution: ExecutionWithTasks,
+  rows: ReadonlyMap<string, TaskRun>,
+  spec: TaskSpec,
+  attempt: number,
+  controller: AbortController,
+): Promise<AttemptOutcome> {
+  let ctx: TaskContext;
+  try {
+    ctx = taskContext(deps, execution, rows, spec, attempt, controller.signal);
+  } catch (err) {
+    return Promise.resolve({ kind: "error", error: toErrorInfo(err) });
+  }
+  const { executionId, taskId, input, params, results } = ctx;
+  const offered = {
+    executionId,
+    taskId,
+    attempt,
+    functionName: spec.functionName,
+    input,
+    params,
+    results,
+    timeoutSeconds: spec.timeoutSeconds,
+  };
+  return deps.remote.offer(offered, controller).catch((err: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(err) }));
 }
 
 function taskContext(

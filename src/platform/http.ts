@@ -17,8 +17,14 @@ export interface HttpServer {
  */
 const UNLIMITED_BODY = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Seconds a connection may stay silent. Bun's default (10 s) would cut a worker's long poll,
+ * which may wait up to 60 s for work (`POST /workers/poll`); a little over that.
+ */
+const IDLE_TIMEOUT_SECONDS = 75;
+
 export function serveHttp(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): HttpServer {
-  const server = Bun.serve({ fetch, hostname: host, port, maxRequestBodySize: UNLIMITED_BODY });
+  const server = Bun.serve({ fetch, hostname: host, port, maxRequestBodySize: UNLIMITED_BODY, idleTimeout: IDLE_TIMEOUT_SECONDS });
   return {
     port: server.port ?? port,
     stop: (force) => server.stop(force),

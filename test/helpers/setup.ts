@@ -46,6 +46,8 @@ export interface SetupOptions {
   secrets?: SecretSource;
   /** @default silent */
   logger?: Logger;
+  /** How long a worker's lease lasts. @default 30 s */
+  leaseMs?: number;
 }
 
 export interface TestWorld {
@@ -74,6 +76,7 @@ export function setup(overrides: SetupOptions = {}): TestWorld {
     newId: overrides.newId ?? sequentialIds(),
     secrets: overrides.secrets,
     logger: overrides.logger,
+    ...(overrides.leaseMs ? { leaseMs: overrides.leaseMs } : {}),
   });
   return {
     store,

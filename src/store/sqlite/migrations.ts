@@ -130,7 +130,7 @@ export const MIGRATIONS: readonly string[] = [
   // 6: events point at their execution by its integer seq, not its 36-character id: a smaller
   // index, cheaper to insert into and to check the foreign key against. The events one write
   // appends to one execution share a row: the first in the row's columns, the others in
-  // \`more\` (a JSON array of {at, type, taskId?, attempt?, data?}), numbered seq + 1, seq + 2, …
+  // `more` (a JSON array of {at, type, taskId?, attempt?, data?}), numbered seq + 1, seq + 2, …
   // The store assigns seq, so numbers stay contiguous across rows.
   `
   CREATE TABLE events_by_seq (
@@ -148,6 +148,33 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE events;
   ALTER TABLE events_by_seq RENAME TO events;
   CREATE INDEX events_by_execution ON events (execution_seq, seq);
+  `,
+  // 7: leases of remote attempts and the workers that poll for them. A lease is held while it
+  // has not ended and has not expired; the answer to the call that ended it is kept, so a
+  // worker repeating that call gets the same answer. Resolved params are never stored.
+  `
+  CREATE TABLE leases (
+    lease_id      TEXT    PRIMARY KEY,
+    execution_seq INTEGER NOT NULL REFERENCES executions (seq),
+    task_id       TEXT    NOT NULL,
+    attempt       INTEGER NOT NULL CHECK (attempt >= 1),
+    worker_id     TEXT    NOT NULL,
+    granted_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    ended_at      INTEGER,
+    end_kind      TEXT    CHECK (end_kind IN ('completed', 'failed', 'expired', 'timedOut', 'cancelled')),
+    request_hash  TEXT,
+    task_status   TEXT    CHECK (task_status IN (${TASK_STATES}))
+  ) WITHOUT ROWID;
+  CREATE INDEX leases_open_by_expiry ON leases (expires_at) WHERE ended_at IS NULL;
+  CREATE INDEX leases_by_attempt ON leases (execution_seq, task_id, attempt);
+  CREATE INDEX leases_open_by_worker ON leases (worker_id, expires_at) WHERE ended_at IS NULL;
+  CREATE TABLE workers (
+    worker_id    TEXT    PRIMARY KEY,
+    functions    TEXT    NOT NULL,
+    last_seen_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX workers_by_last_seen ON workers (last_seen_at);
   `,
 ];
 

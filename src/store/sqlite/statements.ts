@@ -61,6 +61,27 @@ const SQL = {
     VALUES ($seq, $executionSeq, $at, $type, $taskId, $attempt, $data, $more)`,
   eventsOf: "SELECT seq, at, type, task_id, attempt, data, more FROM events WHERE execution_seq = $executionSeq ORDER BY seq",
   nextEventSeq: "SELECT seq + 1 + COALESCE(json_array_length(more), 0) AS next FROM events WHERE seq = (SELECT MAX(seq) FROM events)",
+
+  insertLease: `INSERT INTO leases (lease_id, execution_seq, task_id, attempt, worker_id, granted_at, expires_at)
+    VALUES ($leaseId, $seq, $taskId, $attempt, $workerId, $now, $expiresAt)`,
+  lease: `SELECT l.lease_id, x.id AS execution_id, l.task_id, l.attempt, l.worker_id, l.granted_at, l.expires_at, l.ended_at, l.end_kind,
+    l.request_hash, l.task_status FROM leases l JOIN executions x ON x.seq = l.execution_seq WHERE l.lease_id = $leaseId`,
+  openLeaseOf: `SELECT l.lease_id, $executionId AS execution_id, l.task_id, l.attempt, l.worker_id, l.granted_at, l.expires_at, l.ended_at,
+    l.end_kind, l.request_hash, l.task_status FROM leases l
+    WHERE l.execution_seq = $seq AND l.task_id = $taskId AND l.attempt = $attempt AND l.ended_at IS NULL`,
+  expiredLeases: `SELECT l.lease_id, x.id AS execution_id, l.task_id, l.attempt, l.worker_id, l.granted_at, l.expires_at, l.ended_at, l.end_kind,
+    l.request_hash, l.task_status FROM leases l JOIN executions x ON x.seq = l.execution_seq
+    WHERE l.ended_at IS NULL AND l.expires_at <= $now ORDER BY l.expires_at`,
+  extendLease: "UPDATE leases SET expires_at = $expiresAt WHERE lease_id = $leaseId AND ended_at IS NULL AND expires_at > $now",
+  endLease: `UPDATE leases SET ended_at = $now, end_kind = $end, request_hash = $requestHash, task_status = $taskStatus
+    WHERE lease_id = $leaseId AND ended_at IS NULL`,
+  endTaskLeases: `UPDATE leases SET ended_at = $now, end_kind = 'cancelled', task_status = 'CANCELLED'
+    WHERE execution_seq = $seq AND task_id = $taskId AND ended_at IS NULL`,
+  seeWorker: `INSERT INTO workers (worker_id, functions, last_seen_at) VALUES ($workerId, $functions, $now)
+    ON CONFLICT (worker_id) DO UPDATE SET functions = excluded.functions, last_seen_at = excluded.last_seen_at`,
+  listWorkers: `SELECT w.worker_id, w.functions, w.last_seen_at,
+    (SELECT COUNT(*) FROM leases l WHERE l.worker_id = w.worker_id AND l.ended_at IS NULL AND l.expires_at > $now) AS leases
+    FROM workers w WHERE w.last_seen_at >= $since ORDER BY w.worker_id`,
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Statement };

@@ -12,6 +12,7 @@ import type {
   EnqueueOnceResult,
   HandlerOutcome,
   IdempotencyKey,
+  LeaseSettlement,
   NewExecution,
   RecoveryPlan,
   RedriveResult,
@@ -44,6 +45,7 @@ import {
 } from "./codec.ts";
 import type { EventLog, Target } from "./events.ts";
 import type { CountDeltas } from "./group-commit.ts";
+import { endLeases } from "./leases.ts";
 import { outputsOf } from "./reads.ts";
 import type { Statements } from "./statements.ts";
 
@@ -117,7 +119,7 @@ export function enqueueOnce(tx: Tx, e: NewExecution, key: IdempotencyKey, now: n
 }
 
 /** Applies `steps` in order; a finish step writes the execution's end with the task states. */
-export function record(tx: Tx, executionId: string, steps: readonly Step[], now: number): void {
+export function record(tx: Tx, executionId: string, steps: readonly Step[], now: number, lease?: LeaseSettlement): void {
   const row = tx.s.taskStates.get({ id: executionId }) as StatesRow | null;
   if (!row) throw new StaleStateError(`could not record steps of execution ${executionId}: it does not exist`);
   const x = stateOf(executionId, row);
@@ -132,6 +134,7 @@ export function record(tx: Tx, executionId: string, steps: readonly Step[], now:
     guard(tx.s.saveTasks.run({ seq: row.seq, tasks: tasksJson(x.tasks) }).changes, `save the tasks of ${executionId}`);
   }
   persist(tx, target, fx);
+  if (lease || fx.end) endLeases(tx.s, row.seq, executionId, steps, lease, now);
 }
 
 /** QUEUED → RUNNING with the given attempts started; null when it was not QUEUED any more. */

@@ -12,6 +12,7 @@ import { cancel, execute, list, readExecution, redrive, rerun } from "./jobs.ts"
 import { ALLOWED, type FuzzCase, type FuzzWorld, type Route } from "./model.ts";
 import { rawBytes, unknownPath, wrongMethod } from "./paths.ts";
 import type { Gen } from "./values.ts";
+import { leaseCall, poll } from "./workers.ts";
 
 export { type FuzzCase, type FuzzRequest, type FuzzWorld, IMPOSSIBLE_RUN_AT, ROUTES } from "./model.ts";
 
@@ -29,6 +30,8 @@ const FAMILIES: Family[] = [
   redrive,
   rerun,
   list,
+  poll,
+  leaseCall,
   unknownPath,
   rawBytes,
   ...(Object.keys(ALLOWED) as Exclude<Route, "unknown path">[]).map(

@@ -29,6 +29,11 @@ export const ROUTES = [
   "GET /jobs",
   "GET /system/state",
   "GET /healthz",
+  "POST /workers/poll",
+  "POST /workers/leases/{leaseId}/heartbeat",
+  "POST /workers/leases/{leaseId}/complete",
+  "POST /workers/leases/{leaseId}/fail",
+  "GET /workers",
   "unknown path",
 ] as const;
 export type Route = (typeof ROUTES)[number];
@@ -47,6 +52,11 @@ export const ALLOWED: Record<Exclude<Route, "unknown path">, readonly string[]> 
   "GET /jobs": ["GET", "HEAD"],
   "GET /system/state": ["GET", "HEAD"],
   "GET /healthz": ["GET", "HEAD"],
+  "POST /workers/poll": ["POST"],
+  "POST /workers/leases/{leaseId}/heartbeat": ["POST"],
+  "POST /workers/leases/{leaseId}/complete": ["POST"],
+  "POST /workers/leases/{leaseId}/fail": ["POST"],
+  "GET /workers": ["GET", "HEAD"],
 };
 
 /** What the fuzz test stored before the run; the generator aims at it. */

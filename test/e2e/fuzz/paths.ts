@@ -18,6 +18,11 @@ function concretePath(g: Gen, w: FuzzWorld, route: Exclude<Route, "unknown path"
     "GET /jobs": () => "/jobs",
     "GET /system/state": () => "/system/state",
     "GET /healthz": () => "/healthz",
+    "POST /workers/poll": () => "/workers/poll",
+    "POST /workers/leases/{leaseId}/heartbeat": () => `/workers/leases/${segment(unknownId(g))}/heartbeat`,
+    "POST /workers/leases/{leaseId}/complete": () => `/workers/leases/${segment(unknownId(g))}/complete`,
+    "POST /workers/leases/{leaseId}/fail": () => `/workers/leases/${segment(unknownId(g))}/fail`,
+    "GET /workers": () => "/workers",
   };
   return paths[route]();
 }

@@ -16,6 +16,7 @@ import { definitionTests } from "./definitions.ts";
 import type { MakeStore } from "./harness.ts";
 import { healthTests } from "./health.ts";
 import { idempotencyTests } from "./idempotency.ts";
+import { leaseTests } from "./leases.ts";
 import { readTests } from "./reads.ts";
 import { recoveryTests } from "./recovery.ts";
 import { stepTests } from "./steps.ts";
@@ -32,5 +33,6 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
     recoveryTests(makeStore);
     readTests(makeStore);
     healthTests(makeStore);
+    leaseTests(makeStore);
   });
 }

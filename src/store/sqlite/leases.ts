@@ -1,0 +1,134 @@
+/**
+ * Leases of remote attempts and the workers that poll for them, in the SQLite store: granting
+ * one on a RUNNING attempt, extending it, ending it inside the `record` that applies the
+ * attempt's outcome (or the cancel that ends its task), and the reads. Whether an attempt is
+ * RUNNING is read from the execution's row, as `writes.ts` keeps it.
+ */
+
+import type { TaskStatus } from "../../domain/states.ts";
+import type { Lease, LeaseEnd, LeaseSettlement, NewLease, WorkerInfo } from "../../domain/store.ts";
+import { StaleStateError, type Step } from "../../domain/transitions.ts";
+import { parseTasks, type StatesRow } from "./codec.ts";
+import type { Statements } from "./statements.ts";
+
+interface LeaseRow {
+  lease_id: string;
+  execution_id: string;
+  task_id: string;
+  attempt: number;
+  worker_id: string;
+  granted_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  end_kind: LeaseEnd | null;
+  request_hash: string | null;
+  task_status: TaskStatus | null;
+}
+
+const toLease = (r: LeaseRow): Lease => ({
+  leaseId: r.lease_id,
+  executionId: r.execution_id,
+  taskId: r.task_id,
+  attempt: r.attempt,
+  workerId: r.worker_id,
+  grantedAt: r.granted_at,
+  expiresAt: r.expires_at,
+  ended: r.ended_at === null ? null : { end: r.end_kind!, at: r.ended_at, requestHash: r.request_hash, taskStatus: r.task_status },
+});
+
+/** Why the attempt cannot be held now, or null when it is RUNNING in a RUNNING execution without a cancel request. */
+function attemptGone(row: StatesRow | null, taskId: string, attempt: number): string | null {
+  if (!row) return "its execution does not exist";
+  if (row.status !== "RUNNING") return `its execution is ${row.status}`;
+  const task = parseTasks(row.tasks).find((t) => t.taskId === taskId);
+  if (!task) return `its execution has no task ${taskId}`;
+  if (task.status !== "RUNNING" || task.attempts !== attempt) return `task ${taskId} is ${task.status} at attempt ${task.attempts}`;
+  return null;
+}
+
+export function grantLease(s: Statements, l: NewLease, now: number): Lease {
+  const row = s.taskStates.get({ id: l.executionId }) as (StatesRow & { seq: number }) | null;
+  const gone = attemptGone(row, l.taskId, l.attempt) ?? (row?.cancel_requested_at != null ? "its execution is being cancelled" : null);
+  if (gone) throw new StaleStateError(`could not lease attempt ${l.attempt} of task ${l.taskId} in execution ${l.executionId}: ${gone}`);
+  const open = s.openLeaseOf.get({ seq: row!.seq, executionId: l.executionId, taskId: l.taskId, attempt: l.attempt }) as LeaseRow | null;
+  if (open)
+    throw new StaleStateError(`could not lease attempt ${l.attempt} of task ${l.taskId}: lease ${open.lease_id} on it has not ended`);
+  s.insertLease.run({ ...l, seq: row!.seq, now });
+  return { ...l, grantedAt: now, ended: null };
+}
+
+/** Extends a held lease; otherwise says why it is not held. */
+export function heartbeatLease(s: Statements, leaseId: string, expiresAt: number, now: number) {
+  const lease = s.lease.get({ leaseId }) as LeaseRow | null;
+  if (!lease) return { outcome: "missing" as const };
+  if (lease.ended_at !== null) return { outcome: "lost" as const, reason: `the lease ended (${lease.end_kind})` };
+  if (lease.expires_at <= now)
+    return { outcome: "lost" as const, reason: `the lease expired at ${new Date(lease.expires_at).toISOString()} without a heartbeat` };
+  const row = s.taskStates.get({ id: lease.execution_id }) as StatesRow | null;
+  const gone = attemptGone(row, lease.task_id, lease.attempt);
+  if (gone) return { outcome: "lost" as const, reason: `the attempt ended: ${gone}` };
+  if (s.extendLease.run({ leaseId, expiresAt, now }).changes !== 1) throw new StaleStateError(`could not extend lease ${leaseId}`);
+  return { outcome: "held" as const, expiresAt, cancelRequested: row!.cancel_requested_at !== null };
+}
+
+/**
+ * Inside `record`: ends the lease the steps settle (refused if it already ended), and every
+ * open lease of a task a finish step cancels.
+ */
+export function endLeases(
+  s: Statements,
+  seq: number,
+  executionId: string,
+  steps: readonly Step[],
+  lease: LeaseSettlement | undefined,
+  now: number,
+) {
+  if (lease) {
+    const found = s.lease.get({ leaseId: lease.leaseId }) as LeaseRow | null;
+    if (found?.execution_id !== executionId) throw new StaleStateError(`lease ${lease.leaseId} is not a lease of execution ${executionId}`);
+    const changes = s.endLease.run({
+      leaseId: lease.leaseId,
+      now,
+      end: lease.end,
+      requestHash: lease.requestHash,
+      taskStatus: lease.taskStatus,
+    }).changes;
+    if (changes !== 1) throw new StaleStateError(`could not end lease ${lease.leaseId}: it has already ended (${found.end_kind})`);
+  }
+  for (const step of steps)
+    if (step.kind === "finish") for (const taskId of step.cancelTasks ?? []) s.endTaskLeases.run({ seq, taskId, now });
+}
+
+export function endStaleLease(s: Statements, leaseId: string, now: number): boolean {
+  const lease = s.lease.get({ leaseId }) as LeaseRow | null;
+  if (!lease || lease.ended_at !== null) return false;
+  const row = s.taskStates.get({ id: lease.execution_id }) as StatesRow | null;
+  if (attemptGone(row, lease.task_id, lease.attempt) === null) return false;
+  const task = row ? parseTasks(row.tasks).find((t) => t.taskId === lease.task_id) : undefined;
+  s.endLease.run({ leaseId, now, end: "expired", requestHash: null, taskStatus: task?.status ?? null });
+  return true;
+}
+
+export const getLease = (s: Statements, leaseId: string): Lease | null => {
+  const row = s.lease.get({ leaseId }) as LeaseRow | null;
+  return row ? toLease(row) : null;
+};
+
+export const expiredLeases = (s: Statements, now: number): Lease[] => (s.expiredLeases.all({ now }) as LeaseRow[]).map(toLease);
+
+export function openLeaseOf(s: Statements, executionId: string, taskId: string, attempt: number): Lease | null {
+  const x = s.seqOf.get({ id: executionId }) as { seq: number } | null;
+  if (!x) return null;
+  const row = s.openLeaseOf.get({ seq: x.seq, executionId, taskId, attempt }) as LeaseRow | null;
+  return row ? toLease(row) : null;
+}
+
+export function listWorkers(s: Statements, since: number, now: number): WorkerInfo[] {
+  const rows = s.listWorkers.all({ since, now }) as { worker_id: string; functions: string; last_seen_at: number; leases: number }[];
+  return rows.map((r) => ({
+    workerId: r.worker_id,
+    functions: JSON.parse(r.functions) as string[],
+    lastSeenAt: r.last_seen_at,
+    leases: r.leases,
+  }));
+}
