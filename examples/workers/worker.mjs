@@ -25,6 +25,11 @@ const FUNCTIONS = {
     await sleep((task.params.seconds ?? 1) * 1000, signal);
     return { slept: task.params.seconds ?? 1 };
   },
+  // Stands in for a chat or mail call: prints the message and says where it went.
+  notify: async (task) => {
+    console.log(`[${task.params.channel}] ${task.params.text}`);
+    return { delivered: true, channel: task.params.channel };
+  },
 };
 
 /** POSTs JSON; retries while Baton is unreachable or answers 503 (restarting, or the database is busy). */
