@@ -86,7 +86,7 @@ describe("remote workers", () => {
     expect(done.tasks[1].output.bytes).toBeGreaterThan(100);
     const { body } = await baton.json("GET", "/workers");
     expect(body.workers.map((w: { workerId: string; functions: string[] }) => [w.workerId, w.functions])).toEqual([
-      ["js1", ["echo", "sleep"]],
+      ["js1", ["echo", "sleep", "notify"]],
       ["sh1", ["count"]],
     ]);
     await baton.kill9();
