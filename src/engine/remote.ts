@@ -99,10 +99,14 @@ export class RemoteDispatcher {
     return this.leased.size > 0;
   }
 
-  /** Offers a committed attempt to workers; resolves with its outcome. Takes back a lease that survived a restart. */
-  async offer(attempt: OfferedAttempt, controller: AbortController): Promise<AttemptOutcome> {
+  /**
+   * Offers a committed attempt to workers; resolves with its outcome. A `resumed` attempt (started
+   * before this process) takes back a lease that survived the restart; one this process started
+   * cannot have a lease yet, so it skips that read.
+   */
+  async offer(attempt: OfferedAttempt, controller: AbortController, resumed = true): Promise<AttemptOutcome> {
     const { store, clock } = this.deps;
-    const open = await store.openLeaseOf(attempt.executionId, attempt.taskId, attempt.attempt);
+    const open = resumed ? await store.openLeaseOf(attempt.executionId, attempt.taskId, attempt.attempt) : null;
     return new Promise<AttemptOutcome>((resolve) => {
       const now = clock.now();
       const deadline = attempt.timeoutSeconds === null ? null : now + attempt.timeoutSeconds * 1000;

@@ -27,6 +27,8 @@ import { callTask } from "./task-call.ts";
 export class ExecutionRun extends RunRecord {
   /** Attempts started (or being recorded as started) and not yet settled. */
   private readonly inflight = new Map<string, AbortController>();
+  /** Tasks whose attempt was started before this process: only those may have a lease to take back. */
+  private readonly resumedAttempts = new Set<string>();
   private readonly timers = new Map<string, TimerHandle>();
   /** A cancel or the execution's timeout is ending the run: nothing starts, attempts are aborted. */
   private ending: ForcedEnd | null = null;
@@ -76,8 +78,10 @@ export class ExecutionRun extends RunRecord {
     for (const spec of this.def.tasks) {
       const row = this.row(spec.id);
       if (row.status === "RUNNING") {
-        if (!this.startedByAdmission.has(spec.id))
+        if (!this.startedByAdmission.has(spec.id)) {
           resumed.push(this.decide({ kind: "start", taskId: spec.id, attempt: row.attempts, resumed: true }));
+          this.resumedAttempts.add(spec.id);
+        }
         launches.push([spec, row.attempts]);
         this.inflight.set(spec.id, new AbortController());
       } else if (row.status === "RETRYING") {
@@ -211,7 +215,8 @@ export class ExecutionRun extends RunRecord {
   private runTask(spec: TaskSpec, attempt: number): void {
     const controller = this.inflight.get(spec.id) ?? new AbortController();
     this.inflight.set(spec.id, controller);
-    void callTask(this.deps, this.execution, this.rows, spec, attempt, controller)
+    // Only an attempt started before this process may have a lease a worker still holds.
+    void callTask(this.deps, this.execution, this.rows, spec, attempt, controller, this.resumedAttempts.delete(spec.id))
       .then((o) => this.settleAttempt(spec, attempt, o))
       .catch((err: unknown) => this.broken(err));
   }

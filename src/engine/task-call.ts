@@ -28,10 +28,11 @@ export function callTask(
   spec: TaskSpec,
   attempt: number,
   controller: AbortController,
+  resumed = true,
 ): Promise<AttemptOutcome> {
   if (spec.remote) {
     // What a worker sends back is redacted like a local function's outcome.
-    const offered = offerRemote(deps, execution, rows, spec, attempt, controller);
+    const offered = offerRemote(deps, execution, rows, spec, attempt, controller, resumed);
     return deps.secrets.size === 0 ? offered : offered.then((o) => redactOutcome(o, deps.secrets));
   }
   const fn = deps.functions.get(spec.functionName);
@@ -72,6 +73,7 @@ function offerRemote(
   spec: TaskSpec,
   attempt: number,
   controller: AbortController,
+  resumed: boolean,
 ): Promise<AttemptOutcome> {
   let ctx: TaskContext;
   try {
@@ -90,7 +92,9 @@ function offerRemote(
     results,
     timeoutSeconds: spec.timeoutSeconds,
   };
-  return deps.remote.offer(offered, controller).catch((err: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(err) }));
+  return deps.remote
+    .offer(offered, controller, resumed)
+    .catch((err: unknown): AttemptOutcome => ({ kind: "error", error: toErrorInfo(err) }));
 }
 
 function taskContext(

@@ -84,8 +84,9 @@ export function endLeases(
   now: number,
 ) {
   if (lease) {
-    const found = s.lease.get({ leaseId: lease.leaseId }) as LeaseRow | null;
-    if (found?.execution_id !== executionId) throw new StaleStateError(`lease ${lease.leaseId} is not a lease of execution ${executionId}`);
+    // By the execution's seq, which the caller holds: no join to read the execution's id.
+    const found = s.leaseSeq.get({ leaseId: lease.leaseId }) as (Pick<LeaseRow, "end_kind"> & { execution_seq: number }) | null;
+    if (found?.execution_seq !== seq) throw new StaleStateError(`lease ${lease.leaseId} is not a lease of execution ${executionId}`);
     const changes = s.endLease.run({
       leaseId: lease.leaseId,
       now,

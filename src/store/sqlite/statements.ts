@@ -72,6 +72,7 @@ const SQL = {
   expiredLeases: `SELECT l.lease_id, x.id AS execution_id, l.task_id, l.attempt, l.worker_id, l.granted_at, l.expires_at, l.ended_at, l.end_kind,
     l.request_hash, l.task_status FROM leases l JOIN executions x ON x.seq = l.execution_seq
     WHERE l.ended_at IS NULL AND l.expires_at <= $now ORDER BY l.expires_at`,
+  leaseSeq: "SELECT execution_seq, end_kind FROM leases WHERE lease_id = $leaseId",
   extendLease: "UPDATE leases SET expires_at = $expiresAt WHERE lease_id = $leaseId AND ended_at IS NULL AND expires_at > $now",
   endLease: `UPDATE leases SET ended_at = $now, end_kind = $end, request_hash = $requestHash, task_status = $taskStatus
     WHERE lease_id = $leaseId AND ended_at IS NULL`,
