@@ -168,7 +168,6 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX leases_open_by_expiry ON leases (expires_at) WHERE ended_at IS NULL;
   CREATE INDEX leases_by_attempt ON leases (execution_seq, task_id, attempt);
-  CREATE INDEX leases_open_by_worker ON leases (worker_id, expires_at) WHERE ended_at IS NULL;
   CREATE TABLE workers (
     worker_id    TEXT    PRIMARY KEY,
     functions    TEXT    NOT NULL,
@@ -176,9 +175,6 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX workers_by_last_seen ON workers (last_seen_at);
   `,
-  // 8: every lease grant and end paid for an index that only GET /workers read. The open
-  // leases it counts are few (at most the attempts running), and leases_open_by_expiry finds them.
-  "DROP INDEX leases_open_by_worker;",
 ];
 
 export class SchemaTooNewError extends Error {
