@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TaskContext } from "../domain/function.ts";
+import { taskContext } from "../../test/helpers/task-context.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { FunctionModuleError, loadFunctionModules, moduleFilesIn } from "./function-modules.ts";
 
@@ -28,16 +28,7 @@ async function refusal(): Promise<string> {
   throw new Error("the modules loaded, a refusal was expected");
 }
 
-const ctx = (params: Record<string, unknown> = {}): TaskContext => ({
-  executionId: "e",
-  taskId: "t",
-  attempt: 1,
-  input: {},
-  params,
-  results: {},
-  signal: new AbortController().signal,
-  log: () => {},
-});
+const ctx = (params: Record<string, unknown> = {}) => taskContext(params);
 
 describe("loadFunctionModules", () => {
   test("loads named exports of .ts, .js and .mjs files, in file-name order, under the names they are exported as", async () => {

@@ -1,7 +1,7 @@
 /** `http` against a local server on 127.0.0.1: what it sends, what it returns, and how it fails. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { taskContext } from "../../test/helpers/task-context.ts";
 import { ErrorNames } from "../domain/errors.ts";
-import type { TaskContext } from "../domain/function.ts";
 import { httpFunction, httpRequestSpec } from "./http.ts";
 
 let server: ReturnType<typeof Bun.serve>;
@@ -37,16 +37,7 @@ beforeAll(() => {
 });
 afterAll(() => server.stop(true));
 
-const ctx = (params: Record<string, unknown>, signal = new AbortController().signal): TaskContext => ({
-  executionId: "e",
-  taskId: "t",
-  attempt: 1,
-  input: {},
-  params,
-  results: {},
-  signal,
-  log: () => {},
-});
+const ctx = taskContext;
 const http = httpFunction();
 const call = (params: Record<string, unknown>, fn = http) => Promise.resolve(fn(ctx(params)));
 const failure = async (params: Record<string, unknown>) => {

@@ -1,19 +1,10 @@
 import { afterEach, describe, expect, spyOn, test } from "bun:test";
+import { taskContext } from "../../test/helpers/task-context.ts";
 import { ErrorNames } from "../domain/errors.ts";
-import type { TaskContext } from "../domain/function.ts";
 import { task1Function, task2Function, task3Function } from "./demo.ts";
 import { abortableSleep, msParam, sleep } from "./sleep.ts";
 
-const ctx = (params: Record<string, unknown>, signal = new AbortController().signal, log: TaskContext["log"] = () => {}): TaskContext => ({
-  executionId: "e",
-  taskId: "t",
-  attempt: 1,
-  input: {},
-  params,
-  results: {},
-  signal,
-  log,
-});
+const ctx = taskContext;
 
 /** Records the delays given to setTimeout without changing what it does. */
 function watchTimeouts(): number[] {
