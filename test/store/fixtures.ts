@@ -2,8 +2,9 @@
  * What store tests share: a fixed time, a three-task definition, new executions of it, and
  * reads through the ports only (so the conformance suite can use them on any store).
  */
+
 import { canonicalJson } from "../../src/domain/json.ts";
-import type { ExecutionWithTasks } from "../../src/domain/model.ts";
+import type { ExecutionWithTasks, TaskRun } from "../../src/domain/model.ts";
 import type { DefinitionStore, ExecutionReads, ExecutionWrites, NewExecution, Store } from "../../src/domain/store.ts";
 import { type Database, openDatabase } from "../../src/store/sqlite/driver.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
@@ -99,3 +100,17 @@ export async function sqliteWithJob(): Promise<{ db: Database; store: SqliteStor
   await registered(store);
   return { db, store };
 }
+
+/** A task run as a read returns it, written out by hand: PENDING with nothing done, unless `over` says otherwise. */
+export const taskRun = (over: Pick<TaskRun, "taskId" | "name"> & Partial<TaskRun>): TaskRun => ({
+  status: "PENDING",
+  attempts: 0,
+  startedAt: null,
+  endTime: null,
+  nextAttemptAt: null,
+  output: null,
+  error: null,
+  attemptBase: 0,
+  carriedOver: false,
+  ...over,
+});

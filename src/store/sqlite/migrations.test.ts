@@ -1,8 +1,7 @@
 /** Schema migrations of the SQLite store: recorded, idempotent, refused when too new, and lossless from older layouts. */
 import { beforeEach, describe, expect, test } from "bun:test";
-import { err, newExecution, registered, T0 } from "../../../test/store/fixtures.ts";
+import { err, newExecution, registered, T0, taskRun } from "../../../test/store/fixtures.ts";
 import { silentLogger } from "../../domain/log.ts";
-import type { TaskRun } from "../../domain/model.ts";
 import { type Database, openDatabase } from "./driver.ts";
 import { MIGRATIONS, migrate, SchemaTooNewError } from "./migrations.ts";
 import { SqliteStore } from "./store.ts";
@@ -68,19 +67,9 @@ describe("migrations", () => {
     const migrated = new SqliteStore(old, undefined, null, { ...silentLogger, info: (message, fields) => logged.push([message, fields]) });
     expect(logged).toEqual([[expect.stringMatching(/^upgrading the database schema/), { from: 4, to: MIGRATIONS.length }]]);
     expect(old.query("SELECT name FROM sqlite_master WHERE name = 'task_runs'").get()).toBeNull();
-    const run = (over: Pick<TaskRun, "taskId" | "name" | "status" | "attempts"> & Partial<TaskRun>): TaskRun => ({
-      startedAt: null,
-      endTime: null,
-      nextAttemptAt: null,
-      output: null,
-      error: null,
-      attemptBase: 0,
-      carriedOver: false,
-      ...over,
-    });
     expect((await migrated.loadExecution("e1"))!.tasks).toEqual([
-      run({ taskId: "a", name: "A", status: "COMPLETED", attempts: 0, endTime: T0, output: { x: [1, 2] }, carriedOver: true }),
-      run({
+      taskRun({ taskId: "a", name: "A", status: "COMPLETED", attempts: 0, endTime: T0, output: { x: [1, 2] }, carriedOver: true }),
+      taskRun({
         taskId: "b",
         name: "B",
         status: "RETRYING",
@@ -90,9 +79,9 @@ describe("migrations", () => {
         error: err,
         attemptBase: 1,
       }),
-      run({ taskId: "c", name: "C", status: "PENDING", attempts: 0 }),
+      taskRun({ taskId: "c", name: "C", status: "PENDING", attempts: 0 }),
     ]);
-    expect((await migrated.loadExecution("e2"))!.tasks).toEqual([run({ taskId: "a", name: "A", status: "PENDING", attempts: 0 })]);
+    expect((await migrated.loadExecution("e2"))!.tasks).toEqual([taskRun({ taskId: "a", name: "A", status: "PENDING", attempts: 0 })]);
     // Events keep their numbers and point at their execution by its seq now.
     expect(old.query("SELECT seq, execution_seq FROM events ORDER BY seq").all()).toEqual([
       { seq: 1, execution_seq: 1 },

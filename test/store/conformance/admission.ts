@@ -1,24 +1,11 @@
 /** New executions and admission: enqueue, enqueueStarted, admit (with starts) and resume. */
 import { describe, expect } from "bun:test";
-import type { TaskRun } from "../../../src/domain/model.ts";
 import { StaleStateError } from "../../../src/domain/transitions.ts";
 import { completeTask } from "../../helpers/store-steps.ts";
-import { enqueued, eventTypes, everything, loaded, newExecution, registered, T0 } from "../fixtures.ts";
+import { enqueued, eventTypes, everything, loaded, newExecution, registered, T0, taskRun } from "../fixtures.ts";
 import { type MakeStore, storeTest } from "./harness.ts";
 
-const pending = (taskId: string, name: string): TaskRun => ({
-  taskId,
-  name,
-  status: "PENDING",
-  attempts: 0,
-  startedAt: null,
-  endTime: null,
-  nextAttemptAt: null,
-  output: null,
-  error: null,
-  attemptBase: 0,
-  carriedOver: false,
-});
+const pending = (taskId: string, name: string) => taskRun({ taskId, name });
 
 export function admissionTests(makeStore: MakeStore): void {
   const it = storeTest(makeStore, (store) => registered(store));
