@@ -19,7 +19,14 @@ describe("POST /jobs/{definitionId}/execute", () => {
     const res = await t.call("POST", "/jobs/pipe/execute", { who: "me" });
     expect(res.status).toBe(202);
     expect(res.headers.get("content-type")).toStartWith("application/json");
-    expect(res.body).toEqual({ executionID: expect.any(String), status: "RUNNING", definitionVersion: 1, runAt: null });
+    expect(res.body).toEqual({
+      executionID: expect.any(String),
+      status: "RUNNING",
+      definitionVersion: 1,
+      runAt: null,
+      priority: 0,
+      concurrencyKey: null,
+    });
     expect(res.headers.get("location")).toBe(`/jobs/${res.body.executionID}/state`);
     // Committed: a read straight after the 202 sees it.
     expect((await t.call("GET", res.headers.get("location")!)).status).toBe(200);
@@ -181,6 +188,9 @@ describe("GET /jobs/{executionId}/state", () => {
       "startedAt",
       "endTime",
       "runAt",
+      "priority",
+      "concurrencyKey",
+      "waitingFor",
       "input",
       "output",
       "error",

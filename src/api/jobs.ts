@@ -1,6 +1,7 @@
 /** The handlers of `/jobs`: start executions, act on them, and read their state, their history and the list of them. */
 import * as v from "valibot";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.ts";
+import { MAX_PRIORITY, MIN_PRIORITY } from "../domain/flow.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
 import { readJsonBody } from "./body.ts";
 import type { RouteHandler } from "./ports.ts";
@@ -27,6 +28,8 @@ const MAX_DELAY_SECONDS = 366 * 24 * 3600;
 /** The last instant an ISO-8601 string can name without an expanded (+010000) year. */
 const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
+const PRIORITY_RULE = `must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher starts first; default 0)`;
+
 const ExecuteQuery = v.pipe(
   v.object({
     runAt: v.optional(
@@ -36,6 +39,15 @@ const ExecuteQuery = v.pipe(
       ),
     ),
     delaySeconds: v.optional(integerParam(0, MAX_DELAY_SECONDS)),
+    priority: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^-?[0-9]{1,4}$/, PRIORITY_RULE),
+        v.transform(Number),
+        v.minValue(MIN_PRIORITY, PRIORITY_RULE),
+        v.maxValue(MAX_PRIORITY, PRIORITY_RULE),
+      ),
+    ),
   }),
   v.check((q) => q.runAt === undefined || q.delaySeconds === undefined, "give runAt or delaySeconds, not both"),
 );
@@ -70,13 +82,19 @@ export const execute: RouteHandler = async (c, { engine, now }) => {
   }
   const runAt = query.runAt ?? (query.delaySeconds !== undefined ? now() + query.delaySeconds * 1000 : undefined);
   // Throws NotFoundError for an unknown definition and UnavailableError while shutting down, before storing anything.
-  const { execution, created } = await engine.submitWith(c.req.param("definitionId")!, input, { runAt, idempotencyKey: key });
+  const { execution, created } = await engine.submitWith(c.req.param("definitionId")!, input, {
+    runAt,
+    idempotencyKey: key,
+    priority: query.priority,
+  });
   c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
   const answer = {
     executionID: execution.id,
     status: execution.status,
     definitionVersion: execution.definitionVersion,
     runAt: iso(execution.runAt),
+    priority: execution.priority,
+    concurrencyKey: execution.concurrencyKey,
   };
   return c.json(created ? answer : { ...answer, idempotentReplay: true }, created ? 202 : 200);
 };
@@ -114,11 +132,12 @@ export const rerun: RouteHandler = async (c, { engine }) => {
 };
 
 /** `GET /jobs/:executionId/state` */
-export const executionState: RouteHandler = async (c, { reads }) => {
+export const executionState: RouteHandler = async (c, { engine, reads }) => {
   const id = c.req.param("executionId")!;
   const execution = await reads.loadExecution(id);
   if (!execution) throw notFound(id);
-  return c.json(executionStateView(execution, await reads.rerunsOf(id)));
+  const waitingFor = execution.status === "QUEUED" ? engine.waitingFor(id) : null;
+  return c.json(executionStateView(execution, await reads.rerunsOf(id), waitingFor));
 };
 
 /** `GET /jobs/:executionId/events` */

@@ -21,6 +21,8 @@ export interface EngineCommands
     | "completeLease"
     | "failLease"
     | "workers"
+    | "waitingFor"
+    | "queuedWaitingFor"
   > {
   /** Registering validates a definition and stores a new version only when its body changed. */
   readonly catalog: Pick<Engine["catalog"], "register">;

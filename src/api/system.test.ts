@@ -19,6 +19,7 @@ describe("GET /system/state", () => {
       queuedCount: 0,
       executedJobs: 0,
       maxConcurrentJobs: 10,
+      queuedWaitingFor: { slot: 0, concurrencyKey: 0, definitionLimit: 0, rateLimit: 0, runAt: 0 },
       version: TEST_VERSION,
       uptimeSeconds: expect.any(Number),
     });

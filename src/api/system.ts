@@ -13,7 +13,14 @@ export const systemState: RouteHandler = async (c, { engine, reads, version, sta
   const loaded = await Promise.all(counts.running.map((id) => reads.loadExecution(id)));
   const active = loaded.filter((e) => e !== null && e.status === "RUNNING").map((e) => activeJobView(e!));
   const uptimeSeconds = Math.max(0, Math.floor((now() - startedAt) / 1000));
-  return c.json(systemStateView(counts, active, { maxConcurrentJobs: engine.maxConcurrentJobs, version, uptimeSeconds }));
+  return c.json(
+    systemStateView(counts, active, {
+      maxConcurrentJobs: engine.maxConcurrentJobs,
+      queuedWaitingFor: engine.queuedWaitingFor(),
+      version,
+      uptimeSeconds,
+    }),
+  );
 };
 
 /** `GET /healthz`. Readiness: can Baton take work right now? A load balancer or a client watches this one. */

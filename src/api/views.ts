@@ -2,6 +2,7 @@
  * Store records as the wire shows them. Times are epoch milliseconds inside Baton and ISO-8601
  * strings (or null) here. Field names follow the original project, so its scripts keep working.
  */
+import type { WaitReason } from "../domain/flow.ts";
 import type { Execution, ExecutionEventRecord, ExecutionWithTasks, StoredDefinition, SystemCounts, TaskRun } from "../domain/model.ts";
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -21,6 +22,8 @@ export const executionSummaryView = (e: Execution) => ({
   startedAt: iso(e.startedAt),
   endTime: iso(e.endTime),
   runAt: iso(e.runAt),
+  priority: e.priority,
+  concurrencyKey: e.concurrencyKey,
   error: e.error,
 });
 
@@ -37,10 +40,12 @@ const taskView = (t: TaskRun) => ({
   ...(t.carriedOver ? { carriedOver: true } : {}),
 });
 
-export const executionStateView = (e: ExecutionWithTasks, reruns: string[] = []) => {
+/** `waitingFor`: what a QUEUED execution waits for (null once it started). */
+export const executionStateView = (e: ExecutionWithTasks, reruns: string[] = [], waitingFor: WaitReason | null = null) => {
   const { error, ...summary } = executionSummaryView(e);
   return {
     ...summary,
+    waitingFor,
     input: e.input,
     output: e.output,
     error,
@@ -65,6 +70,8 @@ export const eventView = (e: ExecutionEventRecord): Record<string, unknown> => {
 
 export interface SystemInfo {
   maxConcurrentJobs: number;
+  /** QUEUED executions of this process by what they wait for. */
+  queuedWaitingFor: Record<WaitReason, number>;
   version: string;
   uptimeSeconds: number;
 }
@@ -85,6 +92,7 @@ export const systemStateView = (counts: SystemCounts, active: ReturnType<typeof 
   queuedCount: counts.queuedCount,
   executedJobs: counts.completedCount,
   maxConcurrentJobs: info.maxConcurrentJobs,
+  queuedWaitingFor: info.queuedWaitingFor,
   version: info.version,
   uptimeSeconds: info.uptimeSeconds,
 });

@@ -115,6 +115,32 @@ const HandlersSchema = v.strictObject(
   objectMessage("handlers"),
 );
 
+const Count = (max: number) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be an integer"),
+    v.minValue(1, "must be at least 1"),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+/** `{"key": "{{input.customer}}", "limit": 1}`: at most `limit` RUNNING executions per key value. */
+const ConcurrencySchema = v.strictObject(
+  {
+    key: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(1024, "must be at most 1024 characters")),
+    limit: Count(100_000),
+  },
+  objectMessage("concurrency"),
+);
+
+/** `{"count": 10, "perSeconds": 60}`: at most `count` starts in any window of `perSeconds`. */
+const RateLimitSchema = v.strictObject(
+  {
+    count: Count(100_000),
+    perSeconds: Seconds("perSeconds", 0, true),
+  },
+  objectMessage("rateLimit"),
+);
+
 export const DefinitionSchema = v.strictObject(
   {
     id: Id,
@@ -122,6 +148,9 @@ export const DefinitionSchema = v.strictObject(
     description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),
     timeoutSeconds: v.optional(Seconds("timeoutSeconds", 0, true)),
     handlers: v.optional(plainObject(HandlersSchema)),
+    maxConcurrent: v.optional(Count(100_000)),
+    concurrency: v.optional(plainObject(ConcurrencySchema)),
+    rateLimit: v.optional(plainObject(RateLimitSchema)),
     tasks: v.pipe(
       v.array(plainObject(TaskSchema), "must be an array of tasks"),
       v.minLength(1, "must hold at least one task"),

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { issuesOf, parse, pathsOf } from "../../test/helpers/definitions.ts";
 import { definition, definitionOf, taskDef } from "../../test/helpers/setup.ts";
 import type { ValidationError } from "./errors.ts";
+import { NO_LIMITS } from "./flow.ts";
 import { DEFAULT_RETRY, NO_RETRY } from "./retry.ts";
 
 /** DESIGN.md's example, with task2's maxRetry set to 3 so it agrees with retry.maxAttempts 4. */
@@ -37,6 +38,7 @@ describe("parseDefinition accepts", () => {
       name: "Example Job with Multiple Tasks",
       description: null,
       timeoutSeconds: null,
+      flow: NO_LIMITS,
       tasks: [
         {
           id: "task1",

@@ -8,6 +8,7 @@
 import * as v from "valibot";
 import { type DefinitionInput, DefinitionSchema, plainObject } from "./definition-schema.ts";
 import { type FieldIssue, ValidationError } from "./errors.ts";
+import { type FlowLimits, normalizeFlow } from "./flow.ts";
 import { jsonPath } from "./json.ts";
 import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from "./retry.ts";
 import { checkTemplates, hasTemplates } from "./template.ts";
@@ -55,6 +56,8 @@ export interface JobDefinition {
   tasks: TaskSpec[];
   /** In the order they run: onSuccess or onFailure first, then onExit. */
   handlers: HandlerSpec[];
+  /** `maxConcurrent`, `concurrency` and `rateLimit` (see flow.ts). */
+  flow: FlowLimits;
 }
 
 /** Is `name` a function the engine can run? */
@@ -92,6 +95,7 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck, checkP
     for (const issue of checkParams(h.functionName, h.params))
       issues.push({ path: `$.handlers.${h.kind}.params${issue.path}`, message: issue.message });
   }
+  const flow = normalizeFlow(input, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
   return {
     id: input.id,
@@ -100,6 +104,7 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck, checkP
     timeoutSeconds: input.timeoutSeconds ?? null,
     tasks,
     handlers,
+    flow,
   };
 }
 

@@ -57,7 +57,14 @@ export interface Execution {
   rerunOf: string | null;
   /** Settled, but its handlers (onSuccess/onFailure/onExit) have not all run yet. */
   handlersPending: boolean;
+  /** Higher starts first (`?priority=N`, default 0). */
+  priority: number;
+  /** The value of its definition's concurrency key, computed from the input at submit; null without one. */
+  concurrencyKey: string | null;
 }
+
+/** What admission needs to know of a QUEUED execution before it reads it: fixed at submit. */
+export type QueuedRef = Pick<Execution, "id" | "definitionId" | "definitionVersion" | "priority" | "concurrencyKey">;
 
 export interface ExecutionWithTasks extends Execution {
   tasks: TaskRun[];

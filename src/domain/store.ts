@@ -13,6 +13,7 @@ import type {
   ExecutionPage,
   ExecutionWithTasks,
   ListFilter,
+  QueuedRef,
   StoredDefinition,
   SystemCounts,
 } from "./model.ts";
@@ -33,6 +34,10 @@ export interface NewExecution {
   runAt?: number | null;
   /** The execution this one reruns. */
   rerunOf?: string | null;
+  /** Higher starts first. @default 0 */
+  priority?: number;
+  /** Its concurrency key's value (see `domain/flow.ts`). @default null */
+  concurrencyKey?: string | null;
 }
 
 /** `Idempotency-Key` of a start: the same key and request return the first execution. */
@@ -56,11 +61,11 @@ export type RedriveResult = RedriveOutcome | { outcome: "missing" };
 
 export interface RecoveryPlan {
   /** RUNNING executions that keep their slot, oldest first. */
-  running: string[];
+  running: QueuedRef[];
   /** QUEUED executions due now, first in first out (RUNNING ones beyond the limit are put back here first). */
-  queued: string[];
+  queued: QueuedRef[];
   /** QUEUED executions with a start time still ahead. */
-  delayed: { id: string; runAt: number }[];
+  delayed: (QueuedRef & { runAt: number })[];
   /** Settled executions whose handlers did not all run before the process stopped. */
   handlersPending: string[];
 }
@@ -152,6 +157,8 @@ export interface ExecutionReads {
   rerunsOf(executionId: string): Promise<string[]>;
   /** RUNNING ids, the first `queuedLimit` QUEUED ids, and exact counts. */
   systemCounts(queuedLimit: number): Promise<SystemCounts>;
+  /** When the latest (at most `limit`) executions of a definition first started, at or after `since`, newest first: rate limits after a restart. */
+  recentStarts(definitionId: string, since: number, limit: number): Promise<number[]>;
 }
 
 /** Whether the store answers and accepts writes: `/healthz`, `/livez` and fault recovery. */

@@ -1,18 +1,22 @@
 /**
- * Admission: executions take one of `maxConcurrentJobs` slots through a semaphore, first in,
- * first out. A submission that finds a free slot and nobody waiting takes the direct path
- * (stored RUNNING by its own commit); the others wait in the queue and are admitted one write
- * each. Each admitted execution is driven by its run until it no longer needs its slot.
+ * Admission: executions take one of `maxConcurrentJobs` slots through a semaphore, highest
+ * priority first and first in, first out among equals, within their definitions' limits
+ * (`flow-queue.ts`: an execution held back by a limit never blocks the others). A submission
+ * that finds a free slot, nobody waiting and no limit reached takes the direct path (stored
+ * RUNNING by its own commit); the others wait in the queue and are admitted one write each.
+ * Each admitted execution is driven by its run until it no longer needs its slot.
  *
  * After a storage fault it resumes by itself: executions whose admission or run failed are
  * parked, holding their permit (the database may say RUNNING), and read back once fault
  * recovery finds the database accepting writes; until then nothing new is admitted.
  */
+import type { TimerHandle } from "../domain/clock.ts";
 import type { JobDefinition } from "../domain/definition.ts";
+import type { FlowLimits, WaitReason } from "../domain/flow.ts";
 import { readyTasks, rootsOf } from "../domain/graph.ts";
-import type { Execution, ExecutionWithTasks } from "../domain/model.ts";
+import type { Execution, ExecutionWithTasks, QueuedRef } from "../domain/model.ts";
 import type { DefinitionLookup, RunDeps } from "./deps.ts";
-import { Fifo } from "./fifo.ts";
+import { FlowQueue, type PushOptions } from "./flow-queue.ts";
 import { Parking } from "./parking.ts";
 import { ExecutionRun } from "./run.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -23,6 +27,8 @@ export interface AdmissionDeps {
   /** How long a cancelled execution's running attempts get to return. */
   cancelGraceMs: number;
   definition: DefinitionLookup;
+  /** The limits of a definition version already known to the catalog, without a read; undefined when it must be read. */
+  cachedFlow: (definitionId: string, version: number) => FlowLimits | undefined;
   /** A settled execution read back at admission whose handlers did not all run. */
   resumeHandlers: (id: string) => void;
   /** Makes sure fault recovery runs soon. */
@@ -42,9 +48,21 @@ interface Queued {
   fresh?: FreshStart;
 }
 
+export interface EnqueueOptions extends PushOptions {
+  /** The definition version's limits, when the caller has them at hand. */
+  limits?: FlowLimits;
+}
+
+/** How long a queued execution whose definition could not be read waits before it is tried again. */
+const RESOLVE_RETRY_MS = 1000;
+
 export class Admission {
   private readonly semaphore: Semaphore;
-  private readonly queue = new Fifo<Queued>();
+  private readonly queue = new FlowQueue();
+  /** Queued executions whose definition (or rate window) is being read before they join the queue. */
+  private resolving = 0;
+  private reopenTimer: TimerHandle | null = null;
+  private reopenAt = 0;
   private readonly runs = new Map<string, ExecutionRun>();
   /** Cancels accepted for RUNNING executions whose run this process has not built yet. */
   private readonly pendingCancels = new Set<string>();
@@ -78,7 +96,7 @@ export class Admission {
 
   /** Nothing running or finishing, and nothing queued that this process will still admit. */
   isIdle(): boolean {
-    return (this.stopping || this.queue.length === 0) && this.semaphore.inUse === 0 && this.runs.size === 0;
+    return (this.stopping || (this.queue.length === 0 && this.resolving === 0)) && this.semaphore.inUse === 0 && this.runs.size === 0;
   }
 
   /** True while parked executions or refused writes of running ones wait. */
@@ -86,9 +104,22 @@ export class Admission {
     return this.parked.size > 0 || [...this.runs.values()].some((r) => r.waitingForStore);
   }
 
-  /** Ids of the first `n` executions waiting for a slot in this process, oldest first. */
+  /** Ids of the first `n` executions waiting in this process, in the order they would start if no limit held them back. */
   queuedIds(n: number): string[] {
-    return this.queue.peek(n).map((a) => a.id);
+    return this.queue.peekIds(n);
+  }
+
+  /** What a QUEUED execution waits for in this process; null when it does not wait here. */
+  waitingFor(id: string): Exclude<WaitReason, "runAt"> | null {
+    return this.queue.reasonOf(id) ?? null;
+  }
+
+  /** Executions waiting in this process by what they wait for (`runAt` is not counted here). */
+  waitingCounts(): Record<WaitReason, number> {
+    const counts = this.queue.waitingCounts();
+    // Those whose definition is being read wait for nothing but that: count them in line.
+    counts.slot += this.resolving;
+    return counts;
   }
 
   /**
@@ -105,9 +136,11 @@ export class Admission {
     this.deps.arm();
   }
 
-  /** A free slot and nobody waiting: takes the slot for a submission's direct path. */
-  tryDirect(): boolean {
-    return this.queue.length === 0 && this.admitting && this.semaphore.tryAcquire();
+  /** A free slot, nobody in line and no limit reached: takes the slot and the places for a submission's direct path. */
+  tryDirect(ref: QueuedRef, limits: FlowLimits): boolean {
+    if (!this.admitting || this.stopping || this.semaphore.inUse >= this.semaphore.limit) return false;
+    if (!this.queue.tryDirect(ref, limits, this.deps.run.clock.now())) return false;
+    return this.semaphore.tryAcquire();
   }
 
   /** Drives an execution its submission stored RUNNING (its permit already held); returns it without its tasks. */
@@ -117,29 +150,82 @@ export class Admission {
     return execution;
   }
 
-  /** Queues an execution that is (or may be) stored QUEUED, and admits what it can. */
-  enqueue(id: string, fresh?: FreshStart): void {
-    this.push(id, fresh);
-    this.pump();
+  /**
+   * Queues an execution that is (or may be) stored QUEUED, and admits what it can. Its
+   * definition's limits come from the caller or the catalog; when they must be read first, it
+   * joins the queue once they are.
+   */
+  enqueue(ref: QueuedRef, options: EnqueueOptions = {}): void {
+    const limits = options.limits ?? this.deps.cachedFlow(ref.definitionId, ref.definitionVersion);
+    if (limits && !this.queue.needsStarts(ref.definitionId, limits)) {
+      this.queue.push(ref, limits, options);
+      this.pump();
+      return;
+    }
+    this.resolving++;
+    this.resolve(ref, limits).then(
+      (resolved) => {
+        this.resolving--;
+        this.queue.push(ref, resolved, options);
+        this.pump();
+      },
+      (err: unknown) => {
+        this.deps.run.logger.warn("could not read the definition of a queued execution; trying again in a second", {
+          executionId: ref.id,
+          definitionId: ref.definitionId,
+          error: String(err),
+        });
+        this.deps.run.clock.setTimer(() => {
+          this.resolving--;
+          if (!this.stopping) this.enqueue(ref, options);
+          else this.deps.notifyIdle();
+        }, RESOLVE_RETRY_MS);
+      },
+    );
   }
 
-  /** Queues without admitting yet (at start, `pump` follows once everything is queued). */
-  push(id: string, fresh?: FreshStart): void {
-    this.queue.push(fresh ? { id, fresh } : { id });
+  /** Reads what `push` needs of these executions (their definitions, rate windows), so the pushes need no read. */
+  async prepare(refs: readonly QueuedRef[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const ref of refs) {
+      const k = `${ref.definitionId}@${ref.definitionVersion}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      await this.resolve(ref, this.deps.cachedFlow(ref.definitionId, ref.definitionVersion));
+    }
+  }
+
+  /** Queues without admitting yet (at start, after `prepare`; `pump` follows once everything is queued). */
+  push(ref: QueuedRef, options: PushOptions = {}): void {
+    const limits = this.deps.cachedFlow(ref.definitionId, ref.definitionVersion);
+    if (limits && !this.queue.needsStarts(ref.definitionId, limits)) this.queue.push(ref, limits, options);
+    else this.enqueue(ref, options);
   }
 
   /** Admits from the queue while permits are free, unless writes are refused. */
   pump(): void {
-    while (!this.stopping && this.queue.length > 0 && this.admitting && this.semaphore.tryAcquire()) {
-      void this.admit(this.queue.shift()!);
+    const now = this.deps.run.clock.now();
+    while (!this.stopping && this.admitting && this.semaphore.inUse < this.semaphore.limit) {
+      const entry = this.queue.next(now);
+      if (!entry) break;
+      this.semaphore.forceAcquire();
+      const { id, fresh, definitionId, definitionVersion } = entry;
+      void this.admit(fresh ? { id, fresh: { definitionId, definitionVersion } } : { id });
     }
+    this.armReopen(now);
     this.deps.notifyIdle();
   }
 
-  /** Gives a permit back and lets the queue move. */
-  release(): void {
+  /** Gives an execution's permit and places back and lets the queue move. */
+  release(id: string): void {
     this.semaphore.release();
+    this.queue.release(id, this.deps.run.clock.now());
     this.pump();
+  }
+
+  /** Forgets a QUEUED execution that was cancelled. */
+  forget(id: string): void {
+    if (this.queue.remove(id, this.deps.run.clock.now())) this.pump();
   }
 
   /** Parks an execution holding its permit, to be read again by `resumeParked`. */
@@ -157,6 +243,8 @@ export class Admission {
   /** Admits nothing more and stops every run; returns them (a stop waits for them). */
   stop(): ExecutionRun[] {
     this.stopping = true;
+    this.reopenTimer?.cancel();
+    this.reopenTimer = null;
     const runs = [...this.runs.values()];
     for (const run of runs) run.stop();
     return runs;
@@ -214,7 +302,7 @@ export class Admission {
       return null;
     }
     if (!run) {
-      this.release(); // found nothing to run
+      this.release(id); // found nothing to run
       this.deps.notifyIdle();
     }
     return run;
@@ -229,6 +317,7 @@ export class Admission {
     const { id } = run;
     let released = false;
     let failure: unknown = null;
+    const held = this.queue.heldEntry(id);
     try {
       this.runs.set(id, run);
       if (this.stopping) run.stop();
@@ -237,7 +326,7 @@ export class Admission {
       await run.slotFree;
       if (run.brokenBy === null) {
         released = true;
-        this.release();
+        this.release(id);
       }
       await done;
     } catch (err) {
@@ -247,9 +336,12 @@ export class Admission {
       failure ??= run.brokenBy;
       if (failure !== null && !this.stopping) {
         // Its end was decided (slot released) but did not commit: the slot is still taken in the database.
-        if (released) this.semaphore.forceAcquire();
+        if (released) {
+          this.semaphore.forceAcquire();
+          if (held) this.queue.retake(held);
+        }
         this.parked.park(id, failure, 1, "could not run an execution");
-      } else if (!released) this.release();
+      } else if (!released) this.release(id);
       this.deps.notifyIdle();
     }
   }
@@ -290,5 +382,36 @@ export class Admission {
     const ready = readyTasks(def, rows).map((t) => ({ taskId: t.id, attempt: rows.get(t.id)!.attempts + 1 }));
     const admitted = await store.admit(id, clock.now(), ready);
     return admitted && new ExecutionRun(this.deps.run, admitted, def, new Set(ready.map((r) => r.taskId)));
+  }
+
+  /** The limits of an execution's definition version, and its rate window read from the store if not known yet. */
+  private async resolve(ref: QueuedRef, known: FlowLimits | undefined): Promise<FlowLimits> {
+    const limits = known ?? (await this.deps.definition(ref.definitionId, ref.definitionVersion)).flow;
+    if (limits.rateLimit && this.queue.needsStarts(ref.definitionId, limits)) {
+      const { store, clock } = this.deps.run;
+      const { count, perMs } = limits.rateLimit;
+      this.queue.initStarts(ref.definitionId, await store.recentStarts(ref.definitionId, clock.now() - perMs, count));
+    }
+    return limits;
+  }
+
+  /** One timer, due when the earliest full rate window with executions waiting at it has room again. */
+  private armReopen(now: number): void {
+    const at = this.stopping ? null : this.queue.nextReopen(now);
+    if (at === null || (this.reopenTimer !== null && this.reopenAt !== at)) {
+      this.reopenTimer?.cancel();
+      this.reopenTimer = null;
+    }
+    if (at === null || this.reopenTimer !== null) return;
+    const { clock } = this.deps.run;
+    this.reopenAt = at;
+    this.reopenTimer = clock.setTimer(
+      () => {
+        this.reopenTimer = null;
+        this.queue.reopen(clock.now());
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
   }
 }

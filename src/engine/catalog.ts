@@ -67,6 +67,11 @@ export class DefinitionCatalog {
     return stored ? { stored, def: this.resolve(stored) } : null;
   }
 
+  /** A version already validated or read by this process, without a read; undefined otherwise. */
+  cached(id: string, version: number): JobDefinition | undefined {
+    return this.cache.get(key(id, version));
+  }
+
   /** A version an execution runs: it was stored when the execution was, so missing is a broken store. */
   async definition(id: string, version: number): Promise<JobDefinition> {
     const found = await this.get(id, version);

@@ -4,9 +4,10 @@
  * admission (or to the delayed starts) to run.
  */
 import { ConflictError, isUnknownWrite, NotFoundError, UnavailableError, ValidationError } from "../domain/errors.ts";
+import { concurrencyKeyOf } from "../domain/flow.ts";
 import { dependentsOf, rootsOf } from "../domain/graph.ts";
 import { canonicalJson } from "../domain/json.ts";
-import type { Execution } from "../domain/model.ts";
+import type { Execution, QueuedRef } from "../domain/model.ts";
 import type { CancelResult, NewExecution, RedriveResult } from "../domain/store.ts";
 import type { Admission } from "./admission.ts";
 import type { DefinitionCatalog } from "./catalog.ts";
@@ -19,6 +20,8 @@ export interface SubmitOptions {
   runAt?: number;
   /** Same key and same request: the first execution is returned instead of a new one. */
   idempotencyKey?: string;
+  /** Higher starts first. @default 0 */
+  priority?: number;
 }
 
 export interface Submitted {
@@ -30,7 +33,7 @@ export interface Submitted {
 /** Where the engine is in its life: commands are accepted only while it serves. */
 export type Phase = "recovering" | "serving" | "stopping";
 
-export interface CommandDeps extends Pick<EngineDeps, "store" | "clock"> {
+export interface CommandDeps extends Pick<EngineDeps, "store" | "clock" | "logger"> {
   catalog: DefinitionCatalog;
   definition: DefinitionLookup;
   admission: Admission;
@@ -57,22 +60,28 @@ export class Commands {
     const { stored, def } = found;
     const now = clock.now();
     const runAt = options.runAt !== undefined && options.runAt > now ? options.runAt : null;
-    const fresh: NewExecution = {
-      id: this.deps.newId(),
+    const id = this.deps.newId();
+    const ref: QueuedRef = {
+      id,
       definitionId: stored.id,
       definitionVersion: stored.version,
-      input,
-      tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })),
-      runAt,
+      priority: options.priority ?? 0,
+      concurrencyKey: concurrencyKeyOf(def.flow, input, id),
     };
-    // A free slot and nobody waiting: store it RUNNING with its roots started, one commit instead of two.
-    const direct = runAt === null && admission.tryDirect();
+    const fresh: NewExecution = { ...ref, input, tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })), runAt };
+    // A free slot, nobody waiting and no limit reached: store it RUNNING with its roots started, one commit instead of two.
+    const direct = runAt === null && admission.tryDirect(ref, def.flow);
     const roots = direct ? rootsOf(def) : [];
     const start = direct ? roots.map((taskId) => ({ taskId, attempt: 1 })) : undefined;
     let execution: Execution;
     try {
       if (options.idempotencyKey !== undefined) {
-        const requestHash = canonicalJson({ input, runAt: options.runAt ?? null });
+        // A priority is part of the request only when given, so keys stored before priorities existed still match.
+        const requestHash = canonicalJson({
+          input,
+          runAt: options.runAt ?? null,
+          ...(ref.priority !== 0 ? { priority: ref.priority } : {}),
+        });
         const key = { key: options.idempotencyKey, requestHash, notBefore: now - this.deps.idempotencyRetentionMs };
         const result = await store.enqueueOnce(fresh, key, now, start);
         if (result.outcome === "conflict") {
@@ -81,7 +90,7 @@ export class Commands {
           );
         }
         if (result.outcome === "existing") {
-          if (direct) admission.release();
+          if (direct) admission.release(id);
           return { execution: result.execution, created: false };
         }
         if (direct) return { execution: admission.runDirect(result.execution, def, roots), created: true };
@@ -94,16 +103,16 @@ export class Commands {
     } catch (err) {
       if (isUnknownWrite(err)) {
         // It may be stored: go on as if it were; reading it back at admission tells.
-        if (direct) admission.park(fresh.id, err, 1, "could not start an execution");
-        else if (runAt !== null) this.deps.delayed.add(fresh.id, runAt);
-        else admission.enqueue(fresh.id);
-      } else if (direct) admission.release();
+        if (direct) admission.park(id, err, 1, "could not start an execution");
+        else if (runAt !== null) this.deps.delayed.add(ref, runAt);
+        else admission.enqueue(ref, { limits: def.flow });
+      } else if (direct) admission.release(id);
       throw err;
     }
     if (runAt !== null) {
-      this.deps.delayed.add(execution.id, runAt);
+      this.deps.delayed.add(ref, runAt);
       admission.pump();
-    } else admission.enqueue(execution.id, { definitionId: stored.id, definitionVersion: stored.version });
+    } else admission.enqueue(ref, { fresh: true, limits: def.flow });
     return { execution, created: true };
   }
 
@@ -114,7 +123,10 @@ export class Commands {
   async cancel(executionId: string): Promise<CancelResult> {
     const result = await this.deps.store.cancel(executionId, this.deps.clock.now());
     if (result.outcome === "requested") this.deps.admission.cancelRun(executionId);
-    if (result.outcome === "cancelled") this.deps.delayed.drop(executionId);
+    if (result.outcome === "cancelled") {
+      this.deps.delayed.drop(executionId);
+      this.deps.admission.forget(executionId);
+    }
     return result;
   }
 
@@ -125,11 +137,26 @@ export class Commands {
     try {
       result = await this.deps.store.redrive(executionId, this.deps.clock.now());
     } catch (err) {
-      if (isUnknownWrite(err)) this.deps.admission.enqueue(executionId); // admission reads what was stored
+      if (isUnknownWrite(err)) this.requeueStored(executionId); // admission reads what was stored
       throw err;
     }
-    if (result.outcome === "redriven") this.deps.admission.enqueue(executionId);
+    if (result.outcome === "redriven") this.requeueStored(executionId);
     return result;
+  }
+
+  /** Queues an execution the store may hold QUEUED, once read back (its priority and key are stored with it). */
+  private requeueStored(executionId: string): void {
+    const { store, admission } = this.deps;
+    void store.loadExecution(executionId).then(
+      (stored) => {
+        if (stored?.status === "QUEUED") admission.enqueue(stored);
+      },
+      (err: unknown) =>
+        this.deps.logger.error("could not read back a redriven execution to queue it; it starts at the next restart", {
+          executionId,
+          error: String(err),
+        }),
+    );
   }
 
   /**
@@ -156,12 +183,17 @@ export class Commands {
       );
     }
     const id = this.deps.newId();
+    const ref: QueuedRef = {
+      id,
+      definitionId: original.definitionId,
+      definitionVersion: original.definitionVersion,
+      priority: original.priority,
+      concurrencyKey: concurrencyKeyOf(def.flow, input ?? original.input, id),
+    };
     const execution = await store
       .enqueue(
         {
-          id,
-          definitionId: original.definitionId,
-          definitionVersion: original.definitionVersion,
+          ...ref,
           input: input ?? original.input,
           tasks: def.tasks.map((t) => ({
             taskId: t.id,
@@ -173,10 +205,10 @@ export class Commands {
         clock.now(),
       )
       .catch((err: unknown) => {
-        if (isUnknownWrite(err)) admission.enqueue(id);
+        if (isUnknownWrite(err)) admission.enqueue(ref, { limits: def.flow });
         throw err;
       });
-    admission.enqueue(execution.id);
+    admission.enqueue(ref, { limits: def.flow });
     return execution;
   }
 

@@ -14,6 +14,7 @@
  */
 import { type Clock, systemClock } from "../domain/clock.ts";
 import { type ErrorInfo, ShutdownError } from "../domain/errors.ts";
+import type { WaitReason } from "../domain/flow.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
@@ -114,13 +115,14 @@ export class Engine {
       maxConcurrentJobs: this.maxConcurrentJobs,
       cancelGraceMs: options.cancelGraceMs ?? 10_000,
       definition,
+      cachedFlow: (id, version) => this.catalog.cached(id, version)?.flow,
       resumeHandlers: (id) => void this.handlers.resume(id),
       arm,
       notifyIdle,
     });
     this.handlers = new HandlerRunner({ store, functions, clock, logger, secrets, definition, arm, notifyIdle });
     this.recovery = new FaultRecovery({ store, clock, logger, resume: (now) => this.resumeParked(now) });
-    this.delayedStarts = new DelayedStarts({ clock, enqueue: (id) => this.admission.enqueue(id) });
+    this.delayedStarts = new DelayedStarts({ clock, enqueue: (ref) => this.admission.enqueue(ref) });
     const idempotencyRetentionMs = options.idempotencyRetentionMs ?? 24 * 3600 * 1000;
     this.keyPurge = new KeyPurge({ store, clock, logger, retentionMs: idempotencyRetentionMs });
     this.commands = new Commands({
@@ -130,6 +132,7 @@ export class Engine {
       definition,
       admission: this.admission,
       delayed: this.delayedStarts,
+      logger,
       newId,
       idempotencyRetentionMs,
       phase: () => this.phase,
@@ -159,9 +162,11 @@ export class Engine {
     if (this.started) throw new Error("engine already started");
     this.started = true;
     const plan = await this.deps.store.recover(this.maxConcurrentJobs, this.deps.clock.now());
-    for (const id of plan.running) this.admission.push(id);
-    for (const id of plan.queued) this.admission.push(id);
-    for (const { id, runAt } of plan.delayed) this.delayedStarts.add(id, runAt);
+    // Definitions and rate windows are read first, so the queue is built in the order found.
+    await this.admission.prepare([...plan.running, ...plan.queued]);
+    for (const ref of plan.running) this.admission.push(ref, { resuming: true });
+    for (const ref of plan.queued) this.admission.push(ref);
+    for (const { runAt, ...ref } of plan.delayed) this.delayedStarts.add(ref, runAt);
     this.delayedStarts.start();
     for (const id of plan.handlersPending) void this.handlers.resume(id);
     if (plan.running.length + plan.queued.length + plan.delayed.length > 0) {
@@ -294,8 +299,24 @@ export class Engine {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  /** Ids of the first `n` executions waiting for a slot in this process, oldest first. */
+  /** Ids of the first `n` executions waiting in this process, in the order they would start if no limit held them back. */
   queuedIds(n: number): string[] {
     return this.admission.queuedIds(n);
+  }
+
+  /**
+   * What a QUEUED execution waits for: its start time (`runAt`), a limit of its definition, or a
+   * free slot (also while this process has not queued it yet, e.g. during recovery).
+   */
+  waitingFor(executionId: string): WaitReason {
+    if (this.delayedStarts.has(executionId)) return "runAt";
+    return this.admission.waitingFor(executionId) ?? "slot";
+  }
+
+  /** QUEUED executions of this process by what they wait for. */
+  queuedWaitingFor(): Record<WaitReason, number> {
+    const counts = this.admission.waitingCounts();
+    counts.runAt = this.delayedStarts.size;
+    return counts;
   }
 }

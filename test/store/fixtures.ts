@@ -5,7 +5,7 @@
 
 import { canonicalJson } from "../../src/domain/json.ts";
 import type { ExecutionWithTasks, TaskRun } from "../../src/domain/model.ts";
-import type { DefinitionStore, ExecutionReads, ExecutionWrites, NewExecution, Store } from "../../src/domain/store.ts";
+import type { DefinitionStore, ExecutionReads, ExecutionWrites, NewExecution, RecoveryPlan, Store } from "../../src/domain/store.ts";
 import { type Database, openDatabase } from "../../src/store/sqlite/driver.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 
@@ -114,3 +114,14 @@ export const taskRun = (over: Pick<TaskRun, "taskId" | "name"> & Partial<TaskRun
   carriedOver: false,
   ...over,
 });
+
+/** A recovery plan with each execution reduced to its id (and `runAt` for delayed ones), for short expectations. */
+export async function planIds(plan: Promise<RecoveryPlan>) {
+  const { running, queued, delayed, handlersPending } = await plan;
+  return {
+    running: running.map((r) => r.id),
+    queued: queued.map((r) => r.id),
+    delayed: delayed.map(({ id, runAt }) => ({ id, runAt })),
+    handlersPending,
+  };
+}

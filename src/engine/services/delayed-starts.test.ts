@@ -10,20 +10,22 @@ import { DelayedStarts } from "./delayed-starts.ts";
 
 const T0 = 1_700_000_000_000;
 
+const ref = (id: string) => ({ id, definitionId: "job", definitionVersion: 1, priority: 0, concurrencyKey: null });
+
 function service() {
   const clock = new FakeClock(T0);
   const queued: string[] = [];
-  const delayed = new DelayedStarts({ clock, enqueue: (id) => queued.push(id) });
+  const delayed = new DelayedStarts({ clock, enqueue: (ref) => queued.push(ref.id) });
   return { clock, queued, delayed };
 }
 
 describe("runOnce(now)", () => {
   test("queues only what is due, by runAt, ties in the order added", () => {
     const { queued, delayed } = service();
-    delayed.add("late", T0 + 300);
-    delayed.add("a", T0 + 100);
-    delayed.add("b", T0 + 100);
-    delayed.add("first", T0 + 50);
+    delayed.add(ref("late"), T0 + 300);
+    delayed.add(ref("a"), T0 + 100);
+    delayed.add(ref("b"), T0 + 100);
+    delayed.add(ref("first"), T0 + 50);
     expect(delayed.runOnce(T0 + 49)).toEqual([]);
     expect(delayed.runOnce(T0 + 100)).toEqual(["first", "a", "b"]);
     expect(queued).toEqual(["first", "a", "b"]);
@@ -36,9 +38,9 @@ describe("runOnce(now)", () => {
 
   test("a dropped (cancelled) execution is never queued", () => {
     const { queued, delayed } = service();
-    delayed.add("x", T0 + 100);
-    delayed.add("y", T0 + 200);
-    delayed.add("z", T0 + 200);
+    delayed.add(ref("x"), T0 + 100);
+    delayed.add(ref("y"), T0 + 200);
+    delayed.add(ref("z"), T0 + 200);
     expect(delayed.drop("y")).toBe(true);
     expect(delayed.drop("y")).toBe(false);
     expect(delayed.drop("never-added")).toBe(false);
@@ -48,9 +50,9 @@ describe("runOnce(now)", () => {
 
   test("adding an id again moves it to its new time", () => {
     const { delayed } = service();
-    delayed.add("x", T0 + 100);
-    delayed.add("y", T0 + 200);
-    delayed.add("x", T0 + 300);
+    delayed.add(ref("x"), T0 + 100);
+    delayed.add(ref("y"), T0 + 200);
+    delayed.add(ref("x"), T0 + 300);
     expect(delayed.size).toBe(2);
     expect(delayed.runOnce(T0 + 250)).toEqual(["y"]);
     expect(delayed.runOnce(T0 + 300)).toEqual(["x"]);
@@ -60,11 +62,11 @@ describe("runOnce(now)", () => {
 describe("start/stop on the clock", () => {
   test("nothing is armed before start; then one timer, for the earliest runAt", async () => {
     const { clock, queued, delayed } = service();
-    delayed.add("b", T0 + 1000);
+    delayed.add(ref("b"), T0 + 1000);
     expect(clock.pending).toBe(0);
     delayed.start();
-    delayed.add("a", T0 + 500);
-    delayed.add("c", T0 + 2000);
+    delayed.add(ref("a"), T0 + 500);
+    delayed.add(ref("c"), T0 + 2000);
     expect(clock.pending).toBe(1);
     expect(clock.nextDue()).toBe(T0 + 500);
     await clock.advance(499);
@@ -80,8 +82,8 @@ describe("start/stop on the clock", () => {
   test("dropping the earliest re-arms for the next; dropping the last leaves no timer", () => {
     const { clock, delayed } = service();
     delayed.start();
-    delayed.add("a", T0 + 100);
-    delayed.add("b", T0 + 200);
+    delayed.add(ref("a"), T0 + 100);
+    delayed.add(ref("b"), T0 + 200);
     delayed.drop("a");
     expect(clock.pending).toBe(1);
     expect(clock.nextDue()).toBe(T0 + 200);
@@ -92,7 +94,7 @@ describe("start/stop on the clock", () => {
   test("a runAt already past is queued at the next turn of the clock", async () => {
     const { clock, queued, delayed } = service();
     delayed.start();
-    delayed.add("past", T0 - 5000);
+    delayed.add(ref("past"), T0 - 5000);
     expect(clock.nextDue()).toBe(T0);
     await clock.advance(0);
     expect(queued).toEqual(["past"]);
@@ -101,11 +103,11 @@ describe("start/stop on the clock", () => {
   test("stop cancels the timer and forgets the schedule (the store keeps it for the next start)", async () => {
     const { clock, queued, delayed } = service();
     delayed.start();
-    delayed.add("a", T0 + 100);
+    delayed.add(ref("a"), T0 + 100);
     delayed.stop();
     expect(clock.pending).toBe(0);
     expect(delayed.size).toBe(0);
-    delayed.add("b", T0 + 100);
+    delayed.add(ref("b"), T0 + 100);
     await clock.advance(1000);
     expect(queued).toEqual([]);
   });

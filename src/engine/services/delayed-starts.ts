@@ -5,15 +5,16 @@
  * the earliest; a restart rebuilds the schedule from the store's recovery plan.
  */
 import type { Clock, TimerHandle } from "../../domain/clock.ts";
+import type { QueuedRef } from "../../domain/model.ts";
 
 export interface DelayedStartsDeps {
   clock: Clock;
   /** Queues an execution for admission. */
-  enqueue: (id: string) => void;
+  enqueue: (ref: QueuedRef) => void;
 }
 
 interface Entry {
-  id: string;
+  ref: QueuedRef;
   runAt: number;
   /** Order added: ties on `runAt` keep it. */
   seq: number;
@@ -38,10 +39,11 @@ export class DelayedStarts {
     return this.schedule.length;
   }
 
-  /** Queues `id` once `runAt` has come (again for an id already waiting: the new time wins). */
-  add(id: string, runAt: number): void {
+  /** Queues an execution once `runAt` has come (again for one already waiting: the new time wins). */
+  add(ref: QueuedRef, runAt: number): void {
+    const { id, definitionId, definitionVersion, priority, concurrencyKey } = ref;
     this.remove(id);
-    const entry: Entry = { id, runAt, seq: this.seq++ };
+    const entry: Entry = { ref: { id, definitionId, definitionVersion, priority, concurrencyKey }, runAt, seq: this.seq++ };
     // Binary search for the first entry that comes after the new one.
     let lo = 0;
     let hi = this.schedule.length;
@@ -55,9 +57,14 @@ export class DelayedStarts {
     if (lo === 0) this.arm();
   }
 
+  /** True while `id` waits here for its `runAt`. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   /** Forgets a delayed execution (it was cancelled). False when it was not waiting here. */
   drop(id: string): boolean {
-    const first = this.schedule[0]?.id === id;
+    const first = this.schedule[0]?.ref.id === id;
     if (!this.remove(id)) return false;
     if (first) this.arm();
     return true;
@@ -67,10 +74,10 @@ export class DelayedStarts {
   runOnce(now: number): string[] {
     let due = 0;
     while (due < this.schedule.length && this.schedule[due]!.runAt <= now) due++;
-    const ids = this.schedule.splice(0, due).map((e) => e.id);
-    for (const id of ids) this.byId.delete(id);
-    for (const id of ids) this.deps.enqueue(id);
-    return ids;
+    const refs = this.schedule.splice(0, due).map((e) => e.ref);
+    for (const ref of refs) this.byId.delete(ref.id);
+    for (const ref of refs) this.deps.enqueue(ref);
+    return refs.map((r) => r.id);
   }
 
   /** Arms the timer for the earliest `runAt`, and again after each round. */

@@ -175,6 +175,12 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX workers_by_last_seen ON workers (last_seen_at);
   `,
+  // 8: flow control. A start's priority and its concurrency key's value are fixed at submit and
+  // kept, so admission after a restart orders and limits what it finds exactly as before.
+  `
+  ALTER TABLE executions ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE executions ADD COLUMN concurrency_key TEXT;
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

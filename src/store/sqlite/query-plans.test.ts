@@ -68,8 +68,13 @@ describe("query plans", () => {
         /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/,
       ],
       [
-        /^SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/,
+        /^SELECT id, definition_id, .* run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/,
         /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/,
+      ],
+      [/FROM executions WHERE status = 'RUNNING' ORDER BY seq$/, /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/],
+      [
+        /^SELECT started_at FROM executions WHERE definition_id = \$definitionId/,
+        /^SEARCH executions USING INDEX executions_by_definition/,
       ],
       [/^SELECT id FROM executions WHERE rerun_of = \$id/, /^SEARCH executions USING INDEX executions_by_rerun_of \(rerun_of=\?\)$/],
       [

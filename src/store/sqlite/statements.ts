@@ -2,7 +2,7 @@
 import type { Database, Statement } from "./driver.ts";
 
 const EXECUTION_COLUMNS =
-  "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, run_at, cancel_requested_at, rerun_of, handlers_pending";
+  "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, run_at, cancel_requested_at, rerun_of, handlers_pending, priority, concurrency_key";
 /** An execution with its task states: what one write reads, changes in memory and writes back. */
 const EXECUTION_WITH_TASKS = `${EXECUTION_COLUMNS}, tasks`;
 
@@ -17,8 +17,8 @@ const SQL = {
   insertDefinition:
     "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
 
-  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks)
-    VALUES ($id, $definitionId, $definitionVersion, $status, $input, $now, $startedAt, $runAt, $rerunOf, $tasks)`,
+  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks, priority, concurrency_key)
+    VALUES ($id, $definitionId, $definitionVersion, $status, $input, $now, $startedAt, $runAt, $rerunOf, $tasks, $priority, $concurrencyKey)`,
   putOutput: `INSERT INTO task_outputs (execution_seq, task_id, output) VALUES ($seq, $taskId, $output)
     ON CONFLICT (execution_seq, task_id) DO UPDATE SET output = excluded.output`,
   outputsOf: "SELECT task_id, output FROM task_outputs WHERE execution_seq = $seq",
@@ -36,11 +36,16 @@ const SQL = {
     handlers_pending = 0, tasks = $tasks
     WHERE seq = $seq AND status IN ('FAILED', 'CANCELLED')`,
   rerunsOf: "SELECT id FROM executions WHERE rerun_of = $id ORDER BY seq",
-  queuedWithRunAt: "SELECT id, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq",
+  queuedWithRunAt:
+    "SELECT id, definition_id, definition_version, priority, concurrency_key, run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq",
+  recentStarts:
+    "SELECT started_at FROM executions WHERE definition_id = $definitionId AND started_at >= $since ORDER BY started_at DESC LIMIT $limit",
   admit:
     "UPDATE executions SET status = 'RUNNING', started_at = COALESCE(started_at, $now), tasks = $tasks WHERE seq = $seq AND status = 'QUEUED'",
   requeue: "UPDATE executions SET status = 'QUEUED' WHERE seq = $seq AND status = 'RUNNING'",
   idsByStatus: "SELECT id, seq FROM executions WHERE status = $status ORDER BY seq",
+  runningRefs:
+    "SELECT id, seq, definition_id, definition_version, priority, concurrency_key FROM executions WHERE status = 'RUNNING' ORDER BY seq",
   firstIdsByStatus: "SELECT id FROM executions WHERE status = $status ORDER BY seq LIMIT $limit",
   countOf: "SELECT n FROM execution_counts WHERE status = $status",
   bumpCount: "UPDATE execution_counts SET n = n + $n WHERE status = $status",

@@ -278,6 +278,12 @@ export class SqliteStore implements Store {
     return this.reading(() => reads.systemCounts(this.s, queuedLimit));
   }
 
+  async recentStarts(definitionId: string, since: number, limit: number): Promise<number[]> {
+    return this.reading(() =>
+      (this.s.recentStarts.all({ definitionId, since, limit }) as { started_at: number }[]).map((r) => r.started_at),
+    );
+  }
+
   // ---- health ----
 
   async ping(): Promise<boolean> {

@@ -6,7 +6,7 @@
  * rules did not move.
  */
 
-import type { ExecutionWithTasks } from "../../domain/model.ts";
+import type { ExecutionWithTasks, QueuedRef } from "../../domain/model.ts";
 import type {
   CancelResult,
   EnqueueOnceResult,
@@ -93,6 +93,8 @@ export function insertExecution(tx: Tx, e: NewExecution, now: number, start?: re
     runAt: e.runAt ?? null,
     rerunOf: e.rerunOf ?? null,
     tasks: tasksJson(x.tasks),
+    priority: e.priority ?? 0,
+    concurrencyKey: e.concurrencyKey ?? null,
   };
   persist(tx, { id: e.id, seq: Number(tx.s.insertExecution.run(row).lastInsertRowid) }, fx);
   if (e.rerunOf) {
@@ -161,7 +163,7 @@ export function resumeExecution(tx: Tx, executionId: string, now: number): void 
 
 /** RUNNING executions beyond `maxRunning` (oldest kept) back to QUEUED; then what to resume and admit. */
 export function recover(tx: Tx, maxRunning: number, now: number): RecoveryPlan {
-  const running = tx.s.idsByStatus.all({ status: "RUNNING" }) as Target[];
+  const running = (tx.s.runningRefs.all() as RefRow[]).map((r) => ({ ...refOf(r), seq: r.seq }));
   for (const t of running.slice(maxRunning)) {
     const fx = new Effects();
     requeue(
@@ -173,15 +175,32 @@ export function recover(tx: Tx, maxRunning: number, now: number): RecoveryPlan {
     guard(tx.s.requeue.run({ seq: t.seq }).changes, `requeue execution ${t.id}`);
     persist(tx, t, fx);
   }
-  const queued: string[] = [];
-  const delayed: { id: string; runAt: number }[] = [];
-  for (const r of tx.s.queuedWithRunAt.all() as { id: string; run_at: number | null }[]) {
-    if (r.run_at !== null && r.run_at > now) delayed.push({ id: r.id, runAt: r.run_at });
-    else queued.push(r.id);
+  const queued: QueuedRef[] = [];
+  const delayed: (QueuedRef & { runAt: number })[] = [];
+  for (const r of tx.s.queuedWithRunAt.all() as (RefRow & { run_at: number | null })[]) {
+    if (r.run_at !== null && r.run_at > now) delayed.push({ ...refOf(r), runAt: r.run_at });
+    else queued.push(refOf(r));
   }
   const handlersPending = (tx.s.handlersPending.all() as { id: string }[]).map((r) => r.id);
-  return { running: running.slice(0, maxRunning).map((t) => t.id), queued, delayed, handlersPending };
+  return { running: running.slice(0, maxRunning).map(({ seq: _, ...ref }) => ref), queued, delayed, handlersPending };
 }
+
+interface RefRow {
+  id: string;
+  seq: number;
+  definition_id: string;
+  definition_version: number;
+  priority: number;
+  concurrency_key: string | null;
+}
+
+const refOf = (r: RefRow): QueuedRef => ({
+  id: r.id,
+  definitionId: r.definition_id,
+  definitionVersion: r.definition_version,
+  priority: r.priority,
+  concurrencyKey: r.concurrency_key,
+});
 
 export function cancelExecution(tx: Tx, executionId: string, now: number): CancelResult {
   const row = tx.s.taskStates.get({ id: executionId }) as StatesRow | null;

@@ -5,7 +5,7 @@
 import { describe, expect } from "bun:test";
 import type { ExecutionReads } from "../../../src/domain/store.ts";
 import { completeTask, finishExecution, startAttempt } from "../../helpers/store-steps.ts";
-import { enqueued, eventTypes, everything, loaded, newExecution, registered, T0 } from "../fixtures.ts";
+import { enqueued, eventTypes, everything, loaded, newExecution, planIds, registered, T0 } from "../fixtures.ts";
 import { type MakeStore, storeTest } from "./harness.ts";
 
 const status = async (store: ExecutionReads, ids: string[]) => Promise.all(ids.map(async (id) => (await loaded(store, id)).status));
@@ -17,7 +17,7 @@ export function recoveryTests(makeStore: MakeStore): void {
     it("keeps the oldest RUNNING within the limit, requeues the rest, returns the queue in FIFO order", async (store) => {
       await enqueued(store, 7); // e1..e7
       for (const id of ["e1", "e2", "e3", "e4", "e5"]) await store.admit(id, T0 + 100);
-      const plan = await store.recover(3, T0 + 500);
+      const plan = await planIds(store.recover(3, T0 + 500));
       expect(plan).toEqual({ running: ["e1", "e2", "e3"], queued: ["e4", "e5", "e6", "e7"], delayed: [], handlersPending: [] });
       expect(await status(store, ["e1", "e2", "e3", "e4", "e5", "e6", "e7"])).toEqual([
         "RUNNING",
@@ -47,21 +47,21 @@ export function recoveryTests(makeStore: MakeStore): void {
       await completeTask(store, "e2", "a", 1, { kept: true }, T0 + 1);
       await startAttempt(store, "e2", "b", 1, T0 + 1);
       const { status: _, ...before } = await loaded(store, "e2");
-      expect(await store.recover(1, T0 + 2)).toMatchObject({ running: ["e1"], queued: ["e2"] });
+      expect(await planIds(store.recover(1, T0 + 2))).toMatchObject({ running: ["e1"], queued: ["e2"] });
       expect(await loaded(store, "e2")).toEqual({ ...before, status: "QUEUED" });
     });
 
     it("with a limit of 0 every RUNNING execution goes back to the queue", async (store) => {
       await enqueued(store, 2);
       await store.admit("e2", T0);
-      expect(await store.recover(0, T0 + 1)).toEqual({ running: [], queued: ["e1", "e2"], delayed: [], handlersPending: [] });
+      expect(await planIds(store.recover(0, T0 + 1))).toEqual({ running: [], queued: ["e1", "e2"], delayed: [], handlersPending: [] });
     });
 
     it("within the limit nothing changes", async (store) => {
       await enqueued(store, 3);
       await store.admit("e2", T0);
       const before = await everything(store);
-      expect(await store.recover(10, T0)).toEqual({ running: ["e2"], queued: ["e1", "e3"], delayed: [], handlersPending: [] });
+      expect(await planIds(store.recover(10, T0))).toEqual({ running: ["e2"], queued: ["e1", "e3"], delayed: [], handlersPending: [] });
       expect(await everything(store)).toEqual(before);
     });
 
@@ -69,7 +69,7 @@ export function recoveryTests(makeStore: MakeStore): void {
       await enqueued(store, 2);
       await store.admit("e1", T0);
       await finishExecution(store, "e1", "COMPLETED", null, null, T0);
-      expect(await store.recover(1, T0)).toEqual({ running: [], queued: ["e2"], delayed: [], handlersPending: [] });
+      expect(await planIds(store.recover(1, T0))).toEqual({ running: [], queued: ["e2"], delayed: [], handlersPending: [] });
     });
 
     it("a QUEUED execution with a start time ahead is delayed; one due now or before is queued", async (store) => {
@@ -77,7 +77,7 @@ export function recoveryTests(makeStore: MakeStore): void {
       await store.enqueue(newExecution("later", { runAt: T0 + 5000 }), T0);
       await store.enqueue(newExecution("now", { runAt: T0 + 1000 }), T0);
       await store.enqueue(newExecution("plain"), T0);
-      expect(await store.recover(10, T0 + 1000)).toEqual({
+      expect(await planIds(store.recover(10, T0 + 1000))).toEqual({
         running: [],
         queued: ["past", "now", "plain"],
         delayed: [{ id: "later", runAt: T0 + 5000 }],
@@ -114,6 +114,32 @@ export function recoveryTests(makeStore: MakeStore): void {
       await expect(store.handlerStarted("ghost", "onExit", T0)).rejects.toThrow();
       await expect(store.handlerFinished("ghost", "onExit", { status: "COMPLETED", output: null }, true, T0)).rejects.toThrow();
       expect(await store.events("ghost")).toBeNull();
+    });
+  });
+
+  describe("flow control", () => {
+    it("the plan carries each execution's definition, priority and concurrency key, as submitted", async (store) => {
+      await store.enqueue(newExecution("hi", { priority: 7, concurrencyKey: "acme" }), T0);
+      await store.enqueue(newExecution("later", { runAt: T0 + 9000, priority: -2 }), T0);
+      await store.enqueueStarted(newExecution("run", { concurrencyKey: "bolt" }), T0, [{ taskId: "a", attempt: 1 }]);
+      const ref = { definitionId: "job", definitionVersion: 1 };
+      expect(await store.recover(10, T0 + 1)).toEqual({
+        running: [{ id: "run", ...ref, priority: 0, concurrencyKey: "bolt" }],
+        queued: [{ id: "hi", ...ref, priority: 7, concurrencyKey: "acme" }],
+        delayed: [{ id: "later", ...ref, priority: -2, concurrencyKey: null, runAt: T0 + 9000 }],
+        handlersPending: [],
+      });
+      expect(await loaded(store, "hi")).toMatchObject({ priority: 7, concurrencyKey: "acme" });
+    });
+
+    it("recentStarts: first-start times of a definition since a time, newest first, at most `limit`", async (store) => {
+      await enqueued(store, 4);
+      await store.admit("e1", T0 + 100);
+      await store.admit("e2", T0 + 200);
+      await store.admit("e3", T0 + 300);
+      expect(await store.recentStarts("job", T0 + 150, 10)).toEqual([T0 + 300, T0 + 200]);
+      expect(await store.recentStarts("job", T0, 1)).toEqual([T0 + 300]);
+      expect(await store.recentStarts("other", T0, 10)).toEqual([]);
     });
   });
 }
