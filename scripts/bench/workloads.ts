@@ -3,7 +3,7 @@
  * runner repeats it and reports median, min and max. Targets are those of the performance
  * issue, per sync level.
  */
-import { engine1Task, engine1TaskPaced, engine5Task } from "./workloads/engine.ts";
+import { engine1Task, engine1TaskPaced, engine5Task, engineKeys } from "./workloads/engine.ts";
 import { remote1Task } from "./workloads/remote.ts";
 import { rest1Task, rest1TaskPaced } from "./workloads/rest.ts";
 import { footprint, history, recovery } from "./workloads/storage.ts";
@@ -11,7 +11,16 @@ import type { Sizes, Variant } from "./workloads/types.ts";
 
 export type { Metrics, Sizes, Sync, Target, Variant } from "./workloads/types.ts";
 
-export const WORKLOADS = ["engine-1task", "engine-5task", "rest-1task", "remote-1task", "recovery", "footprint", "history"] as const;
+export const WORKLOADS = [
+  "engine-1task",
+  "engine-5task",
+  "engine-keys",
+  "rest-1task",
+  "remote-1task",
+  "recovery",
+  "footprint",
+  "history",
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
@@ -20,6 +29,8 @@ export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
       return [engine1Task(10, sizes), engine1Task(100, sizes), engine1TaskPaced(10, sizes), engine1TaskPaced(100, sizes)];
     case "engine-5task":
       return [engine5Task(10, sizes), engine5Task(100, sizes)];
+    case "engine-keys":
+      return [engineKeys(sizes)];
     case "rest-1task":
       return [rest1Task(sizes), rest1TaskPaced(sizes)];
     case "remote-1task":

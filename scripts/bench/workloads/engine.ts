@@ -12,7 +12,14 @@ interface EngineRun {
 }
 
 /** Submits `n` executions of `definition` through `engine.submit`, all at once or paced, and waits for every one to settle. */
-async function engineRun(sync: Sync, limit: number, definition: Record<string, unknown>, n: number, ratePerSec = 0): Promise<EngineRun> {
+async function engineRun(
+  sync: Sync,
+  limit: number,
+  definition: Record<string, unknown>,
+  n: number,
+  ratePerSec = 0,
+  input: (i: number) => Record<string, unknown> = () => ({}),
+): Promise<EngineRun> {
   const dir = tempDir();
   const store = SqliteStore.open({ path: join(dir, "baton.db"), sync });
   const submittedAt = new Map<string, number>();
@@ -35,8 +42,9 @@ async function engineRun(sync: Sync, limit: number, definition: Record<string, u
   });
   await engine.start();
   await engine.catalog.register(definition);
+  let submitted = 0;
   const submit = (t: number) =>
-    engine.submit(String(definition.id), {}).then((e) => {
+    engine.submit(String(definition.id), input(submitted++)).then((e) => {
       const at = early.get(e.id);
       if (at === undefined) submittedAt.set(e.id, t);
       else latencies.push(at - t);
@@ -110,5 +118,35 @@ export function engine5Task(limit: number, sizes: Sizes): Variant {
     targets: (sync) => (sync === "normal" ? [{ metric: "tasksPerSec", min: 40_000 }] : []),
   };
 }
+
+/**
+ * Admission with 10,000 distinct concurrency keys waiting, against plain admission of the same
+ * single-task definition without limits, alternating in one run: the ratio of the medians.
+ */
+export function engineKeys(sizes: Sizes): Variant {
+  const n = sizes.quick ? 2_000 : 10_000;
+  const rounds = sizes.quick ? 1 : 3;
+  const keyed = { ...ONE_TASK, id: "keyed", concurrency: { key: "{{input.customer}}", limit: 1 } };
+  return {
+    workload: "engine-keys",
+    params: { limit: 10, executions: n, keys: n, rounds },
+    async run(sync) {
+      const plain: number[] = [];
+      const withKeys: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const p = await engineRun(sync, 10, ONE_TASK, n);
+        plain.push(p.executions / p.seconds);
+        const k = await engineRun(sync, 10, keyed, n, 0, (i) => ({ customer: `customer-${i}` }));
+        withKeys.push(k.executions / k.seconds);
+      }
+      const plainPerSec = median(plain);
+      const keyedPerSec = median(withKeys);
+      return { plainPerSec, keyedPerSec, keyedRatio: keyedPerSec / plainPerSec };
+    },
+    targets: () => [{ metric: "keyedRatio", min: 0.8 }],
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // ---- the compiled binary over HTTP ----
