@@ -49,9 +49,7 @@ describe("waiting executions", () => {
     await t.define(sleeper({ concurrency: { key: "{{input.customer}}", limit: 1 } }));
     const res = await t.call("POST", "/jobs/slow/execute", { client: "acme" });
     expect(res.status).toBe(400);
-    expect(res.body.detail).toContain(
-      'cannot compute the concurrency key {{input.customer}} from this input: {{input.customer}}: input has no "customer"',
-    );
+    expect(res.body.detail).toContain('cannot compute the concurrency key from this input: {{input.customer}}: input has no "customer"');
     expect((await t.call("GET", "/jobs")).body.jobs).toEqual([]);
   });
 });

@@ -69,7 +69,7 @@ export function concurrencyKeyOf(limits: FlowLimits, input: Record<string, unkno
     value = resolveParams({ key: limits.concurrency.key }, { input, outputs: {}, executionId, attempt: 0 }).key;
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
-    const message = `cannot compute the concurrency key ${limits.concurrency.key} from this input: ${err.message}`;
+    const message = `cannot compute the concurrency key from this input: ${err.message}`;
     throw new ValidationError(message, [{ path: "$", message }]);
   }
   const key = typeof value === "string" ? value : JSON.stringify(value);
