@@ -140,7 +140,8 @@ export class Admission {
   tryDirect(ref: QueuedRef, limits: FlowLimits): boolean {
     if (!this.admitting || this.stopping || this.semaphore.inUse >= this.semaphore.limit) return false;
     if (!this.queue.tryDirect(ref, limits, this.deps.run.clock.now())) return false;
-    return this.semaphore.tryAcquire();
+    this.semaphore.forceAcquire(); // a permit is free: checked above
+    return true;
   }
 
   /** Drives an execution its submission stored RUNNING (its permit already held); returns it without its tasks. */
