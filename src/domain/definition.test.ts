@@ -71,6 +71,7 @@ describe("parseDefinition accepts", () => {
         },
       ],
       handlers: [],
+      schedules: [],
     });
   });
 

@@ -2,7 +2,7 @@
  * Job definitions: the checks the schema (`definition-schema.ts`) cannot
  * express (unique ids, known functions, known dependencies, no cycles, no conflicting retry
  * settings, templates in params reading only upstream tasks, and params as the function they name
- * checks them). `parseDefinition` turns accepted input into a `JobDefinition` with every default
+ * checks them; schedules with unique ids, a valid cron expression and a known timezone). `parseDefinition` turns accepted input into a `JobDefinition` with every default
  * resolved, so the engine never re-interprets raw JSON.
  */
 import * as v from "valibot";
@@ -10,6 +10,7 @@ import { type DefinitionInput, DefinitionSchema, plainObject } from "./definitio
 import { type FieldIssue, ValidationError } from "./errors.ts";
 import { jsonPath } from "./json.ts";
 import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from "./retry.ts";
+import { checkSchedule, SCHEDULE_DEFAULTS, type ScheduleSpec } from "./schedule.ts";
 import { checkTemplates, hasTemplates } from "./template.ts";
 
 export { MAX_SECONDS } from "./definition-schema.ts";
@@ -55,6 +56,8 @@ export interface JobDefinition {
   tasks: TaskSpec[];
   /** In the order they run: onSuccess or onFailure first, then onExit. */
   handlers: HandlerSpec[];
+  /** Cron schedules, in definition order (see `schedule.ts`). */
+  schedules: ScheduleSpec[];
 }
 
 /** Is `name` a function the engine can run? */
@@ -92,6 +95,7 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck, checkP
     for (const issue of checkParams(h.functionName, h.params))
       issues.push({ path: `$.handlers.${h.kind}.params${issue.path}`, message: issue.message });
   }
+  const schedules = normalizeSchedules(input, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
   return {
     id: input.id,
@@ -100,7 +104,27 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck, checkP
     timeoutSeconds: input.timeoutSeconds ?? null,
     tasks,
     handlers,
+    schedules,
   };
+}
+
+function normalizeSchedules(input: DefinitionInput, issues: FieldIssue[]): ScheduleSpec[] {
+  const all = input.schedules ?? [];
+  return all.map((s, i) => {
+    if (all.findIndex((o) => o.id === s.id) !== i)
+      issues.push({ path: `$.schedules[${i}].id`, message: `duplicates the id "${s.id}" of an earlier schedule` });
+    const timezone = s.timezone ?? SCHEDULE_DEFAULTS.timezone;
+    for (const issue of checkSchedule(s.cron, timezone)) issues.push({ path: `$.schedules[${i}]${issue.path}`, message: issue.message });
+    return {
+      id: s.id,
+      cron: s.cron,
+      timezone,
+      input: s.input ?? {},
+      overlap: s.overlap ?? SCHEDULE_DEFAULTS.overlap,
+      catchupWindowSeconds: s.catchupWindowSeconds ?? SCHEDULE_DEFAULTS.catchupWindowSeconds,
+      paused: s.paused ?? SCHEDULE_DEFAULTS.paused,
+    };
+  });
 }
 
 function normalizeHandlers(input: DefinitionInput, hasFunction: FunctionCheck, issues: FieldIssue[]): HandlerSpec[] {
