@@ -57,6 +57,10 @@ export interface Execution {
   rerunOf: string | null;
   /** Settled, but its handlers (onSuccess/onFailure/onExit) have not all run yet. */
   handlersPending: boolean;
+  /** The schedule of its definition that started it (a fire or a manual trigger), or null. */
+  scheduleId: string | null;
+  /** The fire's nominal time (a trigger's: when it was asked), or null when not scheduled. */
+  scheduledFor: number | null;
 }
 
 export interface ExecutionWithTasks extends Execution {

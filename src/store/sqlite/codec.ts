@@ -24,6 +24,8 @@ export interface ExecutionRow {
   cancel_requested_at: number | null;
   rerun_of: string | null;
   handlers_pending: number;
+  schedule_id: string | null;
+  scheduled_for: number | null;
 }
 
 export interface ExecutionWithTasksRow extends ExecutionRow {
@@ -94,6 +96,8 @@ export const toExecution = (r: ExecutionRow): Execution => ({
   cancelRequestedAt: r.cancel_requested_at,
   rerunOf: r.rerun_of,
   handlersPending: r.handlers_pending === 1,
+  scheduleId: r.schedule_id,
+  scheduledFor: r.scheduled_for,
 });
 
 export const toDefinition = (r: DefinitionRow): StoredDefinition => ({
@@ -168,6 +172,8 @@ export function insertedExecution(e: NewExecution, now: number, started: boolean
     cancelRequestedAt: null,
     rerunOf: e.rerunOf ?? null,
     handlersPending: false,
+    scheduleId: e.schedule?.id ?? null,
+    scheduledFor: e.schedule?.scheduledFor ?? null,
   };
 }
 

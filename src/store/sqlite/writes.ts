@@ -93,6 +93,9 @@ export function insertExecution(tx: Tx, e: NewExecution, now: number, start?: re
     runAt: e.runAt ?? null,
     rerunOf: e.rerunOf ?? null,
     tasks: tasksJson(x.tasks),
+    scheduleId: e.schedule?.id ?? null,
+    scheduledFor: e.schedule?.scheduledFor ?? null,
+    scheduleManual: e.schedule?.manual ? 1 : 0,
   };
   persist(tx, { id: e.id, seq: Number(tx.s.insertExecution.run(row).lastInsertRowid) }, fx);
   if (e.rerunOf) {

@@ -28,6 +28,8 @@ export function admissionTests(makeStore: MakeStore): void {
         cancelRequestedAt: null,
         rerunOf: null,
         handlersPending: false,
+        scheduleId: null,
+        scheduledFor: null,
       });
       expect(await loaded(store, "e1")).toEqual({ ...e, tasks: [pending("a", "A"), pending("b", "B"), pending("c", "C")] });
       expect(await store.events("e1")).toEqual([
