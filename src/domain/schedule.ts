@@ -172,3 +172,20 @@ export function dueFires(
   const settled = Math.max(progress, at, last, inWindow.at(-1) ?? progress);
   return { start: inWindow, missed: count > 0 ? { count, first, last, countCapped } : null, progress: settled };
 }
+
+/** The 404 detail for a schedule that does not exist, naming those that do. */
+export function scheduleNotFound(
+  definitionId: string,
+  scheduleId: string,
+  definitionExists: boolean,
+  all: readonly { definitionId: string; spec: { id: string } }[],
+): string {
+  if (!definitionExists) {
+    const ids = [...new Set(all.map((s) => s.definitionId))];
+    const known = ids.length > 0 ? `definitions with schedules: ${ids.join(", ")}` : "no definition has schedules";
+    return `no job definition with id "${definitionId}" (${known}); GET /schedules lists every schedule`;
+  }
+  const own = all.filter((s) => s.definitionId === definitionId).map((s) => s.spec.id);
+  const known = own.length > 0 ? `its schedules: ${own.join(", ")}` : "its latest version declares no schedules";
+  return `definition "${definitionId}" has no schedule "${scheduleId}" (${known})`;
+}
