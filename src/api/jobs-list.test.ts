@@ -33,6 +33,8 @@ describe("GET /jobs", () => {
       "startedAt",
       "endTime",
       "runAt",
+      "scheduleId",
+      "scheduledFor",
       "error",
     ]);
     expect(job).toMatchObject({ id: first, definitionId: "d", definitionVersion: 1, status: "COMPLETED", error: null });

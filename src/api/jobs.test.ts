@@ -181,6 +181,8 @@ describe("GET /jobs/{executionId}/state", () => {
       "startedAt",
       "endTime",
       "runAt",
+      "scheduleId",
+      "scheduledFor",
       "input",
       "output",
       "error",

@@ -21,6 +21,9 @@ export interface EngineCommands
     | "completeLease"
     | "failLease"
     | "workers"
+    | "pauseSchedule"
+    | "resumeSchedule"
+    | "triggerSchedule"
   > {
   /** Registering validates a definition and stores a new version only when its body changed. */
   readonly catalog: Pick<Engine["catalog"], "register">;
