@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { issuesOf, parse } from "../../test/helpers/definitions.ts";
 import { definition } from "../../test/helpers/setup.ts";
-import { decideOverlap, dueFires, MAX_CATCHUP_FIRES, nextFires } from "./schedule.ts";
+import { decideOverlap, dueFires, firesBetween, MAX_CATCHUP_FIRES, nextFires } from "./schedule.ts";
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -145,5 +145,15 @@ describe("dueFires", () => {
     expect(due.missed?.count).toBe(10_000);
     expect(due.start).toEqual([t0 + 19_998_000, t0 + 19_999_000, t0 + 20_000_000]);
     expect(due.progress).toBe(t0 + 20_000_000);
+  });
+});
+
+describe("firesBetween", () => {
+  const minutely = { cron: "* * * * *", timezone: "UTC" };
+  const t0 = at("2026-01-01T00:00:00Z");
+
+  test("strictly between the two times; null when none", () => {
+    expect(firesBetween(minutely, t0, t0 + 3 * 60_000)).toEqual({ count: 2, first: t0 + 60_000, last: t0 + 120_000, countCapped: false });
+    expect(firesBetween(minutely, t0, t0 + 60_000)).toBeNull();
   });
 });

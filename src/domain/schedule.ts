@@ -189,3 +189,21 @@ export function scheduleNotFound(
   const known = own.length > 0 ? `its schedules: ${own.join(", ")}` : "its latest version declares no schedules";
   return `definition "${definitionId}" has no schedule "${scheduleId}" (${known})`;
 }
+
+/** The fires strictly after `after` and strictly before `before`, counted up to `MAX_MISSED_COUNTED`; null when none. */
+export function firesBetween(
+  spec: Pick<ScheduleSpec, "cron" | "timezone">,
+  after: number,
+  before: number,
+): { count: number; first: number; last: number; countCapped: boolean } | null {
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  for (let t = nextFire(spec, after); t !== null && t < before; t = nextFire(spec, t)) {
+    if (count === MAX_MISSED_COUNTED) return { count, first, last, countCapped: true };
+    if (count === 0) first = t;
+    last = t;
+    count++;
+  }
+  return count === 0 ? null : { count, first, last, countCapped: false };
+}

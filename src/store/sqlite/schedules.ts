@@ -6,7 +6,7 @@
  * progress check, so no computation of a slot can start it twice.
  */
 import type { Execution } from "../../domain/model.ts";
-import { decideOverlap, type ScheduleSpec } from "../../domain/schedule.ts";
+import { decideOverlap, firesBetween, type ScheduleSpec } from "../../domain/schedule.ts";
 import type {
   BufferedResult,
   FireResult,
@@ -135,7 +135,12 @@ export function scheduleEvents(ss: ScheduleStatements, key: Key, limit: number, 
 
 // ---- writes ----
 
-/** A new definition version: its schedules replace the old ones (kept ids keep counts, history and a buffered fire). */
+/**
+ * A new definition version: its schedules replace the old ones (kept ids keep counts, history
+ * and a buffered fire). A kept schedule's fires from now on follow the new spec; the old spec's
+ * fires after its progress and before now (Baton was down, or they were just due) are recorded
+ * as missed, never dropped silently.
+ */
 export function replaceSchedules(
   ss: ScheduleStatements,
   definitionId: string,
@@ -147,7 +152,10 @@ export function replaceSchedules(
   for (const spec of specs) {
     const key = { definitionId, scheduleId: spec.id };
     const values = { ...key, version, spec: JSON.stringify(spec), paused: spec.paused ? 1 : 0, progress: now };
-    if (old.has(spec.id)) {
+    const kept = old.get(spec.id);
+    if (kept) {
+      const missed = kept.paused === 1 ? null : firesBetween(JSON.parse(kept.spec) as ScheduleSpec, kept.progress, now);
+      if (missed) recordMissed(ss, key, missed, kept.progress, now, { replacedBy: version });
       ss.replaceSchedule.run(values);
       event(ss, key, now, "Replaced", { data: { version, paused: spec.paused } });
       old.delete(spec.id);
@@ -191,10 +199,17 @@ export function fireSchedule(tx: Tx, ss: ScheduleStatements, e: ScheduledExecuti
   return { outcome: "skipped" };
 }
 
-export function recordMissed(ss: ScheduleStatements, key: Key, missed: Missed, progress: number, now: number): void {
+export function recordMissed(
+  ss: ScheduleStatements,
+  key: Key,
+  missed: Missed,
+  progress: number,
+  now: number,
+  extra: Record<string, unknown> = {},
+): void {
   if (!row(ss, key)) return;
   ss.missed.run({ ...key, progress, count: missed.count });
-  const data: Record<string, unknown> = { count: missed.count, first: new Date(missed.first).toISOString() };
+  const data: Record<string, unknown> = { count: missed.count, first: new Date(missed.first).toISOString(), ...extra };
   if (missed.countCapped) data.countCapped = true;
   event(ss, key, now, "Missed", { nominal: missed.last, data });
 }

@@ -184,6 +184,20 @@ export function scheduleTests(makeStore: MakeStore): void {
       expect(await store.scheduleEvents("job", "nope", 10)).toEqual([]);
     });
 
+    it("a new version records the old spec's fires between its progress and now as missed", async (store) => {
+      // T0 is 22:13:20 UTC; "* * * * *" fires on whole minutes.
+      await store.fireSchedule(fire("e1", 1), T0 + MIN);
+      await version(store, 2, [spec({ cron: "0 * * * *" })], Date.parse("2023-11-14T22:16:50Z"));
+      expect(await store.getSchedule("job", "nightly")).toMatchObject({ missedCount: 2, version: 2 });
+      const [replaced, missed] = await store.scheduleEvents("job", "nightly", 2);
+      expect(replaced).toMatchObject({ type: "Replaced" });
+      expect(missed).toMatchObject({
+        type: "Missed",
+        nominal: Date.parse("2023-11-14T22:16:00Z"),
+        data: { count: 2, first: "2023-11-14T22:15:00.000Z", replacedBy: 2 },
+      });
+    });
+
     buffering("an unchanged body changes nothing; a new version replaces: kept ids keep state, removed ones say so", async (store) => {
       await store.fireSchedule(fire("e1", 1), T0 + MIN);
       await store.fireSchedule(fire("e2", 2), T0 + 2 * MIN);
