@@ -5,8 +5,19 @@
  */
 import { describe, expect, test } from "bun:test";
 import { FakeClock } from "../../test/helpers/fake-clock.ts";
-import { definition, heldFunction, type RawTask, sequentialIds, setup, setupStarted, type TestWorld } from "../../test/helpers/setup.ts";
+import {
+  definition,
+  heldFunction,
+  type RawTask,
+  recordingLogger,
+  sequentialIds,
+  setup,
+  setupStarted,
+  type TestWorld,
+} from "../../test/helpers/setup.ts";
+import { StorageError } from "../domain/errors.ts";
 import type { ScheduleSpec } from "../domain/schedule.ts";
+import { SqliteStore } from "../store/sqlite/store.ts";
 
 const MIN = 60_000;
 /** 2023-11-14T22:14:00Z: a whole minute. */
@@ -91,6 +102,25 @@ describe("scheduler", () => {
     expect(clock.nextDue()).toBe(T0 + MIN);
     await clock.advance(MIN);
     expect(clock.pending).toBe(1);
+  });
+
+  test("a fire the store refuses is tried again 5 s later, not in a tight loop, and starts once", async () => {
+    const store = SqliteStore.open({ path: ":memory:" });
+    let refusals = 1;
+    const fireSchedule = store.fireSchedule.bind(store);
+    store.fireSchedule = (e, now) =>
+      refusals-- > 0 ? Promise.reject(new StorageError("the disk is full", false, "SQLITE_FULL")) : fireSchedule(e, now);
+    const logger = recordingLogger();
+    const w = await world({}, new FakeClock(T0), { store, logger });
+    await w.clock.advance(MIN);
+    expect(await fires(w)).toEqual([]);
+    expect(w.clock.nextDue()).toBe(T0 + MIN + 5000);
+    expect(logger.lines.filter((l) => l.level === "error").map((l) => l.message)).toEqual([
+      "a scheduler round failed; its fires are tried again at the next wake (the store never starts a slot twice)",
+    ]);
+    await w.clock.advance(5000);
+    expect(await fires(w)).toEqual([iso(T0 + MIN)]);
+    expect(await schedule(w)).toMatchObject({ missedCount: 0 });
   });
 
   describe("after a restart", () => {

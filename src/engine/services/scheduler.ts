@@ -24,6 +24,8 @@ import type { DefinitionLookup } from "../deps.ts";
 export const MAX_SLEEP_MS = 60_000;
 /** A wake this much later than planned means the clock jumped or the host slept. */
 export const LATE_MS = 10_000;
+/** After a round failed (the store refused a write), the next one waits this long. */
+export const RETRY_MS = 5_000;
 
 export interface SchedulerDeps {
   store: Store;
@@ -55,13 +57,10 @@ export class Scheduler {
   /** The round in progress, and whether another was asked for meanwhile. */
   private round: Promise<void> | null = null;
   private again = false;
+  /** The last round failed: the next waits `RETRY_MS` instead of running at once for fires still due. */
+  private failed = false;
 
   constructor(private readonly deps: SchedulerDeps) {}
-
-  /** Schedules known, for tests and `/system/state`. */
-  get size(): number {
-    return this.entries.size;
-  }
 
   /** The first round (after downtime), then one timer. */
   async start(): Promise<void> {
@@ -110,7 +109,11 @@ export class Scheduler {
       );
     }
     this.round = this.work(now, watched)
+      .then(() => {
+        this.failed = false;
+      })
       .catch((err: unknown) => {
+        this.failed = true;
         this.loaded = false; // read the stored state again: the round may have been cut short anywhere
         this.deps.logger.error(
           "a scheduler round failed; its fires are tried again at the next wake (the store never starts a slot twice)",
@@ -121,10 +124,10 @@ export class Scheduler {
       })
       .finally(() => {
         this.round = null;
-        if (this.again && this.started) {
-          this.again = false;
-          void this.runOnce(this.deps.clock.now());
-        } else this.arm();
+        const again = this.again && this.started && !this.failed;
+        this.again = false;
+        if (again) void this.runOnce(this.deps.clock.now());
+        else this.arm();
       });
     return this.round;
   }
@@ -234,7 +237,7 @@ export class Scheduler {
     if (earliest === Number.POSITIVE_INFINITY) return;
     const { clock } = this.deps;
     const now = clock.now();
-    const delay = Math.min(Math.max(0, earliest - now), MAX_SLEEP_MS);
+    const delay = Math.min(Math.max(this.failed ? RETRY_MS : 0, earliest - now), MAX_SLEEP_MS);
     this.plannedWake = now + delay;
     this.timer = clock.setTimer(() => {
       this.timer = null;
