@@ -50,7 +50,7 @@ const MAY_IMPORT: Record<string, string[]> = {
 
 /** Packages each layer may use; `node:*` builtins are listed per layer. */
 const MAY_USE: Record<string, RegExp> = {
-  domain: /^valibot$/,
+  domain: /^valibot$|^croner$/,
   tasks: /^$/,
   store: /^node:(fs|path|os|worker_threads)$|^bun:sqlite$/,
   engine: /^$/,

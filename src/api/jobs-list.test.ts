@@ -35,6 +35,8 @@ describe("GET /jobs", () => {
       "runAt",
       "priority",
       "concurrencyKey",
+      "scheduleId",
+      "scheduledFor",
       "error",
     ]);
     expect(job).toMatchObject({ id: first, definitionId: "d", definitionVersion: 1, status: "COMPLETED", error: null });

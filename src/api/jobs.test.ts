@@ -190,6 +190,8 @@ describe("GET /jobs/{executionId}/state", () => {
       "runAt",
       "priority",
       "concurrencyKey",
+      "scheduleId",
+      "scheduledFor",
       "waitingFor",
       "input",
       "output",

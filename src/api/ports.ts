@@ -23,6 +23,9 @@ export interface EngineCommands
     | "workers"
     | "waitingFor"
     | "queuedWaitingFor"
+    | "pauseSchedule"
+    | "resumeSchedule"
+    | "triggerSchedule"
   > {
   /** Registering validates a definition and stores a new version only when its body changed. */
   readonly catalog: Pick<Engine["catalog"], "register">;

@@ -27,6 +27,12 @@ describe("the table", () => {
       "/jobs/:executionId/cancel": ["POST"],
       "/jobs/:executionId/redrive": ["POST"],
       "/jobs/:executionId/rerun": ["POST"],
+      "/schedules": ["GET", "HEAD"],
+      "/schedules/:definitionId/:scheduleId": ["GET", "HEAD"],
+      "/schedules/:definitionId/:scheduleId/events": ["GET", "HEAD"],
+      "/schedules/:definitionId/:scheduleId/pause": ["POST"],
+      "/schedules/:definitionId/:scheduleId/resume": ["POST"],
+      "/schedules/:definitionId/:scheduleId/trigger": ["POST"],
       "/system/state": ["GET", "HEAD"],
       "/healthz": ["GET", "HEAD"],
       "/livez": ["GET", "HEAD"],
@@ -67,9 +73,9 @@ describe("the not-found hint", () => {
     expect(res.body.detail).toBe(
       "no route for GET /nope; Baton serves /job-definitions, /job-definitions/{id}, /jobs, /jobs/{definitionId}/execute, " +
         "/jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, /jobs/{executionId}/redrive, " +
-        "/jobs/{executionId}/rerun, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
+        "/jobs/{executionId}/rerun, /schedules, /schedules/{definitionId}/{scheduleId}, /schedules/{definitionId}/{scheduleId}/events, /schedules/{definitionId}/{scheduleId}/pause, /schedules/{definitionId}/{scheduleId}/resume, /schedules/{definitionId}/{scheduleId}/trigger, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
         "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail and /workers",
     );
-    expect(servedPaths(ROUTES)).toHaveLength(17);
+    expect(servedPaths(ROUTES)).toHaveLength(23);
   });
 });

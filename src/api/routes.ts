@@ -8,6 +8,7 @@ import { MethodNotAllowedError } from "../domain/errors.ts";
 import { getDefinition, listDefinitions, registerDefinition } from "./definitions.ts";
 import { cancel, execute, executionEvents, executionState, listExecutions, redrive, rerun } from "./jobs.ts";
 import type { RouteHandler } from "./ports.ts";
+import { getSchedule, listSchedules, pauseSchedule, resumeSchedule, scheduleEvents, triggerSchedule } from "./schedules.ts";
 import { healthz, livez, systemState } from "./system.ts";
 import { complete, fail, heartbeat, listWorkers, poll } from "./workers.ts";
 
@@ -40,6 +41,12 @@ export const ROUTES: readonly Route[] = [
   route("POST", "/jobs/:executionId/cancel", cancel, "cancel a QUEUED or RUNNING execution"),
   route("POST", "/jobs/:executionId/redrive", redrive, "requeue a FAILED or CANCELLED execution, keeping completed tasks"),
   route("POST", "/jobs/:executionId/rerun", rerun, "a new execution from one task on, carrying the tasks before it"),
+  route("GET", "/schedules", listSchedules, "every schedule with its state and next five fires"),
+  route("GET", "/schedules/:definitionId/:scheduleId", getSchedule, "one schedule"),
+  route("GET", "/schedules/:definitionId/:scheduleId/events", scheduleEvents, "a schedule's history, newest first, paged"),
+  route("POST", "/schedules/:definitionId/:scheduleId/pause", pauseSchedule, "pause a schedule (stored, survives restarts)"),
+  route("POST", "/schedules/:definitionId/:scheduleId/resume", resumeSchedule, "resume a schedule; its next fire counts from now"),
+  route("POST", "/schedules/:definitionId/:scheduleId/trigger", triggerSchedule, "run a schedule once now, whatever its pause and overlap"),
   route("GET", "/system/state", systemState, "what runs and waits, and the counts"),
   route("GET", "/healthz", healthz, "readiness: can Baton take work now"),
   route("GET", "/livez", livez, "liveness: does the process answer"),

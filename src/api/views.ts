@@ -4,6 +4,9 @@
  */
 import type { WaitReason } from "../domain/flow.ts";
 import type { Execution, ExecutionEventRecord, ExecutionWithTasks, StoredDefinition, SystemCounts, TaskRun } from "../domain/model.ts";
+import { nextFires } from "../domain/schedule.ts";
+import type { ScheduleEventRecord, ScheduleRecord } from "../domain/store.ts";
+import { formatLocal } from "../domain/timestamp.ts";
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -24,6 +27,8 @@ export const executionSummaryView = (e: Execution) => ({
   runAt: iso(e.runAt),
   priority: e.priority,
   concurrencyKey: e.concurrencyKey,
+  scheduleId: e.scheduleId,
+  scheduledFor: iso(e.scheduledFor),
   error: e.error,
 });
 
@@ -64,6 +69,39 @@ export const eventView = (e: ExecutionEventRecord): Record<string, unknown> => {
   const out: Record<string, unknown> = { seq: e.seq, timestamp: iso(e.at), type: e.type };
   if (e.taskId !== null) out.taskId = e.taskId;
   if (e.attempt !== null) out.attempt = e.attempt;
+  for (const [k, v] of Object.entries(e.data ?? {})) if (!Object.hasOwn(out, k) && k !== "__proto__") out[k] = v;
+  return out;
+};
+
+/** How many next fires a schedule shows. */
+export const NEXT_FIRES = 5;
+
+/** A schedule with its state and, unless paused, its next fires in UTC and in its timezone. */
+export const scheduleView = (s: ScheduleRecord, now: number) => ({
+  definitionId: s.definitionId,
+  id: s.spec.id,
+  version: s.version,
+  cron: s.spec.cron,
+  timezone: s.spec.timezone,
+  overlap: s.spec.overlap,
+  catchupWindowSeconds: s.spec.catchupWindowSeconds,
+  input: s.spec.input,
+  paused: s.paused,
+  lastFire: iso(s.lastFire),
+  missedCount: s.missedCount,
+  skippedCount: s.skippedCount,
+  bufferedFire: iso(s.bufferedFire),
+  lastAction: s.lastAction && { action: s.lastAction.action, at: iso(s.lastAction.at), actor: s.lastAction.actor },
+  nextFireTimes: s.paused
+    ? []
+    : nextFires(s.spec, Math.max(s.progress, now), NEXT_FIRES).map((t) => ({ utc: iso(t), local: formatLocal(t, s.spec.timezone) })),
+});
+
+/** `{seq, timestamp, type, scheduledFor?, executionId?, ...data}`; `data` never overrides the fixed fields. */
+export const scheduleEventView = (e: ScheduleEventRecord): Record<string, unknown> => {
+  const out: Record<string, unknown> = { seq: e.seq, timestamp: iso(e.at), type: e.type };
+  if (e.nominal !== null) out.scheduledFor = iso(e.nominal);
+  if (e.executionId !== null) out.executionId = e.executionId;
   for (const [k, v] of Object.entries(e.data ?? {})) if (!Object.hasOwn(out, k) && k !== "__proto__") out[k] = v;
   return out;
 };

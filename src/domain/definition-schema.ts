@@ -141,6 +141,26 @@ const RateLimitSchema = v.strictObject(
   objectMessage("rateLimit"),
 );
 
+const ScheduleSchema = v.strictObject(
+  {
+    id: Id,
+    cron: v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(256, "must be at most 256 characters")),
+    timezone: v.optional(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"))),
+    input: v.optional(plainObject(v.record(v.string(), v.unknown(), "must be an object"))),
+    overlap: v.optional(v.picklist(["skip", "bufferOne", "allow"], 'must be "skip", "bufferOne" or "allow"')),
+    catchupWindowSeconds: v.optional(
+      v.pipe(
+        v.number("must be a number"),
+        v.integer("must be an integer"),
+        v.minValue(0, "must not be negative"),
+        v.maxValue(MAX_SECONDS, `must be at most ${MAX_SECONDS} (30 days)`),
+      ),
+    ),
+    paused: v.optional(v.boolean("must be true or false")),
+  },
+  objectMessage("schedule"),
+);
+
 export const DefinitionSchema = v.strictObject(
   {
     id: Id,
@@ -155,6 +175,9 @@ export const DefinitionSchema = v.strictObject(
       v.array(plainObject(TaskSchema), "must be an array of tasks"),
       v.minLength(1, "must hold at least one task"),
       v.maxLength(1000, "must hold at most 1000 tasks"),
+    ),
+    schedules: v.optional(
+      v.pipe(v.array(plainObject(ScheduleSchema), "must be an array of schedules"), v.maxLength(100, "must hold at most 100 schedules")),
     ),
   },
   objectMessage("definition"),

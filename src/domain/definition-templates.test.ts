@@ -84,7 +84,8 @@ describe("templates in params", () => {
     expect(issuesOf(dag({ a: { x: "{{env.HOME}}", y: "{{}}", z: "{{input.a", w: "{{tasks.b}}" } }))).toEqual([
       {
         path: "$.tasks[0].params.x",
-        message: "{{env.HOME}}: unknown reference (use input, tasks.<id>.output, execution.id, task.attempt or secrets.NAME)",
+        message:
+          "{{env.HOME}}: unknown reference (use input, tasks.<id>.output, execution.id, execution.scheduledFor, task.attempt or secrets.NAME)",
       },
       { path: "$.tasks[0].params.y", message: "{{}}: empty template" },
       { path: "$.tasks[0].params.z", message: '"{{input.a": "{{" without a closing "}}"' },

@@ -73,6 +73,7 @@ describe("parseDefinition accepts", () => {
         },
       ],
       handlers: [],
+      schedules: [],
     });
   });
 

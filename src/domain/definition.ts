@@ -2,15 +2,16 @@
  * Job definitions: the checks the schema (`definition-schema.ts`) cannot
  * express (unique ids, known functions, known dependencies, no cycles, no conflicting retry
  * settings, templates in params reading only upstream tasks, and params as the function they name
- * checks them). `parseDefinition` turns accepted input into a `JobDefinition` with every default
+ * checks them; schedules with unique ids, a valid cron expression and a known timezone). `parseDefinition` turns accepted input into a `JobDefinition` with every default
  * resolved, so the engine never re-interprets raw JSON.
  */
 import * as v from "valibot";
 import { type DefinitionInput, DefinitionSchema, plainObject } from "./definition-schema.ts";
 import { type FieldIssue, ValidationError } from "./errors.ts";
-import { type FlowLimits, normalizeFlow } from "./flow.ts";
+import { concurrencyKeyOf, type FlowLimits, normalizeFlow } from "./flow.ts";
 import { jsonPath } from "./json.ts";
 import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from "./retry.ts";
+import { checkSchedule, SCHEDULE_DEFAULTS, type ScheduleSpec } from "./schedule.ts";
 import { checkTemplates, hasTemplates } from "./template.ts";
 
 export { MAX_SECONDS } from "./definition-schema.ts";
@@ -58,6 +59,8 @@ export interface JobDefinition {
   handlers: HandlerSpec[];
   /** `maxConcurrent`, `concurrency` and `rateLimit` (see flow.ts). */
   flow: FlowLimits;
+  /** Cron schedules, in definition order (see `schedule.ts`). */
+  schedules: ScheduleSpec[];
 }
 
 /** Is `name` a function the engine can run? */
@@ -96,6 +99,9 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck, checkP
       issues.push({ path: `$.handlers.${h.kind}.params${issue.path}`, message: issue.message });
   }
   const flow = normalizeFlow(input, issues);
+  const schedules = normalizeSchedules(input, issues);
+  // A schedule's executions need their concurrency key too: its input must give one.
+  if (issues.length === 0) for (const [i, sched] of schedules.entries()) checkScheduleKey(flow, sched, i, issues);
   if (issues.length > 0) throw new ValidationError(describe(issues), issues);
   return {
     id: input.id,
@@ -105,7 +111,36 @@ export function parseDefinition(raw: unknown, hasFunction: FunctionCheck, checkP
     tasks,
     handlers,
     flow,
+    schedules,
   };
+}
+
+function checkScheduleKey(flow: FlowLimits, schedule: ScheduleSpec, index: number, issues: FieldIssue[]): void {
+  try {
+    concurrencyKeyOf(flow, schedule.input, "schedule");
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    issues.push({ path: `$.schedules[${index}].input`, message: err.message });
+  }
+}
+
+function normalizeSchedules(input: DefinitionInput, issues: FieldIssue[]): ScheduleSpec[] {
+  const all = input.schedules ?? [];
+  return all.map((s, i) => {
+    if (all.findIndex((o) => o.id === s.id) !== i)
+      issues.push({ path: `$.schedules[${i}].id`, message: `duplicates the id "${s.id}" of an earlier schedule` });
+    const timezone = s.timezone ?? SCHEDULE_DEFAULTS.timezone;
+    for (const issue of checkSchedule(s.cron, timezone)) issues.push({ path: `$.schedules[${i}]${issue.path}`, message: issue.message });
+    return {
+      id: s.id,
+      cron: s.cron,
+      timezone,
+      input: s.input ?? {},
+      overlap: s.overlap ?? SCHEDULE_DEFAULTS.overlap,
+      catchupWindowSeconds: s.catchupWindowSeconds ?? SCHEDULE_DEFAULTS.catchupWindowSeconds,
+      paused: s.paused ?? SCHEDULE_DEFAULTS.paused,
+    };
+  });
 }
 
 function normalizeHandlers(input: DefinitionInput, hasFunction: FunctionCheck, issues: FieldIssue[]): HandlerSpec[] {

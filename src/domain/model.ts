@@ -61,6 +61,10 @@ export interface Execution {
   priority: number;
   /** The value of its definition's concurrency key, computed from the input at submit; null without one. */
   concurrencyKey: string | null;
+  /** The schedule of its definition that started it (a fire or a manual trigger), or null. */
+  scheduleId: string | null;
+  /** The fire's nominal time (a trigger's: when it was asked), or null when not scheduled. */
+  scheduledFor: number | null;
 }
 
 /** What admission needs to know of a QUEUED execution before it reads it: fixed at submit. */

@@ -5,6 +5,9 @@
  * durable at the configured sync level. Everything a networked database would answer over
  * the wire is async. Implementations: SQLite (`src/store/sqlite`); each one passes the
  * conformance suite in `test/store/`.
+ *
+ * Over 300 lines on purpose: it is the one list of every port a store implements, each
+ * documented where a second implementation (PostgreSQL) will read it.
  */
 import type { ErrorInfo } from "./errors.ts";
 import type {
@@ -17,6 +20,7 @@ import type {
   StoredDefinition,
   SystemCounts,
 } from "./model.ts";
+import type { ScheduleSpec } from "./schedule.ts";
 import type { TaskStatus } from "./states.ts";
 import type { AttemptStart, CancelOutcome, NewTask, RedriveOutcome, Step } from "./transitions.ts";
 
@@ -38,6 +42,11 @@ export interface NewExecution {
   priority?: number;
   /** Its concurrency key's value (see `domain/flow.ts`). @default null */
   concurrencyKey?: string | null;
+  /**
+   * The schedule that starts it: a cron fire (`manual` false) is unique per (definition,
+   * schedule, `scheduledFor`); a manual trigger is not a slot and is not.
+   */
+  schedule?: { id: string; scheduledFor: number; manual: boolean } | null;
 }
 
 /** `Idempotency-Key` of a start: the same key and request return the first execution. */
@@ -83,12 +92,17 @@ export interface StoreFault {
 
 /** Registered job definitions, each kept in every version. */
 export interface DefinitionStore {
-  /** Stores a new version unless the latest one has the same canonical body. */
+  /**
+   * Stores a new version unless the latest one has the same canonical body. A new version
+   * replaces the definition's schedules in the same commit (see `ScheduleStore`); an unchanged
+   * body leaves them, and their runtime pause state, alone.
+   */
   registerDefinition(
     id: string,
     body: Record<string, unknown>,
     canonical: string,
     now: number,
+    schedules?: readonly ScheduleSpec[],
   ): Promise<{ version: number; created: boolean }>;
   /** The given version, or the latest one. */
   getDefinition(id: string, version?: number): Promise<StoredDefinition | null>;
@@ -242,11 +256,123 @@ export interface LeaseStore {
   listWorkers(since: number, now: number): Promise<WorkerInfo[]>;
 }
 
-/** What the API reads: definitions, executions, and health. */
-export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions" | "definitionVersions"> & ExecutionReads & StoreHealth;
+/** The last pause, resume or trigger of a schedule through the API. */
+export interface ScheduleAction {
+  action: "pause" | "resume" | "trigger";
+  at: number;
+  /** Who asked; null until the API has tokens. */
+  actor: string | null;
+}
+
+/** A schedule as stored: the spec its definition version declared, and its runtime state. */
+export interface ScheduleRecord {
+  definitionId: string;
+  /** The definition version that declared it as it is now. */
+  version: number;
+  spec: ScheduleSpec;
+  paused: boolean;
+  /** Every nominal time at or before this is settled (fired, skipped, buffered or missed); fires come after it. */
+  progress: number;
+  /** The nominal time of the last fire that started an execution, or null. */
+  lastFire: number | null;
+  missedCount: number;
+  skippedCount: number;
+  /** The nominal time of a fire waiting for the unfinished one (`bufferOne`), or null. */
+  bufferedFire: number | null;
+  lastAction: ScheduleAction | null;
+}
+
+export type ScheduleEventType =
+  | "Fired"
+  | "Skipped"
+  | "Buffered"
+  | "Missed"
+  | "Paused"
+  | "Resumed"
+  | "Triggered"
+  /** A new definition version kept the schedule (by id), with its spec and paused state as declared. */
+  | "Replaced"
+  /** A new definition version dropped the schedule; `data.bufferedFire` says what became of a waiting fire. */
+  | "Removed";
+
+/** One history record of a schedule, in `seq` order. */
+export interface ScheduleEventRecord {
+  seq: number;
+  definitionId: string;
+  scheduleId: string;
+  at: number;
+  type: ScheduleEventType;
+  /** The fire's nominal time (a Missed event: the last one missed). */
+  nominal: number | null;
+  executionId: string | null;
+  data: Record<string, unknown> | null;
+}
+
+/** A new execution started by a schedule: `schedule` is required. */
+export type ScheduledExecution = NewExecution & { schedule: NonNullable<NewExecution["schedule"]> };
+
+export type FireResult =
+  /** Stored QUEUED with its `ExecutionQueued` event; admission takes it from here. */
+  | { outcome: "started"; execution: Execution }
+  | { outcome: "buffered" }
+  | { outcome: "skipped" }
+  /** The slot was settled before (a restart, a second computation, the clock going back): nothing written. */
+  | { outcome: "already" }
+  | { outcome: "paused" }
+  /** No such schedule in this definition version any more: nothing written. */
+  | { outcome: "missing" };
+
+export type BufferedResult = { outcome: "started"; execution: Execution } | { outcome: "waiting" } | { outcome: "none" };
+
+/**
+ * Schedules and their history. Each fire is one commit: the overlap decision (is an execution
+ * of this schedule QUEUED or RUNNING?), the execution, the progress, counts and events.
+ */
+export interface ScheduleStore {
+  /** Every schedule, by definition id then schedule id. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  getSchedule(definitionId: string, scheduleId: string): Promise<ScheduleRecord | null>;
+  /** Newest first, at most `limit`, before `beforeSeq` when given. */
+  scheduleEvents(definitionId: string, scheduleId: string, limit: number, beforeSeq?: number): Promise<ScheduleEventRecord[]>;
+  /**
+   * A cron fire at `execution.schedule.scheduledFor` of the definition version that declares
+   * the schedule: started, buffered or skipped by its overlap policy; "already" when that
+   * slot is at or before the schedule's progress or has an execution.
+   */
+  fireSchedule(execution: ScheduledExecution, now: number): Promise<FireResult>;
+  /** Records missed fires (one Missed event, the count) and moves progress to `progress`. */
+  recordMissed(
+    definitionId: string,
+    scheduleId: string,
+    missed: { count: number; first: number; last: number; countCapped: boolean },
+    progress: number,
+    now: number,
+  ): Promise<void>;
+  /**
+   * Starts the buffered fire (`execution.schedule.scheduledFor` must be it) once no execution of
+   * the schedule is QUEUED or RUNNING; "none" when there is no such buffered fire.
+   */
+  startBufferedFire(execution: ScheduledExecution, now: number): Promise<BufferedResult>;
+  /** Pauses or resumes (a resume moves progress to now: slots passed while paused never fire); null when missing. */
+  setSchedulePaused(
+    definitionId: string,
+    scheduleId: string,
+    paused: boolean,
+    actor: string | null,
+    now: number,
+  ): Promise<ScheduleRecord | null>;
+  /** A manual run now, whatever the overlap and pause state; null when the schedule is missing. */
+  triggerSchedule(execution: ScheduledExecution, actor: string | null, now: number): Promise<Execution | null>;
+}
+
+/** What the API reads: definitions, executions, schedules, and health. */
+export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions" | "definitionVersions"> &
+  ExecutionReads &
+  Pick<ScheduleStore, "listSchedules" | "getSchedule" | "scheduleEvents"> &
+  StoreHealth;
 
 /** A whole store, as the process that opens it holds it. */
-export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, LeaseStore, StoreHealth {
+export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, LeaseStore, ScheduleStore, StoreHealth {
   /** Waits for pending writes, then releases the database. */
   close(): Promise<void>;
 }

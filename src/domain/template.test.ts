@@ -72,7 +72,7 @@ describe("parseTemplate", () => {
       expect(() => parseTemplate(expr)).toThrow(TemplateError);
     }
     expect(() => parseTemplate("env.key")).toThrow(
-      "{{env.key}}: unknown reference (use input, tasks.<id>.output, execution.id, task.attempt or secrets.NAME)",
+      "{{env.key}}: unknown reference (use input, tasks.<id>.output, execution.id, execution.scheduledFor, task.attempt or secrets.NAME)",
     );
     expect(parseTemplate(" secrets.API_key_2 ")).toEqual({ kind: "secret", name: "API_key_2" });
   });
@@ -257,5 +257,17 @@ describe("resolveParams", () => {
     expect(err.name).toBe(ErrorNames.Runtime);
     expect(NON_RETRYABLE_NAMES.has(err.name)).toBe(true);
     expect(() => resolve({ x: "{{input.a" })).toThrow(TemplateError);
+  });
+});
+
+describe("{{execution.scheduledFor}}", () => {
+  test("the ISO nominal time of a scheduled execution; null (or the text null) for one no schedule started", () => {
+    expect(parseTemplate("execution.scheduledFor")).toEqual({ kind: "scheduledFor" });
+    const params = { at: "{{execution.scheduledFor}}", line: "run for {{execution.scheduledFor}}" };
+    expect(resolveParams(params, { ...scope, scheduledFor: "2026-03-29T01:00:00.000Z" })).toEqual({
+      at: "2026-03-29T01:00:00.000Z",
+      line: "run for 2026-03-29T01:00:00.000Z",
+    });
+    expect(resolveParams(params, scope)).toEqual({ at: null, line: "run for null" });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Data-flow templates in task params: `{{input.a.b}}`, `{{tasks.ID.output.x}}`,
- * `{{execution.id}}`, `{{task.attempt}}` and `{{secrets.NAME}}`, found in string values at any depth (never in keys).
+ * `{{execution.id}}`, `{{execution.scheduledFor}}` (the ISO nominal time of a scheduled execution, null
+ * otherwise), `{{task.attempt}}` and `{{secrets.NAME}}`, found in string values at any depth (never in keys).
  * A string that is exactly one template takes the value's JSON type; templates inside a longer
  * string are stringified. Registration checks them (`checkTemplates`); the engine resolves them
  * before each attempt (`resolveParams`). Pure functions, no I/O.
@@ -24,6 +25,7 @@ export type TemplateRef =
   | { kind: "input"; path: string[] }
   | { kind: "task"; taskId: string; path: string[] }
   | { kind: "executionId" }
+  | { kind: "scheduledFor" }
   | { kind: "attempt" }
   | { kind: "secret"; name: string };
 
@@ -36,6 +38,8 @@ export interface TemplateScope {
   /** Outputs of completed tasks by id (at least those upstream of the task). */
   outputs: Readonly<Record<string, unknown>>;
   executionId: string;
+  /** The execution's nominal schedule time as ISO 8601, or null when no schedule started it. @default null */
+  scheduledFor?: string | null;
   attempt: number;
   /** Where `{{secrets.NAME}}` resolves; absent, every secret template fails. */
   secrets?: SecretSource;
@@ -70,6 +74,7 @@ export function parseTemplate(expr: string): TemplateRef {
   const [root, ...rest] = segs;
   if (root === "input") return { kind: "input", path: rest };
   if (root === "execution" && rest.length === 1 && rest[0] === "id") return { kind: "executionId" };
+  if (root === "execution" && rest.length === 1 && rest[0] === "scheduledFor") return { kind: "scheduledFor" };
   if (root === "task" && rest.length === 1 && rest[0] === "attempt") return { kind: "attempt" };
   if (root === "secrets") {
     const name = rest.length === 1 ? rest[0]! : "";
@@ -81,7 +86,9 @@ export function parseTemplate(expr: string): TemplateRef {
     if (end < 0) throw new TemplateError(`${shown}: a task's output is read as tasks.<id>.output[.path]`);
     return { kind: "task", taskId: rest.slice(0, end).join("."), path: rest.slice(end + 1) };
   }
-  throw new TemplateError(`${shown}: unknown reference (use input, tasks.<id>.output, execution.id, task.attempt or secrets.NAME)`);
+  throw new TemplateError(
+    `${shown}: unknown reference (use input, tasks.<id>.output, execution.id, execution.scheduledFor, task.attempt or secrets.NAME)`,
+  );
 }
 
 /** Splits a string into literal text and templates; throws `TemplateError` when one is malformed. */
@@ -198,6 +205,8 @@ function lookup(template: string, ref: TemplateRef, scope: TemplateScope): unkno
   switch (ref.kind) {
     case "executionId":
       return scope.executionId;
+    case "scheduledFor":
+      return scope.scheduledFor ?? null;
     case "attempt":
       return scope.attempt;
     case "secret": {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { daysInMonth, parseTimestamp } from "./timestamp.ts";
+import { daysInMonth, formatLocal, parseTimestamp } from "./timestamp.ts";
 
 const utc = (iso: string) => new Date(iso).getTime();
 /** Epoch ms of a UTC midnight in any year: setUTCFullYear, because Date.UTC reads years 0–99 as 1900–1999. */
@@ -107,5 +107,25 @@ describe("daysInMonth", () => {
     expect(lengths(2028)[1]).toBe(29);
     expect(lengths(2100)[1]).toBe(28);
     expect(lengths(2000)[1]).toBe(29);
+  });
+});
+
+describe("formatLocal", () => {
+  test("UTC has the offset +00:00", () => {
+    expect(formatLocal(Date.parse("2026-01-01T12:34:56.789Z"), "UTC")).toBe("2026-01-01T12:34:56+00:00");
+  });
+
+  test("Europe/Berlin across both DST changes of 2026: the offset in force at that instant", () => {
+    expect(formatLocal(Date.parse("2026-03-29T00:59:59Z"), "Europe/Berlin")).toBe("2026-03-29T01:59:59+01:00");
+    expect(formatLocal(Date.parse("2026-03-29T01:00:00Z"), "Europe/Berlin")).toBe("2026-03-29T03:00:00+02:00");
+    // 02:30 happens twice on 2026-10-25: first in summer time, then in winter time.
+    expect(formatLocal(Date.parse("2026-10-25T00:30:00Z"), "Europe/Berlin")).toBe("2026-10-25T02:30:00+02:00");
+    expect(formatLocal(Date.parse("2026-10-25T01:30:00Z"), "Europe/Berlin")).toBe("2026-10-25T02:30:00+01:00");
+  });
+
+  test("negative and half-hour offsets, and an instant before 1970", () => {
+    expect(formatLocal(Date.parse("2026-07-01T12:00:00Z"), "America/New_York")).toBe("2026-07-01T08:00:00-04:00");
+    expect(formatLocal(Date.parse("2026-07-01T12:00:00Z"), "Asia/Kolkata")).toBe("2026-07-01T17:30:00+05:30");
+    expect(formatLocal(Date.parse("1969-12-31T23:59:59.500Z"), "UTC")).toBe("1969-12-31T23:59:59+00:00");
   });
 });

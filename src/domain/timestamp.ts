@@ -16,6 +16,9 @@
  * - Leap seconds (`:60`) are refused: epoch milliseconds, as JavaScript and Baton count
  *   time, have no place for them, and none has been inserted since 2016. The refusal says
  *   to send `:59` instead.
+ *
+ * And the other way, `formatLocal`: an instant as the wall-clock time of a timezone with the
+ * offset in force then (schedules show their next fires this way).
  */
 
 /** What `parseTimestamp` found: the instant in epoch milliseconds, or why there is none. */
@@ -92,4 +95,44 @@ export function parseTimestamp(text: string): ParsedTimestamp {
   const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
   const epochMs = daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 + millis;
   return { ok: true, epochMs };
+}
+
+const localParts = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The wall-clock time of an instant in an IANA timezone, as ISO 8601 with that moment's
+ * offset, whole seconds (`2026-03-29T03:00:00+02:00`; UTC gives `+00:00`). The offset is the
+ * one in force at that instant, so the two 02:30 of a night when clocks go back read
+ * `02:30:00+02:00` and `02:30:00+01:00`.
+ */
+export function formatLocal(epochMs: number, timezone: string): string {
+  let fmt = localParts.get(timezone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat("en-US", {
+      timeZone: timezone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    localParts.set(timezone, fmt);
+  }
+  const p = Object.fromEntries(fmt.formatToParts(new Date(epochMs)).map((x) => [x.type, x.value]));
+  const [y, mo, d, h, mi, s] = [p.year, p.month, p.day, p.hour, p.minute, p.second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const wall = daysFromCivil(y, mo, d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000;
+  const offsetMinutes = Math.round((wall - (epochMs - (((epochMs % 1000) + 1000) % 1000))) / 60_000);
+  const sign = offsetMinutes < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMinutes);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${String(y).padStart(4, "0")}-${two(mo)}-${two(d)}T${two(h)}:${two(mi)}:${two(s)}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
 }

@@ -26,17 +26,20 @@ export class DefinitionCatalog {
     private readonly store: Store,
     private readonly functions: FunctionRegistry,
     private readonly now: () => number = Date.now,
+    /** A new version was stored (its schedules replaced the old ones). */
+    private readonly onNewVersion: (id: string) => void = () => {},
   ) {}
 
   /** Validates (throws `ValidationError`) and stores a new version unless it is unchanged. */
   async register(raw: unknown): Promise<Registered> {
     const def = this.validate(raw);
     const body = raw as Record<string, unknown>;
-    const { version, created } = await this.store.registerDefinition(def.id, body, canonicalJson(body), this.now());
+    const { version, created } = await this.store.registerDefinition(def.id, body, canonicalJson(body), this.now(), def.schedules);
     this.cache.set(key(def.id, version), def);
     // This process is the database's only writer, so the latest version it saw is the latest.
     this.latest.delete(def.id);
     this.lookups.delete(`${def.id}@latest`);
+    if (created) this.onNewVersion(def.id);
     return { id: def.id, version, created };
   }
 

@@ -212,7 +212,8 @@ export class Commands {
     return execution;
   }
 
-  private assertAccepting(): void {
+  /** Throws `UnavailableError` unless the engine serves. */
+  assertAccepting(): void {
     const phase = this.deps.phase();
     if (phase === "stopping")
       throw new UnavailableError("Baton is shutting down and accepts no new executions; retry against the restarted server");

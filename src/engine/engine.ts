@@ -4,13 +4,14 @@
  * through the `Store` interface. After a storage fault it resumes by itself: work that could
  * not be recorded is parked and read back once the database accepts writes.
  *
- * This class is the facade: it wires the parts and is their one public surface.
+ * This class is the facade: it wires the parts and is their one public surface. Over 300
+ * lines for that reason: one short method per command, each delegating to a part.
  * - `admission.ts`: the semaphore, the queue, the direct path, driving runs, parked executions
  * - `commands.ts`: submit (idempotency, delayed starts), cancel, redrive, rerun
  * - `run.ts` (with `run-record.ts`, `task-call.ts`): one execution's run
  * - `handler-runner.ts`: onSuccess/onFailure/onExit, resumed after a restart or a fault
  * - `remote.ts`: remote tasks offered to workers that poll over HTTP, under leases
- * - `services/`: delayed starts, idempotency-key purge, fault recovery, lease expiry, each with `runOnce(now)`
+ * - `services/`: delayed starts, idempotency-key purge, fault recovery, lease expiry, the scheduler, each with `runOnce(now)`
  */
 import { type Clock, systemClock } from "../domain/clock.ts";
 import { type ErrorInfo, ShutdownError } from "../domain/errors.ts";
@@ -21,7 +22,7 @@ import { type Logger, silentLogger } from "../domain/log.ts";
 import type { Execution } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
 import { noSecrets, type SecretSource } from "../domain/secrets.ts";
-import type { CancelResult, RedriveResult, Store, WorkerInfo } from "../domain/store.ts";
+import type { CancelResult, RedriveResult, ScheduleRecord, Store, WorkerInfo } from "../domain/store.ts";
 import { Admission } from "./admission.ts";
 import { DefinitionCatalog } from "./catalog.ts";
 import { Commands, type Phase, type SubmitOptions, type Submitted } from "./commands.ts";
@@ -32,6 +33,7 @@ import { DelayedStarts } from "./services/delayed-starts.ts";
 import { FaultRecovery } from "./services/fault-recovery.ts";
 import { KeyPurge } from "./services/key-purge.ts";
 import { LeaseExpiry } from "./services/lease-expiry.ts";
+import { Scheduler } from "./services/scheduler.ts";
 
 export type { SubmitOptions, Submitted } from "./commands.ts";
 
@@ -74,6 +76,7 @@ export class Engine {
   private readonly recovery: FaultRecovery;
   private readonly remote: RemoteDispatcher;
   private readonly leaseExpiry: LeaseExpiry;
+  readonly scheduler: Scheduler;
   private readonly idleWaiters: (() => void)[] = [];
   private started = false;
 
@@ -101,12 +104,20 @@ export class Engine {
       rng: options.rng ?? Math.random,
       logger,
       secrets,
-      onSettled: options.onSettled ?? (() => {}),
+      onSettled: (id, status) => {
+        options.onSettled?.(id, status);
+        this.scheduler.settled();
+      },
       startHandlers: (execution, def) => this.handlers.start(execution, def),
       onRefused: () => this.admission.faultSeen(),
       remote: this.remote,
     };
-    this.catalog = new DefinitionCatalog(store, functions, () => clock.now());
+    this.catalog = new DefinitionCatalog(
+      store,
+      functions,
+      () => clock.now(),
+      () => this.scheduler.reload(),
+    );
     const definition = (id: string, version: number) => this.catalog.definition(id, version);
     const arm = () => this.recovery.arm();
     const notifyIdle = () => this.notifyIdle();
@@ -136,6 +147,14 @@ export class Engine {
       newId,
       idempotencyRetentionMs,
       phase: () => this.phase,
+    });
+    this.scheduler = new Scheduler({
+      store,
+      clock,
+      logger,
+      newId,
+      definition,
+      enqueue: (execution) => this.admission.enqueue(execution),
     });
     store.onWriteFault(() => this.admission.faultSeen());
   }
@@ -179,6 +198,7 @@ export class Engine {
     this.admission.pump();
     this.keyPurge.start();
     this.leaseExpiry.start();
+    await this.scheduler.start();
     return { resumed: plan.running.length, queued: plan.queued.length };
   }
 
@@ -196,8 +216,26 @@ export class Engine {
    * Cancels an execution: a QUEUED one at once; a RUNNING one through its run (attempts
    * aborted, unfinished tasks CANCELLED). The request itself is durable, so a restart finishes it.
    */
-  cancel(executionId: string): Promise<CancelResult> {
-    return this.commands.cancel(executionId);
+  async cancel(executionId: string): Promise<CancelResult> {
+    const result = await this.commands.cancel(executionId);
+    if (result.outcome === "cancelled") this.scheduler.settled(); // a QUEUED one ends without a run
+    return result;
+  }
+
+  /** Pauses a schedule (stored: it survives restarts and reloads of the same version). */
+  pauseSchedule(definitionId: string, scheduleId: string, actor: string | null = null): Promise<ScheduleRecord> {
+    return this.scheduler.setPaused(definitionId, scheduleId, true, actor);
+  }
+
+  /** Resumes a schedule: its next fire is computed from now. */
+  resumeSchedule(definitionId: string, scheduleId: string, actor: string | null = null): Promise<ScheduleRecord> {
+    return this.scheduler.setPaused(definitionId, scheduleId, false, actor);
+  }
+
+  /** Runs a schedule once now, whatever its overlap policy and pause state. */
+  triggerSchedule(definitionId: string, scheduleId: string, actor: string | null = null): Promise<Execution> {
+    this.commands.assertAccepting();
+    return this.scheduler.trigger(definitionId, scheduleId, actor);
   }
 
   /** FAILED or CANCELLED → QUEUED, keeping completed work; it waits for a slot like any other. */
@@ -259,6 +297,7 @@ export class Engine {
     this.delayedStarts.stop();
     this.keyPurge.stop();
     this.leaseExpiry.stop();
+    this.scheduler.stop();
     this.remote.stop();
     const runs = this.admission.stop();
     const all = Promise.all([...runs.map((r) => r.done), ...this.handlers.inProgress()]);

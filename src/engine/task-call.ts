@@ -115,7 +115,16 @@ function taskContext(
     attempt,
     input,
     // Templates resolve just before each attempt, against what is committed now.
-    params: spec.templated ? resolveParams(spec.params, { input, outputs: outputs(rows), executionId, attempt, secrets }) : spec.params,
+    params: spec.templated
+      ? resolveParams(spec.params, {
+          input,
+          outputs: outputs(rows),
+          executionId,
+          scheduledFor: execution.scheduledFor === null ? null : new Date(execution.scheduledFor).toISOString(),
+          attempt,
+          secrets,
+        })
+      : spec.params,
     results,
     signal,
     log: (message: string, fields?: Record<string, unknown>) =>

@@ -26,6 +26,8 @@ export interface ExecutionRow {
   handlers_pending: number;
   priority: number;
   concurrency_key: string | null;
+  schedule_id: string | null;
+  scheduled_for: number | null;
 }
 
 export interface ExecutionWithTasksRow extends ExecutionRow {
@@ -98,6 +100,8 @@ export const toExecution = (r: ExecutionRow): Execution => ({
   handlersPending: r.handlers_pending === 1,
   priority: r.priority,
   concurrencyKey: r.concurrency_key,
+  scheduleId: r.schedule_id,
+  scheduledFor: r.scheduled_for,
 });
 
 export const toDefinition = (r: DefinitionRow): StoredDefinition => ({
@@ -174,6 +178,8 @@ export function insertedExecution(e: NewExecution, now: number, started: boolean
     handlersPending: false,
     priority: e.priority ?? 0,
     concurrencyKey: e.concurrencyKey ?? null,
+    scheduleId: e.schedule?.id ?? null,
+    scheduledFor: e.schedule?.scheduledFor ?? null,
   };
 }
 

@@ -106,6 +106,29 @@ describe("migrations", () => {
     ]);
   });
 
+  test("the schedules migration keeps executions (unscheduled) and makes a cron slot unique, a manual trigger not", async () => {
+    const at = MIGRATIONS.findIndex((sql) => sql.includes("CREATE TABLE schedules"));
+    const old = openDatabase({ path: ":memory:" });
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    MIGRATIONS.slice(0, at).forEach((sql, i) => {
+      old.exec(sql);
+      old.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)").run(i + 1);
+    });
+    old.exec(`INSERT INTO job_definitions VALUES ('job', 1, '{}', '{}', ${T0})`);
+    old.exec(
+      `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at) VALUES ('e1', 'job', 1, 'QUEUED', '{}', ${T0})`,
+    );
+    const migrated = new SqliteStore(old);
+    expect(await migrated.loadExecution("e1")).toMatchObject({ scheduleId: null, scheduledFor: null });
+    const insert = (id: string, manual: number) =>
+      old.exec(`INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, schedule_id, scheduled_for, schedule_manual)
+        VALUES ('${id}', 'job', 1, 'QUEUED', '{}', ${T0}, 's', ${T0}, ${manual})`);
+    insert("cron", 0);
+    expect(() => insert("twice", 0)).toThrow(/UNIQUE constraint failed/);
+    insert("manual", 1);
+    expect(await migrated.listSchedules()).toEqual([]);
+  });
+
   test("CHECK constraints reject an illegal status", async () => {
     await registered(store);
     await store.enqueue(newExecution("e1"), T0);

@@ -181,6 +181,45 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE executions ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE executions ADD COLUMN concurrency_key TEXT;
   `,
+  // 9: cron schedules. A fire is unique per (definition, schedule, nominal time): the partial
+  // unique index holds even if two computations of one slot both reach the store. A manual
+  // trigger is no slot (schedule_manual = 1) and stays out of it. The overlap check ("is an
+  // execution of this schedule QUEUED or RUNNING?") searches executions_by_schedule.
+  `
+  ALTER TABLE executions ADD COLUMN schedule_id TEXT;
+  ALTER TABLE executions ADD COLUMN scheduled_for INTEGER;
+  ALTER TABLE executions ADD COLUMN schedule_manual INTEGER NOT NULL DEFAULT 0;
+  CREATE UNIQUE INDEX executions_schedule_slot ON executions (definition_id, schedule_id, scheduled_for)
+    WHERE schedule_id IS NOT NULL AND schedule_manual = 0;
+  CREATE INDEX executions_by_schedule ON executions (definition_id, schedule_id, status) WHERE schedule_id IS NOT NULL;
+  CREATE TABLE schedules (
+    definition_id     TEXT    NOT NULL,
+    schedule_id       TEXT    NOT NULL,
+    version           INTEGER NOT NULL,
+    spec              TEXT    NOT NULL,
+    paused            INTEGER NOT NULL CHECK (paused IN (0, 1)),
+    progress          INTEGER NOT NULL,
+    last_fire         INTEGER,
+    missed_count      INTEGER NOT NULL DEFAULT 0 CHECK (missed_count >= 0),
+    skipped_count     INTEGER NOT NULL DEFAULT 0 CHECK (skipped_count >= 0),
+    buffered_fire     INTEGER,
+    last_action       TEXT    CHECK (last_action IN ('pause', 'resume', 'trigger')),
+    last_action_at    INTEGER,
+    last_action_actor TEXT,
+    PRIMARY KEY (definition_id, schedule_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE schedule_events (
+    seq           INTEGER PRIMARY KEY,
+    definition_id TEXT    NOT NULL,
+    schedule_id   TEXT    NOT NULL,
+    at            INTEGER NOT NULL,
+    type          TEXT    NOT NULL,
+    nominal       INTEGER,
+    execution_id  TEXT,
+    data          TEXT
+  );
+  CREATE INDEX schedule_events_by_schedule ON schedule_events (definition_id, schedule_id, seq);
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

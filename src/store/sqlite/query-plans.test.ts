@@ -34,7 +34,7 @@ describe("query plans", () => {
       for (const detail of plans(sql)) {
         expect({ sql, detail }).not.toEqual({
           sql,
-          detail: expect.stringMatching(/^SCAN (executions|task_outputs|events|leases|l)\b(?!.*USING)/),
+          detail: expect.stringMatching(/^SCAN (executions|task_outputs|events|leases|l|schedule_events)\b(?!.*USING)/),
         });
       }
     }
@@ -80,6 +80,19 @@ describe("query plans", () => {
       [
         /FROM events WHERE execution_seq = \$executionSeq ORDER BY seq$/,
         /^SEARCH events USING INDEX events_by_execution \(execution_seq=\?\)$/,
+      ],
+      // A schedule's fire: the overlap check and the slot check, then its history.
+      [
+        /AND status IN \('QUEUED', 'RUNNING'\) LIMIT 1$/,
+        /^SEARCH executions USING COVERING INDEX executions_by_schedule \(definition_id=\? AND schedule_id=\? AND status=\?\)$/,
+      ],
+      [
+        /AND scheduled_for = \$nominal AND schedule_manual = 0$/,
+        /^SEARCH executions USING COVERING INDEX executions_schedule_slot \(definition_id=\? AND schedule_id=\? AND scheduled_for=\?\)$/,
+      ],
+      [
+        /FROM schedule_events WHERE definition_id/,
+        /^SEARCH schedule_events USING INDEX schedule_events_by_schedule \(definition_id=\? AND schedule_id=\? AND seq<\?\)$/,
       ],
     ];
     for (const [statement, plan] of expectations) {

@@ -2,7 +2,7 @@
 import type { Database, Statement } from "./driver.ts";
 
 const EXECUTION_COLUMNS =
-  "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, run_at, cancel_requested_at, rerun_of, handlers_pending, priority, concurrency_key";
+  "seq, id, definition_id, definition_version, status, input, output, error, created_at, started_at, end_time, run_at, cancel_requested_at, rerun_of, handlers_pending, priority, concurrency_key, schedule_id, scheduled_for";
 /** An execution with its task states: what one write reads, changes in memory and writes back. */
 const EXECUTION_WITH_TASKS = `${EXECUTION_COLUMNS}, tasks`;
 
@@ -17,8 +17,10 @@ const SQL = {
   insertDefinition:
     "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
 
-  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks, priority, concurrency_key)
-    VALUES ($id, $definitionId, $definitionVersion, $status, $input, $now, $startedAt, $runAt, $rerunOf, $tasks, $priority, $concurrencyKey)`,
+  insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks,
+    priority, concurrency_key, schedule_id, scheduled_for, schedule_manual)
+    VALUES ($id, $definitionId, $definitionVersion, $status, $input, $now, $startedAt, $runAt, $rerunOf, $tasks,
+    $priority, $concurrencyKey, $scheduleId, $scheduledFor, $scheduleManual)`,
   putOutput: `INSERT INTO task_outputs (execution_seq, task_id, output) VALUES ($seq, $taskId, $output)
     ON CONFLICT (execution_seq, task_id) DO UPDATE SET output = excluded.output`,
   outputsOf: "SELECT task_id, output FROM task_outputs WHERE execution_seq = $seq",

@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import { StorageError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/log.ts";
 import type { Execution, ExecutionPage, ExecutionWithTasks, ListFilter } from "../../domain/model.ts";
+import type { ScheduleSpec } from "../../domain/schedule.ts";
 import type {
   CancelResult,
   EnqueueOnceResult,
@@ -26,6 +27,7 @@ import type {
   NewLease,
   RecoveryPlan,
   RedriveResult,
+  ScheduledExecution,
   Store,
   StoreFault,
 } from "../../domain/store.ts";
@@ -40,6 +42,7 @@ import * as leases from "./leases.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
 import * as reads from "./reads.ts";
+import * as schedules from "./schedules.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
 import * as writes from "./writes.ts";
 
@@ -58,6 +61,7 @@ function freeBytes(dir: string): number {
 
 export class SqliteStore implements Store {
   private readonly s: Statements;
+  private readonly ss: schedules.ScheduleStatements;
   private readonly writes: GroupCommit;
   private readonly eventLog: EventLog;
   private readonly faultListeners: (() => void)[] = [];
@@ -76,6 +80,7 @@ export class SqliteStore implements Store {
       ),
     );
     this.s = prepareStatements(db);
+    this.ss = schedules.prepareScheduleStatements(db);
     this.writes = new GroupCommit(
       db,
       (total) => {
@@ -148,12 +153,13 @@ export class SqliteStore implements Store {
 
   // ---- definitions ----
 
-  registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number) {
+  registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number, specs: readonly ScheduleSpec[] = []) {
     return this.write(({ s }) => {
       const latest = s.latestDefinitionCanonical.get({ id }) as { version: number; canonical: string } | null;
       if (latest && latest.canonical === canonical) return { version: latest.version, created: false };
       const version = (latest?.version ?? 0) + 1;
       s.insertDefinition.run({ id, version, body: JSON.stringify(body), canonical, now });
+      schedules.replaceSchedules(this.ss, id, version, specs, now);
       return { version, created: true };
     });
   }
@@ -254,6 +260,40 @@ export class SqliteStore implements Store {
 
   async listWorkers(since: number, now: number) {
     return this.reading(() => leases.listWorkers(this.s, since, now));
+  }
+
+  // ---- schedules ----
+
+  async listSchedules() {
+    return this.reading(() => schedules.listSchedules(this.ss));
+  }
+
+  async getSchedule(definitionId: string, scheduleId: string) {
+    return this.reading(() => schedules.getSchedule(this.ss, { definitionId, scheduleId }));
+  }
+
+  async scheduleEvents(definitionId: string, scheduleId: string, limit: number, beforeSeq?: number) {
+    return this.reading(() => schedules.scheduleEvents(this.ss, { definitionId, scheduleId }, limit, beforeSeq));
+  }
+
+  fireSchedule(e: ScheduledExecution, now: number) {
+    return this.write((tx) => schedules.fireSchedule(tx, this.ss, e, now));
+  }
+
+  recordMissed(definitionId: string, scheduleId: string, missed: schedules.Missed, progress: number, now: number): Promise<void> {
+    return this.write(() => schedules.recordMissed(this.ss, { definitionId, scheduleId }, missed, progress, now));
+  }
+
+  startBufferedFire(e: ScheduledExecution, now: number) {
+    return this.write((tx) => schedules.startBufferedFire(tx, this.ss, e, now));
+  }
+
+  setSchedulePaused(definitionId: string, scheduleId: string, paused: boolean, actor: string | null, now: number) {
+    return this.write(() => schedules.setPaused(this.ss, { definitionId, scheduleId }, paused, actor, now));
+  }
+
+  triggerSchedule(e: ScheduledExecution, actor: string | null, now: number) {
+    return this.write((tx) => schedules.trigger(tx, this.ss, e, actor, now));
   }
 
   // ---- reads ----

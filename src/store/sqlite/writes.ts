@@ -95,6 +95,9 @@ export function insertExecution(tx: Tx, e: NewExecution, now: number, start?: re
     tasks: tasksJson(x.tasks),
     priority: e.priority ?? 0,
     concurrencyKey: e.concurrencyKey ?? null,
+    scheduleId: e.schedule?.id ?? null,
+    scheduledFor: e.schedule?.scheduledFor ?? null,
+    scheduleManual: e.schedule?.manual ? 1 : 0,
   };
   persist(tx, { id: e.id, seq: Number(tx.s.insertExecution.run(row).lastInsertRowid) }, fx);
   if (e.rerunOf) {

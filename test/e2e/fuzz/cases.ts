@@ -11,6 +11,7 @@ import { readDefinition, registerDefinition } from "./definitions.ts";
 import { cancel, execute, list, readExecution, redrive, rerun } from "./jobs.ts";
 import { ALLOWED, type FuzzCase, type FuzzWorld, type Route } from "./model.ts";
 import { rawBytes, unknownPath, wrongMethod } from "./paths.ts";
+import { schedules } from "./schedules.ts";
 import type { Gen } from "./values.ts";
 import { leaseCall, poll } from "./workers.ts";
 
@@ -32,6 +33,9 @@ const FAMILIES: Family[] = [
   list,
   poll,
   leaseCall,
+  schedules,
+  schedules,
+  schedules,
   unknownPath,
   rawBytes,
   ...(Object.keys(ALLOWED) as Exclude<Route, "unknown path">[]).map(

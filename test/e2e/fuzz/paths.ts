@@ -5,6 +5,7 @@ import { badId, type Gen, INVALID_UTF8, segment, unknownId } from "./values.ts";
 
 function concretePath(g: Gen, w: FuzzWorld, route: Exclude<Route, "unknown path">): string {
   const exec = () => segment(g.pick([w.completed, w.failed.id, w.queued, `nope-${g.int(0, 1e6)}`]));
+  const schedule = () => `${segment(g.pick(w.definitions).id)}/${segment(unknownId(g))}`;
   const paths: Record<typeof route, () => string> = {
     "POST /job-definitions": () => "/job-definitions",
     "GET /job-definitions": () => "/job-definitions",
@@ -16,6 +17,12 @@ function concretePath(g: Gen, w: FuzzWorld, route: Exclude<Route, "unknown path"
     "POST /jobs/{id}/redrive": () => `/jobs/${segment(w.failed.id)}/redrive`,
     "POST /jobs/{id}/rerun": () => `/jobs/${segment(w.completed)}/rerun`,
     "GET /jobs": () => "/jobs",
+    "GET /schedules": () => "/schedules",
+    "GET /schedules/{definitionId}/{scheduleId}": () => `/schedules/${schedule()}`,
+    "GET /schedules/{definitionId}/{scheduleId}/events": () => `/schedules/${schedule()}/events`,
+    "POST /schedules/{definitionId}/{scheduleId}/pause": () => `/schedules/${schedule()}/pause`,
+    "POST /schedules/{definitionId}/{scheduleId}/resume": () => `/schedules/${schedule()}/resume`,
+    "POST /schedules/{definitionId}/{scheduleId}/trigger": () => `/schedules/${schedule()}/trigger`,
     "GET /system/state": () => "/system/state",
     "GET /healthz": () => "/healthz",
     "POST /workers/poll": () => "/workers/poll",

@@ -30,6 +30,8 @@ export function admissionTests(makeStore: MakeStore): void {
         handlersPending: false,
         priority: 0,
         concurrencyKey: null,
+        scheduleId: null,
+        scheduledFor: null,
       });
       expect(await loaded(store, "e1")).toEqual({ ...e, tasks: [pending("a", "A"), pending("b", "B"), pending("c", "C")] });
       expect(await store.events("e1")).toEqual([

@@ -19,6 +19,7 @@ import { idempotencyTests } from "./idempotency.ts";
 import { leaseTests } from "./leases.ts";
 import { readTests } from "./reads.ts";
 import { recoveryTests } from "./recovery.ts";
+import { scheduleTests } from "./schedules.ts";
 import { stepTests } from "./steps.ts";
 
 export type { MakeStore } from "./harness.ts";
@@ -34,5 +35,6 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
     readTests(makeStore);
     healthTests(makeStore);
     leaseTests(makeStore);
+    scheduleTests(makeStore);
   });
 }
