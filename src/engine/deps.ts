@@ -25,8 +25,8 @@ export interface EngineDeps {
 }
 
 export interface RunDeps extends EngineDeps {
-  /** Called once an execution's terminal state is committed. */
-  onSettled: (executionId: string, status: SettledStatus) => void;
+  /** Called once an execution's terminal state is committed; `scheduleId` when a schedule started it. */
+  onSettled: (executionId: string, status: SettledStatus, scheduled: { definitionId: string; scheduleId: string } | null) => void;
   /** Runs the definition's handlers for a settled execution (tracked by the engine). */
   startHandlers: (execution: SettledExecution, def: JobDefinition) => void;
   /** A write was refused by the store and waits in a run's backlog: the engine watches for the store to accept writes. */

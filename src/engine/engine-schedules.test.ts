@@ -193,6 +193,24 @@ describe("scheduler", () => {
       expect(await eventTypes(w)).toEqual(["Fired", "Buffered", "Skipped", "Fired"]);
     });
 
+    test("bufferOne: cancelling the earlier fire while it is QUEUED starts the buffered one", async () => {
+      const held = heldFunction();
+      // The definition's limit keeps the first fire QUEUED behind an unscheduled execution.
+      const w = setup({ clock: new FakeClock(T0), functions: { held: held.fn } });
+      await w.register({ ...scheduled({ overlap: "bufferOne" }, [{ id: "t1", functionName: "held" }]), maxConcurrent: 1 });
+      await w.engine.start();
+      const blocker = await w.engine.submit("job", {});
+      await w.clock.advance(2 * MIN + 10_000);
+      const [first] = (await w.store.listExecutions({ limit: 10 })).executions.filter((e) => e.scheduledFor === T0 + MIN);
+      expect(first).toMatchObject({ status: "QUEUED" });
+      expect(await schedule(w)).toMatchObject({ bufferedFire: T0 + 2 * MIN });
+      await w.engine.cancel(first!.id);
+      await w.clock.flush();
+      expect(await schedule(w)).toMatchObject({ bufferedFire: null, lastFire: T0 + 2 * MIN });
+      expect(await fires(w)).toEqual([null, iso(T0 + MIN), iso(T0 + 2 * MIN)]);
+      expect((await w.store.loadExecution(blocker.id))!.status).toBe("RUNNING");
+    });
+
     test("allow: every fire starts while earlier ones run", async () => {
       const held = heldFunction();
       const w = await world({ overlap: "allow" }, new FakeClock(T0), { functions: { held: held.fn } });

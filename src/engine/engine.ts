@@ -104,9 +104,9 @@ export class Engine {
       rng: options.rng ?? Math.random,
       logger,
       secrets,
-      onSettled: (id, status) => {
+      onSettled: (id, status, scheduled) => {
         options.onSettled?.(id, status);
-        this.scheduler.settled();
+        if (scheduled) this.scheduler.settled(scheduled.definitionId, scheduled.scheduleId);
       },
       startHandlers: (execution, def) => this.handlers.start(execution, def),
       onRefused: () => this.admission.faultSeen(),
@@ -218,7 +218,11 @@ export class Engine {
    */
   async cancel(executionId: string): Promise<CancelResult> {
     const result = await this.commands.cancel(executionId);
-    if (result.outcome === "cancelled") this.scheduler.settled(); // a QUEUED one ends without a run
+    // A QUEUED one ends without a run: a buffered fire of its schedule may start now.
+    if (result.outcome === "cancelled") {
+      const cancelled = await this.deps.store.loadExecution(executionId);
+      if (cancelled?.scheduleId) this.scheduler.settled(cancelled.definitionId, cancelled.scheduleId);
+    }
     return result;
   }
 

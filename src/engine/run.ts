@@ -201,7 +201,8 @@ export class ExecutionRun extends RunRecord {
       });
     }
     this.deadline?.cancel();
-    this.deps.onSettled(this.id, finish.status);
+    const { definitionId, scheduleId } = this.execution;
+    this.deps.onSettled(this.id, finish.status, scheduleId === null ? null : { definitionId, scheduleId });
     if (finish.handlersPending) {
       const { id, input } = this.execution;
       const { status, output, error } = finish;

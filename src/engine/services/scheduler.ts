@@ -83,15 +83,10 @@ export class Scheduler {
     if (this.started) await this.runOnce(this.deps.clock.now());
   }
 
-  /** An execution settled: a buffered fire may start now. Does nothing unless one waits. */
-  settled(): void {
+  /** An execution a schedule started settled: that schedule's buffered fire may start now. O(1) otherwise. */
+  settled(definitionId: string, scheduleId: string): void {
     if (!this.started) return;
-    for (const e of this.entries.values()) {
-      if (e.record.bufferedFire !== null) {
-        void this.runOnce(this.deps.clock.now());
-        return;
-      }
-    }
+    if (this.entries.get(keyOf(definitionId, scheduleId))?.record.bufferedFire != null) void this.runOnce(this.deps.clock.now());
   }
 
   /** One round: due fires of every schedule, then buffered fires whose predecessor ended. */
