@@ -59,6 +59,21 @@ describe("schedules in a definition", () => {
 });
 
 describe("nextFires", () => {
+  test("kept answers stay right: before, at and after the first kept fire, and for more fires than kept", () => {
+    const spec = { cron: "*/15 * * * * *", timezone: "UTC" };
+    const t = at("2026-05-01T00:00:00Z");
+    expect(nextFires(spec, t, 2).map(iso)).toEqual(["2026-05-01T00:00:15.000Z", "2026-05-01T00:00:30.000Z"]);
+    expect(nextFires(spec, t + 14_999, 1).map(iso)).toEqual(["2026-05-01T00:00:15.000Z"]);
+    expect(nextFires(spec, t + 15_000, 2).map(iso)).toEqual(["2026-05-01T00:00:30.000Z", "2026-05-01T00:00:45.000Z"]);
+    expect(nextFires(spec, t + 15_000, 3).map(iso)).toEqual([
+      "2026-05-01T00:00:30.000Z",
+      "2026-05-01T00:00:45.000Z",
+      "2026-05-01T00:01:00.000Z",
+    ]);
+    // Going back in time is answered afresh, not from what was kept.
+    expect(nextFires(spec, t - 1, 1).map(iso)).toEqual(["2026-05-01T00:00:00.000Z"]);
+  });
+
   test("strictly after the given time, six fields with seconds", () => {
     const spec = { cron: "*/10 * * * * *", timezone: "UTC" };
     expect(nextFires(spec, at("2026-01-01T00:00:00Z"), 2).map(iso)).toEqual(["2026-01-01T00:00:10.000Z", "2026-01-01T00:00:20.000Z"]);

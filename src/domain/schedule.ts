@@ -94,11 +94,24 @@ function cronOf(spec: Pick<ScheduleSpec, "cron" | "timezone">): Cron {
   return c;
 }
 
-/** The first `n` nominal fires strictly after `after` (epoch ms). */
+/** The last answer of `nextFires` per expression: the same until `after` reaches its first fire. */
+const upcoming = new Map<string, { after: number; fires: number[] }>();
+
+/**
+ * The first `n` nominal fires strictly after `after` (epoch ms). Kept per expression while
+ * `after` stays before the first of them, so listing 1,000 schedules again and again costs
+ * nothing between their fires (croner needs tens of microseconds per fire).
+ */
 export function nextFires(spec: Pick<ScheduleSpec, "cron" | "timezone">, after: number, n: number): number[] {
-  return cronOf(spec)
+  const key = `${spec.timezone} ${spec.cron}`;
+  const known = upcoming.get(key);
+  if (known && after >= known.after && (known.fires.length === 0 || after < known.fires[0]!) && known.fires.length >= n)
+    return known.fires.slice(0, n);
+  const fires = cronOf(spec)
     .nextRuns(n, new Date(after))
     .map((d) => d.getTime());
+  upcoming.set(key, { after, fires });
+  return fires;
 }
 
 /** The first nominal fire strictly after `after`, or null when the expression has none left. */

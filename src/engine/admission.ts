@@ -46,6 +46,8 @@ export interface FreshStart {
 interface Queued {
   id: string;
   fresh?: FreshStart;
+  /** When its slot was given: the admission is stored with this time, so rate windows count what is stored. */
+  at?: number;
 }
 
 export interface EnqueueOptions extends PushOptions {
@@ -137,9 +139,9 @@ export class Admission {
   }
 
   /** A free slot, nobody in line and no limit reached: takes the slot and the places for a submission's direct path. */
-  tryDirect(ref: QueuedRef, limits: FlowLimits): boolean {
+  tryDirect(ref: QueuedRef, limits: FlowLimits, now: number): boolean {
     if (!this.admitting || this.stopping || this.semaphore.inUse >= this.semaphore.limit) return false;
-    if (!this.queue.tryDirect(ref, limits, this.deps.run.clock.now())) return false;
+    if (!this.queue.tryDirect(ref, limits, now)) return false;
     this.semaphore.forceAcquire(); // a permit is free: checked above
     return true;
   }
@@ -211,7 +213,7 @@ export class Admission {
       if (!entry) break;
       this.semaphore.forceAcquire();
       const { id, fresh, definitionId, definitionVersion } = entry;
-      void this.admit(fresh ? { id, fresh: { definitionId, definitionVersion } } : { id });
+      void this.admit(fresh ? { id, fresh: { definitionId, definitionVersion }, at: now } : { id, at: now });
     }
     this.armReopen(now);
     this.deps.notifyIdle();
@@ -293,10 +295,11 @@ export class Admission {
   }
 
   /** Holds a permit: the admission's write. The run to drive, or null when the permit was given back or the admission parked. */
-  private async admission({ id, fresh }: Queued, failures: number): Promise<ExecutionRun | null> {
+  private async admission({ id, fresh, at }: Queued, failures: number): Promise<ExecutionRun | null> {
     let run: ExecutionRun | null;
     try {
-      run = fresh ? await this.admitFresh(id, fresh.definitionId, fresh.definitionVersion) : await this.admitStored(id);
+      const now = at ?? this.deps.run.clock.now();
+      run = fresh ? await this.admitFresh(id, fresh.definitionId, fresh.definitionVersion, now) : await this.admitStored(id, now);
     } catch (err) {
       // Keeps the permit: the database may hold it RUNNING (a commit of unknown outcome).
       this.parked.park(id, err, failures + 1, "could not admit an execution");
@@ -348,12 +351,12 @@ export class Admission {
   }
 
   /** All tasks PENDING: the admission starts the roots in the same commit. */
-  private async admitFresh(id: string, definitionId: string, definitionVersion: number): Promise<ExecutionRun | null> {
+  private async admitFresh(id: string, definitionId: string, definitionVersion: number, now: number): Promise<ExecutionRun | null> {
     const def = await this.deps.definition(definitionId, definitionVersion);
     const roots = rootsOf(def);
     const admitted = await this.deps.run.store.admit(
       id,
-      this.deps.run.clock.now(),
+      now,
       roots.map((taskId) => ({ taskId, attempt: 1 })),
     );
     return admitted && new ExecutionRun(this.deps.run, admitted, def, new Set(roots));
@@ -365,8 +368,8 @@ export class Admission {
    * ready; a settled one gets its pending handlers run; a missing one (a start whose commit
    * failed) is nothing to run.
    */
-  private async admitStored(id: string): Promise<ExecutionRun | null> {
-    const { store, clock } = this.deps.run;
+  private async admitStored(id: string, now: number): Promise<ExecutionRun | null> {
+    const { store } = this.deps.run;
     const stored = await store.loadExecution(id);
     if (!stored) return null;
     if (stored.status !== "QUEUED" && stored.status !== "RUNNING") {
@@ -376,12 +379,12 @@ export class Admission {
     const def = await this.deps.definition(stored.definitionId, stored.definitionVersion);
     if (stored.status === "RUNNING") {
       if (this.runs.has(id)) return null; // driven already, under its own permit
-      await store.resume(id, clock.now());
+      await store.resume(id, now);
       return new ExecutionRun(this.deps.run, stored, def);
     }
     const rows = new Map(stored.tasks.map((t) => [t.taskId, t]));
     const ready = readyTasks(def, rows).map((t) => ({ taskId: t.id, attempt: rows.get(t.id)!.attempts + 1 }));
-    const admitted = await store.admit(id, clock.now(), ready);
+    const admitted = await store.admit(id, now, ready);
     return admitted && new ExecutionRun(this.deps.run, admitted, def, new Set(ready.map((r) => r.taskId)));
   }
 

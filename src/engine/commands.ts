@@ -70,7 +70,7 @@ export class Commands {
     };
     const fresh: NewExecution = { ...ref, input, tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })), runAt };
     // A free slot, nobody waiting and no limit reached: store it RUNNING with its roots started, one commit instead of two.
-    const direct = runAt === null && admission.tryDirect(ref, def.flow);
+    const direct = runAt === null && admission.tryDirect(ref, def.flow, now);
     const roots = direct ? rootsOf(def) : [];
     const start = direct ? roots.map((taskId) => ({ taskId, attempt: 1 })) : undefined;
     let execution: Execution;
