@@ -6,7 +6,7 @@
  */
 
 import type { TaskStatus } from "../../domain/states.ts";
-import type { Lease, LeaseEnd, LeaseSettlement, NewLease, WorkerInfo } from "../../domain/store.ts";
+import type { Lease, LeaseEnd, LeaseGrant, LeaseSettlement, NewLease, PollingWorker, WorkerInfo } from "../../domain/store.ts";
 import { StaleStateError, type Step } from "../../domain/transitions.ts";
 import { parseTasks, type StatesRow } from "./codec.ts";
 import type { Statements } from "./statements.ts";
@@ -55,6 +55,23 @@ export function grantLease(s: Statements, l: NewLease, now: number): Lease {
     throw new StaleStateError(`could not lease attempt ${l.attempt} of task ${l.taskId}: lease ${open.lease_id} on it has not ended`);
   s.insertLease.run({ ...l, seq: row!.seq, now });
   return { ...l, grantedAt: now, ended: null };
+}
+
+/**
+ * A poll's grants in one write (one group-commit entry instead of one per lease): the worker is
+ * seen, then each lease granted or refused alone. A refusal throws before its lease writes
+ * anything, so catching it here keeps the others.
+ */
+export function grantLeases(s: Statements, worker: PollingWorker, ls: readonly NewLease[], now: number): LeaseGrant[] {
+  s.seeWorker.run({ workerId: worker.workerId, functions: JSON.stringify(worker.functions), now });
+  return ls.map((l) => {
+    try {
+      return { lease: grantLease(s, l, now) };
+    } catch (err) {
+      if (err instanceof StaleStateError) return { refused: err.message };
+      throw err;
+    }
+  });
 }
 
 /** Extends a held lease; otherwise says why it is not held. */
