@@ -101,17 +101,13 @@ export function endLeases(
   now: number,
 ) {
   if (lease) {
-    // By the execution's seq, which the caller holds: no join to read the execution's id.
-    const found = s.leaseSeq.get({ leaseId: lease.leaseId }) as (Pick<LeaseRow, "end_kind"> & { execution_seq: number }) | null;
-    if (found?.execution_seq !== seq) throw new StaleStateError(`lease ${lease.leaseId} is not a lease of execution ${executionId}`);
-    const changes = s.endLease.run({
-      leaseId: lease.leaseId,
-      now,
-      end: lease.end,
-      requestHash: lease.requestHash,
-      taskStatus: lease.taskStatus,
-    }).changes;
-    if (changes !== 1) throw new StaleStateError(`could not end lease ${lease.leaseId}: it has already ended (${found.end_kind})`);
+    // One UPDATE guarded by the execution's seq, which the caller holds; the lease is read only to say why it was refused.
+    const { leaseId, end, requestHash, taskStatus } = lease;
+    if (s.endLeaseOf.run({ leaseId, seq, now, end, requestHash, taskStatus }).changes !== 1) {
+      const found = s.leaseSeq.get({ leaseId }) as (Pick<LeaseRow, "end_kind"> & { execution_seq: number }) | null;
+      if (found?.execution_seq !== seq) throw new StaleStateError(`lease ${leaseId} is not a lease of execution ${executionId}`);
+      throw new StaleStateError(`could not end lease ${leaseId}: it has already ended (${found.end_kind})`);
+    }
   }
   for (const step of steps)
     if (step.kind === "finish") for (const taskId of step.cancelTasks ?? []) s.endTaskLeases.run({ seq, taskId, now });
