@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: Baton's benchmark. Runs bounded workloads on 127.0.0.1 only, each at
  * `--sync normal` and `--sync full`, repeats every measurement (`--runs`, default 3) and
- * prints one JSON line per workload variant (median, min and max of every metric, and the
- * targets with whether the median meets them), then a table. Progress goes to stderr.
+ * prints one JSON line per workload variant (median, min and max of every metric, every run's
+ * values, and the targets with whether the median meets them), then a table and, per target,
+ * its metric run by run. Progress goes to stderr. `remote-1task` measures the local and the
+ * remote path in alternating order within each run, so its ratio is one per round.
  *
  *   npm run bench                                  everything (about 10 minutes on 2 cores)
  *   npm run bench -- --workload engine-1task,rest-1task --sync normal --runs 5
@@ -60,6 +62,8 @@ interface Row {
   params: Record<string, number | string>;
   runs: number;
   metrics: Record<string, Spread>;
+  /** Every run's metrics, in order. */
+  samples: Record<string, number>[];
   targets: (Target & { median: number; met: boolean })[];
 }
 
@@ -79,7 +83,15 @@ for (const name of opts.workloads) {
         const median = metrics[t.metric]!.median;
         return { ...t, median, met: (t.min === undefined || median >= t.min) && (t.max === undefined || median <= t.max) };
       });
-      const row: Row = { workload: variant.workload, sync, params: variant.params, runs: opts.runs, metrics, targets };
+      const row: Row = {
+        workload: variant.workload,
+        sync,
+        params: variant.params,
+        runs: opts.runs,
+        metrics,
+        samples: samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v)]))),
+        targets,
+      };
       rows.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);
     }
@@ -100,4 +112,11 @@ for (const row of rows) {
     );
   }
 }
+// Each target's metric run by run (for remote-1task: the ratio of each round), then its median.
+lines.push("");
+for (const row of rows)
+  for (const t of row.targets)
+    lines.push(
+      `${row.workload} ${row.sync} ${t.metric} per run: ${row.samples.map((s) => round(s[t.metric]!)).join(", ")}; median ${round(t.median)}`,
+    );
 process.stdout.write(`${lines.join("\n")}\n`);

@@ -223,6 +223,15 @@ export type HeartbeatResult =
   | { outcome: "lost"; reason: string }
   | { outcome: "missing" };
 
+/** A worker polling for the functions it runs. */
+export interface PollingWorker {
+  workerId: string;
+  functions: readonly string[];
+}
+
+/** One lease of `grantLeases`: granted, or refused with the reason `grantLease` would throw. */
+export type LeaseGrant = { lease: Lease } | { refused: string };
+
 /** A worker seen polling, with the number of leases it holds. */
 export interface WorkerInfo {
   workerId: string;
@@ -238,6 +247,13 @@ export interface LeaseStore {
    * its execution has a cancel request, or another lease on it has neither ended nor expired.
    */
   grantLease(lease: NewLease, now: number): Promise<Lease>;
+  /**
+   * One poll's grants in one write: remembers that `worker` polled at `now`, then grants each
+   * lease as `grantLease` would, in order. A lease refused (for the reasons `grantLease` throws)
+   * is answered `{ refused }` and does not stop the others; a storage fault rejects the whole
+   * call with nothing applied.
+   */
+  grantLeases(worker: PollingWorker, leases: readonly NewLease[], now: number): Promise<LeaseGrant[]>;
   /** Moves a held lease's expiry to `expiresAt`; a lease that ended, expired or whose attempt ended is lost. */
   heartbeatLease(leaseId: string, expiresAt: number, now: number): Promise<HeartbeatResult>;
   getLease(leaseId: string): Promise<Lease | null>;

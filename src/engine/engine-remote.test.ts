@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { definitionOf, setupStarted, type TestWorld } from "../../test/helpers/setup.ts";
-import { ErrorNames, LeaseLostError } from "../domain/errors.ts";
+import { ErrorNames, LeaseLostError, StorageError } from "../domain/errors.ts";
 
 const T0 = 1_700_000_000_000;
 const LEASE_MS = 10_000;
@@ -85,6 +85,24 @@ describe("remote tasks", () => {
       ["gone", 0],
       ["w2", 1],
     ]);
+  });
+
+  test("a poll leases all it takes in one write; when the database refuses it, the poll fails and the attempts are offered again", async () => {
+    const w = await world();
+    const ids = [(await w.engine.submit("j", {})).id, (await w.engine.submit("j", {})).id, (await w.engine.submit("j", {})).id];
+    await w.clock.flush();
+    const grantLeases = w.store.grantLeases.bind(w.store);
+    let writes = 0;
+    w.store.grantLeases = async (...args) => {
+      if (++writes === 1) throw new StorageError("the database refused the write: disk full", null, "disk full");
+      return grantLeases(...args);
+    };
+    await expect(w.engine.poll("w1", ["resize"], 5, 0)).rejects.toThrow(StorageError);
+    const tasks = await w.engine.poll("w1", ["resize"], 5, 0);
+    expect(writes).toBe(2);
+    expect(tasks.map((t) => t.executionId)).toEqual(ids);
+    expect(new Set(tasks.map((t) => t.leaseId)).size).toBe(3);
+    expect(await w.engine.workers()).toEqual([{ workerId: "w1", functions: ["resize"], lastSeenAt: T0, leases: 3 }]);
   });
 
   test("complete records the output and settles the execution; a repeat answers the same, another call is 409", async () => {

@@ -27,7 +27,7 @@ import {
 import { canonicalJson } from "../domain/json.ts";
 import type { Logger } from "../domain/log.ts";
 import type { TaskStatus } from "../domain/states.ts";
-import type { Lease, LeaseSettlement, Store } from "../domain/store.ts";
+import type { Lease, LeaseGrant, LeaseSettlement, PollingWorker, Store } from "../domain/store.ts";
 import { type AttemptOutcome, type LeaseOutcome, toOutput } from "./attempt.ts";
 
 /** What a worker gets for one leased attempt. */
@@ -70,7 +70,7 @@ interface Offer extends OfferedAttempt {
 interface Waiter {
   functions: ReadonlySet<string>;
   max: number;
-  workerId: string;
+  worker: PollingWorker;
   resolve: (tasks: RemoteTask[]) => void;
   timer: TimerHandle;
 }
@@ -147,17 +147,22 @@ export class RemoteDispatcher {
    * whose `signal` fires (the worker hung up) stops waiting, so no lease goes to a worker that left.
    */
   async poll(workerId: string, functions: readonly string[], max: number, waitMs: number, signal?: AbortSignal): Promise<RemoteTask[]> {
-    await this.deps.store.seeWorker(workerId, functions, this.deps.clock.now());
+    const worker = { workerId, functions };
     const wanted = new Set(functions);
-    const now = this.take(wanted, max);
-    if (now.length > 0 || waitMs <= 0 || signal?.aborted) return this.grant(workerId, now);
+    let taken = this.take(wanted, max);
+    if (taken.length === 0) {
+      // Nothing to grant (whose write would see the worker too): the worker is seen on its own.
+      await this.deps.store.seeWorker(workerId, functions, this.deps.clock.now());
+      taken = this.take(wanted, max);
+    }
+    if (taken.length > 0 || waitMs <= 0 || signal?.aborted) return this.grant(worker, taken);
     return new Promise<RemoteTask[]>((resolve) => {
       const giveUp = () => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         waiter.timer.cancel();
         resolve([]);
       };
-      const waiter: Waiter = { functions: wanted, max, workerId, resolve, timer: this.deps.clock.setTimer(giveUp, waitMs) };
+      const waiter: Waiter = { functions: wanted, max, worker, resolve, timer: this.deps.clock.setTimer(giveUp, waitMs) };
       this.waiters.push(waiter);
       signal?.addEventListener("abort", giveUp, { once: true });
     });
@@ -320,7 +325,8 @@ export class RemoteDispatcher {
         if (tasks.length === 0) continue;
         this.waiters = this.waiters.filter((w) => w !== waiter);
         waiter.timer.cancel();
-        void this.grant(waiter.workerId, tasks).then(waiter.resolve);
+        // A woken poll whose grants the database refused (they are offered again) answers nothing.
+        void this.grant(waiter.worker, tasks).then(waiter.resolve, () => waiter.resolve([]));
       }
     });
   }
@@ -339,34 +345,43 @@ export class RemoteDispatcher {
     return taken;
   }
 
-  private async grant(workerId: string, offers: Offer[]): Promise<RemoteTask[]> {
+  /**
+   * Leases `offers` to `worker` in one store write, which also sees the worker. A storage fault
+   * offers them again and rejects (the poll answers 503, as when the worker could not be seen).
+   */
+  private async grant(worker: PollingWorker, offers: Offer[]): Promise<RemoteTask[]> {
+    if (offers.length === 0) return [];
     const { store, clock, leaseMs, newId } = this.deps;
-    const granted = await Promise.all(
-      offers.map(async (offer): Promise<RemoteTask | null> => {
-        const now = clock.now();
-        const leaseId = newId();
-        const { executionId, taskId, attempt } = offer;
-        try {
-          await store.grantLease({ leaseId, executionId, taskId, attempt, workerId, expiresAt: now + leaseMs }, now);
-        } catch (err) {
-          if (err instanceof StorageError && !offer.done)
-            this.enqueue(offer); // the database refused it for now: offer it again
-          else
-            this.deps.logger.debug("an offered attempt could not be leased", { execution: executionId, task: taskId, error: String(err) });
-          return null;
-        }
-        // Ended (cancelled, timed out) while the grant was being written: the lease ends with its task.
-        if (offer.done) return null;
-        offer.lease = { leaseId, expiresAt: now + leaseMs };
-        this.leased.set(leaseId, offer);
-        this.deps.onLeased();
-        const { functionName, input, params, results, deadline } = offer;
-        return { leaseId, executionId, taskId, attempt, functionName, input, params, results, leaseExpiresAt: now + leaseMs, deadline };
-      }),
-    );
-    return granted.filter((t): t is RemoteTask => t !== null);
+    const now = clock.now();
+    const expiresAt = now + leaseMs;
+    const leases = offers.map((o) => ({ leaseId: newId(), ...pick(o), workerId: worker.workerId, expiresAt }));
+    let grants: LeaseGrant[];
+    try {
+      grants = await store.grantLeases(worker, leases, now);
+    } catch (err) {
+      if (err instanceof StorageError) for (const offer of offers) if (!offer.done) this.enqueue(offer); // the database refused them for now
+      throw err;
+    }
+    const tasks: RemoteTask[] = [];
+    grants.forEach((grant, i) => {
+      const offer = offers[i]!;
+      const { executionId, taskId, attempt } = offer;
+      if ("refused" in grant)
+        this.deps.logger.debug("an offered attempt could not be leased", { execution: executionId, task: taskId, error: grant.refused });
+      // Ended (cancelled, timed out) while the grant was being written: the lease ends with its task.
+      if ("refused" in grant || offer.done) return;
+      const { leaseId } = leases[i]!;
+      offer.lease = { leaseId, expiresAt };
+      this.leased.set(leaseId, offer);
+      this.deps.onLeased();
+      const { functionName, input, params, results, deadline } = offer;
+      tasks.push({ leaseId, executionId, taskId, attempt, functionName, input, params, results, leaseExpiresAt: expiresAt, deadline });
+    });
+    return tasks;
   }
 }
+
+const pick = ({ executionId, taskId, attempt }: Offer) => ({ executionId, taskId, attempt });
 
 /** A short hash of a request, to tell a repeat of the call that ended a lease from another call (cyrb53). */
 function hashOf(text: string): string {

@@ -6,7 +6,7 @@
  */
 
 import type { TaskStatus } from "../../domain/states.ts";
-import type { Lease, LeaseEnd, LeaseSettlement, NewLease, WorkerInfo } from "../../domain/store.ts";
+import type { Lease, LeaseEnd, LeaseGrant, LeaseSettlement, NewLease, PollingWorker, WorkerInfo } from "../../domain/store.ts";
 import { StaleStateError, type Step } from "../../domain/transitions.ts";
 import { parseTasks, type StatesRow } from "./codec.ts";
 import type { Statements } from "./statements.ts";
@@ -57,6 +57,23 @@ export function grantLease(s: Statements, l: NewLease, now: number): Lease {
   return { ...l, grantedAt: now, ended: null };
 }
 
+/**
+ * A poll's grants in one write (one group-commit entry instead of one per lease): the worker is
+ * seen, then each lease granted or refused alone. A refusal throws before its lease writes
+ * anything, so catching it here keeps the others.
+ */
+export function grantLeases(s: Statements, worker: PollingWorker, ls: readonly NewLease[], now: number): LeaseGrant[] {
+  s.seeWorker.run({ workerId: worker.workerId, functions: JSON.stringify(worker.functions), now });
+  return ls.map((l) => {
+    try {
+      return { lease: grantLease(s, l, now) };
+    } catch (err) {
+      if (err instanceof StaleStateError) return { refused: err.message };
+      throw err;
+    }
+  });
+}
+
 /** Extends a held lease; otherwise says why it is not held. */
 export function heartbeatLease(s: Statements, leaseId: string, expiresAt: number, now: number) {
   const lease = s.lease.get({ leaseId }) as LeaseRow | null;
@@ -84,17 +101,13 @@ export function endLeases(
   now: number,
 ) {
   if (lease) {
-    // By the execution's seq, which the caller holds: no join to read the execution's id.
-    const found = s.leaseSeq.get({ leaseId: lease.leaseId }) as (Pick<LeaseRow, "end_kind"> & { execution_seq: number }) | null;
-    if (found?.execution_seq !== seq) throw new StaleStateError(`lease ${lease.leaseId} is not a lease of execution ${executionId}`);
-    const changes = s.endLease.run({
-      leaseId: lease.leaseId,
-      now,
-      end: lease.end,
-      requestHash: lease.requestHash,
-      taskStatus: lease.taskStatus,
-    }).changes;
-    if (changes !== 1) throw new StaleStateError(`could not end lease ${lease.leaseId}: it has already ended (${found.end_kind})`);
+    // One UPDATE guarded by the execution's seq, which the caller holds; the lease is read only to say why it was refused.
+    const { leaseId, end, requestHash, taskStatus } = lease;
+    if (s.endLeaseOf.run({ leaseId, seq, now, end, requestHash, taskStatus }).changes !== 1) {
+      const found = s.leaseSeq.get({ leaseId }) as (Pick<LeaseRow, "end_kind"> & { execution_seq: number }) | null;
+      if (found?.execution_seq !== seq) throw new StaleStateError(`lease ${leaseId} is not a lease of execution ${executionId}`);
+      throw new StaleStateError(`could not end lease ${leaseId}: it has already ended (${found.end_kind})`);
+    }
   }
   for (const step of steps)
     if (step.kind === "finish") for (const taskId of step.cancelTasks ?? []) s.endTaskLeases.run({ seq, taskId, now });

@@ -83,6 +83,8 @@ const SQL = {
   extendLease: "UPDATE leases SET expires_at = $expiresAt WHERE lease_id = $leaseId AND ended_at IS NULL AND expires_at > $now",
   endLease: `UPDATE leases SET ended_at = $now, end_kind = $end, request_hash = $requestHash, task_status = $taskStatus
     WHERE lease_id = $leaseId AND ended_at IS NULL`,
+  endLeaseOf: `UPDATE leases SET ended_at = $now, end_kind = $end, request_hash = $requestHash, task_status = $taskStatus
+    WHERE lease_id = $leaseId AND execution_seq = $seq AND ended_at IS NULL`,
   endTaskLeases: `UPDATE leases SET ended_at = $now, end_kind = 'cancelled', task_status = 'CANCELLED'
     WHERE execution_seq = $seq AND task_id = $taskId AND ended_at IS NULL`,
   seeWorker: `INSERT INTO workers (worker_id, functions, last_seen_at) VALUES ($workerId, $functions, $now)

@@ -22,9 +22,11 @@ import type {
   HandlerOutcome,
   IdempotencyKey,
   Lease,
+  LeaseGrant,
   LeaseSettlement,
   NewExecution,
   NewLease,
+  PollingWorker,
   RecoveryPlan,
   RedriveResult,
   ScheduledExecution,
@@ -232,6 +234,10 @@ export class SqliteStore implements Store {
 
   grantLease(lease: NewLease, now: number): Promise<Lease> {
     return this.write(({ s }) => leases.grantLease(s, lease, now));
+  }
+
+  grantLeases(worker: PollingWorker, ls: readonly NewLease[], now: number): Promise<LeaseGrant[]> {
+    return this.write(({ s }) => leases.grantLeases(s, worker, ls, now));
   }
 
   heartbeatLease(leaseId: string, expiresAt: number, now: number) {

@@ -65,6 +65,28 @@ export function leaseTests(makeStore: MakeStore): void {
       expect(await store.getLease("l3")).toBeNull();
     });
 
+    it("one poll's grants are one write: the worker is seen, and each lease is granted or refused on its own", async (store) => {
+      await startAttempt(store, "e1", "b", 1, T0);
+      const grants = await store.grantLeases(
+        { workerId: "w1", functions: ["noop"] },
+        [lease(), lease({ leaseId: "l2" }), lease({ leaseId: "l3", taskId: "b" }), lease({ leaseId: "l4", taskId: "c" })],
+        T0 + 1,
+      );
+      expect(grants).toEqual([
+        { lease: { ...lease(), grantedAt: T0 + 1, ended: null } },
+        { refused: "could not lease attempt 1 of task a: lease l1 on it has not ended" },
+        { lease: { ...lease({ leaseId: "l3", taskId: "b" }), grantedAt: T0 + 1, ended: null } },
+        { refused: "could not lease attempt 1 of task c in execution e1: task c is PENDING at attempt 0" },
+      ]);
+      expect(await store.getLease("l2")).toBeNull();
+      expect(await store.getLease("l4")).toBeNull();
+      expect(await store.grantLeases({ workerId: "w2", functions: ["resize"] }, [], T0 + 2)).toEqual([]);
+      expect(await store.listWorkers(T0, T0 + 3)).toEqual([
+        { workerId: "w1", functions: ["noop"], lastSeenAt: T0 + 1, leases: 2 },
+        { workerId: "w2", functions: ["resize"], lastSeenAt: T0 + 2, leases: 0 },
+      ]);
+    });
+
     it("a heartbeat after expiry, or for an unknown lease, finds it lost and changes nothing", async (store) => {
       await store.grantLease(lease(), T0);
       const lost = await store.heartbeatLease("l1", T0 + 90_000, T0 + 30_000);
