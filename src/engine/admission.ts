@@ -9,13 +9,17 @@
  * After a storage fault it resumes by itself: executions whose admission or run failed are
  * parked, holding their permit (the database may say RUNNING), and read back once fault
  * recovery finds the database accepting writes; until then nothing new is admitted.
+ *
+ * Over 300 lines: the permits, the parked executions and the runs being driven are one piece
+ * of accounting (a permit is held exactly while one of them needs it), so they stay together;
+ * the queue (`flow-queue.ts`) and what comes before it (`flow-intake.ts`) are apart.
  */
-import type { TimerHandle } from "../domain/clock.ts";
 import type { JobDefinition } from "../domain/definition.ts";
 import type { FlowLimits, WaitReason } from "../domain/flow.ts";
 import { readyTasks, rootsOf } from "../domain/graph.ts";
 import type { Execution, ExecutionWithTasks, QueuedRef } from "../domain/model.ts";
 import type { DefinitionLookup, RunDeps } from "./deps.ts";
+import { type EnqueueOptions, FlowIntake } from "./flow-intake.ts";
 import { FlowQueue, type PushOptions } from "./flow-queue.ts";
 import { Parking } from "./parking.ts";
 import { ExecutionRun } from "./run.ts";
@@ -50,21 +54,10 @@ interface Queued {
   at?: number;
 }
 
-export interface EnqueueOptions extends PushOptions {
-  /** The definition version's limits, when the caller has them at hand. */
-  limits?: FlowLimits;
-}
-
-/** How long a queued execution whose definition could not be read waits before it is tried again. */
-const RESOLVE_RETRY_MS = 1000;
-
 export class Admission {
   private readonly semaphore: Semaphore;
   private readonly queue = new FlowQueue();
-  /** Queued executions whose definition (or rate window) is being read before they join the queue. */
-  private resolving = 0;
-  private reopenTimer: TimerHandle | null = null;
-  private reopenAt = 0;
+  private readonly intake: FlowIntake;
   private readonly runs = new Map<string, ExecutionRun>();
   /** Cancels accepted for RUNNING executions whose run this process has not built yet. */
   private readonly pendingCancels = new Set<string>();
@@ -84,6 +77,18 @@ export class Admission {
   constructor(private readonly deps: AdmissionDeps) {
     this.semaphore = new Semaphore(deps.maxConcurrentJobs);
     this.parked = new Parking(deps.run.clock, deps.run.logger, deps.arm);
+    const { store, clock, logger } = deps.run;
+    this.intake = new FlowIntake({
+      queue: this.queue,
+      store,
+      clock,
+      logger,
+      definition: deps.definition,
+      cachedFlow: deps.cachedFlow,
+      pump: () => this.pump(),
+      stopping: () => this.stopping,
+      notifyIdle: deps.notifyIdle,
+    });
   }
 
   /** True once `stop` began: nothing new is admitted. */
@@ -98,7 +103,9 @@ export class Admission {
 
   /** Nothing running or finishing, and nothing queued that this process will still admit. */
   isIdle(): boolean {
-    return (this.stopping || (this.queue.length === 0 && this.resolving === 0)) && this.semaphore.inUse === 0 && this.runs.size === 0;
+    return (
+      (this.stopping || (this.queue.length === 0 && this.intake.resolving === 0)) && this.semaphore.inUse === 0 && this.runs.size === 0
+    );
   }
 
   /** True while parked executions or refused writes of running ones wait. */
@@ -120,7 +127,7 @@ export class Admission {
   waitingCounts(): Record<WaitReason, number> {
     const counts = this.queue.waitingCounts();
     // Those whose definition is being read wait for nothing but that: count them in line.
-    counts.slot += this.resolving;
+    counts.slot += this.intake.resolving;
     return counts;
   }
 
@@ -153,56 +160,19 @@ export class Admission {
     return execution;
   }
 
-  /**
-   * Queues an execution that is (or may be) stored QUEUED, and admits what it can. Its
-   * definition's limits come from the caller or the catalog; when they must be read first, it
-   * joins the queue once they are.
-   */
+  /** Queues an execution that is (or may be) stored QUEUED, and admits what it can (see `flow-intake.ts`). */
   enqueue(ref: QueuedRef, options: EnqueueOptions = {}): void {
-    const limits = options.limits ?? this.deps.cachedFlow(ref.definitionId, ref.definitionVersion);
-    if (limits && !this.queue.needsStarts(ref.definitionId, limits)) {
-      this.queue.push(ref, limits, options);
-      this.pump();
-      return;
-    }
-    this.resolving++;
-    this.resolve(ref, limits).then(
-      (resolved) => {
-        this.resolving--;
-        this.queue.push(ref, resolved, options);
-        this.pump();
-      },
-      (err: unknown) => {
-        this.deps.run.logger.warn("could not read the definition of a queued execution; trying again in a second", {
-          executionId: ref.id,
-          definitionId: ref.definitionId,
-          error: String(err),
-        });
-        this.deps.run.clock.setTimer(() => {
-          this.resolving--;
-          if (!this.stopping) this.enqueue(ref, options);
-          else this.deps.notifyIdle();
-        }, RESOLVE_RETRY_MS);
-      },
-    );
+    this.intake.enqueue(ref, options);
   }
 
-  /** Reads what `push` needs of these executions (their definitions, rate windows), so the pushes need no read. */
-  async prepare(refs: readonly QueuedRef[]): Promise<void> {
-    const seen = new Set<string>();
-    for (const ref of refs) {
-      const k = `${ref.definitionId}@${ref.definitionVersion}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      await this.resolve(ref, this.deps.cachedFlow(ref.definitionId, ref.definitionVersion));
-    }
+  /** Reads what `push` needs of these executions, so the pushes at start need no read. */
+  prepare(refs: readonly QueuedRef[]): Promise<void> {
+    return this.intake.prepare(refs);
   }
 
   /** Queues without admitting yet (at start, after `prepare`; `pump` follows once everything is queued). */
   push(ref: QueuedRef, options: PushOptions = {}): void {
-    const limits = this.deps.cachedFlow(ref.definitionId, ref.definitionVersion);
-    if (limits && !this.queue.needsStarts(ref.definitionId, limits)) this.queue.push(ref, limits, options);
-    else this.enqueue(ref, options);
+    this.intake.push(ref, options);
   }
 
   /** Admits from the queue while permits are free, unless writes are refused. */
@@ -215,7 +185,7 @@ export class Admission {
       const { id, fresh, definitionId, definitionVersion } = entry;
       void this.admit(fresh ? { id, fresh: { definitionId, definitionVersion }, at: now } : { id, at: now });
     }
-    this.armReopen(now);
+    this.intake.armReopen(now);
     this.deps.notifyIdle();
   }
 
@@ -246,8 +216,7 @@ export class Admission {
   /** Admits nothing more and stops every run; returns them (a stop waits for them). */
   stop(): ExecutionRun[] {
     this.stopping = true;
-    this.reopenTimer?.cancel();
-    this.reopenTimer = null;
+    this.intake.stop();
     const runs = [...this.runs.values()];
     for (const run of runs) run.stop();
     return runs;
@@ -386,36 +355,5 @@ export class Admission {
     const ready = readyTasks(def, rows).map((t) => ({ taskId: t.id, attempt: rows.get(t.id)!.attempts + 1 }));
     const admitted = await store.admit(id, now, ready);
     return admitted && new ExecutionRun(this.deps.run, admitted, def, new Set(ready.map((r) => r.taskId)));
-  }
-
-  /** The limits of an execution's definition version, and its rate window read from the store if not known yet. */
-  private async resolve(ref: QueuedRef, known: FlowLimits | undefined): Promise<FlowLimits> {
-    const limits = known ?? (await this.deps.definition(ref.definitionId, ref.definitionVersion)).flow;
-    if (limits.rateLimit && this.queue.needsStarts(ref.definitionId, limits)) {
-      const { store, clock } = this.deps.run;
-      const { count, perMs } = limits.rateLimit;
-      this.queue.initStarts(ref.definitionId, await store.recentStarts(ref.definitionId, clock.now() - perMs, count));
-    }
-    return limits;
-  }
-
-  /** One timer, due when the earliest full rate window with executions waiting at it has room again. */
-  private armReopen(now: number): void {
-    const at = this.stopping ? null : this.queue.nextReopen(now);
-    if (at === null || (this.reopenTimer !== null && this.reopenAt !== at)) {
-      this.reopenTimer?.cancel();
-      this.reopenTimer = null;
-    }
-    if (at === null || this.reopenTimer !== null) return;
-    const { clock } = this.deps.run;
-    this.reopenAt = at;
-    this.reopenTimer = clock.setTimer(
-      () => {
-        this.reopenTimer = null;
-        this.queue.reopen(clock.now());
-        this.pump();
-      },
-      Math.max(0, at - now),
-    );
   }
 }

@@ -9,7 +9,11 @@
  * one waiting there rejoins the line with its original place. Every step is O(log n); nothing
  * scans the waiting executions.
  *
- * The queue only decides; `admission.ts` holds the slots, the timer and the writes.
+ * The queue only decides; `admission.ts` holds the slots and the writes, `flow-intake.ts` the
+ * reads before an execution joins and the rate timer.
+ *
+ * Over 300 lines: the line, the gates and the per-reason counts change together in every step
+ * (an entry moves between them), so split they would each need the other's internals.
  */
 import { type FlowLimits, WAIT_REASONS, type WaitReason } from "../domain/flow.ts";
 import type { QueuedRef } from "../domain/model.ts";
