@@ -55,7 +55,7 @@ const MAY_USE: Record<string, RegExp> = {
   store: /^node:(fs|path|os|worker_threads)$|^bun:sqlite$/,
   engine: /^$/,
   platform: /^node:/,
-  api: /^hono(\/.*)?$|^valibot$/,
+  api: /^hono(\/.*)?$|^valibot$|^@valibot\/to-json-schema$/,
   cli: /^node:|^hono$|^valibot$/,
 };
 

@@ -8,6 +8,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { ReadPort } from "../domain/store.ts";
 import { limitBody } from "./body.ts";
+import { buildOpenApi } from "./openapi.ts";
 import type { ApiPorts, EngineCommands } from "./ports.ts";
 import { installProblemHandlers } from "./problem.ts";
 import { allowedMethods, methodNotAllowed, ROUTES, routePrefixes, servedPaths } from "./routes.ts";
@@ -66,7 +67,9 @@ export function createApp(options: ApiOptions): Hono {
     allowShellApi = false,
   } = options;
   for (const mount of mounts) checkMount(mount.path);
-  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi };
+  let spec: Record<string, unknown> | undefined;
+  const openapi = () => (spec ??= buildOpenApi(ROUTES, version));
+  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   app.use("*", limitBody);

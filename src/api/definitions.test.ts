@@ -20,6 +20,18 @@ describe("POST /job-definitions", () => {
     expect(res.body).toEqual({ message: "job definition registered", id: "greet", version: 1 });
   });
 
+  test('"$schema" (for editors) is accepted and not stored: changing it makes no new version; a non-string is a 400', async () => {
+    expect(
+      (await t.call("POST", "/job-definitions", { $schema: "http://127.0.0.1:8080/schemas/job-definition.json", ...body })).status,
+    ).toBe(201);
+    const again = await t.call("POST", "/job-definitions", { $schema: "./job-definition.schema.json", ...body });
+    expect(again).toMatchObject({ status: 200, body: { message: "job definition unchanged", version: 1 } });
+    expect((await t.call("GET", "/job-definitions/greet")).body).not.toHaveProperty("$schema");
+    const bad = await t.call("POST", "/job-definitions", { $schema: 1, ...body });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ path: "$.$schema", message: "must be a string: the address of the JSON Schema, for editors" }]);
+  });
+
   test("200 unchanged for the same body, whatever its key order", async () => {
     await t.define(body);
     const reordered = { tasks: body.tasks, name: body.name, id: body.id };

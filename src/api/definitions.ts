@@ -8,7 +8,7 @@ import { integerParam, jsonObject, parseBody, parseQuery } from "./validate.ts";
 import { definitionView } from "./views.ts";
 
 const DefinitionBody = jsonObject('must be a JSON object: a job definition like {"id": "my-job", "tasks": [...]}');
-const VersionQuery = v.object({ version: v.optional(integerParam(1, 1_000_000_000)) });
+export const VersionQuery = v.object({ version: v.optional(integerParam(1, 1_000_000_000)) });
 
 /** `POST /job-definitions` */
 export const registerDefinition: RouteHandler = async (c, { engine, allowShellApi }) => {

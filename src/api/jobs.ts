@@ -12,7 +12,7 @@ import { eventView, executionStateView, executionSummaryView, iso } from "./view
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
 
-const ListQuery = v.object({
+export const ListQuery = v.object({
   status: v.optional(v.picklist(EXECUTION_STATUSES, `must be one of ${EXECUTION_STATUSES.join(", ")}`)),
   definitionId: v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(128, "must be at most 128 characters"))),
   // Cursors are what a previous page returned as nextCursor: positive integers.
@@ -20,7 +20,7 @@ const ListQuery = v.object({
   limit: v.optional(integerParam(1, MAX_LIMIT), String(DEFAULT_LIMIT)),
 });
 
-const Input = jsonObject('must be a JSON object, e.g. {} or {"key": "value"}');
+export const Input = jsonObject('must be a JSON object, e.g. {} or {"key": "value"}');
 
 /** Longest delay `delaySeconds` may ask for: 366 days. A `runAt` may be any real date up to the year 9999. */
 const MAX_DELAY_SECONDS = 366 * 24 * 3600;
@@ -30,7 +30,7 @@ const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 const PRIORITY_RULE = `must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher starts first; default 0)`;
 
-const ExecuteQuery = v.pipe(
+export const ExecuteQuery = v.pipe(
   v.object({
     runAt: v.optional(
       v.pipe(
@@ -54,7 +54,7 @@ const ExecuteQuery = v.pipe(
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-const RerunBody = v.strictObject(
+export const RerunBody = v.strictObject(
   {
     fromTask: v.pipe(v.string("must be a task id"), v.minLength(1, "must not be empty")),
     input: v.optional(jsonObject("must be a JSON object")),

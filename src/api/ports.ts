@@ -42,6 +42,8 @@ export interface ApiPorts {
   now: () => number;
   /** Whether a definition registered through the API may use the `shell` function (`--allow-shell-api`). */
   allowShellApi: boolean;
+  /** The OpenAPI document of this API (built once, on first use). */
+  openapi: () => Record<string, unknown>;
 }
 
 /** A route of the table: the request's context and the ports; it answers or throws a domain error. */

@@ -41,6 +41,9 @@ describe("the table", () => {
       "/workers/leases/:leaseId/complete": ["POST"],
       "/workers/leases/:leaseId/fail": ["POST"],
       "/workers": ["GET", "HEAD"],
+      "/openapi.json": ["GET", "HEAD"],
+      "/schemas/job-definition.json": ["GET", "HEAD"],
+      "/reference": ["GET", "HEAD"],
     });
   });
 
@@ -74,8 +77,8 @@ describe("the not-found hint", () => {
       "no route for GET /nope; Baton serves /job-definitions, /job-definitions/{id}, /jobs, /jobs/{definitionId}/execute, " +
         "/jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, /jobs/{executionId}/redrive, " +
         "/jobs/{executionId}/rerun, /schedules, /schedules/{definitionId}/{scheduleId}, /schedules/{definitionId}/{scheduleId}/events, /schedules/{definitionId}/{scheduleId}/pause, /schedules/{definitionId}/{scheduleId}/resume, /schedules/{definitionId}/{scheduleId}/trigger, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
-        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail and /workers",
+        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers, /openapi.json, /schemas/job-definition.json and /reference",
     );
-    expect(servedPaths(ROUTES)).toHaveLength(23);
+    expect(servedPaths(ROUTES)).toHaveLength(26);
   });
 });

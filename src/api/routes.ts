@@ -8,6 +8,7 @@ import { MethodNotAllowedError } from "../domain/errors.ts";
 import { getDefinition, listDefinitions, registerDefinition } from "./definitions.ts";
 import { cancel, execute, executionEvents, executionState, listExecutions, redrive, rerun } from "./jobs.ts";
 import type { RouteHandler } from "./ports.ts";
+import { definitionSchema, openapiDocument, referencePage } from "./reference.ts";
 import { getSchedule, listSchedules, pauseSchedule, resumeSchedule, scheduleEvents, triggerSchedule } from "./schedules.ts";
 import { healthz, livez, systemState } from "./system.ts";
 import { complete, fail, heartbeat, listWorkers, poll } from "./workers.ts";
@@ -55,6 +56,9 @@ export const ROUTES: readonly Route[] = [
   route("POST", "/workers/leases/:leaseId/complete", complete, "complete the attempt held under a lease"),
   route("POST", "/workers/leases/:leaseId/fail", fail, "fail the attempt held under a lease; its retry policy applies"),
   route("GET", "/workers", listWorkers, "workers seen in the last 10 minutes and the leases they hold"),
+  route("GET", "/openapi.json", openapiDocument, "this API as an OpenAPI 3.1 document"),
+  route("GET", "/schemas/job-definition.json", definitionSchema, "the JSON Schema of a job definition, for editors"),
+  route("GET", "/reference", referencePage, "the API reference as a web page, rendered from /openapi.json"),
 ];
 
 /** Each path of the table, in table order, with the methods it answers: HEAD wherever GET, sorted. */

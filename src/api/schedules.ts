@@ -10,7 +10,7 @@ import { scheduleEventView, scheduleView } from "./views.ts";
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
-const EventsQuery = v.object({
+export const EventsQuery = v.object({
   // Cursors are what a previous page returned as nextCursor: an event's seq.
   cursor: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,14}$/, "must be the nextCursor of a previous page (a positive integer)"))),
   limit: v.optional(integerParam(1, MAX_LIMIT), String(DEFAULT_LIMIT)),

@@ -27,7 +27,7 @@ const strict = (fields: string) => (issue: v.BaseIssue<unknown>) =>
       ? "is required"
       : "must be an object";
 
-const PollBody = v.strictObject(
+export const PollBody = v.strictObject(
   {
     workerId: Name("a worker id (a string)"),
     functions: v.pipe(
@@ -56,9 +56,9 @@ const PollBody = v.strictObject(
   strict("workerId, functions, max, waitSeconds"),
 );
 
-const CompleteBody = v.strictObject({ output: v.optional(v.unknown()) }, strict("output"));
+export const CompleteBody = v.strictObject({ output: v.optional(v.unknown()) }, strict("output"));
 
-const FailBody = v.strictObject(
+export const FailBody = v.strictObject(
   {
     error: v.strictObject(
       {

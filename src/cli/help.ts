@@ -7,11 +7,23 @@ Usage:
   baton serve [flags]        run the server (REST API, engine, recovery of unfinished work)
   baton validate [--functions DIR] FILE...
                              check job definition files without a server
+  baton schema               print the JSON Schema of a definition file, for editors
   baton version              print the version
   baton --help               this text; 'baton serve --help' lists the server's flags
 
 Exit codes: 0 ok, 1 failure (invalid definitions, database or port unavailable), 2 bad usage.
 Failures are said on stderr without a stack trace; BATON_DEBUG=1 adds the stack trace.
+`;
+
+export const SCHEMA_HELP = `Usage: baton schema
+
+Prints the JSON Schema (2020-12) of a job definition file. Save it and point a definition at it
+so an editor completes and checks the file:
+  baton schema > job-definition.schema.json
+  { "$schema": "./job-definition.schema.json", "id": "my-job", "tasks": [...] }
+A running server serves the same schema at /schemas/job-definition.json. The schema checks
+types, ranges and field names; only the server (or 'baton validate') checks the rest, such as
+known functions, dependencies, templates and cron expressions.
 `;
 
 export function serveHelp(): string {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bun
 /** Entry point of `baton`: dispatches on the subcommand, keeps nothing else. */
 import { parseArgs } from "node:util";
+import { definitionJsonSchema } from "../api/definition-json-schema.ts";
 import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { parseDefinition } from "../domain/definition.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
 import { checkDefinitionFiles, readSourceFiles } from "./definition-files.ts";
 import { loadFunctionModules } from "./function-modules.ts";
-import { MAIN_HELP, serveHelp } from "./help.ts";
+import { MAIN_HELP, SCHEMA_HELP, serveHelp } from "./help.ts";
 import { StartError, serve, taskFunctions } from "./serve.ts";
 import { oneLine } from "./start-errors.ts";
 import { VERSION } from "./version.ts";
@@ -35,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "validate":
       return validate(rest);
+    case "schema":
+      return schema(rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -78,6 +81,18 @@ async function validate(args: string[]): Promise<number> {
     process.stdout.write(`ok   ${file} (${def.id}, ${def.tasks.length} task${def.tasks.length === 1 ? "" : "s"})\n`);
   for (const problem of [...unreadable.map((u) => u.problem), ...problems]) process.stderr.write(`FAIL ${problem}\n`);
   return unreadable.length + problems.length === 0 ? 0 : 1;
+}
+
+/** `baton schema`: the JSON Schema of a definition file, for editors (`baton schema > job-definition.schema.json`). */
+function schema(args: string[]): number {
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    process.stdout.write(SCHEMA_HELP);
+    return 0;
+  }
+  if (args.length > 0)
+    throw new UsageError(`schema takes no arguments, got "${args[0]}"; redirect its output: baton schema > job-definition.schema.json`);
+  process.stdout.write(`${JSON.stringify(definitionJsonSchema(), null, 2)}\n`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

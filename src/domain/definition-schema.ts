@@ -163,6 +163,8 @@ const ScheduleSchema = v.strictObject(
 
 export const DefinitionSchema = v.strictObject(
   {
+    // Where an editor finds the JSON Schema of this format; Baton ignores it and does not store it.
+    $schema: v.optional(v.string("must be a string: the address of the JSON Schema, for editors")),
     id: Id,
     name: v.optional(Name),
     description: v.optional(v.pipe(v.string("must be a string"), v.maxLength(4096, "must be at most 4096 characters"))),

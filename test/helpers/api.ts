@@ -14,7 +14,7 @@ export const TEST_VERSION = "0.0.0-test";
 export interface Answer {
   status: number;
   headers: Headers;
-  /** Parsed JSON, or null for an empty body. */
+  /** Parsed JSON, the text of a body that is not JSON (the reference page), or null for an empty body. */
   body: any;
 }
 
@@ -62,7 +62,8 @@ export async function setup(
     }
     const res = await app.request(path, init);
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text === "" ? null : JSON.parse(text) };
+    const json = text !== "" && /json/.test(res.headers.get("content-type") ?? "json");
+    return { status: res.status, headers: res.headers, body: json ? JSON.parse(text) : text === "" ? null : text };
   };
 
   return {
