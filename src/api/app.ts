@@ -66,7 +66,7 @@ export function createApp(options: ApiOptions): Hono {
     allowShellApi = false,
   } = options;
   for (const mount of mounts) checkMount(mount.path);
-  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi };
+  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, logger };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   app.use("*", limitBody);
