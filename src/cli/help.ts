@@ -7,6 +7,8 @@ Usage:
   baton serve [flags]        run the server (REST API, engine, recovery of unfinished work)
   baton validate [--functions DIR] FILE...
                              check job definition files without a server
+  baton token create --name NAME --role ROLE
+                             make an API token (read, operate, admin or worker)
   baton version              print the version
   baton --help               this text; 'baton serve --help' lists the server's flags
 

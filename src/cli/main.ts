@@ -9,6 +9,7 @@ import { loadFunctionModules } from "./function-modules.ts";
 import { MAIN_HELP, serveHelp } from "./help.ts";
 import { StartError, serve, taskFunctions } from "./serve.ts";
 import { oneLine } from "./start-errors.ts";
+import { tokenCommand } from "./tokens.ts";
 import { VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -35,6 +36,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case "validate":
       return validate(rest);
+    case "token":
+      process.stdout.write(tokenCommand(rest));
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
