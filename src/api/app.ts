@@ -69,7 +69,7 @@ export function createApp(options: ApiOptions): Hono {
   for (const mount of mounts) checkMount(mount.path);
   let spec: Record<string, unknown> | undefined;
   const openapi = () => (spec ??= buildOpenApi(ROUTES, version));
-  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi };
+  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   app.use("*", limitBody);

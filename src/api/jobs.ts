@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.
 import { MAX_PRIORITY, MIN_PRIORITY } from "../domain/flow.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
 import { readJsonBody } from "./body.ts";
+import { actorOf } from "./caller.ts";
 import type { RouteHandler } from "./ports.ts";
 import { integerParam, jsonObject, parseBody, parseQuery, timestampParam } from "./validate.ts";
 import { eventView, executionStateView, executionSummaryView, iso } from "./views.ts";
@@ -86,6 +87,7 @@ export const execute: RouteHandler = async (c, { engine, now }) => {
     runAt,
     idempotencyKey: key,
     priority: query.priority,
+    actor: actorOf(c),
   });
   c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
   const answer = {
@@ -102,7 +104,7 @@ export const execute: RouteHandler = async (c, { engine, now }) => {
 /** `POST /jobs/:executionId/cancel` */
 export const cancel: RouteHandler = async (c, { engine, reads }) => {
   const id = c.req.param("executionId")!;
-  const result = await engine.cancel(id);
+  const result = await engine.cancel(id, actorOf(c));
   if (result.outcome === "missing") throw notFound(id);
   if (result.outcome === "finished") {
     throw new ConflictError(`execution ${id} is already ${result.status}; only QUEUED or RUNNING executions can be cancelled`);
@@ -114,7 +116,7 @@ export const cancel: RouteHandler = async (c, { engine, reads }) => {
 /** `POST /jobs/:executionId/redrive` */
 export const redrive: RouteHandler = async (c, { engine }) => {
   const id = c.req.param("executionId")!;
-  const result = await engine.redrive(id);
+  const result = await engine.redrive(id, actorOf(c));
   if (result.outcome === "missing") throw notFound(id);
   if (result.outcome === "refused") {
     throw new ConflictError(`execution ${id} is ${result.status}; only FAILED or CANCELLED executions can be redriven`);
@@ -126,7 +128,7 @@ export const redrive: RouteHandler = async (c, { engine }) => {
 export const rerun: RouteHandler = async (c, { engine }) => {
   const id = c.req.param("executionId")!;
   const { fromTask, input } = parseBody(RerunBody, await readJsonBody(c));
-  const execution = await engine.rerun(id, fromTask, input);
+  const execution = await engine.rerun(id, fromTask, input, actorOf(c));
   c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
   return c.json({ executionID: execution.id, status: execution.status, rerunOf: id, fromTask }, 202);
 };

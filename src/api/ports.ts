@@ -3,6 +3,7 @@
  * the store's read port for every read. Routes see nothing else: never the engine's store.
  */
 import type { Context } from "hono";
+import type { Logger } from "../domain/log.ts";
 import type { ReadPort } from "../domain/store.ts";
 import type { Engine } from "../engine/engine.ts";
 
@@ -44,6 +45,8 @@ export interface ApiPorts {
   allowShellApi: boolean;
   /** The OpenAPI document of this API (built once, on first use). */
   openapi: () => Record<string, unknown>;
+  /** Where handlers log what a request did (who registered a definition). */
+  logger: Logger;
 }
 
 /** A route of the table: the request's context and the ports; it answers or throws a domain error. */

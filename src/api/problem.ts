@@ -13,6 +13,8 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   StorageError,
+  TooManyRequestsError,
+  UnauthorizedError,
   ValidationError,
 } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
@@ -42,8 +44,11 @@ const KINDS: Record<BatonError["code"] | "INTERNAL", Kind> = {
   VALIDATION: { status: 400, type: "urn:baton:problem:validation", title: "Invalid request" },
   NOT_FOUND: { status: 404, type: "urn:baton:problem:not-found", title: "Not found" },
   METHOD_NOT_ALLOWED: { status: 405, type: "urn:baton:problem:method-not-allowed", title: "Method not allowed" },
+  UNAUTHORIZED: { status: 401, type: "urn:baton:problem:unauthorized", title: "Unauthorized" },
+  FORBIDDEN: { status: 403, type: "urn:baton:problem:forbidden", title: "Forbidden" },
   CONFLICT: { status: 409, type: "urn:baton:problem:conflict", title: "Conflict" },
   TOO_LARGE: { status: 413, type: "urn:baton:problem:too-large", title: "Request body too large" },
+  TOO_MANY_REQUESTS: { status: 429, type: "urn:baton:problem:too-many-requests", title: "Too many requests" },
   UNAVAILABLE: { status: 503, type: "urn:baton:problem:unavailable", title: "Service unavailable" },
   STORAGE: { status: 503, type: "urn:baton:problem:storage-unavailable", title: "Storage unavailable" },
   INTERNAL: { status: 500, type: "urn:baton:problem:internal", title: "Internal server error" },
@@ -63,6 +68,8 @@ export function problemOf(err: unknown): { problem: Problem; headers: Record<str
     if (err.code === "VALIDATION") problem.errors = err instanceof ValidationError ? err.issues : [];
     if (err instanceof MethodNotAllowedError) headers.Allow = err.allow.join(", ");
     if (err instanceof StorageError) headers["Retry-After"] = String(err.retryAfterSeconds);
+    if (err instanceof UnauthorizedError) headers["WWW-Authenticate"] = 'Bearer realm="baton"';
+    if (err instanceof TooManyRequestsError) headers["Retry-After"] = String(err.retryAfterSeconds);
     return { problem, headers };
   }
   if (err instanceof HTTPException) {

@@ -2,6 +2,7 @@
 import * as v from "valibot";
 import { NotFoundError } from "../domain/errors.ts";
 import { scheduleNotFound } from "../domain/schedule.ts";
+import { actorOf } from "./caller.ts";
 import type { ApiPorts, RouteHandler } from "./ports.ts";
 import { integerParam, parseQuery } from "./validate.ts";
 import { scheduleEventView, scheduleView } from "./views.ts";
@@ -53,19 +54,19 @@ export const scheduleEvents: RouteHandler = async (c, api) => {
 /** `POST /schedules/:definitionId/:scheduleId/pause` */
 export const pauseSchedule: RouteHandler = async (c, { engine, now }) => {
   const { definitionId, scheduleId } = params(c);
-  return c.json(scheduleView(await engine.pauseSchedule(definitionId, scheduleId, null), now()));
+  return c.json(scheduleView(await engine.pauseSchedule(definitionId, scheduleId, actorOf(c)), now()));
 };
 
 /** `POST /schedules/:definitionId/:scheduleId/resume` */
 export const resumeSchedule: RouteHandler = async (c, { engine, now }) => {
   const { definitionId, scheduleId } = params(c);
-  return c.json(scheduleView(await engine.resumeSchedule(definitionId, scheduleId, null), now()));
+  return c.json(scheduleView(await engine.resumeSchedule(definitionId, scheduleId, actorOf(c)), now()));
 };
 
 /** `POST /schedules/:definitionId/:scheduleId/trigger` */
 export const triggerSchedule: RouteHandler = async (c, { engine }) => {
   const { definitionId, scheduleId } = params(c);
-  const execution = await engine.triggerSchedule(definitionId, scheduleId, null);
+  const execution = await engine.triggerSchedule(definitionId, scheduleId, actorOf(c));
   c.header("Location", `/jobs/${encodeURIComponent(execution.id)}/state`);
   return c.json({ executionID: execution.id, status: execution.status, scheduleId, definitionVersion: execution.definitionVersion }, 202);
 };

@@ -30,6 +30,12 @@ export interface ServeConfig {
   /** Folder of function modules loaded at start; null when none was named. */
   functionsDir: string | null;
   leaseSeconds: number;
+  /** The token file; null when none is named (no authentication). */
+  tokensFile: string | null;
+  /** Serve a non-loopback address without tokens: something in front of Baton authenticates. */
+  insecureNoAuth: boolean;
+  /** Failed authentications one address may make in a minute before it is refused (429). */
+  authFailuresPerMinute: number;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -161,6 +167,28 @@ export const SETTINGS = {
     schema: num(1, 3600),
     help: "how long a remote worker's lease lasts without a heartbeat",
   },
+  tokensFile: {
+    flag: "tokens",
+    env: "BATON_TOKENS_FILE",
+    fallback: null as string | null,
+    schema: text as v.GenericSchema<string, string | null>,
+    help: "file of API tokens, one 'NAME ROLE sha256:HEX' per line (owner-only permissions; see 'baton token create')",
+  },
+  insecureNoAuth: {
+    flag: "insecure-no-auth",
+    switch: true,
+    env: "BATON_INSECURE_NO_AUTH",
+    fallback: false,
+    schema: yesNo,
+    help: "serve a non-loopback --host without --tokens (only when something in front of Baton authenticates)",
+  },
+  authFailuresPerMinute: {
+    flag: "auth-failures-per-minute",
+    env: "BATON_AUTH_FAILURES_PER_MINUTE",
+    fallback: 20,
+    schema: int(1, 1_000_000),
+    help: "failed authentications one address may make in a minute; then it gets 429 until the minute is over",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** Parses `serve`'s arguments (after the subcommand) and the environment. */
@@ -189,7 +217,7 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     if (!result.success) throw new UsageError(`${where}=${JSON.stringify(raw)} ${result.issues[0].message}`);
     return result.output;
   };
-  return {
+  const config: ServeConfig = {
     host: pick(SETTINGS.host),
     port: pick(SETTINGS.port),
     db: pick(SETTINGS.db),
@@ -206,5 +234,24 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     allowShellApi: pick(SETTINGS.allowShellApi),
     functionsDir: pick(SETTINGS.functionsDir),
     leaseSeconds: pick(SETTINGS.leaseSeconds),
+    tokensFile: pick(SETTINGS.tokensFile),
+    insecureNoAuth: pick(SETTINGS.insecureNoAuth),
+    authFailuresPerMinute: pick(SETTINGS.authFailuresPerMinute),
   };
+  refuseOpenExposure(config);
+  return config;
+}
+
+/** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** The safe default: a non-loopback address without tokens is refused before anything starts. */
+function refuseOpenExposure(config: ServeConfig): void {
+  if (config.tokensFile !== null || config.insecureNoAuth || isLoopback(config.host)) return;
+  throw new UsageError(
+    `the address ${config.host} (--host, BATON_HOST) is reachable from other machines and no tokens are configured, so anyone reaching it could run anything; name a token file with --tokens (create tokens with 'baton token create'), or add --insecure-no-auth if a proxy in front of Baton authenticates`,
+  );
 }

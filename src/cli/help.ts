@@ -8,6 +8,8 @@ Usage:
   baton validate [--functions DIR] FILE...
                              check job definition files without a server
   baton schema               print the JSON Schema of a definition file, for editors
+  baton token create --name NAME --role ROLE
+                             make an API token (read, operate, admin or worker)
   baton version              print the version
   baton --help               this text; 'baton serve --help' lists the server's flags
 

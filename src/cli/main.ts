@@ -10,6 +10,7 @@ import { loadFunctionModules } from "./function-modules.ts";
 import { MAIN_HELP, SCHEMA_HELP, serveHelp } from "./help.ts";
 import { StartError, serve, taskFunctions } from "./serve.ts";
 import { oneLine } from "./start-errors.ts";
+import { tokenCommand } from "./tokens.ts";
 import { VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -38,6 +39,9 @@ async function main(argv: string[]): Promise<number> {
       return validate(rest);
     case "schema":
       return schema(rest);
+    case "token":
+      process.stdout.write(tokenCommand(rest));
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -3,6 +3,8 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { createApp } from "../api/app.ts";
+import { AuthFailures, authenticate } from "../api/auth.ts";
+import { type TokenEntry, TokenFileError } from "../domain/auth.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { FunctionRegistry, TaskFunction } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
@@ -11,15 +13,18 @@ import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
 import { baseEnvironment, runProcess } from "../platform/process.ts";
+import { tokenVerifier } from "../platform/tokens.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
 import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { shellTask } from "../tasks/shell.ts";
 import type { ServeConfig } from "./config.ts";
+import { isLoopback } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
 import { FunctionModuleError, loadFunctionModules } from "./function-modules.ts";
 import { loadSecrets, SecretsError } from "./secrets.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
+import { readTokenFile } from "./tokens.ts";
 import { VERSION } from "./version.ts";
 
 /** The server could not start; `lines` say why, for the operator. Exit code 1. */
@@ -46,7 +51,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  // Secrets, the modules and the jobs folder are read before the database is opened: a start they stop changes nothing.
+  // Tokens, secrets, the modules and the jobs folder are read before the database is opened: a start they stop changes nothing.
+  const tokens = readTokens(config);
   const secrets = readSecrets(config, logger);
   const functions = await loadFunctions(config, logger);
   const sources = readJobs(config, logger);
@@ -65,7 +71,11 @@ export async function serve(config: ServeConfig): Promise<void> {
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
-    const app = createApp({ engine, reads: store, version: VERSION, startedAt, logger, allowShellApi: config.allowShellApi });
+    const before =
+      tokens === null
+        ? []
+        : [authenticate({ verify: tokenVerifier(tokens), failures: new AuthFailures(config.authFailuresPerMinute, 60_000), logger })];
+    const app = createApp({ engine, reads: store, version: VERSION, startedAt, logger, allowShellApi: config.allowShellApi, before });
     server = listen(app.fetch, config);
     logger.info("baton is serving", {
       version: VERSION,
@@ -76,7 +86,10 @@ export async function serve(config: ServeConfig): Promise<void> {
       resumed: recovered.resumed,
       queued: recovered.queued,
       startupMs: Date.now() - startedAt,
+      auth: authSummary(config, tokens),
     });
+    if (tokens === null && !isLoopback(config.host))
+      logger.warn("authentication is off (--insecure-no-auth): whoever reaches this address can use every route", { host: config.host });
   } catch (err) {
     await store.close();
     throw err instanceof StorageError ? new StartError([storageProblem(err, config.db)], { cause: err }) : err;
@@ -99,6 +112,23 @@ function openStore(config: ServeConfig, logger: Logger): SqliteStore {
     return SqliteStore.open({ path: config.db, sync: config.sync, logger });
   } catch (err) {
     throw new StartError([databaseProblem(err, config.db)], { cause: err });
+  }
+}
+
+/** What the start line says about authentication. */
+function authSummary(config: ServeConfig, tokens: TokenEntry[] | null): string {
+  if (tokens !== null) return `on, ${tokens.length} token${tokens.length === 1 ? "" : "s"} from ${config.tokensFile}`;
+  return isLoopback(config.host) ? "off (no --tokens; only this machine can connect)" : "off (--insecure-no-auth)";
+}
+
+/** The token file's entries, or null without one; a problem with it stops the start. */
+function readTokens(config: ServeConfig): TokenEntry[] | null {
+  if (config.tokensFile === null) return null;
+  try {
+    return readTokenFile(config.tokensFile);
+  } catch (err) {
+    if (err instanceof TokenFileError) throw new StartError([err.message], { cause: err });
+    throw err;
   }
 }
 

@@ -11,7 +11,17 @@ export interface FieldIssue {
 
 export class BatonError extends Error {
   constructor(
-    readonly code: "VALIDATION" | "NOT_FOUND" | "CONFLICT" | "TOO_LARGE" | "UNAVAILABLE" | "STORAGE" | "METHOD_NOT_ALLOWED",
+    readonly code:
+      | "VALIDATION"
+      | "NOT_FOUND"
+      | "CONFLICT"
+      | "TOO_LARGE"
+      | "UNAVAILABLE"
+      | "STORAGE"
+      | "METHOD_NOT_ALLOWED"
+      | "UNAUTHORIZED"
+      | "FORBIDDEN"
+      | "TOO_MANY_REQUESTS",
     message: string,
   ) {
     super(message);
@@ -102,6 +112,33 @@ export class MethodNotAllowedError extends BatonError {
     readonly allow: string[],
   ) {
     super("METHOD_NOT_ALLOWED", message);
+  }
+}
+
+/** No token, or one Baton does not know: answered 401 with `WWW-Authenticate: Bearer`. */
+export class UnauthorizedError extends BatonError {
+  constructor(message: string) {
+    super("UNAUTHORIZED", message);
+  }
+}
+
+/** A known token whose role lacks the permission the route needs: answered 403, naming it. */
+export class ForbiddenError extends BatonError {
+  constructor(
+    message: string,
+    readonly permission: string,
+  ) {
+    super("FORBIDDEN", message);
+  }
+}
+
+/** Too many failed authentications from one address: answered 429 with `Retry-After`. */
+export class TooManyRequestsError extends BatonError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("TOO_MANY_REQUESTS", message);
   }
 }
 

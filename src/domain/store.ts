@@ -38,6 +38,8 @@ export interface NewExecution {
   runAt?: number | null;
   /** The execution this one reruns. */
   rerunOf?: string | null;
+  /** The token that asked for it, recorded on its `ExecutionQueued` event (and a rerun's note on the original). @default null */
+  actor?: string | null;
   /** Higher starts first. @default 0 */
   priority?: number;
   /** Its concurrency key's value (see `domain/flow.ts`). @default null */
@@ -147,13 +149,13 @@ export interface ExecutionWrites {
    */
   record(executionId: string, steps: readonly Step[], now: number, lease?: LeaseSettlement): Promise<void>;
   /** QUEUED → CANCELLED at once; RUNNING → a durable cancel request. */
-  cancel(executionId: string, now: number): Promise<CancelResult>;
+  cancel(executionId: string, now: number, actor?: string | null): Promise<CancelResult>;
   /**
    * FAILED or CANCELLED → QUEUED: COMPLETED tasks keep their output; the others go back to
    * PENDING with a fresh retry budget (attempt numbers keep counting). It is not settled any
    * more, so handlers still pending for the outcome it leaves are no longer pending.
    */
-  redrive(executionId: string, now: number): Promise<RedriveResult>;
+  redrive(executionId: string, now: number, actor?: string | null): Promise<RedriveResult>;
   /** Appends `HandlerStarted`. */
   handlerStarted(executionId: string, handler: string, now: number): Promise<void>;
   /** Appends `HandlerFinished` with its outcome; with `last`, the execution has no handler pending any more. */

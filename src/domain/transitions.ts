@@ -215,7 +215,7 @@ export function applyStep<T extends TaskState>(x: ExecutionState<T>, step: Step,
 
 /** A new execution: QUEUED with its `ExecutionQueued` event, or admitted at once with `start`. */
 export function createExecution(
-  e: { id: string; tasks: readonly NewTask[]; runAt?: number | null; rerunOf?: string | null },
+  e: { id: string; tasks: readonly NewTask[]; runAt?: number | null; rerunOf?: string | null; actor?: string | null },
   now: number,
   fx: Effects,
   start?: readonly AttemptStart[],
@@ -224,7 +224,13 @@ export function createExecution(
   for (const t of e.tasks)
     if (t.carried && t.carried.output !== undefined && t.carried.output !== null) fx.outputs.push([t.taskId, t.carried.output]);
   const data =
-    e.runAt || e.rerunOf ? { runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined, rerunOf: e.rerunOf ?? undefined } : null;
+    e.runAt || e.rerunOf || e.actor
+      ? {
+          runAt: e.runAt ? new Date(e.runAt).toISOString() : undefined,
+          rerunOf: e.rerunOf ?? undefined,
+          actor: e.actor ?? undefined,
+        }
+      : null;
   fx.moves.push([null, "QUEUED"]);
   fx.event(now, "ExecutionQueued", null, null, data);
   if (start) admit(x, start, now, fx);
@@ -257,10 +263,14 @@ export type CancelOutcome =
   | { outcome: "requested" }
   | { outcome: "finished"; status: ExecutionStatus };
 
-/** QUEUED → CANCELLED at once (its tasks too); RUNNING → a cancel request (once); otherwise nothing. */
-export function cancel(x: ExecutionState, now: number, fx: Effects): CancelOutcome {
+/**
+ * QUEUED → CANCELLED at once (its tasks too); RUNNING → a cancel request (once); otherwise
+ * nothing. `actor`, the token's name, is recorded on the request's event.
+ */
+export function cancel(x: ExecutionState, now: number, fx: Effects, actor: string | null = null): CancelOutcome {
+  const by = actor === null ? null : { actor };
   if (x.status === "QUEUED") {
-    fx.event(now, "ExecutionCancelRequested");
+    fx.event(now, "ExecutionCancelRequested", null, null, by);
     for (const task of x.tasks) if (isCancellable(task.status)) cancelTask(x, task, now, fx);
     moveExecution(x, "cancel", fx);
     fx.end = { status: "CANCELLED", output: null, error: null, endTime: now, handlersPending: false };
@@ -270,7 +280,7 @@ export function cancel(x: ExecutionState, now: number, fx: Effects): CancelOutco
   if (x.status === "RUNNING") {
     if (x.cancelRequestedAt === null) {
       x.cancelRequestedAt = now;
-      fx.event(now, "ExecutionCancelRequested");
+      fx.event(now, "ExecutionCancelRequested", null, null, by);
     }
     return { outcome: "requested" };
   }
@@ -283,7 +293,7 @@ export type RedriveOutcome = { outcome: "redriven"; reset: string[] } | { outcom
  * FAILED or CANCELLED → QUEUED: COMPLETED tasks keep their output; the others go back to
  * PENDING with a fresh retry budget (attempt numbers keep counting).
  */
-export function redrive(x: ExecutionState, now: number, fx: Effects): RedriveOutcome {
+export function redrive(x: ExecutionState, now: number, fx: Effects, actor: string | null = null): RedriveOutcome {
   const from = x.status;
   if (executionTransition(from, "redrive") === null) return { outcome: "refused", status: from };
   const reset: string[] = [];
@@ -295,7 +305,7 @@ export function redrive(x: ExecutionState, now: number, fx: Effects): RedriveOut
   }
   x.cancelRequestedAt = null;
   moveExecution(x, "redrive", fx);
-  fx.event(now, "ExecutionRedriven", null, null, { from, reset });
+  fx.event(now, "ExecutionRedriven", null, null, actor === null ? { from, reset } : { from, reset, actor });
   return { outcome: "redriven", reset };
 }
 

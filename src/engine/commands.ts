@@ -22,6 +22,8 @@ export interface SubmitOptions {
   idempotencyKey?: string;
   /** Higher starts first. @default 0 */
   priority?: number;
+  /** The token that asked, recorded on the `ExecutionQueued` event. @default null */
+  actor?: string | null;
 }
 
 export interface Submitted {
@@ -68,7 +70,13 @@ export class Commands {
       priority: options.priority ?? 0,
       concurrencyKey: concurrencyKeyOf(def.flow, input, id),
     };
-    const fresh: NewExecution = { ...ref, input, tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })), runAt };
+    const fresh: NewExecution = {
+      ...ref,
+      input,
+      tasks: def.tasks.map((t) => ({ taskId: t.id, name: t.name })),
+      runAt,
+      ...(options.actor ? { actor: options.actor } : {}),
+    };
     // A free slot, nobody waiting and no limit reached: store it RUNNING with its roots started, one commit instead of two.
     const direct = runAt === null && admission.tryDirect(ref, def.flow, now);
     const roots = direct ? rootsOf(def) : [];
@@ -120,8 +128,8 @@ export class Commands {
    * Cancels an execution: a QUEUED one at once; a RUNNING one through its run (attempts
    * aborted, unfinished tasks CANCELLED). The request itself is durable, so a restart finishes it.
    */
-  async cancel(executionId: string): Promise<CancelResult> {
-    const result = await this.deps.store.cancel(executionId, this.deps.clock.now());
+  async cancel(executionId: string, actor: string | null = null): Promise<CancelResult> {
+    const result = await this.deps.store.cancel(executionId, this.deps.clock.now(), actor);
     if (result.outcome === "requested") this.deps.admission.cancelRun(executionId);
     if (result.outcome === "cancelled") {
       this.deps.delayed.drop(executionId);
@@ -131,11 +139,11 @@ export class Commands {
   }
 
   /** FAILED or CANCELLED → QUEUED, keeping completed work; it waits for a slot like any other. */
-  async redrive(executionId: string): Promise<RedriveResult> {
+  async redrive(executionId: string, actor: string | null = null): Promise<RedriveResult> {
     this.assertAccepting();
     let result: RedriveResult;
     try {
-      result = await this.deps.store.redrive(executionId, this.deps.clock.now());
+      result = await this.deps.store.redrive(executionId, this.deps.clock.now(), actor);
     } catch (err) {
       if (isUnknownWrite(err)) this.requeueStored(executionId); // admission reads what was stored
       throw err;
@@ -163,7 +171,7 @@ export class Commands {
    * A new execution of the same definition version: `fromTask` and everything downstream of
    * it run again; every other task is carried over COMPLETED with its output.
    */
-  async rerun(executionId: string, fromTask: string, input?: Record<string, unknown>): Promise<Execution> {
+  async rerun(executionId: string, fromTask: string, input?: Record<string, unknown>, actor: string | null = null): Promise<Execution> {
     this.assertAccepting();
     const { store, clock, admission } = this.deps;
     const original = await store.loadExecution(executionId);
@@ -201,6 +209,7 @@ export class Commands {
             ...(rerun.has(t.id) ? {} : { carried: { output: rows.get(t.id)!.output } }),
           })),
           rerunOf: executionId,
+          actor,
         },
         clock.now(),
       )

@@ -216,8 +216,8 @@ export class Engine {
    * Cancels an execution: a QUEUED one at once; a RUNNING one through its run (attempts
    * aborted, unfinished tasks CANCELLED). The request itself is durable, so a restart finishes it.
    */
-  async cancel(executionId: string): Promise<CancelResult> {
-    const result = await this.commands.cancel(executionId);
+  async cancel(executionId: string, actor: string | null = null): Promise<CancelResult> {
+    const result = await this.commands.cancel(executionId, actor);
     // A QUEUED one ends without a run: a buffered fire of its schedule may start now.
     if (result.outcome === "cancelled") {
       const cancelled = await this.deps.store.loadExecution(executionId);
@@ -243,16 +243,16 @@ export class Engine {
   }
 
   /** FAILED or CANCELLED → QUEUED, keeping completed work; it waits for a slot like any other. */
-  redrive(executionId: string): Promise<RedriveResult> {
-    return this.commands.redrive(executionId);
+  redrive(executionId: string, actor: string | null = null): Promise<RedriveResult> {
+    return this.commands.redrive(executionId, actor);
   }
 
   /**
    * A new execution of the same definition version: `fromTask` and everything downstream of
    * it run again; every other task is carried over COMPLETED with its output.
    */
-  rerun(executionId: string, fromTask: string, input?: Record<string, unknown>): Promise<Execution> {
-    return this.commands.rerun(executionId, fromTask, input);
+  rerun(executionId: string, fromTask: string, input?: Record<string, unknown>, actor: string | null = null): Promise<Execution> {
+    return this.commands.rerun(executionId, fromTask, input, actor);
   }
 
   /** A worker takes up to `max` offered attempts of `functions`, waiting up to `waitMs` for one. */

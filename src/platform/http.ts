@@ -23,8 +23,20 @@ const UNLIMITED_BODY = Number.MAX_SAFE_INTEGER;
  */
 const IDLE_TIMEOUT_SECONDS = 75;
 
-export function serveHttp(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): HttpServer {
-  const server = Bun.serve({ fetch, hostname: host, port, maxRequestBodySize: UNLIMITED_BODY, idleTimeout: IDLE_TIMEOUT_SECONDS });
+/** What the server tells the app about a request besides the request itself: Hono reads it as `c.env`. */
+export interface Peer {
+  /** The address of the connection's other end (a reverse proxy's, behind one); "" when unknown. */
+  remoteAddress: string;
+}
+
+export function serveHttp(fetch: (req: Request, peer: Peer) => Response | Promise<Response>, host: string, port: number): HttpServer {
+  const server = Bun.serve({
+    fetch: (req, bun) => fetch(req, { remoteAddress: bun.requestIP(req)?.address ?? "" }),
+    hostname: host,
+    port,
+    maxRequestBodySize: UNLIMITED_BODY,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
+  });
   return {
     port: server.port ?? port,
     stop: (force) => server.stop(force),

@@ -4,8 +4,12 @@
  */
 import type { Hono } from "hono";
 import { createApp } from "../../src/api/app.ts";
+import { AuthFailures, authenticate } from "../../src/api/auth.ts";
+import type { TokenEntry } from "../../src/domain/auth.ts";
 import type { FunctionRegistry } from "../../src/domain/function.ts";
+import { type Logger, silentLogger } from "../../src/domain/log.ts";
 import { Engine } from "../../src/engine/engine.ts";
+import { tokenVerifier } from "../../src/platform/tokens.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
 
@@ -40,6 +44,13 @@ export async function setup(
     store?: SqliteStore;
     functions?: FunctionRegistry;
     allowShellApi?: boolean;
+    /** Requests need one of these tokens (the middleware of `baton serve --tokens`). */
+    tokens?: TokenEntry[];
+    /** Failed authentications allowed per address and minute. @default 1000 */
+    authFailures?: AuthFailures;
+    /** The peer address the requests come from, as the server would pass it. @default "192.0.2.1" */
+    peer?: string;
+    logger?: Logger;
   } = {},
 ): Promise<Setup> {
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
@@ -52,6 +63,16 @@ export async function setup(
     version: TEST_VERSION,
     startedAt: options.startedAt ?? Date.now(),
     allowShellApi: options.allowShellApi ?? false,
+    ...(options.logger ? { logger: options.logger } : {}),
+    before: options.tokens
+      ? [
+          authenticate({
+            verify: tokenVerifier(options.tokens),
+            failures: options.authFailures ?? new AuthFailures(1000, 60_000),
+            logger: options.logger ?? silentLogger,
+          }),
+        ]
+      : [],
   });
 
   const call: Setup["call"] = async (method, path, body, headers = {}) => {
@@ -60,7 +81,7 @@ export async function setup(
       init.body = typeof body === "string" || body instanceof ReadableStream ? body : JSON.stringify(body);
       if (body instanceof ReadableStream) init.duplex = "half";
     }
-    const res = await app.request(path, init);
+    const res = await app.request(path, init, { remoteAddress: options.peer ?? "192.0.2.1" });
     const text = await res.text();
     const json = text !== "" && /json/.test(res.headers.get("content-type") ?? "json");
     return { status: res.status, headers: res.headers, body: json ? JSON.parse(text) : text === "" ? null : text };

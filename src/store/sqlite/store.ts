@@ -214,12 +214,12 @@ export class SqliteStore implements Store {
     return this.write((tx) => writes.record(tx, executionId, steps, now, lease));
   }
 
-  cancel(executionId: string, now: number): Promise<CancelResult> {
-    return this.write((tx) => writes.cancelExecution(tx, executionId, now));
+  cancel(executionId: string, now: number, actor: string | null = null): Promise<CancelResult> {
+    return this.write((tx) => writes.cancelExecution(tx, executionId, now, actor));
   }
 
-  redrive(executionId: string, now: number): Promise<RedriveResult> {
-    return this.write((tx) => writes.redriveExecution(tx, executionId, now));
+  redrive(executionId: string, now: number, actor: string | null = null): Promise<RedriveResult> {
+    return this.write((tx) => writes.redriveExecution(tx, executionId, now, actor));
   }
 
   handlerStarted(executionId: string, handler: string, now: number): Promise<void> {

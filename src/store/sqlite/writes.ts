@@ -104,7 +104,7 @@ export function insertExecution(tx: Tx, e: NewExecution, now: number, start?: re
     const original = tx.s.seqOf.get({ id: e.rerunOf }) as { seq: number } | null;
     if (!original) throw new StaleStateError(`execution ${e.rerunOf} does not exist`);
     const noted = new Effects();
-    noted.event(now, "ExecutionRerunCreated", null, null, { rerun: e.id });
+    noted.event(now, "ExecutionRerunCreated", null, null, e.actor ? { rerun: e.id, actor: e.actor } : { rerun: e.id });
     tx.events.add({ id: e.rerunOf, seq: original.seq }, noted.events);
   }
   return x.tasks;
@@ -205,12 +205,12 @@ const refOf = (r: RefRow): QueuedRef => ({
   concurrencyKey: r.concurrency_key,
 });
 
-export function cancelExecution(tx: Tx, executionId: string, now: number): CancelResult {
+export function cancelExecution(tx: Tx, executionId: string, now: number, actor: string | null = null): CancelResult {
   const row = tx.s.taskStates.get({ id: executionId }) as StatesRow | null;
   if (!row) return { outcome: "missing" };
   const x = stateOf(executionId, row);
   const fx = new Effects();
-  const result = cancel(x, now, fx);
+  const result = cancel(x, now, fx, actor);
   if (result.outcome === "cancelled") {
     guard(tx.s.cancelQueued.run({ seq: row.seq, now, tasks: tasksJson(x.tasks) }).changes, `cancel execution ${executionId}`);
   } else if (result.outcome === "requested" && row.cancel_requested_at === null) {
@@ -220,12 +220,12 @@ export function cancelExecution(tx: Tx, executionId: string, now: number): Cance
   return result;
 }
 
-export function redriveExecution(tx: Tx, executionId: string, now: number): RedriveResult {
+export function redriveExecution(tx: Tx, executionId: string, now: number, actor: string | null = null): RedriveResult {
   const row = tx.s.taskStates.get({ id: executionId }) as StatesRow | null;
   if (!row) return { outcome: "missing" };
   const x = stateOf(executionId, row);
   const fx = new Effects();
-  const result = redrive(x, now, fx);
+  const result = redrive(x, now, fx, actor);
   if (result.outcome !== "redriven") return result;
   guard(tx.s.redriveExecution.run({ seq: row.seq, tasks: tasksJson(x.tasks) }).changes, `redrive execution ${executionId}`);
   persist(tx, { id: executionId, seq: row.seq }, fx);

@@ -194,4 +194,32 @@ export function commandTests(makeStore: MakeStore): void {
       expect(await everything(store)).toEqual(before);
     });
   });
+
+  describe("actor", () => {
+    it("the token that asked is recorded on the event each command appends; without one no actor is stored", async (store) => {
+      await store.enqueue(newExecution("q1", { actor: "ci" }), T0);
+      await store.enqueueStarted(newExecution("q2", { actor: "ops" }), T0, [{ taskId: "a", attempt: 1 }]);
+      expect(await store.cancel("q1", T0 + 1, "ops")).toEqual({ outcome: "cancelled" });
+      expect(await store.cancel("q2", T0 + 1, "ci")).toEqual({ outcome: "requested" });
+      expect(await store.redrive("q1", T0 + 2, "ops")).toMatchObject({ outcome: "redriven" });
+      await store.enqueue(newExecution("r1", { rerunOf: "q1", actor: "ci" }), T0 + 3);
+      await store.enqueue(newExecution("plain"), T0 + 4);
+      await store.cancel("plain", T0 + 5, null);
+      const acted = async (id: string) =>
+        (await store.events(id))!.filter((e) => e.data && "actor" in e.data).map((e) => [e.type, e.data!.actor]);
+      expect(await acted("q1")).toEqual([
+        ["ExecutionQueued", "ci"],
+        ["ExecutionCancelRequested", "ops"],
+        ["ExecutionRedriven", "ops"],
+        ["ExecutionRerunCreated", "ci"],
+      ]);
+      expect(await acted("q2")).toEqual([
+        ["ExecutionQueued", "ops"],
+        ["ExecutionCancelRequested", "ci"],
+      ]);
+      expect(await acted("r1")).toEqual([["ExecutionQueued", "ci"]]);
+      expect((await store.events("r1"))![0]!.data).toEqual({ rerunOf: "q1", actor: "ci" });
+      expect(await acted("plain")).toEqual([]);
+    });
+  });
 }
