@@ -6,7 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 import { type Checker, checker } from "../../test/helpers/openapi.ts";
+import { tokenDigest } from "../platform/tokens.ts";
+import { AuthFailures } from "./auth.ts";
 import { ROUTES, servedPaths } from "./routes.ts";
+
+/** One read token. */
+const TOKENS = [{ name: "reader", role: "read" as const, sha256: tokenDigest("tok-read") }];
 
 let t: Setup;
 let spec: Checker;
@@ -150,5 +155,26 @@ describe("answers match the OpenAPI document", () => {
     expect(problems).toEqual([]);
     expect(spec.seen).toContain("POST /jobs/{definitionId}/execute 503");
     expect(spec.seen).toContain("GET /healthz 503");
+  });
+
+  test("401, 403 and 429 from the token check are problems the document lists", async () => {
+    const secured = await setup({ tokens: TOKENS, authFailures: new AuthFailures(2, 60_000) });
+    try {
+      const call = async (method: string, template: string, path: string, headers: Record<string, string> = {}) => {
+        const res = await secured.app.request(path, { method, headers });
+        const type = res.headers.get("content-type");
+        const text = await res.text();
+        problems.push(...spec.check(method, template, res.status, type, type?.includes("json") ? JSON.parse(text) : text));
+        return res.status;
+      };
+      expect(await call("POST", "/jobs/{definitionId}/execute", "/jobs/job/execute", { authorization: "Bearer tok-read" })).toBe(403);
+      expect(await call("GET", "/jobs", "/jobs")).toBe(401);
+      expect(await call("GET", "/jobs", "/jobs", { authorization: "Bearer wrong" })).toBe(401);
+      expect(await call("GET", "/system/state", "/system/state")).toBe(429);
+      expect(await call("GET", "/openapi.json", "/openapi.json")).toBe(200);
+      expect(problems).toEqual([]);
+    } finally {
+      await secured.close();
+    }
   });
 });
