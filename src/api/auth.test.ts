@@ -129,6 +129,7 @@ describe("requests with tokens configured", () => {
         .status,
     ).toBe(201);
     expect((await s.call("POST", "/job-definitions", definition("b"), as("admin"))).status).toBe(201);
+    expect((await s.call("GET", "/job-definitions/b", undefined, as("read"))).body.registeredBy).toBe("admin-bot");
     const first = (await s.call("POST", "/jobs/a/execute", {}, as("operate"))).body.executionID;
     const queued = (await s.call("POST", "/jobs/b/execute", {}, as("admin"))).body.executionID;
     expect((await s.call("POST", `/jobs/${queued}/cancel`, undefined, as("operate"))).status).toBe(200);
@@ -184,6 +185,7 @@ describe("without tokens", () => {
     const id = await s.execute("a");
     const events = (await s.call("GET", `/jobs/${id}/events`)).body.events as Record<string, unknown>[];
     expect(events.some((e) => "actor" in e)).toBe(false);
+    expect("registeredBy" in (await s.call("GET", "/job-definitions/a")).body).toBe(false);
   });
 });
 

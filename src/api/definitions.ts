@@ -24,8 +24,8 @@ export const registerDefinition: RouteHandler = async (c, { engine, allowShellAp
   const caller = principalOf(c);
   if (!allowShellApi && caller?.role !== "admin") refuseShell(body);
   // The catalog validates (a ValidationError names every offending field) before anything is stored.
-  const { id, version, created } = await engine.catalog.register(body);
-  // No event records a registration: the log line names the token (the actor) that did it.
+  const { id, version, created } = await engine.catalog.register(body, caller?.name ?? null);
+  // A new version keeps who registered it (`registeredBy`); the log line names them either way.
   if (caller) logger.info(created ? "job definition registered" : "job definition unchanged", { id, version, actor: caller.name });
   if (!created) return c.json({ message: "job definition unchanged", id, version }, 200);
   c.header("Location", `/job-definitions/${encodeURIComponent(id)}`);

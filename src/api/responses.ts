@@ -34,7 +34,13 @@ export const Health = v.strictObject({ status: v.literal("ok"), version: v.strin
 export const Registered = v.strictObject({ message: v.string(), id: v.string(), version: v.pipe(v.number(), v.integer()) });
 
 /** A definition as registered (its own fields, loose), plus its version and when it was stored. */
-const StoredDefinition = v.looseObject({ id: v.string(), tasks: v.array(JsonObject), version: v.number(), createdAt: Time });
+const StoredDefinition = v.looseObject({
+  id: v.string(),
+  tasks: v.array(JsonObject),
+  version: v.number(),
+  createdAt: Time,
+  registeredBy: v.optional(v.pipe(v.string(), v.description("the token that registered this version; absent without tokens"))),
+});
 export const DefinitionList = v.array(StoredDefinition);
 export const DefinitionWithVersions = v.looseObject({ ...StoredDefinition.entries, versions: v.array(v.number()) });
 

@@ -11,7 +11,13 @@ import { formatLocal } from "../domain/timestamp.ts";
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** The body exactly as registered, plus its `version` and `createdAt`. */
-export const definitionView = (d: StoredDefinition) => ({ ...d.body, version: d.version, createdAt: iso(d.createdAt) });
+export const definitionView = (d: StoredDefinition) => ({
+  ...d.body,
+  version: d.version,
+  createdAt: iso(d.createdAt),
+  // Absent without tokens, as an event's actor is.
+  ...(d.registeredBy !== null ? { registeredBy: d.registeredBy } : {}),
+});
 
 /** One execution in a list: no input, output or tasks. */
 export const executionSummaryView = (e: Execution) => ({

@@ -12,6 +12,8 @@ export interface StoredDefinition {
   /** The JSON exactly as it was registered. */
   body: Record<string, unknown>;
   createdAt: number;
+  /** The name of the token that registered this version; null without tokens. */
+  registeredBy: string | null;
 }
 
 export interface TaskRun {

@@ -97,7 +97,8 @@ export interface DefinitionStore {
   /**
    * Stores a new version unless the latest one has the same canonical body. A new version
    * replaces the definition's schedules in the same commit (see `ScheduleStore`); an unchanged
-   * body leaves them, and their runtime pause state, alone.
+   * body leaves them, and their runtime pause state, alone. `actor` (the token's name) is kept
+   * with a new version as `registeredBy`.
    */
   registerDefinition(
     id: string,
@@ -105,6 +106,7 @@ export interface DefinitionStore {
     canonical: string,
     now: number,
     schedules?: readonly ScheduleSpec[],
+    actor?: string | null,
   ): Promise<{ version: number; created: boolean }>;
   /** The given version, or the latest one. */
   getDefinition(id: string, version?: number): Promise<StoredDefinition | null>;

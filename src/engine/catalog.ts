@@ -31,11 +31,11 @@ export class DefinitionCatalog {
   ) {}
 
   /** Validates (throws `ValidationError`) and stores a new version unless it is unchanged. */
-  async register(raw: unknown): Promise<Registered> {
+  async register(raw: unknown, actor: string | null = null): Promise<Registered> {
     const def = this.validate(raw);
     // "$schema" points editors at the JSON Schema: not part of the definition, so never stored (nor a new version).
     const { $schema: _editorsOnly, ...body } = raw as Record<string, unknown>;
-    const { version, created } = await this.store.registerDefinition(def.id, body, canonicalJson(body), this.now(), def.schedules);
+    const { version, created } = await this.store.registerDefinition(def.id, body, canonicalJson(body), this.now(), def.schedules, actor);
     this.cache.set(key(def.id, version), def);
     // This process is the database's only writer, so the latest version it saw is the latest.
     this.latest.delete(def.id);

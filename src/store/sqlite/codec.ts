@@ -48,6 +48,7 @@ export interface DefinitionRow {
   version: number;
   body: string;
   created_at: number;
+  registered_by: string | null;
 }
 
 export interface EventRow {
@@ -109,6 +110,7 @@ export const toDefinition = (r: DefinitionRow): StoredDefinition => ({
   version: r.version,
   body: JSON.parse(r.body) as Record<string, unknown>,
   createdAt: r.created_at,
+  registeredBy: r.registered_by,
 });
 
 /**

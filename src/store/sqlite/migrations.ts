@@ -220,6 +220,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX schedule_events_by_schedule ON schedule_events (definition_id, schedule_id, seq);
   `,
+  // 10: who registered a definition version: the name of the token (null without tokens).
+  `
+  ALTER TABLE job_definitions ADD COLUMN registered_by TEXT;
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -9,13 +9,13 @@ const EXECUTION_WITH_TASKS = `${EXECUTION_COLUMNS}, tasks`;
 const SQL = {
   ping: "SELECT 1 AS ok",
   latestDefinitionCanonical: "SELECT version, canonical FROM job_definitions WHERE id = $id ORDER BY version DESC LIMIT 1",
-  latestDefinition: "SELECT id, version, body, created_at FROM job_definitions WHERE id = $id ORDER BY version DESC LIMIT 1",
-  definitionVersion: "SELECT id, version, body, created_at FROM job_definitions WHERE id = $id AND version = $version",
+  latestDefinition: "SELECT id, version, body, created_at, registered_by FROM job_definitions WHERE id = $id ORDER BY version DESC LIMIT 1",
+  definitionVersion: "SELECT id, version, body, created_at, registered_by FROM job_definitions WHERE id = $id AND version = $version",
   definitionVersions: "SELECT version FROM job_definitions WHERE id = $id ORDER BY version",
-  listDefinitions: `SELECT d.id, d.version, d.body, d.created_at FROM job_definitions d
+  listDefinitions: `SELECT d.id, d.version, d.body, d.created_at, d.registered_by FROM job_definitions d
     WHERE d.version = (SELECT MAX(version) FROM job_definitions WHERE id = d.id) ORDER BY d.id`,
   insertDefinition:
-    "INSERT INTO job_definitions (id, version, body, canonical, created_at) VALUES ($id, $version, $body, $canonical, $now)",
+    "INSERT INTO job_definitions (id, version, body, canonical, created_at, registered_by) VALUES ($id, $version, $body, $canonical, $now, $actor)",
 
   insertExecution: `INSERT INTO executions (id, definition_id, definition_version, status, input, created_at, started_at, run_at, rerun_of, tasks,
     priority, concurrency_key, schedule_id, scheduled_for, schedule_manual)

@@ -155,12 +155,19 @@ export class SqliteStore implements Store {
 
   // ---- definitions ----
 
-  registerDefinition(id: string, body: Record<string, unknown>, canonical: string, now: number, specs: readonly ScheduleSpec[] = []) {
+  registerDefinition(
+    id: string,
+    body: Record<string, unknown>,
+    canonical: string,
+    now: number,
+    specs: readonly ScheduleSpec[] = [],
+    actor: string | null = null,
+  ) {
     return this.write(({ s }) => {
       const latest = s.latestDefinitionCanonical.get({ id }) as { version: number; canonical: string } | null;
       if (latest && latest.canonical === canonical) return { version: latest.version, created: false };
       const version = (latest?.version ?? 0) + 1;
-      s.insertDefinition.run({ id, version, body: JSON.stringify(body), canonical, now });
+      s.insertDefinition.run({ id, version, body: JSON.stringify(body), canonical, now, actor });
       schedules.replaceSchedules(this.ss, id, version, specs, now);
       return { version, created: true };
     });
