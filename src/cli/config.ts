@@ -1,12 +1,15 @@
 /**
  * `baton serve` configuration: flags win over `BATON_*` environment variables, which win
- * over defaults. Every value is checked here, so a bad one stops the start with one line.
+ * over the config file (`--config FILE`, `config-file.ts`), which wins over defaults. Every
+ * value is checked here, so a bad one stops the start with one line.
  */
 import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { LOG_LEVELS, type LogLevel } from "../platform/log.ts";
 import type { SyncMode } from "../store/sqlite/driver.ts";
+import { type ConfigFile, ConfigFileError, readConfigFile } from "./config-file.ts";
+import { printConfig } from "./print-config.ts";
 
 export interface ServeConfig {
   host: string;
@@ -47,6 +50,8 @@ interface Setting<T> {
   flag: string;
   /** A flag without a value (`--allow-shell-api`); its variable takes 1, true, 0 or false. */
   switch?: true;
+  /** The value itself is a secret: `--print-config` masks it (names with secret, token, password or key are masked anyway). */
+  secret?: true;
   env: string;
   fallback: T;
   schema: v.GenericSchema<string, T>;
@@ -56,7 +61,7 @@ interface Setting<T> {
 const int = (min: number, max: number) =>
   v.pipe(
     v.string(),
-    v.regex(/^\d+$/, "must be a whole number"),
+    v.regex(/^\d+$/, `must be a whole number from ${min} to ${max}`),
     v.transform(Number),
     v.minValue(min, `must be at least ${min}`),
     v.maxValue(max, `must be at most ${max}`),
@@ -64,7 +69,7 @@ const int = (min: number, max: number) =>
 const num = (min: number, max: number) =>
   v.pipe(
     v.string(),
-    v.regex(/^\d+(\.\d+)?$/, "must be a number"),
+    v.regex(/^\d+(\.\d+)?$/, `must be a number from ${min} to ${max}`),
     v.transform(Number),
     v.minValue(min, `must be at least ${min}`),
     v.maxValue(max, `must be at most ${max}`),
@@ -191,8 +196,20 @@ export const SETTINGS = {
   },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
-/** Parses `serve`'s arguments (after the subcommand) and the environment. */
-export function parseServeConfig(args: string[], env: Record<string, string | undefined>): ServeConfig | "help" {
+/** `--print-config`: the effective configuration as a TOML config file, to print instead of serving. */
+export interface PrintedConfig {
+  printConfig: string;
+}
+
+/**
+ * Parses `serve`'s arguments (after the subcommand), the environment and the config file
+ * they name. `read` reads the config file (injected by tests).
+ */
+export function parseServeConfig(
+  args: string[],
+  env: Record<string, string | undefined>,
+  read?: (path: string) => string,
+): ServeConfig | "help" | PrintedConfig {
   const options = Object.fromEntries(
     Object.values(SETTINGS).map((s: Setting<unknown>) => [s.flag, { type: s.switch ? ("boolean" as const) : ("string" as const) }]),
   );
@@ -200,7 +217,7 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
   try {
     ({ values } = parseArgs({
       args,
-      options: { ...options, help: { type: "boolean", short: "h" } },
+      options: { ...options, help: { type: "boolean", short: "h" }, config: { type: "string" }, "print-config": { type: "boolean" } },
       strict: true,
       allowPositionals: false,
     }));
@@ -208,13 +225,24 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     throw new UsageError((err as Error).message.split("\n")[0]!);
   }
   if (values.help) return "help";
+  const file = configFile(values.config as string | undefined, env, read);
+  const sources = new Map<string, string>();
   const pick = <T>(s: Setting<T>): T => {
     const fromFlag = values[s.flag] === true ? "true" : values[s.flag];
-    const raw = typeof fromFlag === "string" ? fromFlag : env[s.env];
+    const fromFile = file?.values.get(s.flag);
+    // [the value as a flag string, where it came from, how a message names it]; the file's values are checked already.
+    const [raw, source, where] =
+      typeof fromFlag === "string"
+        ? [fromFlag, `flag --${s.flag}`, `--${s.flag}=${JSON.stringify(fromFlag)}`]
+        : env[s.env] !== undefined
+          ? [env[s.env]!, `env ${s.env}`, `${s.env}=${JSON.stringify(env[s.env])}`]
+          : fromFile !== undefined
+            ? [fromFile, `file ${file!.path}`, `${file!.label}: "${s.flag}"`]
+            : [undefined, "default", ""];
+    sources.set(s.flag, source);
     if (raw === undefined) return s.fallback;
-    const where = typeof fromFlag === "string" ? `--${s.flag}` : s.env;
     const result = v.safeParse(s.schema, raw);
-    if (!result.success) throw new UsageError(`${where}=${JSON.stringify(raw)} ${result.issues[0].message}`);
+    if (!result.success) throw new UsageError(`${where} ${result.issues[0].message}`);
     return result.output;
   };
   const config: ServeConfig = {
@@ -222,7 +250,7 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     port: pick(SETTINGS.port),
     db: pick(SETTINGS.db),
     jobsDir: pick(SETTINGS.jobsDir),
-    jobsDirExplicit: values.jobs !== undefined || env.BATON_JOBS_DIR !== undefined,
+    jobsDirExplicit: values.jobs !== undefined || env.BATON_JOBS_DIR !== undefined || file?.values.has("jobs") === true,
     maxConcurrentJobs: pick(SETTINGS.maxConcurrentJobs),
     shutdownGraceSeconds: pick(SETTINGS.shutdownGraceSeconds),
     cancelGraceSeconds: pick(SETTINGS.cancelGraceSeconds),
@@ -238,8 +266,27 @@ export function parseServeConfig(args: string[], env: Record<string, string | un
     insecureNoAuth: pick(SETTINGS.insecureNoAuth),
     authFailuresPerMinute: pick(SETTINGS.authFailuresPerMinute),
   };
-  refuseOpenExposure(config);
+  if (values["print-config"]) return { printConfig: printConfig(SETTINGS, { ...config }, sources) };
+  refuseOpenExposure(config, sources.get(SETTINGS.host.flag) ?? "default");
   return config;
+}
+
+/** The config file named by --config or BATON_CONFIG, read and checked; undefined when none is named. */
+function configFile(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+  read?: (path: string) => string,
+): ConfigFile | undefined {
+  const path = flag ?? env.BATON_CONFIG;
+  if (path === undefined) return undefined;
+  if (path.trim() === "")
+    throw new UsageError(`${flag === undefined ? "BATON_CONFIG" : "--config"} is empty; name a TOML file, e.g. /etc/baton/baton.toml`);
+  try {
+    return readConfigFile(path, Object.values(SETTINGS), { namedBy: flag === undefined ? "BATON_CONFIG" : undefined, read });
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
@@ -249,9 +296,9 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The safe default: a non-loopback address without tokens is refused before anything starts. */
-function refuseOpenExposure(config: ServeConfig): void {
+function refuseOpenExposure(config: ServeConfig, hostFrom: string): void {
   if (config.tokensFile !== null || config.insecureNoAuth || isLoopback(config.host)) return;
   throw new UsageError(
-    `the address ${config.host} (--host, BATON_HOST) is reachable from other machines and no tokens are configured, so anyone reaching it could run anything; name a token file with --tokens (create tokens with 'baton token create'), or add --insecure-no-auth if a proxy in front of Baton authenticates`,
+    `the address ${config.host} (${hostFrom}) is reachable from other machines and no tokens are configured, so anyone reaching it could run anything; name a token file with --tokens (create tokens with 'baton token create'), or add --insecure-no-auth if a proxy in front of Baton authenticates`,
   );
 }

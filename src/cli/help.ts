@@ -43,5 +43,11 @@ and exits 0; what did not finish resumes at the next start.
 
 Flags (each also read from its environment variable; a flag wins):
 ${rows.join("\n")}
+
+Config file:
+  ${"--config FILE".padEnd(width)}read settings from a TOML file, one key per flag above (port = 8080,
+  ${"".padEnd(width)}allow-shell-api = true); env BATON_CONFIG. Flags win, then variables, then the file
+  ${"--print-config".padEnd(width)}print the effective settings as a config file, each with where it came
+  ${"".padEnd(width)}from, secrets masked, and exit without serving
 `;
 }

@@ -32,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(serveHelp());
         return 0;
       }
+      if ("printConfig" in config) {
+        process.stdout.write(config.printConfig);
+        return 0;
+      }
       await serve(config);
       return -1; // keeps running until a signal
     }

@@ -79,7 +79,7 @@ describe("the safe default", () => {
   test("a non-loopback host needs --tokens or --insecure-no-auth, by flag or by variable", () => {
     expect(() => parseServeConfig(["--host", "0.0.0.0"], {})).toThrow(UsageError);
     expect(() => parseServeConfig([], { BATON_HOST: "0.0.0.0" })).toThrow(
-      "the address 0.0.0.0 (--host, BATON_HOST) is reachable from other machines and no tokens are configured",
+      "the address 0.0.0.0 (env BATON_HOST) is reachable from other machines and no tokens are configured",
     );
     expect(parseServeConfig(["--host", "0.0.0.0", "--tokens", "t"], {})).toMatchObject({ tokensFile: "t", insecureNoAuth: false });
     expect(parseServeConfig(["--host", "0.0.0.0"], { BATON_TOKENS_FILE: "t" })).toMatchObject({ tokensFile: "t" });

@@ -137,7 +137,7 @@ describe("refused starts", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toBe(
-      "baton: the address 0.0.0.0 (--host, BATON_HOST) is reachable from other machines and no tokens are configured, so anyone reaching it could run anything; name a token file with --tokens (create tokens with 'baton token create'), or add --insecure-no-auth if a proxy in front of Baton authenticates (see 'baton --help')\n",
+      "baton: the address 0.0.0.0 (flag --host) is reachable from other machines and no tokens are configured, so anyone reaching it could run anything; name a token file with --tokens (create tokens with 'baton token create'), or add --insecure-no-auth if a proxy in front of Baton authenticates (see 'baton --help')\n",
     );
     expect(existsSync(db)).toBe(false);
   });
