@@ -107,7 +107,9 @@ describe("mounts: the dashboard slot", () => {
     ] as const) {
       const res = await app.request(path, { method });
       expect(res.status).toBe(404);
-      expect(((await res.json()) as { detail: string }).detail).toEndWith("/workers/leases/{leaseId}/fail, /workers and /ui");
+      expect(((await res.json()) as { detail: string }).detail).toEndWith(
+        "/workers/leases/{leaseId}/fail, /workers, /workers/leases/report and /ui",
+      );
     }
     const broken = await app.request("/ui/broken");
     expect(broken.status).toBe(500);

@@ -41,6 +41,7 @@ describe("the table", () => {
       "/workers/leases/:leaseId/complete": ["POST"],
       "/workers/leases/:leaseId/fail": ["POST"],
       "/workers": ["GET", "HEAD"],
+      "/workers/leases/report": ["POST"],
     });
   });
 
@@ -74,8 +75,8 @@ describe("the not-found hint", () => {
       "no route for GET /nope; Baton serves /job-definitions, /job-definitions/{id}, /jobs, /jobs/{definitionId}/execute, " +
         "/jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, /jobs/{executionId}/redrive, " +
         "/jobs/{executionId}/rerun, /schedules, /schedules/{definitionId}/{scheduleId}, /schedules/{definitionId}/{scheduleId}/events, /schedules/{definitionId}/{scheduleId}/pause, /schedules/{definitionId}/{scheduleId}/resume, /schedules/{definitionId}/{scheduleId}/trigger, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
-        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail and /workers",
+        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers and /workers/leases/report",
     );
-    expect(servedPaths(ROUTES)).toHaveLength(23);
+    expect(servedPaths(ROUTES)).toHaveLength(24);
   });
 });

@@ -10,7 +10,7 @@ import { cancel, execute, executionEvents, executionState, listExecutions, redri
 import type { RouteHandler } from "./ports.ts";
 import { getSchedule, listSchedules, pauseSchedule, resumeSchedule, scheduleEvents, triggerSchedule } from "./schedules.ts";
 import { healthz, livez, systemState } from "./system.ts";
-import { complete, fail, heartbeat, listWorkers, poll } from "./workers.ts";
+import { complete, fail, heartbeat, listWorkers, poll, reportResults } from "./workers.ts";
 
 export interface Route {
   /** Never HEAD: HEAD is served by the GET route, without the body. */
@@ -55,6 +55,7 @@ export const ROUTES: readonly Route[] = [
   route("POST", "/workers/leases/:leaseId/complete", complete, "complete the attempt held under a lease"),
   route("POST", "/workers/leases/:leaseId/fail", fail, "fail the attempt held under a lease; its retry policy applies"),
   route("GET", "/workers", listWorkers, "workers seen in the last 10 minutes and the leases they hold"),
+  route("POST", "/workers/leases/report", reportResults, "complete or fail the attempts of many leases, each answered on its own"),
 ];
 
 /** Each path of the table, in table order, with the methods it answers: HEAD wherever GET, sorted. */
