@@ -111,14 +111,18 @@ function report(engine: EngineCommands, results: v.InferOutput<typeof Results>) 
   );
 }
 
-/** `POST /workers/poll`; the outcomes in `results` are recorded first, and answered in `results`. */
+/**
+ * `POST /workers/poll`: the outcomes in `results` are recorded as the poll arrives (they do not
+ * wait for its tasks), and answered beside them.
+ */
 export const poll: RouteHandler = async (c, { engine }) => {
   const body = parseBody(PollBody, (await readJsonBody(c)) ?? {});
   if (engine.isStopping) throw new UnavailableError("Baton is shutting down; poll again after the restart");
   const reported = body.results && report(engine, body.results);
   // The request's signal fires when the worker hangs up: its poll stops waiting.
-  const tasks = await engine.poll(body.workerId, body.functions, body.max, Math.round(body.waitSeconds * 1000), c.req.raw.signal);
-  return c.json(reported ? { tasks: tasks.map(taskView), results: await reported } : { tasks: tasks.map(taskView) });
+  const polled = engine.poll(body.workerId, body.functions, body.max, Math.round(body.waitSeconds * 1000), c.req.raw.signal);
+  const [tasks, results] = await Promise.all([polled, reported]);
+  return c.json(results ? { tasks: tasks.map(taskView), results } : { tasks: tasks.map(taskView) });
 };
 
 /** `POST /workers/leases/report` */
