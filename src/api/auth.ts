@@ -33,6 +33,7 @@ const NEEDS: Readonly<Record<string, Permission>> = {
   "POST /workers/leases/:leaseId/heartbeat": "workers",
   "POST /workers/leases/:leaseId/complete": "workers",
   "POST /workers/leases/:leaseId/fail": "workers",
+  "POST /workers/leases/report": "workers",
 };
 
 /**

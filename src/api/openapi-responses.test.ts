@@ -133,6 +133,13 @@ describe("answers match the OpenAPI document", () => {
     await hit("POST", "/workers/leases/{leaseId}/complete", `/workers/leases/${other}/complete`, { output: 1 });
     await hit("POST", "/workers/leases/{leaseId}/complete", `/workers/leases/${lease}/complete`, { output: 1 });
     await hit("POST", "/workers/leases/{leaseId}/complete", "/workers/leases/nope/complete", { output: 1 });
+    await hit("POST", "/workers/leases/report", "/workers/leases/report", {
+      results: [
+        { leaseId: lease, output: 1 },
+        { leaseId: "nope", error: { name: "X" } },
+      ],
+    });
+    await hit("POST", "/workers/leases/report", "/workers/leases/report", { results: [{ output: 1 }] });
 
     await hit("GET", "/healthz", "/healthz");
     await hit("GET", "/livez", "/livez");

@@ -11,7 +11,7 @@ import { VersionQuery } from "./definitions.ts";
 import { ExecuteQuery, Input, ListQuery, RerunBody } from "./jobs.ts";
 import * as R from "./responses.ts";
 import { EventsQuery } from "./schedules.ts";
-import { CompleteBody, FailBody, PollBody } from "./workers.ts";
+import { CompleteBody, FailBody, PollBody, ReportBody } from "./workers.ts";
 
 type AnySchema = v.GenericSchema<unknown, unknown>;
 
@@ -196,6 +196,19 @@ export const OPERATIONS: Record<string, Operation> = {
     body: { schema: FailBody, required: true, example: { error: { name: "ResizeError", message: "bad image" } } },
     answers: { 200: json("the task's status after it: RUNNING again when it retries", R.LeaseAnswer) },
     errors: [400, 404, 409, 503],
+    writes: true,
+  },
+  "POST /workers/leases/report": {
+    tag: "workers",
+    description:
+      "Each item is recorded exactly as its own complete or fail call would be, and answered the same way; one bad item never fails the others.",
+    body: {
+      schema: ReportBody,
+      required: true,
+      example: { results: [{ leaseId: "01a2297d-a292-73f9-8d8e-2f3c8c0d0a11", output: { resized: 3 } }] },
+    },
+    answers: { 200: json("what each outcome got, in order", R.Reported) },
+    errors: [400],
     writes: true,
   },
   "GET /workers": { tag: "workers", answers: { 200: json("the workers and their leases", R.Workers) }, errors: [] },

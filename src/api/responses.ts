@@ -169,7 +169,19 @@ export const SystemState = v.strictObject({
   uptimeSeconds: v.number(),
 });
 
+export const LeaseAnswer = v.strictObject({ executionId: v.string(), taskId: v.string(), attempt: v.number(), status: TaskStatus });
+
+/** What each outcome of a batch got: the answer its own call would give, or the problem it would answer. */
+const ReportResults = v.pipe(
+  v.array(
+    v.union([v.strictObject({ leaseId: v.string(), ...LeaseAnswer.entries }), v.strictObject({ leaseId: v.string(), problem: Problem })]),
+  ),
+  v.description("one entry per outcome sent, in order"),
+);
+export const Reported = v.strictObject({ results: ReportResults });
+
 export const Polled = v.strictObject({
+  results: v.optional(v.pipe(ReportResults, v.description("present when the poll carried results: what each got"))),
   tasks: v.array(
     v.strictObject({
       leaseId: v.string(),
@@ -186,7 +198,6 @@ export const Polled = v.strictObject({
   ),
 });
 export const Heartbeat = v.strictObject({ leaseExpiresAt: Time, cancelRequested: v.boolean() });
-export const LeaseAnswer = v.strictObject({ executionId: v.string(), taskId: v.string(), attempt: v.number(), status: TaskStatus });
 export const Workers = v.strictObject({
   workers: v.array(v.strictObject({ workerId: v.string(), functions: v.array(v.string()), lastSeenAt: Time, leases: v.number() })),
 });

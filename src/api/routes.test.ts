@@ -44,6 +44,7 @@ describe("the table", () => {
       "/openapi.json": ["GET", "HEAD"],
       "/schemas/job-definition.json": ["GET", "HEAD"],
       "/reference": ["GET", "HEAD"],
+      "/workers/leases/report": ["POST"],
     });
   });
 
@@ -77,8 +78,8 @@ describe("the not-found hint", () => {
       "no route for GET /nope; Baton serves /job-definitions, /job-definitions/{id}, /jobs, /jobs/{definitionId}/execute, " +
         "/jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, /jobs/{executionId}/redrive, " +
         "/jobs/{executionId}/rerun, /schedules, /schedules/{definitionId}/{scheduleId}, /schedules/{definitionId}/{scheduleId}/events, /schedules/{definitionId}/{scheduleId}/pause, /schedules/{definitionId}/{scheduleId}/resume, /schedules/{definitionId}/{scheduleId}/trigger, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
-        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers, /openapi.json, /schemas/job-definition.json and /reference",
+        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers, /openapi.json, /schemas/job-definition.json, /reference and /workers/leases/report",
     );
-    expect(servedPaths(ROUTES)).toHaveLength(26);
+    expect(servedPaths(ROUTES)).toHaveLength(27);
   });
 });

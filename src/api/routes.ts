@@ -11,7 +11,7 @@ import type { RouteHandler } from "./ports.ts";
 import { definitionSchema, openapiDocument, referencePage } from "./reference.ts";
 import { getSchedule, listSchedules, pauseSchedule, resumeSchedule, scheduleEvents, triggerSchedule } from "./schedules.ts";
 import { healthz, livez, systemState } from "./system.ts";
-import { complete, fail, heartbeat, listWorkers, poll } from "./workers.ts";
+import { complete, fail, heartbeat, listWorkers, poll, reportResults } from "./workers.ts";
 
 export interface Route {
   /** Never HEAD: HEAD is served by the GET route, without the body. */
@@ -59,6 +59,7 @@ export const ROUTES: readonly Route[] = [
   route("GET", "/openapi.json", openapiDocument, "this API as an OpenAPI 3.1 document"),
   route("GET", "/schemas/job-definition.json", definitionSchema, "the JSON Schema of a job definition, for editors"),
   route("GET", "/reference", referencePage, "the API reference as a web page, rendered from /openapi.json"),
+  route("POST", "/workers/leases/report", reportResults, "complete or fail the attempts of many leases, each answered on its own"),
 ];
 
 /** Each path of the table, in table order, with the methods it answers: HEAD wherever GET, sorted. */

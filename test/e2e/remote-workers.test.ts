@@ -3,7 +3,8 @@
  * Node, or Bun where Node is missing, and `worker.sh` under dash/sh with curl) against the
  * compiled binary. A worker SIGKILLed holding a lease loses it, and another worker gets the
  * retry; a stale complete answers 409; Baton SIGKILLed while workers hold leases comes back
- * and they heartbeat and complete; a cancel reaches a worker through its heartbeat.
+ * and they heartbeat and complete; a cancel reaches a worker through its heartbeat; outcomes
+ * reported in a batch answer each on its own, a stale one among good ones included.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -182,6 +183,49 @@ describe("remote workers", () => {
     // The worker stopped without completing, and polls on.
     expect(worker.out()).not.toContain("complete");
     await holding(baton, "js1", 0);
+    await baton.kill9();
+  });
+
+  test("a batch of outcomes: each answered on its own, a stale one among good ones; repeats answer the same", async () => {
+    const baton = await startBaton({ jobs: null, args: ["--lease-seconds", "2"] });
+    await register(baton, { id: "hello", tasks: [{ id: "say", functionName: "echo", remote: true }] });
+    for (let i = 0; i < 3; i++) await execute(baton, "hello", { i });
+    const held: { leaseId: string; executionId: string }[] = [];
+    while (held.length < 3)
+      held.push(...(await baton.json("POST", "/workers/poll", { workerId: "w1", functions: ["echo"], max: 3, waitSeconds: 5 })).body.tasks);
+    const [a, b, stale] = held as [(typeof held)[0], (typeof held)[0], (typeof held)[0]];
+    // a and b are kept alive; the third lease expires and fails its attempt.
+    await waitFor("the unheld lease to expire", async () => {
+      for (const { leaseId } of [a, b]) expect((await baton.request("POST", `/workers/leases/${leaseId}/heartbeat`)).status).toBe(200);
+      return (await state(baton, stale.executionId)).status === "FAILED";
+    });
+    const results = [
+      { leaseId: a.leaseId, output: { said: "a" } },
+      { leaseId: stale.leaseId, output: { said: "late" } },
+      { leaseId: b.leaseId, error: { name: "Mute", message: "no voice" } },
+    ];
+    const first = await baton.json("POST", "/workers/leases/report", { results });
+    expect(first.status).toBe(200);
+    expect(first.body.results).toEqual([
+      { leaseId: a.leaseId, executionId: a.executionId, taskId: "say", attempt: 1, status: "COMPLETED" },
+      {
+        leaseId: stale.leaseId,
+        problem: {
+          type: "urn:baton:problem:conflict",
+          title: "Conflict",
+          status: 409,
+          detail: `lease ${stale.leaseId} is not held any more: it ended (expired); nothing was recorded`,
+        },
+      },
+      { leaseId: b.leaseId, executionId: b.executionId, taskId: "say", attempt: 1, status: "FAILED" },
+    ]);
+    // The same outcomes again, as a report or carried by a poll, answer the same and change nothing.
+    expect((await baton.json("POST", "/workers/leases/report", { results })).body).toEqual(first.body);
+    const polled = await baton.json("POST", "/workers/poll", { workerId: "w1", functions: ["echo"], results });
+    expect(polled.body).toEqual({ tasks: [], results: first.body.results });
+    expect((await state(baton, a.executionId)).tasks[0]).toMatchObject({ status: "COMPLETED", output: { said: "a" } });
+    expect((await state(baton, b.executionId)).tasks[0]).toMatchObject({ status: "FAILED", error: { name: "Mute" } });
+    expect((await state(baton, stale.executionId)).tasks[0].error.name).toBe("States.HeartbeatTimeout");
     await baton.kill9();
   });
 });

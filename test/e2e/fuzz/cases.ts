@@ -13,7 +13,7 @@ import { ALLOWED, type FuzzCase, type FuzzWorld, type Route } from "./model.ts";
 import { rawBytes, unknownPath, wrongMethod } from "./paths.ts";
 import { schedules } from "./schedules.ts";
 import type { Gen } from "./values.ts";
-import { leaseCall, poll } from "./workers.ts";
+import { leaseCall, poll, report } from "./workers.ts";
 
 export { type FuzzCase, type FuzzRequest, type FuzzWorld, IMPOSSIBLE_RUN_AT, ROUTES } from "./model.ts";
 
@@ -33,6 +33,7 @@ const FAMILIES: Family[] = [
   list,
   poll,
   leaseCall,
+  report,
   schedules,
   schedules,
   schedules,

@@ -40,6 +40,7 @@ export const ROUTES = [
   "POST /workers/leases/{leaseId}/complete",
   "POST /workers/leases/{leaseId}/fail",
   "GET /workers",
+  "POST /workers/leases/report",
   "unknown path",
 ] as const;
 export type Route = (typeof ROUTES)[number];
@@ -69,6 +70,7 @@ export const ALLOWED: Record<Exclude<Route, "unknown path">, readonly string[]> 
   "POST /workers/leases/{leaseId}/complete": ["POST"],
   "POST /workers/leases/{leaseId}/fail": ["POST"],
   "GET /workers": ["GET", "HEAD"],
+  "POST /workers/leases/report": ["POST"],
 };
 
 /** What the fuzz test stored before the run; the generator aims at it. */

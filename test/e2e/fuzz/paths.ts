@@ -30,6 +30,7 @@ function concretePath(g: Gen, w: FuzzWorld, route: Exclude<Route, "unknown path"
     "POST /workers/leases/{leaseId}/complete": () => `/workers/leases/${segment(unknownId(g))}/complete`,
     "POST /workers/leases/{leaseId}/fail": () => `/workers/leases/${segment(unknownId(g))}/fail`,
     "GET /workers": () => "/workers",
+    "POST /workers/leases/report": () => "/workers/leases/report",
   };
   return paths[route]();
 }
