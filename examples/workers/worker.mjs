@@ -1,11 +1,20 @@
 // A Baton worker in plain JavaScript, using only fetch: runs under Node 20+, Bun and Deno.
-//   BATON_URL=http://127.0.0.1:8080 WORKER_ID=w1 node worker.mjs
+//   BATON_URL=http://127.0.0.1:8080 WORKER_ID=w1 [BATON_TOKEN=a worker token] node worker.mjs
 // It polls for the functions below, heartbeats while one runs, and sends what each attempt
 // returned or threw with its next poll. A 409 means the lease is gone (expired, cancelled).
-const env = (name, fallback) => globalThis.Deno?.env.get(name) ?? globalThis.process?.env[name] ?? fallback;
+// Deno refuses variables its --allow-env does not list: those count as unset.
+const env = (name, fallback) => {
+  try {
+    return globalThis.Deno?.env.get(name) ?? globalThis.process?.env[name] ?? fallback;
+  } catch {
+    return fallback;
+  }
+};
 const BATON = env("BATON_URL", "http://127.0.0.1:8080");
 const WORKER_ID = env("WORKER_ID", `worker-${Math.random().toString(36).slice(2, 8)}`);
 const MAX = Number(env("WORKER_MAX", "1"));
+const TOKEN = env("BATON_TOKEN", "");
+const HEADERS = { "content-type": "application/json", ...(TOKEN ? { authorization: `Bearer ${TOKEN}` } : {}) };
 
 const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
@@ -35,7 +44,7 @@ const FUNCTIONS = {
 /** POSTs JSON; retries while Baton is unreachable or answers 503 (restarting, or the database is busy). */
 async function post(path, body = {}) {
   for (;;) {
-    const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+    const init = { method: "POST", headers: HEADERS, body: JSON.stringify(body) };
     const res = await fetch(BATON + path, init).catch(() => null);
     if (res && res.status !== 503) return { status: res.status, body: await res.json() };
     await sleep(500);

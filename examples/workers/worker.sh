@@ -2,13 +2,16 @@
 # A Baton worker in POSIX sh + curl: runs COMMAND for every attempt of FUNCTION, with the task
 # as JSON on its stdin. What it prints on stdout (JSON) is the output; a non-zero exit fails
 # the attempt with the error name CommandFailed (the task's retry policy applies).
-#   BATON_URL=http://127.0.0.1:8080 WORKER_ID=sh1 ./worker.sh resize ./resize.sh
+#   BATON_URL=http://127.0.0.1:8080 WORKER_ID=sh1 [BATON_TOKEN=a worker token] ./worker.sh resize ./resize.sh
 # HEARTBEAT_SECONDS (default 10) must be well under Baton's --lease-seconds (default 30).
 # A cancel or a lost lease (409) stops COMMAND; the worker then polls again.
 set -u
 BATON_URL=${BATON_URL:-http://127.0.0.1:8080}
 WORKER_ID=${WORKER_ID:-sh-$$}
 HEARTBEAT_SECONDS=${HEARTBEAT_SECONDS:-10}
+# Sent with every request; a harmless header when no token is set.
+auth="x-baton-worker: $WORKER_ID"
+[ -n "${BATON_TOKEN:-}" ] && auth="authorization: Bearer $BATON_TOKEN"
 [ $# -ge 2 ] || { echo "usage: $0 FUNCTION COMMAND [ARG...]" >&2; exit 2; }
 fn=$1
 shift
@@ -21,7 +24,7 @@ trap 'exit 143' TERM INT
 # is unreachable or answers 503 (restarting, or the database is busy), while the worker lives.
 post() {
   while kill -0 $$ 2>/dev/null; do
-    code=$(curl -s -o "$3" -w '%{http_code}' -X POST -H 'content-type: application/json' --data "$2" "$BATON_URL$1")
+    code=$(curl -s -o "$3" -w '%{http_code}' -X POST -H 'content-type: application/json' -H "$auth" --data "$2" "$BATON_URL$1")
     case $code in
       000 | 503) sleep 1 ;;
       *) echo "$code" && return ;;

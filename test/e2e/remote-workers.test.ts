@@ -7,9 +7,10 @@
  * reported in a batch answer each on its own, a stale one among good ones included.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { type Baton, execute, freePort, ROOT, register, startBaton, state, tempDir, waitFor, waitForStatus } from "./harness.ts";
+import { type Baton, execute, freePort, ROOT, register, runBaton, startBaton, state, tempDir, waitFor, waitForStatus } from "./harness.ts";
 
 const WORKERS = join(ROOT, "examples", "workers");
 const JS_RUNTIME = Bun.which("node") ?? process.execPath;
@@ -53,13 +54,18 @@ function spawnWorker(cmd: string[], env: Record<string, string>): Worker {
   return worker;
 }
 
-/** The JavaScript example, running `echo` and `sleep`. */
-const jsWorker = (baton: Baton, id: string) =>
-  spawnWorker([JS_RUNTIME, join(WORKERS, "worker.mjs")], { BATON_URL: baton.url, WORKER_ID: id });
+/** The JavaScript example, running `echo` and `sleep`; `token` is sent as BATON_TOKEN. */
+const jsWorker = (baton: Baton, id: string, token?: string) =>
+  spawnWorker([JS_RUNTIME, join(WORKERS, "worker.mjs")], { BATON_URL: baton.url, WORKER_ID: id, ...(token ? { BATON_TOKEN: token } : {}) });
 
 /** The sh example, running `command` for `fn`. */
-const shWorker = (baton: Baton, id: string, fn: string, command: string) =>
-  spawnWorker([SH, join(WORKERS, "worker.sh"), fn, SH, "-c", command], { BATON_URL: baton.url, WORKER_ID: id, HEARTBEAT_SECONDS: "1" });
+const shWorker = (baton: Baton, id: string, fn: string, command: string, token?: string) =>
+  spawnWorker([SH, join(WORKERS, "worker.sh"), fn, SH, "-c", command], {
+    BATON_URL: baton.url,
+    WORKER_ID: id,
+    HEARTBEAT_SECONDS: "1",
+    ...(token ? { BATON_TOKEN: token } : {}),
+  });
 
 /** Waits until `workerId` holds `n` leases, as `GET /workers` says. */
 const holding = (baton: Baton, workerId: string, n = 1) =>
@@ -90,6 +96,37 @@ describe("remote workers", () => {
       ["js1", ["echo", "sleep", "notify"]],
       ["sh1", ["count"]],
     ]);
+    await baton.kill9();
+  });
+
+  test("with tokens, both example workers use a worker token from BATON_TOKEN", async () => {
+    const dir = tempDir();
+    const made = await Promise.all(
+      (["admin", "worker"] as const).map((role) => runBaton(["token", "create", "--name", `${role}-bot`, "--role", role])),
+    );
+    const [admin, worker] = made.map((m) => m.stdout.split("\n")[0]!);
+    const file = join(dir, "tokens");
+    writeFileSync(file, `${made.map((m) => m.stdout.trimEnd().split("\n").at(-1)).join("\n")}\n`);
+    chmodSync(file, 0o600);
+    const baton = await startBaton({ jobs: null, args: ["--tokens", file] });
+    const as = { authorization: `Bearer ${admin}` };
+    const definition = {
+      id: "two-kinds",
+      tasks: [
+        { id: "first", functionName: "echo", remote: true },
+        { id: "second", functionName: "count", remote: true },
+      ],
+    };
+    expect((await baton.request("POST", "/job-definitions", definition, as)).status).toBe(201);
+    jsWorker(baton, "js-auth", worker);
+    shWorker(baton, "sh-auth", "count", `echo '{"counted":true}'`, worker);
+    const started = await baton.request("POST", "/jobs/two-kinds/execute", {}, as);
+    const { executionID } = (await started.json()) as { executionID: string };
+    const done = await waitFor("the execution to settle", async () => {
+      const s = (await (await baton.request("GET", `/jobs/${executionID}/state`, undefined, as)).json()) as { status: string };
+      return s.status === "COMPLETED" || s.status === "FAILED" ? s : undefined;
+    });
+    expect(done).toMatchObject({ status: "COMPLETED", tasks: [{ status: "COMPLETED" }, { output: { counted: true } }] });
     await baton.kill9();
   });
 
