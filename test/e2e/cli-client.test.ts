@@ -201,6 +201,7 @@ describe("errors and usage", () => {
     ["rerun without --from", ["jobs", "rerun", "some-id"]],
     ["input that is not JSON", ["run", "quick", "--input", "{oops"]],
     ["a bad status", ["jobs", "list", "--status", "DONE"]],
+    ["a limit out of range", ["jobs", "list", "--limit", "501"]],
     ["a URL that is not one", ["defs", "list", "--url", "localhost:8080"]],
     ["a missing file", ["defs", "apply", "/nonexistent/defs"]],
   ];

@@ -66,7 +66,8 @@ export async function jobsList(s: Session): Promise<number> {
   if (status !== undefined && !STATUSES.includes(status.toUpperCase()))
     throw new UsageError(`--status="${status}" must be one of ${STATUSES.join(", ")}`);
   const limit = stringFlag(s, "limit", "20");
-  if (limit !== undefined && !/^\d{1,3}$/.test(limit)) throw new UsageError(`--limit="${limit}" must be a whole number from 1 to 500`);
+  if (limit !== undefined && !(/^\d{1,3}$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 500))
+    throw new UsageError(`--limit="${limit}" must be a whole number from 1 to 500`);
   const query = new URLSearchParams();
   if (status !== undefined) query.set("status", status.toUpperCase());
   const definition = stringFlag(s, "definition", "example-job");
