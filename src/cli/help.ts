@@ -1,3 +1,4 @@
+import { CLIENT_SUMMARY } from "./client/help.ts";
 import { SETTINGS } from "./config.ts";
 import { VERSION } from "./version.ts";
 
@@ -11,9 +12,11 @@ Usage:
   baton token create --name NAME --role ROLE
                              make an API token (read, operate, admin or worker)
   baton version              print the version
-  baton --help               this text; 'baton serve --help' lists the server's flags
+${CLIENT_SUMMARY}  baton --help               this text; 'baton serve --help' lists the server's flags
 
-Exit codes: 0 ok, 1 failure (invalid definitions, database or port unavailable), 2 bad usage.
+Exit codes: 0 ok, 1 failure (invalid definitions, database or port unavailable), 2 bad usage;
+the client commands add 1 for a FAILED and 3 for a CANCELLED execution (--wait), and 4 when the
+server could not be reached or refused the request.
 Failures are said on stderr without a stack trace; BATON_DEBUG=1 adds the stack trace.
 `;
 

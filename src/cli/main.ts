@@ -4,6 +4,8 @@ import { parseArgs } from "node:util";
 import { definitionJsonSchema } from "../api/definition-json-schema.ts";
 import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { parseDefinition } from "../domain/definition.ts";
+import { ClientError } from "./client/http.ts";
+import { CLIENT_COMMANDS, runClient } from "./client/index.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
 import { checkDefinitionFiles, readSourceFiles } from "./definition-files.ts";
 import { loadFunctionModules } from "./function-modules.ts";
@@ -47,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(tokenCommand(rest));
       return 0;
     default:
+      if (CLIENT_COMMANDS.has(command))
+        return runClient(command, rest, { env: process.env, isTTY: process.stdout.isTTY === true, out: (t) => process.stdout.write(t) });
       throw new UsageError(`unknown command "${command}"`);
   }
 }
@@ -111,6 +115,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`baton: ${err.message} (see 'baton --help')\n`);
       process.exit(2);
+    }
+    if (err instanceof ClientError) {
+      process.stderr.write(`baton: ${err.message}\n`);
+      process.exit(4);
     }
     // One line, never a stack trace: an operator reads this. BATON_DEBUG=1 adds the stack.
     const line = err instanceof StartError ? err.lines.join("\n") : oneLine(err);
