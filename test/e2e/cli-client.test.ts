@@ -224,3 +224,32 @@ describe("errors and usage", () => {
     }
   });
 });
+
+describe("against a server with tokens", () => {
+  test("no token: exit 4 and one line saying how to pass one; --token or BATON_TOKEN: the command runs", async () => {
+    const dir = tempDir();
+    const made = await runBaton(["token", "create", "--name", "ops", "--role", "operate"]);
+    const token = made.stdout.split("\n")[0]!;
+    const file = join(dir, "tokens");
+    writeFileSync(file, `${made.stdout.trimEnd().split("\n").at(-1)}\n`, { mode: 0o600 });
+    const secured = await startBaton({ jobs: null, args: ["--tokens", file] });
+    try {
+      const env = { BATON_URL: secured.url };
+      const refused = await runBaton(["jobs", "list", "--json"], { env });
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toEndWith("(HTTP 401); pass a token with --token or BATON_TOKEN\n");
+      expect(refused.stderr.trimEnd().split("\n")).toHaveLength(1);
+      const listed = await runBaton(["jobs", "list", "--json", "--token", token], { env });
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toMatchObject({ jobs: [] });
+      const fromEnv = await runBaton(["workers", "--json"], { env: { ...env, BATON_TOKEN: token } });
+      expect(fromEnv.code).toBe(0);
+      // The operate role cannot register: 403, exit 4, the missing permission named.
+      const forbidden = await runBaton(["defs", "apply", join(defs, "quick.json"), "--token", token], { env });
+      expect(forbidden.code).toBe(4);
+      expect(forbidden.stderr).toContain("lacks the permission definitions.register");
+    } finally {
+      await secured.stop();
+    }
+  });
+});
