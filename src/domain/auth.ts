@@ -37,16 +37,8 @@ export const PERMISSION_HELP: Record<Permission, string> = {
 export const ROLE_NAMES = ["read", "operate", "admin", "worker"] as const;
 export type Role = (typeof ROLE_NAMES)[number];
 
-const OPERATE: readonly Permission[] = [
-  "read",
-  "executions.execute",
-  "executions.cancel",
-  "executions.redrive",
-  "executions.rerun",
-  "schedules.pause",
-  "schedules.resume",
-  "schedules.trigger",
-];
+/** Read, and act on executions and schedules: everything but registering definitions and the workers' calls. */
+const OPERATE: readonly Permission[] = PERMISSIONS.filter((p) => p === "read" || p.startsWith("executions.") || p.startsWith("schedules."));
 
 /** Each role's permissions. `admin` holds every permission, the ones added later too. */
 export const ROLES: Readonly<Record<Role, ReadonlySet<Permission>>> = {
