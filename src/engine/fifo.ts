@@ -21,6 +21,11 @@ export class Fifo<T> {
     return item;
   }
 
+  /** The oldest item, without removing it. */
+  first(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
   /** The first `n` items, oldest first, without removing them. */
   peek(n: number): T[] {
     return this.items.slice(this.head, this.head + n);

@@ -105,6 +105,7 @@ export class FlowIntake {
   /** One timer, due when the earliest full rate window with executions waiting at it has room again. */
   armReopen(now: number): void {
     const at = this.deps.stopping() ? null : this.deps.queue.nextReopen(now);
+    if (at === null && this.reopenTimer === null) return; // the common case: no rate window is full
     if (at === null || (this.reopenTimer !== null && this.reopenAt !== at)) this.stop();
     if (at === null || this.reopenTimer !== null) return;
     const { clock } = this.deps;

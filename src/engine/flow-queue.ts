@@ -17,6 +17,7 @@
  */
 import { type FlowLimits, WAIT_REASONS, type WaitReason } from "../domain/flow.ts";
 import type { QueuedRef } from "../domain/model.ts";
+import { Fifo } from "./fifo.ts";
 import { Heap } from "./heap.ts";
 
 type GateKind = "definitionLimit" | "concurrencyKey" | "rateLimit";
@@ -67,6 +68,9 @@ function before(a: QueueEntry, b: QueueEntry): boolean {
   return a.seq < b.seq;
 }
 
+/** The gates of an execution whose definition has no limits (shared: never changed). */
+const NO_GATES: Limit[] = [];
+
 export interface PushOptions {
   fresh?: boolean;
   resuming?: boolean;
@@ -74,6 +78,12 @@ export interface PushOptions {
 
 export class FlowQueue {
   private readonly line = new Heap<QueueEntry>(before);
+  /**
+   * The line's plain entries (priority 0, no limit, not resumed), in arrival order: most
+   * executions are plain, and a FIFO keeps them O(1). `next` takes the better of its head and
+   * the heap's.
+   */
+  private readonly plain = new Fifo<QueueEntry>();
   private readonly gates = new Map<string, Gate>();
   /** The rate gates among them (the reopen timer looks only at these). */
   private readonly rateGates = new Set<Gate>();
@@ -131,9 +141,12 @@ export class FlowQueue {
    */
   next(now: number): QueueEntry | null {
     for (;;) {
-      const entry = this.top(this.line);
+      const ranked = this.top(this.line);
+      const first = this.firstPlain();
+      const entry = first && (!ranked || before(first, ranked)) ? first : ranked;
       if (!entry) return null;
-      this.line.pop();
+      if (entry === first) this.plain.shift();
+      else this.line.pop();
       this.counts.slot--;
       const blocking = this.blockedBy(entry, now);
       if (blocking) {
@@ -224,6 +237,7 @@ export class FlowQueue {
 
   /** When the earliest full rate window with executions waiting at it has room again; null when none. */
   nextReopen(now: number): number | null {
+    if (this.rateGates.size === 0) return null;
     let earliest: number | null = null;
     for (const gate of this.rateGates) {
       const head = this.top(gate.waiting);
@@ -265,6 +279,7 @@ export class FlowQueue {
   }
 
   private gatesOf(ref: QueuedRef, limits: FlowLimits): Limit[] {
+    if (limits.maxConcurrent === null && limits.concurrency === null && limits.rateLimit === null) return NO_GATES;
     const out: Limit[] = [];
     if (limits.maxConcurrent !== null)
       out.push({ gate: this.gate("definitionLimit", ref.definitionId), limit: limits.maxConcurrent, perMs: 0 });
@@ -347,13 +362,25 @@ export class FlowQueue {
       if (gate.kind === "rateLimit") gate.starts.push(now);
       else gate.running++;
     }
-    this.held.set(entry.id, entry);
+    // Without limits there are no places to give back: nothing to remember.
+    if (entry.limits.length > 0) this.held.set(entry.id, entry);
   }
 
   private toLine(entry: QueueEntry): void {
     entry.where = "slot";
     this.counts.slot++;
-    this.line.push(entry);
+    if (entry.priority === 0 && !entry.resuming && entry.limits.length === 0) this.plain.push(entry);
+    else this.line.push(entry);
+  }
+
+  /** The oldest plain entry still waiting (removed ones are dropped on the way). */
+  private firstPlain(): QueueEntry | undefined {
+    let head = this.plain.first();
+    while (head && head.where === "gone") {
+      this.plain.shift();
+      head = this.plain.first();
+    }
+    return head;
   }
 
   private atGate(entry: QueueEntry, limit: Limit, now: number): void {
