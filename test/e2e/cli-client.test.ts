@@ -94,6 +94,21 @@ describe("defs", () => {
 });
 
 describe("run and jobs", () => {
+  test("run --priority and --delay-seconds reach the server; a bad value is exit 2 before anything is sent", async () => {
+    const later = await json(["run", "quick", "--delay-seconds", "3600", "--priority=-5", "--json"]);
+    expect(later).toMatchObject({ status: "QUEUED", priority: -5 });
+    const state = await json(["jobs", "show", later.executionID, "--json"]);
+    expect(state).toMatchObject({ priority: -5, waitingFor: "runAt" });
+    // runAt is counted from when the server read the request, a moment before it stored the execution.
+    const ahead = Date.parse(state.runAt) - Date.parse(state.createdAt);
+    expect(ahead).toBeLessThanOrEqual(3_600_000);
+    expect(ahead).toBeGreaterThan(3_590_000);
+    expect((await cli(["jobs", "cancel", later.executionID, "--json"])).code).toBe(0);
+    const bad = await cli(["run", "quick", "--priority", "urgent"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--priority="urgent" must be a whole number from -1000 to 1000');
+  });
+
   test("run --wait exits 0 for COMPLETED and prints the final state", async () => {
     const input = join(tempDir(), "input.json");
     writeFileSync(input, '{"orderId": 42}');

@@ -20,11 +20,13 @@ export const CLIENT_HELP: Record<string, string> = {
                                  one definition and its tasks
 
 ${CONNECTION}`,
-  run: `Usage: baton run DEF [--input JSON|@FILE|-] [--idempotency-key KEY] [--wait]
+  run: `Usage: baton run DEF [--input JSON|@FILE|-] [--idempotency-key KEY] [--priority N] [--delay-seconds S] [--wait]
 
 Starts an execution of definition DEF with the input (a JSON object; @FILE reads a file, - reads
-stdin; default {}). --idempotency-key makes a resend return the first execution. --wait follows
-the execution until it ends and exits 0 COMPLETED, 1 FAILED, 3 CANCELLED.
+stdin; default {}). --idempotency-key makes a resend return the first execution. --priority
+(-1000 to 1000, default 0; write a negative one as --priority=-5) starts it before waiting
+executions of lower priority; --delay-seconds starts it no earlier than S seconds from now.
+--wait follows the execution until it ends and exits 0 COMPLETED, 1 FAILED, 3 CANCELLED.
 
 ${CONNECTION}`,
   jobs: `Usage:

@@ -28,7 +28,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
     list: { flags: {}, handler: defsList },
     show: { flags: { version: str }, handler: defsShow },
   },
-  run: { "": { flags: { input: str, "idempotency-key": str, wait: bool }, handler: run } },
+  run: { "": { flags: { input: str, "idempotency-key": str, priority: str, "delay-seconds": str, wait: bool }, handler: run } },
   jobs: {
     list: { flags: { status: str, definition: str, limit: str, cursor: str }, handler: jobsList },
     show: { flags: {}, handler: jobsShow },

@@ -48,8 +48,20 @@ export async function run(s: Session): Promise<number> {
   const [def] = expectPositionals("run", s.positionals, ["a definition id"], "baton run example-job --input '{}'");
   const input = readInput(stringFlag(s, "input", "'{\"orderId\": 42}'"));
   const key = stringFlag(s, "idempotency-key", "order-42");
+  const query = new URLSearchParams();
+  const priority = stringFlag(s, "priority", "10");
+  if (priority !== undefined) {
+    if (!/^-?\d{1,4}$/.test(priority) || Math.abs(Number(priority)) > 1000)
+      throw new UsageError(`--priority="${priority}" must be a whole number from -1000 to 1000 (higher starts first)`);
+    query.set("priority", priority);
+  }
+  const delay = stringFlag(s, "delay-seconds", "3600");
+  if (delay !== undefined) {
+    if (!/^\d{1,9}$/.test(delay)) throw new UsageError(`--delay-seconds="${delay}" must be a whole number of seconds`);
+    query.set("delaySeconds", delay);
+  }
   const { body } = await s.api.post<Started>(
-    `/jobs/${seg(def!)}/execute`,
+    `/jobs/${seg(def!)}/execute${query.size > 0 ? `?${query}` : ""}`,
     input ?? {},
     key === undefined ? {} : { "idempotency-key": key },
   );
