@@ -185,7 +185,7 @@ export class Admission {
       const { id, fresh, definitionId, definitionVersion } = entry;
       void this.admit(fresh ? { id, fresh: { definitionId, definitionVersion }, at: now } : { id, at: now });
     }
-    this.intake.armReopen(now);
+    if (this.queue.rateLimited) this.intake.armReopen(now);
     this.deps.notifyIdle();
   }
 

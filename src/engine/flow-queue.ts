@@ -109,6 +109,11 @@ export class FlowQueue {
     return this.gates.size;
   }
 
+  /** True once a rate-limited definition was queued: only then can a rate window need a timer. */
+  get rateLimited(): boolean {
+    return this.rateGates.size > 0;
+  }
+
   /** Entries in line: nothing holds them back but a free slot. */
   get inLine(): number {
     return this.counts.slot;
