@@ -42,6 +42,8 @@ export interface ServeConfig {
   authFailuresPerMinute: number;
   /** text for a terminal, json (one object per line) for a log collector. */
   logFormat: LogFormat;
+  /** Log one line per HTTP request (method, path, status, duration, token name). */
+  accessLog: boolean;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -204,6 +206,14 @@ export const SETTINGS = {
     schema: oneOf<LogFormat>(LOG_FORMATS),
     help: "text (one readable line per record) or json (one object per line: time, level, msg, executionId, taskId, attempt, …)",
   },
+  accessLog: {
+    flag: "access-log",
+    switch: true,
+    env: "BATON_ACCESS_LOG",
+    fallback: false,
+    schema: yesNo,
+    help: "log one line per HTTP request: method, path without the query, status, durationMs and the token's name (never the token, headers or bodies)",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** `--print-config`: the effective configuration as a TOML config file, to print instead of serving. */
@@ -276,6 +286,7 @@ export function parseServeConfig(
     insecureNoAuth: pick(SETTINGS.insecureNoAuth),
     authFailuresPerMinute: pick(SETTINGS.authFailuresPerMinute),
     logFormat: pick(SETTINGS.logFormat),
+    accessLog: pick(SETTINGS.accessLog),
   };
   if (values["print-config"]) return { printConfig: printConfig(SETTINGS, { ...config }, sources) };
   refuseOpenExposure(config, sources.get(SETTINGS.host.flag) ?? "default");

@@ -75,7 +75,16 @@ export async function serve(config: ServeConfig): Promise<void> {
       tokens === null
         ? []
         : [authenticate({ verify: tokenVerifier(tokens), failures: new AuthFailures(config.authFailuresPerMinute, 60_000), logger })];
-    const app = createApp({ engine, reads: store, version: VERSION, startedAt, logger, allowShellApi: config.allowShellApi, before });
+    const app = createApp({
+      engine,
+      reads: store,
+      version: VERSION,
+      startedAt,
+      logger,
+      allowShellApi: config.allowShellApi,
+      before,
+      accessLogger: config.accessLog ? logger : undefined,
+    });
     server = listen(app.fetch, config);
     logger.info("baton is serving", {
       version: VERSION,
