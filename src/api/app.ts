@@ -1,12 +1,13 @@
 /**
  * The REST API, assembled in one place and in this order: the problem+json mapping of every
- * error, the 1 MiB body limit, the `before` slot (authentication), the routes of the table
+ * error, the access log when asked for, the 1 MiB body limit, the `before` slot (authentication), the routes of the table
  * (`routes.ts`) with their 405s, then the mounted sub-apps (the dashboard). Reads go through
  * the read port, changes through the engine's commands.
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { type Logger, silentLogger } from "../domain/log.ts";
 import type { ReadPort } from "../domain/store.ts";
+import { accessLog } from "./access-log.ts";
 import { limitBody } from "./body.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { ApiPorts, EngineCommands } from "./ports.ts";
@@ -47,6 +48,8 @@ export interface ApiOptions {
   mounts?: Mount[];
   /** Whether definitions registered through the API may use the `shell` function. @default false */
   allowShellApi?: boolean;
+  /** Where the access log goes (`--access-log`); without one, no access-log middleware is installed at all. */
+  accessLogger?: Logger;
 }
 
 /**
@@ -65,6 +68,7 @@ export function createApp(options: ApiOptions): Hono {
     before = [],
     mounts = [],
     allowShellApi = false,
+    accessLogger,
   } = options;
   for (const mount of mounts) checkMount(mount.path);
   let spec: Record<string, unknown> | undefined;
@@ -72,6 +76,7 @@ export function createApp(options: ApiOptions): Hono {
   const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
+  if (accessLogger) app.use("*", accessLog(accessLogger));
   app.use("*", limitBody);
   for (const middleware of before) app.use("*", middleware);
   for (const { method, path, handler } of ROUTES) app.on(method, path, (c) => handler(c, ports));

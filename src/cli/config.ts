@@ -2,11 +2,12 @@
  * `baton serve` configuration: flags win over `BATON_*` environment variables, which win
  * over the config file (`--config FILE`, `config-file.ts`), which wins over defaults. Every
  * value is checked here, so a bad one stops the start with one line.
+ * Over 300 lines because `SETTINGS` is one table of every setting, kept whole on purpose.
  */
 import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
-import { LOG_LEVELS, type LogLevel } from "../platform/log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../platform/log.ts";
 import type { SyncMode } from "../store/sqlite/driver.ts";
 import { type ConfigFile, ConfigFileError, readConfigFile } from "./config-file.ts";
 import { printConfig } from "./print-config.ts";
@@ -39,6 +40,10 @@ export interface ServeConfig {
   insecureNoAuth: boolean;
   /** Failed authentications one address may make in a minute before it is refused (429). */
   authFailuresPerMinute: number;
+  /** text for a terminal, json (one object per line) for a log collector. */
+  logFormat: LogFormat;
+  /** Log one line per HTTP request (method, path, status, duration, token name). */
+  accessLog: boolean;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -194,6 +199,21 @@ export const SETTINGS = {
     schema: int(1, 1_000_000),
     help: "failed authentications one address may make in a minute; then it gets 429 until the minute is over",
   },
+  logFormat: {
+    flag: "log-format",
+    env: "BATON_LOG_FORMAT",
+    fallback: "text" as LogFormat,
+    schema: oneOf<LogFormat>(LOG_FORMATS),
+    help: "text (one readable line per record) or json (one object per line: time, level, msg, executionId, taskId, attempt, …)",
+  },
+  accessLog: {
+    flag: "access-log",
+    switch: true,
+    env: "BATON_ACCESS_LOG",
+    fallback: false,
+    schema: yesNo,
+    help: "log one line per HTTP request: method, path without the query, status, durationMs and the token's name (never the token, headers or bodies)",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** `--print-config`: the effective configuration as a TOML config file, to print instead of serving. */
@@ -265,6 +285,8 @@ export function parseServeConfig(
     tokensFile: pick(SETTINGS.tokensFile),
     insecureNoAuth: pick(SETTINGS.insecureNoAuth),
     authFailuresPerMinute: pick(SETTINGS.authFailuresPerMinute),
+    logFormat: pick(SETTINGS.logFormat),
+    accessLog: pick(SETTINGS.accessLog),
   };
   if (values["print-config"]) return { printConfig: printConfig(SETTINGS, { ...config }, sources) };
   refuseOpenExposure(config, sources.get(SETTINGS.host.flag) ?? "default");

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { definitionJsonSchema } from "../api/definition-json-schema.ts";
 import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { parseDefinition } from "../domain/definition.ts";
+import { jsonLine, type LogFormat } from "../platform/log.ts";
 import { ClientError } from "./client/http.ts";
 import { CLIENT_COMMANDS, runClient } from "./client/index.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
@@ -14,6 +15,9 @@ import { StartError, serve, taskFunctions } from "./serve.ts";
 import { oneLine } from "./start-errors.ts";
 import { tokenCommand } from "./tokens.ts";
 import { VERSION } from "./version.ts";
+
+/** The log format of a `serve` whose configuration was read: its refusal to start is written in it. */
+let serveLogFormat: LogFormat = "text";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(config.printConfig);
         return 0;
       }
+      serveLogFormat = config.logFormat;
       await serve(config);
       return -1; // keeps running until a signal
     }
@@ -122,11 +127,15 @@ main(process.argv.slice(2)).then(
     }
     // One line, never a stack trace: an operator reads this. BATON_DEBUG=1 adds the stack.
     const line = err instanceof StartError ? err.lines.join("\n") : oneLine(err);
-    process.stderr.write(`baton: ${process.argv[2] === "serve" ? "cannot start: " : ""}${line}\n`);
-    if (process.env.BATON_DEBUG === "1") {
-      const origin = err instanceof StartError && err.cause !== undefined ? err.cause : err;
-      process.stderr.write(`${origin instanceof Error ? origin.stack : String(origin)}\n`);
+    const origin = err instanceof StartError && err.cause !== undefined ? err.cause : err;
+    const stack = process.env.BATON_DEBUG === "1" ? (origin instanceof Error ? origin.stack : String(origin)) : undefined;
+    if (serveLogFormat === "json") {
+      // A log collector reads every line as JSON: the refusal is one object, its stack a field.
+      process.stderr.write(`${jsonLine(new Date(), "error", `cannot start: ${line}`, { stack })}\n`);
+      process.exit(1);
     }
+    process.stderr.write(`baton: ${process.argv[2] === "serve" ? "cannot start: " : ""}${line}\n`);
+    if (stack !== undefined) process.stderr.write(`${stack}\n`);
     process.exit(1);
   },
 );

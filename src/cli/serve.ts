@@ -40,7 +40,7 @@ export class StartError extends Error {
 
 export async function serve(config: ServeConfig): Promise<void> {
   const startedAt = Date.now();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   // Signals are caught from the first moment: one that arrives while starting up is acted
   // on as soon as the start is complete, so the process always stops the same clean way.
   let shutdown: ((signal: NodeJS.Signals) => void) | undefined;
@@ -75,7 +75,16 @@ export async function serve(config: ServeConfig): Promise<void> {
       tokens === null
         ? []
         : [authenticate({ verify: tokenVerifier(tokens), failures: new AuthFailures(config.authFailuresPerMinute, 60_000), logger })];
-    const app = createApp({ engine, reads: store, version: VERSION, startedAt, logger, allowShellApi: config.allowShellApi, before });
+    const app = createApp({
+      engine,
+      reads: store,
+      version: VERSION,
+      startedAt,
+      logger,
+      allowShellApi: config.allowShellApi,
+      before,
+      accessLogger: config.accessLog ? logger : undefined,
+    });
     server = listen(app.fetch, config);
     logger.info("baton is serving", {
       version: VERSION,

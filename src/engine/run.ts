@@ -197,6 +197,7 @@ export class ExecutionRun extends RunRecord {
         execution: this.id,
         definition: this.def.id,
         task: taskId,
+        attempt: taskId === null ? undefined : this.rows.get(taskId)?.attempts,
         error: `${name}: ${message}`,
       });
     }

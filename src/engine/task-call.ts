@@ -127,8 +127,11 @@ function taskContext(
       : spec.params,
     results,
     signal,
-    log: (message: string, fields?: Record<string, unknown>) =>
-      logger.info(secrets.redactText(message), { execution: executionId, task: spec.id, attempt, ...secrets.redact(fields) }),
+    // The ids come first and win: a function's own field named `task` cannot hide which task logged.
+    log: (message: string, fields?: Record<string, unknown>) => {
+      const ids = { execution: executionId, task: spec.id, attempt };
+      logger.info(secrets.redactText(message), { ...ids, ...secrets.redact(fields), ...ids });
+    },
   };
 }
 

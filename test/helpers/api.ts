@@ -51,6 +51,8 @@ export async function setup(
     /** The peer address the requests come from, as the server would pass it. @default "192.0.2.1" */
     peer?: string;
     logger?: Logger;
+    /** Installs the access log (`--access-log`) writing here. */
+    accessLogger?: Logger;
   } = {},
 ): Promise<Setup> {
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
@@ -64,6 +66,7 @@ export async function setup(
     startedAt: options.startedAt ?? Date.now(),
     allowShellApi: options.allowShellApi ?? false,
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.accessLogger ? { accessLogger: options.accessLogger } : {}),
     before: options.tokens
       ? [
           authenticate({
