@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { definitionJsonSchema } from "../api/definition-json-schema.ts";
 import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { parseDefinition } from "../domain/definition.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import { ClientError } from "./client/http.ts";
 import { CLIENT_COMMANDS, runClient } from "./client/index.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
@@ -45,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
       return validate(rest);
     case "schema":
       return schema(rest);
+    case "backup":
+      return backupCommand(rest, process.env, (t) => process.stdout.write(t));
+    case "restore":
+      return restoreCommand(rest, process.env, (t) => process.stdout.write(t));
     case "token":
       process.stdout.write(tokenCommand(rest));
       return 0;
