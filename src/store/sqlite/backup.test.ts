@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConflictError } from "../../domain/errors.ts";
 import { canonicalJson } from "../../domain/json.ts";
 import { BackupError, backupDatabase, checkBackup, restoreDatabase } from "./backup.ts";
 import { openDatabase } from "./driver.ts";
@@ -52,6 +53,20 @@ describe("backupDatabase", () => {
       await copy.close();
     }
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("SqliteStore.backup copies on a thread of its own while writes commit", async () => {
+    const before = await ids(store);
+    const [result] = await Promise.all([store.backup(join(dir, "threaded.db")), store.enqueue(fresh("meanwhile"), T0)]);
+    expect(result.file).toBe(join(dir, "threaded.db"));
+    const copy = SqliteStore.open({ path: result.file });
+    try {
+      const copied = await ids(copy);
+      expect(copied.filter((id) => id !== "meanwhile")).toEqual(before);
+    } finally {
+      await copy.close();
+    }
+    await expect(store.backup(join(dir, "threaded.db"))).rejects.toThrow(ConflictError);
   });
 
   test("never overwrites a file, and says so", () => {

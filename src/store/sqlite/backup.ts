@@ -8,6 +8,7 @@
  */
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import type { BackupResult } from "../../domain/store.ts";
 import { openReadOnly } from "./driver.ts";
 import { acquireLock } from "./lockfile.ts";
 import { MIGRATIONS } from "./migrations.ts";
@@ -17,11 +18,7 @@ export class BackupError extends Error {
   override name = "BackupError";
 }
 
-export interface BackupResult {
-  file: string;
-  bytes: number;
-  durationMs: number;
-}
+export type { BackupResult };
 
 function temporaryName(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
@@ -68,7 +65,7 @@ function putInPlace(temp: string, target: string, replace: boolean): void {
 /**
  * Writes a consistent copy of the database at `dbPath` to `out`, which must not exist. Needs no
  * lock: a running server on `dbPath` keeps committing while the copy is taken. Synchronous and
- * as long as the copy (see docs/operations.md for figures): a server must not call it on its event loop.
+ * as long as the copy: a server calls it through `backupInWorker`, off its event loop.
  */
 export function backupDatabase(dbPath: string, out: string): BackupResult {
   const started = performance.now();
@@ -88,6 +85,24 @@ export function backupDatabase(dbPath: string, out: string): BackupResult {
     db.close();
   }
   return { file: out, bytes: statSync(out).size, durationMs: Math.round(performance.now() - started) };
+}
+
+/** Set by scripts/build.ts: where the compiled worker sits inside the executable. */
+declare const BATON_BACKUP_WORKER: string | undefined;
+const WORKER_URL = typeof BATON_BACKUP_WORKER === "string" ? BATON_BACKUP_WORKER : new URL("./backup-worker.ts", import.meta.url).href;
+
+/** `backupDatabase` on a thread of its own (`backup-worker.ts`); rejects with `BackupError` as it throws. */
+export function backupInWorker(dbPath: string, out: string): Promise<BackupResult> {
+  const worker = new Worker(WORKER_URL);
+  return new Promise<BackupResult>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<{ ok: boolean; result?: BackupResult; message?: string; backupError?: boolean }>) => {
+      const m = event.data;
+      if (m.ok) resolve(m.result!);
+      else reject(m.backupError ? new BackupError(m.message!) : new Error(m.message));
+    };
+    worker.onerror = (event) => reject(new Error(`the backup thread failed: ${event.message}`));
+    worker.postMessage({ dbPath, out });
+  }).finally(() => worker.terminate());
 }
 
 /** Checks that `file` is a sound Baton database this build can run; returns its schema version. */
