@@ -47,6 +47,8 @@ export interface ApiOptions {
   mounts?: Mount[];
   /** Whether definitions registered through the API may use the `shell` function. @default false */
   allowShellApi?: boolean;
+  /** Where `POST /system/backup` writes, and the store that copies itself; null answers 409. @default null */
+  backups?: ApiPorts["backups"];
 }
 
 /**
@@ -65,11 +67,12 @@ export function createApp(options: ApiOptions): Hono {
     before = [],
     mounts = [],
     allowShellApi = false,
+    backups = null,
   } = options;
   for (const mount of mounts) checkMount(mount.path);
   let spec: Record<string, unknown> | undefined;
   const openapi = () => (spec ??= buildOpenApi(ROUTES, version));
-  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger };
+  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger, backups };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   app.use("*", limitBody);

@@ -39,6 +39,8 @@ export interface ServeConfig {
   insecureNoAuth: boolean;
   /** Failed authentications one address may make in a minute before it is refused (429). */
   authFailuresPerMinute: number;
+  /** Where `POST /system/backup` writes backups; null: the route answers 409. */
+  backupDir: string | null;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -194,6 +196,13 @@ export const SETTINGS = {
     schema: int(1, 1_000_000),
     help: "failed authentications one address may make in a minute; then it gets 429 until the minute is over",
   },
+  backupDir: {
+    flag: "backup-dir",
+    env: "BATON_BACKUP_DIR",
+    fallback: null as string | null,
+    schema: text as v.GenericSchema<string, string | null>,
+    help: "folder where POST /system/backup (admin) writes baton-<UTC time>.db backups; without it that route answers 409",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** `--print-config`: the effective configuration as a TOML config file, to print instead of serving. */
@@ -265,6 +274,7 @@ export function parseServeConfig(
     tokensFile: pick(SETTINGS.tokensFile),
     insecureNoAuth: pick(SETTINGS.insecureNoAuth),
     authFailuresPerMinute: pick(SETTINGS.authFailuresPerMinute),
+    backupDir: pick(SETTINGS.backupDir),
   };
   if (values["print-config"]) return { printConfig: printConfig(SETTINGS, { ...config }, sources) };
   refuseOpenExposure(config, sources.get(SETTINGS.host.flag) ?? "default");

@@ -3,10 +3,10 @@
  * copy while the server commits; `baton restore` puts it in place under a new path, a second
  * server starts on it, and every execution acknowledged before the backup began is there, in a
  * database whose `PRAGMA integrity_check` is ok. A restore onto the running server's database
- * is refused; bad usage is exit 2.
+ * is refused; bad usage is exit 2. POST /system/backup does the same from inside the server.
  */
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openReadOnly } from "../../src/store/sqlite/driver.ts";
 import { register, runBaton, startBaton, state, tempDir, waitFor } from "./harness.ts";
@@ -19,10 +19,13 @@ test("a backup under write load holds every execution acknowledged before it beg
   const db = join(dir, "baton.db");
   const copy = join(dir, "copy.db");
   const restored = join(dir, "restored", "baton.db");
-  const baton = await startBaton({ db, jobs: null });
+  mkdirSync(join(dir, "backups"));
+  const baton = await startBaton({ db, jobs: null, args: ["--backup-dir", join(dir, "backups")] });
   await register(baton, TICK);
   const load = startSubmitters(baton, { clients: 8, next: (c, i) => ({ definitionId: "tick", input: { c, i } }) });
   let acknowledgedBefore: string[] = [];
+  let acknowledgedBeforeRoute: string[] = [];
+  let routeFile = "";
   try {
     await waitFor("a few hundred acknowledged submissions", async () => load.accepted.length >= 300);
     acknowledgedBefore = load.accepted.map((s) => s.id);
@@ -33,6 +36,17 @@ test("a backup under write load holds every execution acknowledged before it beg
     // The server kept committing through the backup.
     const during = load.accepted.length;
     await waitFor("more submissions after the backup", async () => load.accepted.length > during + 50);
+
+    // The same through the API, written by the server into --backup-dir.
+    acknowledgedBeforeRoute = load.accepted.map((s) => s.id);
+    const answer = await baton.json("POST", "/system/backup");
+    expect(answer.status).toBe(201);
+    expect(answer.body).toEqual({
+      file: expect.stringMatching(/\/backups\/baton-\d{8}T\d{9}Z\.db$/),
+      bytes: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
+    routeFile = answer.body.file;
 
     // No restore onto a database a running Baton holds; nothing is changed.
     const held = await runBaton(["restore", copy, "--db", db, "--force"]);
@@ -65,6 +79,18 @@ test("a backup under write load holds every execution acknowledged before it beg
     expect(acknowledgedBefore.filter((id) => !stored.has(id))).toEqual([]);
   } finally {
     check.close();
+  }
+
+  // The server's own backup restores and holds what was acknowledged before it was asked for.
+  const fromRoute = join(dir, "from-route.db");
+  expect((await runBaton(["restore", routeFile, "--db", fromRoute])).code).toBe(0);
+  const checkRoute = openReadOnly(fromRoute);
+  try {
+    expect(checkRoute.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+    const stored = new Set((checkRoute.query("SELECT id FROM executions").all() as { id: string }[]).map((r) => r.id));
+    expect(acknowledgedBeforeRoute.filter((id) => !stored.has(id))).toEqual([]);
+  } finally {
+    checkRoute.close();
   }
 
   const second = await startBaton({ db: restored, jobs: null });

@@ -51,6 +51,8 @@ export async function setup(
     /** The peer address the requests come from, as the server would pass it. @default "192.0.2.1" */
     peer?: string;
     logger?: Logger;
+    /** `--backup-dir`: where POST /system/backup writes (needs a store on a file). @default off */
+    backupDir?: string;
   } = {},
 ): Promise<Setup> {
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
@@ -63,6 +65,7 @@ export async function setup(
     version: TEST_VERSION,
     startedAt: options.startedAt ?? Date.now(),
     allowShellApi: options.allowShellApi ?? false,
+    backups: options.backupDir === undefined ? null : { store, dir: options.backupDir },
     ...(options.logger ? { logger: options.logger } : {}),
     before: options.tokens
       ? [
