@@ -8,6 +8,7 @@
  */
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { ConflictError } from "../../domain/errors.ts";
 import type { BackupResult } from "../../domain/store.ts";
 import { openReadOnly } from "./driver.ts";
 import { acquireLock } from "./lockfile.ts";
@@ -91,14 +92,17 @@ export function backupDatabase(dbPath: string, out: string): BackupResult {
 declare const BATON_BACKUP_WORKER: string | undefined;
 const WORKER_URL = typeof BATON_BACKUP_WORKER === "string" ? BATON_BACKUP_WORKER : new URL("./backup-worker.ts", import.meta.url).href;
 
-/** `backupDatabase` on a thread of its own (`backup-worker.ts`); rejects with `BackupError` as it throws. */
+/**
+ * `backupDatabase` on a thread of its own (`backup-worker.ts`). What it refuses (the file
+ * exists, no folder) rejects as the domain's `ConflictError`, for the API to answer 409.
+ */
 export function backupInWorker(dbPath: string, out: string): Promise<BackupResult> {
   const worker = new Worker(WORKER_URL);
   return new Promise<BackupResult>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<{ ok: boolean; result?: BackupResult; message?: string; backupError?: boolean }>) => {
       const m = event.data;
       if (m.ok) resolve(m.result!);
-      else reject(m.backupError ? new BackupError(m.message!) : new Error(m.message));
+      else reject(m.backupError ? new ConflictError(m.message!) : new Error(m.message));
     };
     worker.onerror = (event) => reject(new Error(`the backup thread failed: ${event.message}`));
     worker.postMessage({ dbPath, out });

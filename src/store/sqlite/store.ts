@@ -12,7 +12,7 @@
  */
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
-import { ConflictError, StorageError } from "../../domain/errors.ts";
+import { StorageError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/log.ts";
 import type { Execution, ExecutionPage, ExecutionWithTasks, ListFilter } from "../../domain/model.ts";
 import type { ScheduleSpec } from "../../domain/schedule.ts";
@@ -36,7 +36,7 @@ import type {
   StoreFault,
 } from "../../domain/store.ts";
 import type { AttemptStart, Step } from "../../domain/transitions.ts";
-import { BackupError, backupInWorker } from "./backup.ts";
+import { backupInWorker } from "./backup.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { insertedExecution, insertedRecord } from "./codec.ts";
 import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
@@ -387,9 +387,7 @@ export class SqliteStore implements Store, BackupPort {
   /** See `BackupPort`: `VACUUM INTO` on a thread and connection of its own (`backup.ts`); an existing file is a `ConflictError`. */
   async backup(path: string): Promise<BackupResult> {
     if (this.path === ":memory:") throw new Error("an in-memory database has no file to back up");
-    return backupInWorker(this.path, path).catch((err: unknown) => {
-      throw err instanceof BackupError ? new ConflictError(err.message) : err;
-    });
+    return backupInWorker(this.path, path);
   }
 
   async close(): Promise<void> {
