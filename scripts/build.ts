@@ -29,9 +29,11 @@ const result = spawnSync(
     `--define=BATON_BUILD=${JSON.stringify(commit + dirty)}`,
     // Entry points land under the executable's virtual root by their path below src/.
     `--define=BATON_CHECKPOINT_WORKER=${JSON.stringify("./store/sqlite/checkpoint-worker.js")}`,
+    `--define=BATON_BACKUP_WORKER=${JSON.stringify("./store/sqlite/backup-worker.js")}`,
     join(root, "src/cli/main.ts"),
     // A worker thread's entry point must be compiled in as an entry point of its own.
     join(root, "src/store/sqlite/checkpoint-worker.ts"),
+    join(root, "src/store/sqlite/backup-worker.ts"),
     "--outfile",
     outfile,
   ],

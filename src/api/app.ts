@@ -50,6 +50,8 @@ export interface ApiOptions {
   allowShellApi?: boolean;
   /** Where the access log goes (`--access-log`); without one, no access-log middleware is installed at all. */
   accessLogger?: Logger;
+  /** Where `POST /system/backup` writes, and the store that copies itself; null answers 409. @default null */
+  backups?: ApiPorts["backups"];
 }
 
 /**
@@ -69,11 +71,12 @@ export function createApp(options: ApiOptions): Hono {
     mounts = [],
     allowShellApi = false,
     accessLogger,
+    backups = null,
   } = options;
   for (const mount of mounts) checkMount(mount.path);
   let spec: Record<string, unknown> | undefined;
   const openapi = () => (spec ??= buildOpenApi(ROUTES, version));
-  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger };
+  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger, backups };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   if (accessLogger) app.use("*", accessLog(accessLogger));

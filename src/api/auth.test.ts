@@ -16,7 +16,7 @@ const bearer = (role: Role) => ({ Authorization: `Bearer tok-${role}` });
 function mayCall(method: string, path: string): Role[] {
   if (method === "GET") return ["read", "operate", "admin"];
   if (path.startsWith("/workers/")) return ["admin", "worker"];
-  if (path === "/job-definitions") return ["admin"];
+  if (path === "/job-definitions" || path === "/system/backup") return ["admin"];
   return ["operate", "admin"];
 }
 

@@ -34,6 +34,7 @@ const NEEDS: Readonly<Record<string, Permission>> = {
   "POST /workers/leases/:leaseId/complete": "workers",
   "POST /workers/leases/:leaseId/fail": "workers",
   "POST /workers/leases/report": "workers",
+  "POST /system/backup": "backup",
 };
 
 /**

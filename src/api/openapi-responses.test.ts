@@ -4,9 +4,13 @@
  * body are checked against what the document says of that operation.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { definition, type Setup, setup } from "../../test/helpers/api.ts";
 import { type Checker, checker } from "../../test/helpers/openapi.ts";
 import { tokenDigest } from "../platform/tokens.ts";
+import { SqliteStore } from "../store/sqlite/store.ts";
 import { AuthFailures } from "./auth.ts";
 import { ROUTES, servedPaths } from "./routes.ts";
 
@@ -130,6 +134,18 @@ describe("answers match the OpenAPI document", () => {
     await hit("GET", "/openapi.json", "/openapi.json");
     await hit("GET", "/schemas/job-definition.json", "/schemas/job-definition.json");
     await hit("GET", "/reference", "/reference");
+
+    await hit("POST", "/system/backup", "/system/backup"); // 409: no --backup-dir
+    const main = t;
+    const dir = mkdtempSync(join(tmpdir(), "baton-openapi-backup-"));
+    t = await setup({ store: SqliteStore.open({ path: join(dir, "baton.db") }), backupDir: dir });
+    try {
+      await hit("POST", "/system/backup", "/system/backup"); // 201
+    } finally {
+      await t.close();
+      t = main;
+      rmSync(dir, { recursive: true, force: true });
+    }
 
     expect(problems).toEqual([]);
     const succeeded = new Set([...spec.seen].filter((s) => /\s2\d\d$/.test(s)).map((s) => s.replace(/\s\d+$/, "")));

@@ -226,6 +226,13 @@ export const OPERATIONS: Record<string, Operation> = {
     errors: [],
     open: true,
   },
+  "POST /system/backup": {
+    tag: "system",
+    description:
+      "Writes `baton-<UTC time>.db` into `--backup-dir` (SQLite's `VACUUM INTO` on a connection and thread of their own): everything committed before the call, while the server keeps committing. 409 when the server has no `--backup-dir` or the file exists; 503 when the file cannot be written. Needs the `backup` permission (role admin). Restore with `baton restore FILE --db PATH`.",
+    answers: { 201: json("the backup written", R.Backup) },
+    errors: [409, 503],
+  },
 };
 
 /** The routes' path parameters. */

@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { Logger } from "../domain/log.ts";
-import type { ReadPort } from "../domain/store.ts";
+import type { BackupPort, ReadPort } from "../domain/store.ts";
 import type { Engine } from "../engine/engine.ts";
 
 /** The engine's commands the routes call, and the two facts they report; `Engine` satisfies it. */
@@ -47,6 +47,8 @@ export interface ApiPorts {
   openapi: () => Record<string, unknown>;
   /** Where handlers log what a request did (who registered a definition). */
   logger: Logger;
+  /** `POST /system/backup`: the store that copies itself and the folder (`--backup-dir`); null when off. */
+  backups: { store: BackupPort; dir: string } | null;
 }
 
 /** A route of the table: the request's context and the ports; it answers or throws a domain error. */

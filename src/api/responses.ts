@@ -31,6 +31,8 @@ export const Problem = v.pipe(
 
 export const Health = v.strictObject({ status: v.literal("ok"), version: v.string() });
 
+export const Backup = v.strictObject({ file: v.string(), bytes: v.pipe(v.number(), v.integer()), durationMs: v.number() });
+
 export const Registered = v.strictObject({ message: v.string(), id: v.string(), version: v.pipe(v.number(), v.integer()) });
 
 /** A definition as registered (its own fields, loose), plus its version and when it was stored. */

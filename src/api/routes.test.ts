@@ -45,6 +45,7 @@ describe("the table", () => {
       "/schemas/job-definition.json": ["GET", "HEAD"],
       "/reference": ["GET", "HEAD"],
       "/workers/leases/report": ["POST"],
+      "/system/backup": ["POST"],
     });
   });
 
@@ -78,8 +79,8 @@ describe("the not-found hint", () => {
       "no route for GET /nope; Baton serves /job-definitions, /job-definitions/{id}, /jobs, /jobs/{definitionId}/execute, " +
         "/jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, /jobs/{executionId}/redrive, " +
         "/jobs/{executionId}/rerun, /schedules, /schedules/{definitionId}/{scheduleId}, /schedules/{definitionId}/{scheduleId}/events, /schedules/{definitionId}/{scheduleId}/pause, /schedules/{definitionId}/{scheduleId}/resume, /schedules/{definitionId}/{scheduleId}/trigger, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
-        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers, /openapi.json, /schemas/job-definition.json, /reference and /workers/leases/report",
+        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers, /openapi.json, /schemas/job-definition.json, /reference, /workers/leases/report and /system/backup",
     );
-    expect(servedPaths(ROUTES)).toHaveLength(27);
+    expect(servedPaths(ROUTES)).toHaveLength(28);
   });
 });

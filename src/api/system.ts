@@ -1,5 +1,5 @@
 /** The handlers of `/system/state`, `/healthz` and `/livez`: what the orchestrator is doing, and whether it can answer. */
-import { StorageError, UnavailableError } from "../domain/errors.ts";
+import { ConflictError, StorageError, UnavailableError } from "../domain/errors.ts";
 import type { RouteHandler } from "./ports.ts";
 import { activeJobView, systemStateView } from "./views.ts";
 
@@ -21,6 +21,29 @@ export const systemState: RouteHandler = async (c, { engine, reads, version, sta
       uptimeSeconds,
     }),
   );
+};
+
+/** A backup's file name: its UTC start to the millisecond, sortable, without characters a shell or Windows minds. */
+export const backupFileName = (now: number) => `baton-${new Date(now).toISOString().replace(/[-:.]/g, "")}.db`;
+
+/** `POST /system/backup`: a consistent copy of the database into `--backup-dir`, taken while work goes on. */
+export const backup: RouteHandler = async (c, { backups, now, logger }) => {
+  if (backups === null)
+    throw new ConflictError(
+      "backups are off on this server: start it with --backup-dir DIR (or BATON_BACKUP_DIR), or run 'baton backup --db PATH OUT' on its host",
+    );
+  const file = `${backups.dir.replace(/\/+$/, "")}/${backupFileName(now())}`;
+  let result: Awaited<ReturnType<typeof backups.store.backup>>;
+  try {
+    result = await backups.store.backup(file);
+  } catch (err) {
+    if (err instanceof ConflictError) throw err;
+    throw new UnavailableError(
+      `the backup ${file} could not be written: ${(err as Error).message}; check the free space and permissions of ${backups.dir}`,
+    );
+  }
+  logger.info("database backed up", { file: result.file, bytes: result.bytes, durationMs: result.durationMs });
+  return c.json(result, 201);
 };
 
 /** `GET /healthz`. Readiness: can Baton take work right now? A load balancer or a client watches this one. */

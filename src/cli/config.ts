@@ -44,6 +44,8 @@ export interface ServeConfig {
   logFormat: LogFormat;
   /** Log one line per HTTP request (method, path, status, duration, token name). */
   accessLog: boolean;
+  /** Where `POST /system/backup` writes backups; null: the route answers 409. */
+  backupDir: string | null;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -214,6 +216,13 @@ export const SETTINGS = {
     schema: yesNo,
     help: "log one line per HTTP request: method, path without the query, status, durationMs and the token's name (never the token, headers or bodies)",
   },
+  backupDir: {
+    flag: "backup-dir",
+    env: "BATON_BACKUP_DIR",
+    fallback: null as string | null,
+    schema: text as v.GenericSchema<string, string | null>,
+    help: "folder where POST /system/backup (admin) writes baton-<UTC time>.db backups; without it that route answers 409",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** `--print-config`: the effective configuration as a TOML config file, to print instead of serving. */
@@ -287,6 +296,7 @@ export function parseServeConfig(
     authFailuresPerMinute: pick(SETTINGS.authFailuresPerMinute),
     logFormat: pick(SETTINGS.logFormat),
     accessLog: pick(SETTINGS.accessLog),
+    backupDir: pick(SETTINGS.backupDir),
   };
   if (values["print-config"]) return { printConfig: printConfig(SETTINGS, { ...config }, sources) };
   refuseOpenExposure(config, sources.get(SETTINGS.host.flag) ?? "default");

@@ -11,6 +11,9 @@ Usage:
   baton schema               print the JSON Schema of a definition file, for editors
   baton token create --name NAME --role ROLE
                              make an API token (read, operate, admin or worker)
+  baton backup --db PATH OUT copy the database to the new file OUT, also while a server runs on it
+  baton restore BACKUP --db PATH [--force]
+                             check a backup and put it in place as PATH (no Baton may run on PATH)
   baton version              print the version
 ${CLIENT_SUMMARY}  baton --help               this text; 'baton serve --help' lists the server's flags
 

@@ -5,6 +5,7 @@ import { definitionJsonSchema } from "../api/definition-json-schema.ts";
 import { DEFAULT_CAPTURE_BYTES } from "../domain/capture.ts";
 import { parseDefinition } from "../domain/definition.ts";
 import { jsonLine, type LogFormat } from "../platform/log.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import { ClientError } from "./client/http.ts";
 import { CLIENT_COMMANDS, runClient } from "./client/index.ts";
 import { parseServeConfig, UsageError } from "./config.ts";
@@ -50,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
       return validate(rest);
     case "schema":
       return schema(rest);
+    case "backup":
+      return backupCommand(rest, process.env, (t) => process.stdout.write(t));
+    case "restore":
+      return restoreCommand(rest, process.env, (t) => process.stdout.write(t));
     case "token":
       process.stdout.write(tokenCommand(rest));
       return 0;

@@ -2,6 +2,7 @@
  * `baton serve`: wires store, engine, definitions and API together, serves, and shuts down
  * cleanly on SIGTERM/SIGINT.
  */
+import { resolve } from "node:path";
 import { createApp } from "../api/app.ts";
 import { AuthFailures, authenticate } from "../api/auth.ts";
 import { type TokenEntry, TokenFileError } from "../domain/auth.ts";
@@ -75,6 +76,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       tokens === null
         ? []
         : [authenticate({ verify: tokenVerifier(tokens), failures: new AuthFailures(config.authFailuresPerMinute, 60_000), logger })];
+    const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
     const app = createApp({
       engine,
       reads: store,
@@ -84,6 +86,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       allowShellApi: config.allowShellApi,
       before,
       accessLogger: config.accessLog ? logger : undefined,
+      backups,
     });
     server = listen(app.fetch, config);
     logger.info("baton is serving", {

@@ -16,6 +16,7 @@ export const PERMISSIONS = [
   "schedules.resume",
   "schedules.trigger",
   "workers",
+  "backup",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -32,6 +33,7 @@ export const PERMISSION_HELP: Record<Permission, string> = {
   "schedules.resume": "POST /schedules/{definitionId}/{scheduleId}/resume",
   "schedules.trigger": "POST /schedules/{definitionId}/{scheduleId}/trigger",
   workers: "POST /workers/poll and /workers/leases/{leaseId}/…: take, extend, complete and fail remote attempts",
+  backup: "POST /system/backup: write a copy of the database into --backup-dir",
 };
 
 export const ROLE_NAMES = ["read", "operate", "admin", "worker"] as const;

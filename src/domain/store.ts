@@ -396,3 +396,20 @@ export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads,
   /** Waits for pending writes, then releases the database. */
   close(): Promise<void>;
 }
+
+/** A consistent copy of the database written while the store keeps committing. */
+export interface BackupResult {
+  /** The file written, as given. */
+  file: string;
+  bytes: number;
+  durationMs: number;
+}
+
+/** A store that can copy itself online. Not part of `Store`: a store without it simply offers no backups. */
+export interface BackupPort {
+  /**
+   * Writes everything committed before the call to the new file `path`, without holding up
+   * writes for the copy's duration. Rejects when `path` exists (nothing is overwritten).
+   */
+  backup(path: string): Promise<BackupResult>;
+}

@@ -18,7 +18,7 @@ type Role = (typeof ROLES)[number];
 function mayCall(method: string, path: string): Role[] {
   if (method === "GET") return ["read", "operate", "admin"];
   if (path.startsWith("/workers/")) return ["admin", "worker"];
-  if (path === "/job-definitions") return ["admin"];
+  if (path === "/job-definitions" || path === "/system/backup") return ["admin"];
   return ["operate", "admin"];
 }
 

@@ -53,6 +53,8 @@ export async function setup(
     logger?: Logger;
     /** Installs the access log (`--access-log`) writing here. */
     accessLogger?: Logger;
+    /** `--backup-dir`: where POST /system/backup writes (needs a store on a file). @default off */
+    backupDir?: string;
   } = {},
 ): Promise<Setup> {
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
@@ -65,6 +67,7 @@ export async function setup(
     version: TEST_VERSION,
     startedAt: options.startedAt ?? Date.now(),
     allowShellApi: options.allowShellApi ?? false,
+    backups: options.backupDir === undefined ? null : { store, dir: options.backupDir },
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.accessLogger ? { accessLogger: options.accessLogger } : {}),
     before: options.tokens

@@ -68,3 +68,10 @@ export function openForCheckpoints(path: string): Database {
   db.exec("PRAGMA busy_timeout = 1000");
   return db;
 }
+
+/** A read-only connection to an existing database file, for backups and checks: never creates or writes it. */
+export function openReadOnly(path: string): Database {
+  const db = new Database(path, { readonly: true, create: false });
+  db.exec("PRAGMA busy_timeout = 5000");
+  return db;
+}

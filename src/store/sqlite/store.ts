@@ -17,6 +17,8 @@ import type { Logger } from "../../domain/log.ts";
 import type { Execution, ExecutionPage, ExecutionWithTasks, ListFilter } from "../../domain/model.ts";
 import type { ScheduleSpec } from "../../domain/schedule.ts";
 import type {
+  BackupPort,
+  BackupResult,
   CancelResult,
   EnqueueOnceResult,
   HandlerOutcome,
@@ -34,6 +36,7 @@ import type {
   StoreFault,
 } from "../../domain/store.ts";
 import type { AttemptStart, Step } from "../../domain/transitions.ts";
+import { backupInWorker } from "./backup.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { insertedExecution, insertedRecord } from "./codec.ts";
 import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
@@ -61,7 +64,7 @@ function freeBytes(dir: string): number {
   }
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, BackupPort {
   private readonly s: Statements;
   private readonly ss: schedules.ScheduleStatements;
   private readonly writes: GroupCommit;
@@ -379,6 +382,12 @@ export class SqliteStore implements Store {
     if (fault.code.startsWith("SQLITE_FULL") && this.path !== ":memory:" && freeBytes(dirname(this.path)) < MIN_FREE_BYTES) return false;
     // A real page write (a no-op UPDATE still rewrites its page), in a transaction of its own.
     return this.writes.probe(() => this.s.bumpCount.run({ status: "QUEUED", n: 0 }));
+  }
+
+  /** See `BackupPort`: `VACUUM INTO` on a thread and connection of its own (`backup.ts`); an existing file is a `ConflictError`. */
+  async backup(path: string): Promise<BackupResult> {
+    if (this.path === ":memory:") throw new Error("an in-memory database has no file to back up");
+    return backupInWorker(this.path, path);
   }
 
   async close(): Promise<void> {
