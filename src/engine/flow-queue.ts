@@ -11,62 +11,16 @@
  *
  * The queue only decides; `admission.ts` holds the slots and the writes, `flow-intake.ts` the
  * reads before an execution joins and the rate timer.
+ * A gate and its rate window are in `flow-gate.ts`.
  *
- * Over 300 lines: the line, the gates and the per-reason counts change together in every step
- * (an entry moves between them), so split they would each need the other's internals.
+ * Over 300 lines: the line, the gates' waiting lists and the per-reason counts change together
+ * in every step (an entry moves between them), so split they would each need the other's internals.
  */
 import { type FlowLimits, WAIT_REASONS, type WaitReason } from "../domain/flow.ts";
 import type { QueuedRef } from "../domain/model.ts";
 import { Fifo } from "./fifo.ts";
+import { before, Gate, type GateKind, type Limit, type QueueEntry, topOf } from "./flow-gate.ts";
 import { Heap } from "./heap.ts";
-
-type GateKind = "definitionLimit" | "concurrencyKey" | "rateLimit";
-
-/** One limit that executions share: a definition's running count, one key's running count, or a definition's recent starts. */
-class Gate {
-  running = 0;
-  /** Entries (waiting or admitted) that count on this gate: it is dropped only once none does. */
-  refs = 0;
-  /** Start times, oldest first, within the largest window seen (rate gates only). */
-  starts: number[] = [];
-  window = 0;
-  /** Rate gates learn the starts before this process from the store first. */
-  initialized = false;
-  readonly waiting = new Heap<QueueEntry>(before);
-
-  constructor(
-    readonly kind: GateKind,
-    readonly name: string,
-  ) {}
-}
-
-/** One of an entry's limits, with the entry's own value of it (versions of a definition may differ). */
-interface Limit {
-  gate: Gate;
-  limit: number;
-  /** Rate gates: the window. */
-  perMs: number;
-}
-
-export interface QueueEntry extends QueuedRef {
-  /** Submitted by this process: every task PENDING, admitted without a read first. */
-  fresh: boolean;
-  /** A RUNNING execution taking its slot back at start: it goes first and passes every limit (it runs already). */
-  resuming: boolean;
-  seq: number;
-  limits: Limit[];
-  /** In line (`slot`), at a gate, admitted and holding its places (`held`), or removed. */
-  where: Exclude<WaitReason, "runAt"> | "held" | "gone";
-  /** The gate that let it back in line: if it is held back elsewhere, that gate lets the next one in. */
-  from: Gate | null;
-}
-
-/** Highest priority first, then first in; resumed executions before all. */
-function before(a: QueueEntry, b: QueueEntry): boolean {
-  if (a.resuming !== b.resuming) return a.resuming;
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  return a.seq < b.seq;
-}
 
 /** The gates of an execution whose definition has no limits (shared: never changed). */
 const NO_GATES: Limit[] = [];
@@ -114,11 +68,6 @@ export class FlowQueue {
     return this.rateGates.size > 0;
   }
 
-  /** Entries in line: nothing holds them back but a free slot. */
-  get inLine(): number {
-    return this.counts.slot;
-  }
-
   /** True when a rate-limited definition's recent starts must be read from the store before its executions are queued. */
   needsStarts(definitionId: string, limits: FlowLimits): boolean {
     return limits.rateLimit !== null && !this.gate("rateLimit", definitionId).initialized;
@@ -146,7 +95,7 @@ export class FlowQueue {
    */
   next(now: number): QueueEntry | null {
     for (;;) {
-      const ranked = this.top(this.line);
+      const ranked = topOf(this.line);
       const first = this.firstPlain();
       const entry = first && (!ranked || before(first, ranked)) ? first : ranked;
       if (!entry) return null;
@@ -245,10 +194,10 @@ export class FlowQueue {
     if (this.rateGates.size === 0) return null;
     let earliest: number | null = null;
     for (const gate of this.rateGates) {
-      const head = this.top(gate.waiting);
+      const head = topOf(gate.waiting);
       if (!head) continue;
       const limit = head.limits.find((l) => l.gate === gate)!;
-      const at = this.reopensAt(gate, limit, now);
+      const at = gate.reopensAt(limit, now);
       if (earliest === null || at < earliest) earliest = at;
     }
     return earliest;
@@ -323,41 +272,11 @@ export class FlowQueue {
   private blockedBy(entry: QueueEntry, now: number): Limit | null {
     if (entry.resuming) return null;
     for (const limit of entry.limits) {
-      if (this.full(limit, now)) return limit;
-      const head = this.top(limit.gate.waiting);
+      if (limit.gate.full(limit, now)) return limit;
+      const head = topOf(limit.gate.waiting);
       if (head && before(head, entry)) return limit;
     }
     return null;
-  }
-
-  private full({ gate, limit, perMs }: Limit, now: number): boolean {
-    if (gate.kind !== "rateLimit") return gate.running >= limit;
-    return this.startsWithin(gate, now, perMs) >= limit;
-  }
-
-  /** Starts in the window of `perMs` before `now`; starts older than the largest window are dropped. */
-  private startsWithin(gate: Gate, now: number, perMs: number): number {
-    const { starts } = gate;
-    const horizon = now - gate.window;
-    let drop = 0;
-    while (drop < starts.length && starts[drop]! <= horizon) drop++;
-    if (drop > 0) starts.splice(0, drop);
-    const since = now - perMs;
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid]! <= since) lo = mid + 1;
-      else hi = mid;
-    }
-    return starts.length - lo;
-  }
-
-  /** When the window of `limit` has room for one more start. */
-  private reopensAt(gate: Gate, { limit, perMs }: Limit, now: number): number {
-    if (this.startsWithin(gate, now, perMs) < limit) return now;
-    // The start that must leave the window first: the `limit`-th newest.
-    return gate.starts[gate.starts.length - limit]! + perMs;
   }
 
   private take(entry: QueueEntry, now: number): void {
@@ -400,25 +319,15 @@ export class FlowQueue {
   /** Lets the best entry waiting at `gate` back in line (up to `most` of them) while the gate has room for it. */
   private refill(gate: Gate, now: number, most = 1): void {
     for (let moved = 0; moved < most; moved++) {
-      const head = this.top(gate.waiting);
+      const head = topOf(gate.waiting);
       if (!head) return;
       const limit = head.limits.find((l) => l.gate === gate)!;
-      const room = gate.kind === "rateLimit" ? this.startsWithin(gate, now, limit.perMs) + moved < limit.limit : !this.full(limit, now);
+      const room = gate.kind === "rateLimit" ? gate.startsWithin(now, limit.perMs) + moved < limit.limit : !limit.gate.full(limit, now);
       if (!room) return;
       gate.waiting.pop();
       this.counts[gate.kind]--;
       head.from = gate;
       this.toLine(head);
     }
-  }
-
-  /** The best entry of a heap that is still waiting (removed ones are dropped on the way). */
-  private top(heap: Heap<QueueEntry>): QueueEntry | undefined {
-    let head = heap.peek();
-    while (head && head.where === "gone") {
-      heap.pop();
-      head = heap.peek();
-    }
-    return head;
   }
 }
