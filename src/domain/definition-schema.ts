@@ -43,16 +43,18 @@ const objectMessage = (what: string) => (issue: v.BaseIssue<unknown>) =>
 export const plainObject = <I, O, S extends v.GenericSchema<I, O>>(schema: S & v.GenericSchema<I, O>) =>
   v.pipe(v.custom<I>(isPlainObject, "must be an object"), schema as v.GenericSchema<I, O>);
 
+/** A whole number from 1 to `max`. */
+const Count = (max: number) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be an integer"),
+    v.minValue(1, "must be at least 1"),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
 const RetrySchema = v.strictObject(
   {
-    maxAttempts: v.optional(
-      v.pipe(
-        v.number("must be a number"),
-        v.integer("must be an integer"),
-        v.minValue(1, "must be at least 1"),
-        v.maxValue(1000, "must be at most 1000"),
-      ),
-    ),
+    maxAttempts: v.optional(Count(1000)),
     intervalSeconds: v.optional(Seconds("intervalSeconds", 0, false)),
     backoffRate: v.optional(
       v.pipe(
@@ -114,14 +116,6 @@ const HandlersSchema = v.strictObject(
   },
   objectMessage("handlers"),
 );
-
-const Count = (max: number) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be an integer"),
-    v.minValue(1, "must be at least 1"),
-    v.maxValue(max, `must be at most ${max}`),
-  );
 
 /** `{"key": "{{input.customer}}", "limit": 1}`: at most `limit` RUNNING executions per key value. */
 const ConcurrencySchema = v.strictObject(

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { Engine } from "../../../src/engine/engine.ts";
 import { SqliteStore } from "../../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../../src/tasks/registry.ts";
-import { ONE_TASK, percentile, tempDir } from "../common.ts";
+import { ONE_TASK, percentile, spread, tempDir } from "../common.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
 interface EngineRun {
@@ -139,14 +139,12 @@ export function engineKeys(sizes: Sizes): Variant {
         const k = await engineRun(sync, 10, keyed, n, 0, (i) => ({ customer: `customer-${i}` }));
         withKeys.push(k.executions / k.seconds);
       }
-      const plainPerSec = median(plain);
-      const keyedPerSec = median(withKeys);
+      const plainPerSec = spread(plain).median;
+      const keyedPerSec = spread(withKeys).median;
       return { plainPerSec, keyedPerSec, keyedRatio: keyedPerSec / plainPerSec };
     },
     targets: () => [{ metric: "keyedRatio", min: 0.8 }],
   };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // ---- the compiled binary over HTTP ----
