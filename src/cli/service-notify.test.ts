@@ -13,12 +13,15 @@ function recordingLogger(): Logger & { warnings: string[] } {
 function world() {
   const clock = new FakeClock();
   const sent: string[] = [];
-  const health = { reads: true, fault: null as string | null };
+  const health = { reads: true as boolean | "throws", fault: null as string | null };
   const counts = { running: 0, queued: 0 };
   const notifications = new ServiceNotifications({
     manager: notifyingServiceManager((m) => sent.push(m), { socket: "/n", watchdogUsec: 1_000_000 }, recordingLogger()),
     clock,
-    ping: async () => health.reads,
+    ping: async () => {
+      if (health.reads === "throws") throw new Error("the database is gone");
+      return health.reads;
+    },
     counts: () => ({ ...counts }),
     writeFault: () => health.fault,
   });
@@ -89,6 +92,11 @@ describe("ServiceNotifications", () => {
     health.reads = true;
     await clock.advance(500);
     expect(sent.filter((m) => m === "WATCHDOG=1")).toHaveLength(11);
+    health.reads = "throws";
+    await clock.advance(1_000);
+    health.reads = true;
+    await clock.advance(500);
+    expect(sent.filter((m) => m === "WATCHDOG=1")).toHaveLength(12);
   });
 
   test("draining: STOPPING=1, then the stop timeout extended up to grace plus closing, never beyond", async () => {

@@ -56,7 +56,8 @@ export class ServiceNotifications {
 
   /** Sends WATCHDOG=1 if the database answers a read; true when it was sent. */
   async watchdogOnce(): Promise<boolean> {
-    if (!(await this.deps.ping())) return false;
+    // A read that fails, whichever way, is a database that does not answer.
+    if (!(await this.deps.ping().catch(() => false))) return false;
     // A stop may have closed the database while the read was pending.
     if (this.stopped) return false;
     this.deps.manager.watchdog();
@@ -113,8 +114,11 @@ export class ServiceNotifications {
     const arm = () => {
       const timer = this.deps.clock.setTimer(async () => {
         this.timers.delete(timer);
-        await fn();
-        if (!this.stopped) arm();
+        try {
+          await fn();
+        } finally {
+          if (!this.stopped) arm();
+        }
       }, ms);
       this.timers.add(timer);
     };
