@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { createApp } from "../api/app.ts";
 import { AuthFailures, authenticate } from "../api/auth.ts";
 import { type TokenEntry, TokenFileError } from "../domain/auth.ts";
+import { systemClock } from "../domain/clock.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { FunctionRegistry, TaskFunction } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
@@ -24,6 +25,7 @@ import { isLoopback } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
 import { FunctionModuleError, loadFunctionModules } from "./function-modules.ts";
 import { loadSecrets, SecretsError } from "./secrets.ts";
+import { ServiceNotifications, serviceManagerFrom } from "./service-notify.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
 import { readTokenFile } from "./tokens.ts";
 import { VERSION } from "./version.ts";
@@ -68,7 +70,15 @@ export async function serve(config: ServeConfig): Promise<void> {
     secrets,
     leaseMs: config.leaseSeconds * 1000,
   });
+  const notifications = new ServiceNotifications({
+    manager: serviceManagerFrom(process.env, process.pid, logger),
+    clock: systemClock,
+    ping: () => store.ping(),
+    counts: () => ({ running: engine.running, queued: Object.values(engine.queuedWaitingFor()).reduce((a, b) => a + b, 0) }),
+    writeFault: () => store.writeFault()?.reason ?? null,
+  });
   let server: HttpServer | undefined;
+  let address = "";
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
@@ -89,9 +99,10 @@ export async function serve(config: ServeConfig): Promise<void> {
       backups,
     });
     server = listen(app.fetch, config);
+    address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
     logger.info("baton is serving", {
       version: VERSION,
-      url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`,
+      url: `http://${address}`,
       db: config.db,
       sync: config.sync,
       maxConcurrentJobs: config.maxConcurrentJobs,
@@ -106,7 +117,9 @@ export async function serve(config: ServeConfig): Promise<void> {
     await store.close();
     throw err instanceof StorageError ? new StartError([storageProblem(err, config.db)], { cause: err }) : err;
   }
-  shutdown = shutdownOn(engine, server, store, config, logger);
+  // READY=1 only now: the database is open, recovery admitted and the port listening.
+  notifications.serving(address);
+  shutdown = shutdownOn(engine, server, store, config, logger, notifications);
   if (early) shutdown(early);
 }
 
@@ -220,6 +233,7 @@ function shutdownOn(
   store: SqliteStore,
   config: ServeConfig,
   logger: Logger,
+  notifications: ServiceNotifications,
 ): (signal: NodeJS.Signals) => void {
   let stopping = false;
   return (signal) => {
@@ -234,9 +248,11 @@ function shutdownOn(
         graceSeconds: config.shutdownGraceSeconds,
         running: engine.running,
       });
+      notifications.draining(config.shutdownGraceSeconds * 1000);
       const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
       if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
       await server.stop(true);
+      notifications.closing();
       await store.close();
       logger.info("stopped");
       process.exit(0);
