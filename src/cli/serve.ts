@@ -13,6 +13,7 @@ import type { Secrets } from "../domain/secrets.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
+import { PrometheusMetrics, RUNTIME } from "../platform/metrics.ts";
 import { baseEnvironment, runProcess } from "../platform/process.ts";
 import { tokenVerifier } from "../platform/tokens.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
@@ -58,6 +59,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const functions = await loadFunctions(config, logger);
   const sources = readJobs(config, logger);
   const store = openStore(config, logger);
+  const metrics = new PrometheusMetrics();
   const engine = new Engine({
     store,
     functions,
@@ -67,7 +69,9 @@ export async function serve(config: ServeConfig): Promise<void> {
     idempotencyRetentionMs: config.idempotencyRetentionHours * 3600 * 1000,
     secrets,
     leaseMs: config.leaseSeconds * 1000,
+    metrics,
   });
+  watchGauges(metrics, engine, store, config);
   let server: HttpServer | undefined;
   try {
     await loadDefinitions(engine, sources, config, logger);
@@ -75,7 +79,14 @@ export async function serve(config: ServeConfig): Promise<void> {
     const before =
       tokens === null
         ? []
-        : [authenticate({ verify: tokenVerifier(tokens), failures: new AuthFailures(config.authFailuresPerMinute, 60_000), logger })];
+        : [
+            authenticate({
+              verify: tokenVerifier(tokens),
+              failures: new AuthFailures(config.authFailuresPerMinute, 60_000),
+              logger,
+              metricsAuth: config.metricsAuth,
+            }),
+          ];
     const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
     const app = createApp({
       engine,
@@ -87,6 +98,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       before,
       accessLogger: config.accessLog ? logger : undefined,
       backups,
+      metrics,
     });
     server = listen(app.fetch, config);
     logger.info("baton is serving", {
@@ -116,6 +128,25 @@ export function taskFunctions(maxOutputBytes: number, extra: Record<string, Task
     shell: shellTask({ run: runProcess, baseEnv: baseEnvironment(), maxOutputBytes }),
     http: httpFunction({ maxOutputBytes }),
     ...extra,
+  });
+}
+
+/**
+ * The gauges `/metrics` reads at each scrape. A counter kept elsewhere is one line here:
+ * `metrics.counterFrom("baton_retention_deleted_total", "…", () => retention.deleted)`.
+ */
+function watchGauges(metrics: PrometheusMetrics, engine: Engine, store: SqliteStore, config: ServeConfig): void {
+  metrics.watch({
+    counts: async () => {
+      const { queuedCount, running } = await store.systemCounts(0);
+      return { queued: queuedCount, running: running.length };
+    },
+    retrying: () => engine.retrying(),
+    workers: () => engine.workers(),
+    now: Date.now,
+    dbPath: config.db === ":memory:" ? null : resolve(config.db),
+    version: VERSION,
+    runtime: RUNTIME,
   });
 }
 
