@@ -69,10 +69,10 @@ describe("PrometheusMetrics", () => {
     expect(value(text, 'baton_task_timeouts_total{definition="j"}')).toBe(1);
     expect(value(text, 'baton_schedule_fires_total{definition="j"}')).toBe(1);
     expect(value(text, 'baton_schedule_missed_total{definition="j"}')).toBe(27);
-    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{le="0.25",definition="j"}')).toBe(0);
-    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{le="0.5",definition="j"}')).toBe(1);
-    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{le="2.5",definition="j"}')).toBe(2);
-    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{le="+Inf",definition="j"}')).toBe(2);
+    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{definition="j",le="0.25"}')).toBe(0);
+    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{definition="j",le="0.5"}')).toBe(1);
+    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{definition="j",le="2.5"}')).toBe(2);
+    expect(value(text, 'baton_task_attempt_duration_seconds_bucket{definition="j",le="+Inf"}')).toBe(2);
     expect(value(text, 'baton_task_attempt_duration_seconds_sum{definition="j"}')).toBe(2.3);
     expect(value(text, 'baton_task_attempt_duration_seconds_count{definition="j"}')).toBe(2);
     expect(value(text, 'baton_execution_queue_wait_seconds_count{definition="j"}')).toBe(1);
@@ -80,6 +80,15 @@ describe("PrometheusMetrics", () => {
     // A QUEUED execution cancelled never ran: counted, not observed.
     expect(value(text, 'baton_execution_duration_seconds_count{definition="j",status="COMPLETED"}')).toBe(1);
     expect(value(text, 'baton_execution_duration_seconds_count{definition="j",status="CANCELLED"}')).toBeUndefined();
+  });
+
+  test("a value on a bucket's bound is in that bucket (le is less or equal)", async () => {
+    const m = new PrometheusMetrics();
+    m.executionStarted("j", 500);
+    const text = await m.render();
+    expect(value(text, 'baton_execution_queue_wait_seconds_bucket{definition="j",le="0.25"}')).toBe(0);
+    expect(value(text, 'baton_execution_queue_wait_seconds_bucket{definition="j",le="0.5"}')).toBe(1);
+    expect(value(text, 'baton_execution_queue_wait_seconds_bucket{definition="j",le="+Inf"}')).toBe(1);
   });
 
   test("label values are escaped", async () => {

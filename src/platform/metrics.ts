@@ -5,15 +5,17 @@
  * scraped (`watch`): what is queued, running and retrying, the workers and their leases, the
  * database's file sizes, the build. Counters only grow within a process and start at 0 with it.
  *
- * The engine calls it on its hot path: each definition's children are looked up once in a Map,
- * and every series of a definition is created at 0 when it is first seen, so `rate()` and
+ * The engine calls it on its hot path: a call looks its definition's series up in a Map and adds
+ * to plain fields (`metric-families.ts`); prom-client writes the text at scrape time. Every
+ * counter of a definition is created at 0 when the definition is first seen, so `rate()` and
  * `increase()` see the first event.
  */
 import { statSync } from "node:fs";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, type Metric, Registry } from "prom-client";
 import type { WorkerInfo } from "../domain/lease-store.ts";
 import { ATTEMPT_OUTCOMES, type AttemptOutcome, type EngineMetrics } from "../domain/metrics.ts";
 import type { SettledStatus } from "../domain/settled.ts";
+import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from "./metric-families.ts";
 
 /** The content type of the text exposition format, version 0.0.4. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -45,58 +47,43 @@ export interface MetricsSources {
   runtime: string;
 }
 
-type Inc = { inc(value?: number): void };
-type Observe = { observe(value: number): void };
-
 /** One definition's series, created once. */
 interface Children {
-  executions: Record<SettledStatus, Inc>;
-  executionSeconds: Record<SettledStatus, Observe>;
-  attempts: Record<AttemptOutcome, Inc>;
-  attemptSeconds: Observe;
-  queueWait: Observe;
-  retries: Inc;
-  timeouts: Inc;
-  fires: Inc;
-  missed: Inc;
+  executions: Record<SettledStatus, CounterSeries>;
+  executionSeconds: Record<SettledStatus, HistogramSeries>;
+  attempts: Record<AttemptOutcome, CounterSeries>;
+  attemptSeconds: HistogramSeries;
+  queueWait: HistogramSeries;
+  retries: CounterSeries;
+  timeouts: CounterSeries;
+  fires: CounterSeries;
+  missed: CounterSeries;
 }
 
 export class PrometheusMetrics implements EngineMetrics {
   readonly contentType = METRICS_CONTENT_TYPE;
   readonly registry = new Registry();
   private readonly byDefinition = new Map<string, Children>();
-  private readonly executions = this.counter("baton_executions_total", "Executions ended, by definition and final status.", [
-    "definition",
-    "status",
-  ]);
-  private readonly attempts = this.counter("baton_task_attempts_total", "Task attempts whose outcome was recorded, by outcome.", [
-    "definition",
-    "outcome",
-  ]);
-  private readonly retries = this.counter("baton_task_retries_total", "Retries scheduled after a failed attempt.", ["definition"]);
+  private readonly executions = this.counter("baton_executions_total", "Executions ended, by definition and final status.");
+  private readonly attempts = this.counter("baton_task_attempts_total", "Task attempts whose outcome was recorded, by outcome.");
+  private readonly retries = this.counter("baton_task_retries_total", "Retries scheduled after a failed attempt.");
   private readonly timeouts = this.counter(
     "baton_task_timeouts_total",
     "Task attempts that ran out of time (timeoutSeconds, or a lost lease).",
-    ["definition"],
   );
-  private readonly fires = this.counter("baton_schedule_fires_total", "Cron fires of schedules that started an execution.", ["definition"]);
-  private readonly missed = this.counter("baton_schedule_missed_total", "Cron fires recorded as missed (Baton down or the clock jumped).", [
-    "definition",
-  ]);
+  private readonly fires = this.counter("baton_schedule_fires_total", "Cron fires of schedules that started an execution.");
+  private readonly missed = this.counter("baton_schedule_missed_total", "Cron fires recorded as missed (Baton down or the clock jumped).");
   private readonly attemptSeconds = this.histogram(
     "baton_task_attempt_duration_seconds",
     "How long task attempts ran, from their start to their recorded outcome.",
-    ["definition"],
   );
   private readonly queueWait = this.histogram(
     "baton_execution_queue_wait_seconds",
     "How long executions waited from created to first RUNNING (delayed starts included).",
-    ["definition"],
   );
   private readonly executionSeconds = this.histogram(
     "baton_execution_duration_seconds",
     "How long executions ran, from their first start to their end (a QUEUED execution cancelled is not observed).",
-    ["definition", "status"],
   );
 
   executionStarted(definitionId: string, waitMs: number): void {
@@ -184,37 +171,40 @@ export class PrometheusMetrics implements EngineMetrics {
   }
 
   private of(definitionId: string): Children {
-    const found = this.byDefinition.get(definitionId);
-    return found ?? this.create(definitionId);
+    return this.byDefinition.get(definitionId) ?? this.create(definitionId);
   }
 
-  /** Every series of a definition, at 0. */
+  /** Every series of a definition: the counters at 0 from now on, the histograms from their first observation. */
   private create(definition: string): Children {
     const by = <K extends string, T>(keys: readonly K[], make: (key: K) => T) =>
       Object.fromEntries(keys.map((k) => [k, make(k)])) as Record<K, T>;
     const children: Children = {
-      executions: by(STATUSES, (status) => this.executions.labels({ definition, status })),
-      executionSeconds: by(STATUSES, (status) => this.executionSeconds.labels({ definition, status })),
-      attempts: by(ATTEMPT_OUTCOMES, (outcome) => this.attempts.labels({ definition, outcome })),
-      attemptSeconds: this.attemptSeconds.labels({ definition }),
-      queueWait: this.queueWait.labels({ definition }),
-      retries: this.retries.labels({ definition }),
-      timeouts: this.timeouts.labels({ definition }),
-      fires: this.fires.labels({ definition }),
-      missed: this.missed.labels({ definition }),
+      executions: by(STATUSES, (status) => this.executions.add({ definition, status })),
+      executionSeconds: by(STATUSES, (status) => this.executionSeconds.add({ definition, status })),
+      attempts: by(ATTEMPT_OUTCOMES, (outcome) => this.attempts.add({ definition, outcome })),
+      attemptSeconds: this.attemptSeconds.add({ definition }),
+      queueWait: this.queueWait.add({ definition }),
+      retries: this.retries.add({ definition }),
+      timeouts: this.timeouts.add({ definition }),
+      fires: this.fires.add({ definition }),
+      missed: this.missed.add({ definition }),
     };
-    for (const c of [...Object.values(children.executions), ...Object.values(children.attempts)]) c.inc(0);
-    for (const c of [children.retries, children.timeouts, children.fires, children.missed]) c.inc(0);
     this.byDefinition.set(definition, children);
     return children;
   }
 
-  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  private counter(name: string, help: string): CounterFamily {
+    return this.register(new CounterFamily(name, help));
   }
 
-  private histogram<L extends string>(name: string, help: string, labelNames: L[]): Histogram<L> {
-    return new Histogram({ name, help, labelNames, buckets: BUCKETS, registers: [this.registry] });
+  private histogram(name: string, help: string): HistogramFamily {
+    return this.register(new HistogramFamily(name, help, BUCKETS));
+  }
+
+  /** prom-client's registry renders any metric that answers `get()` as its own metrics do. */
+  private register<F extends Family>(family: F): F {
+    this.registry.registerMetric(family as unknown as Metric);
+    return family;
   }
 
   private gauge(name: string, help: string, collect: (g: Gauge) => void | Promise<void>): void {

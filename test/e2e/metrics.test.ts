@@ -81,7 +81,7 @@ describe("GET /metrics after a known workload", () => {
       'baton_task_attempt_duration_seconds_count{definition="ok"}': 3,
       'baton_task_attempt_duration_seconds_count{definition="flaky"}': 4,
       'baton_task_attempt_duration_seconds_count{definition="slow"}': 1,
-      'baton_task_attempt_duration_seconds_bucket{le="+Inf",definition="flaky"}': 4,
+      'baton_task_attempt_duration_seconds_bucket{definition="flaky",le="+Inf"}': 4,
       'baton_execution_queue_wait_seconds_count{definition="ok"}': 3,
       'baton_execution_queue_wait_seconds_count{definition="flaky"}': 2,
       'baton_execution_duration_seconds_count{definition="ok",status="COMPLETED"}': 3,
