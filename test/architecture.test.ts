@@ -54,7 +54,7 @@ const MAY_USE: Record<string, RegExp> = {
   tasks: /^$/,
   store: /^node:(fs|path|os|worker_threads)$|^bun:sqlite$/,
   engine: /^$/,
-  platform: /^node:|^bun:ffi$/,
+  platform: /^node:|^bun:ffi$|^prom-client$/,
   api: /^hono(\/.*)?$|^valibot$|^@valibot\/to-json-schema$/,
   cli: /^node:|^hono$|^valibot$|^smol-toml$/,
 };
@@ -74,7 +74,7 @@ describe("architecture", () => {
     expect(wrong).toEqual([]);
   });
 
-  test("packages are used only where the layer allows; bun:sqlite only in the SQLite driver, bun:ffi only in platform/sd-notify.ts, smol-toml only in cli/toml.ts", () => {
+  test("packages are used only where the layer allows; bun:sqlite only in the SQLite driver, bun:ffi only in platform/sd-notify.ts, smol-toml only in cli/toml.ts, prom-client only in platform/metrics.ts", () => {
     const wrong: string[] = [];
     for (const [file, { packages }] of GRAPH) {
       for (const p of packages) {
@@ -82,6 +82,7 @@ describe("architecture", () => {
         if (p === "bun:sqlite" && file !== "store/sqlite/driver.ts") wrong.push(`${file} uses bun:sqlite outside store/sqlite/driver.ts`);
         if (p === "bun:ffi" && file !== "platform/sd-notify.ts") wrong.push(`${file} uses bun:ffi outside platform/sd-notify.ts`);
         if (p === "smol-toml" && file !== "cli/toml.ts") wrong.push(`${file} uses smol-toml outside cli/toml.ts`);
+        if (p === "prom-client" && file !== "platform/metrics.ts") wrong.push(`${file} uses prom-client outside platform/metrics.ts`);
       }
     }
     expect(wrong).toEqual([]);

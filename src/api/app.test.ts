@@ -108,7 +108,7 @@ describe("mounts: the dashboard slot", () => {
       const res = await app.request(path, { method });
       expect(res.status).toBe(404);
       expect(((await res.json()) as { detail: string }).detail).toEndWith(
-        "/workers, /openapi.json, /schemas/job-definition.json, /reference, /workers/leases/report, /system/backup and /ui",
+        "/workers, /openapi.json, /schemas/job-definition.json, /reference, /workers/leases/report, /system/backup, /metrics and /ui",
       );
     }
     const broken = await app.request("/ui/broken");

@@ -52,6 +52,8 @@ export interface ApiOptions {
   accessLogger?: Logger;
   /** Where `POST /system/backup` writes, and the store that copies itself; null answers 409. @default null */
   backups?: ApiPorts["backups"];
+  /** What `GET /metrics` serves; without it the route answers 404. @default null */
+  metrics?: ApiPorts["metrics"];
 }
 
 /**
@@ -72,11 +74,12 @@ export function createApp(options: ApiOptions): Hono {
     allowShellApi = false,
     accessLogger,
     backups = null,
+    metrics = null,
   } = options;
   for (const mount of mounts) checkMount(mount.path);
   let spec: Record<string, unknown> | undefined;
   const openapi = () => (spec ??= buildOpenApi(ROUTES, version));
-  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger, backups };
+  const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger, backups, metrics };
   const app = new Hono();
   installProblemHandlers(app, logger, [...servedPaths(ROUTES), ...mounts.map((m) => m.path)]);
   if (accessLogger) app.use("*", accessLog(accessLogger));

@@ -42,7 +42,7 @@ describe("permissions of the route table", () => {
 
 describe("requests with tokens configured", () => {
   test("every route: no token and a wrong token are 401 with WWW-Authenticate; each role is let through or 403 as its permissions say", async () => {
-    s = await setup({ tokens: TOKENS });
+    s = await setup({ tokens: TOKENS, metricsAuth: true });
     for (const r of ROUTES.filter((r) => !OPEN_PATHS.includes(r.path))) {
       const path = concrete(r.path);
       const none = await s.call(r.method, path);
@@ -72,6 +72,20 @@ describe("requests with tokens configured", () => {
     s = await setup({ tokens: TOKENS });
     expect((await s.call("GET", "/healthz")).status).toBe(200);
     expect((await s.call("GET", "/livez")).status).toBe(200);
+    expect((await s.call("GET", "/metrics")).status).toBe(200);
+  });
+
+  test("--metrics-auth: /metrics needs a token with read, as any read does", async () => {
+    s = await setup({ tokens: TOKENS, metricsAuth: true });
+    const none = await s.call("GET", "/metrics");
+    expect([none.status, none.body.detail]).toEqual([
+      401,
+      "GET /metrics needs a token: send it as 'Authorization: Bearer TOKEN'; an operator creates one with 'baton token create --name NAME --role ROLE' and adds its line to the token file",
+    ]);
+    expect((await s.call("GET", "/metrics", undefined, bearer("worker"))).status).toBe(403);
+    const read = await s.call("GET", "/metrics", undefined, bearer("read"));
+    expect([read.status, read.headers.get("content-type")]).toEqual([200, "text/plain; version=0.0.4; charset=utf-8"]);
+    expect(read.body).toContain('baton_build_info{version="0.0.0-test",runtime="bun test"} 1');
   });
 
   test("a path no route serves needs a token that can read: 401 without, 403 for a worker, 404 for a reader", async () => {

@@ -16,6 +16,9 @@ import { ROUTES, type Route } from "./routes.ts";
  */
 export const OPEN_PATHS: readonly string[] = ["/healthz", "/livez", "/openapi.json", "/schemas/job-definition.json", "/reference"];
 
+/** Open too unless `--metrics-auth`: a Prometheus server scrapes it, and it names no execution. */
+export const METRICS_PATH = "/metrics";
+
 /**
  * The permission of every route that is not a plain read. A GET needs `read` unless listed;
  * any other route missing here stops `createApp` (and so every API test) with an error.
@@ -108,6 +111,8 @@ export interface AuthOptions {
   verify: TokenVerifier;
   failures: AuthFailures;
   logger: Logger;
+  /** `--metrics-auth`: `/metrics` needs a token with `read` like any other read. @default false (open) */
+  metricsAuth?: boolean;
   /** @default ROUTES */
   routes?: readonly Route[];
 }
@@ -121,8 +126,8 @@ const HOW =
  * or an unknown one is a 401 (counted against the address); a token whose role lacks the
  * route's permission is a 403 naming it. Logs name the address, method and path, never a token.
  */
-export function authenticate({ verify, failures, logger, routes = ROUTES }: AuthOptions): MiddlewareHandler {
-  const open = new Set(OPEN_PATHS);
+export function authenticate({ verify, failures, logger, metricsAuth = false, routes = ROUTES }: AuthOptions): MiddlewareHandler {
+  const open = new Set(metricsAuth ? OPEN_PATHS : [...OPEN_PATHS, METRICS_PATH]);
   const table = routes.map((r) => ({
     method: r.method,
     pattern: new RegExp(`^${r.path.replace(/:\w+/g, "[^/]+")}$`),

@@ -134,6 +134,7 @@ describe("answers match the OpenAPI document", () => {
     await hit("GET", "/openapi.json", "/openapi.json");
     await hit("GET", "/schemas/job-definition.json", "/schemas/job-definition.json");
     await hit("GET", "/reference", "/reference");
+    await hit("GET", "/metrics", "/metrics");
 
     await hit("POST", "/system/backup", "/system/backup"); // 409: no --backup-dir
     const main = t;

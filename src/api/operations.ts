@@ -233,6 +233,13 @@ export const OPERATIONS: Record<string, Operation> = {
     answers: { 201: json("the backup written", R.Backup) },
     errors: [409, 503],
   },
+  "GET /metrics": {
+    tag: "system",
+    description:
+      "Prometheus' text exposition format (version 0.0.4): counters and histograms by definition id, gauges read at each scrape. Open like `/healthz` unless the server runs with `--metrics-auth`; then it needs a token with the `read` permission. Every metric is listed in docs/operations.md.",
+    answers: { 200: { description: "the metrics, one sample per line", contentType: "text/plain" } },
+    errors: [404],
+  },
 };
 
 /** The routes' path parameters. */

@@ -49,6 +49,14 @@ export interface ApiPorts {
   logger: Logger;
   /** `POST /system/backup`: the store that copies itself and the folder (`--backup-dir`); null when off. */
   backups: { store: BackupPort; dir: string } | null;
+  /** `GET /metrics`: the Prometheus text and its content type; null when this app collects none. */
+  metrics: MetricsPort | null;
+}
+
+/** The metrics `GET /metrics` serves, rendered at each scrape. */
+export interface MetricsPort {
+  readonly contentType: string;
+  render(): Promise<string>;
 }
 
 /** A route of the table: the request's context and the ports; it answers or throws a domain error. */

@@ -46,6 +46,7 @@ describe("the table", () => {
       "/reference": ["GET", "HEAD"],
       "/workers/leases/report": ["POST"],
       "/system/backup": ["POST"],
+      "/metrics": ["GET", "HEAD"],
     });
   });
 
@@ -79,8 +80,8 @@ describe("the not-found hint", () => {
       "no route for GET /nope; Baton serves /job-definitions, /job-definitions/{id}, /jobs, /jobs/{definitionId}/execute, " +
         "/jobs/{executionId}/state, /jobs/{executionId}/events, /jobs/{executionId}/cancel, /jobs/{executionId}/redrive, " +
         "/jobs/{executionId}/rerun, /schedules, /schedules/{definitionId}/{scheduleId}, /schedules/{definitionId}/{scheduleId}/events, /schedules/{definitionId}/{scheduleId}/pause, /schedules/{definitionId}/{scheduleId}/resume, /schedules/{definitionId}/{scheduleId}/trigger, /system/state, /healthz, /livez, /workers/poll, /workers/leases/{leaseId}/heartbeat, " +
-        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers, /openapi.json, /schemas/job-definition.json, /reference, /workers/leases/report and /system/backup",
+        "/workers/leases/{leaseId}/complete, /workers/leases/{leaseId}/fail, /workers, /openapi.json, /schemas/job-definition.json, /reference, /workers/leases/report, /system/backup and /metrics",
     );
-    expect(servedPaths(ROUTES)).toHaveLength(28);
+    expect(servedPaths(ROUTES)).toHaveLength(29);
   });
 });

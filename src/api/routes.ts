@@ -10,7 +10,7 @@ import { cancel, execute, executionEvents, executionState, listExecutions, redri
 import type { RouteHandler } from "./ports.ts";
 import { definitionSchema, openapiDocument, referencePage } from "./reference.ts";
 import { getSchedule, listSchedules, pauseSchedule, resumeSchedule, scheduleEvents, triggerSchedule } from "./schedules.ts";
-import { backup, healthz, livez, systemState } from "./system.ts";
+import { backup, healthz, livez, metrics, systemState } from "./system.ts";
 import { complete, fail, heartbeat, listWorkers, poll, reportResults } from "./workers.ts";
 
 export interface Route {
@@ -61,6 +61,7 @@ export const ROUTES: readonly Route[] = [
   route("GET", "/reference", referencePage, "the API reference as a web page, rendered from /openapi.json"),
   route("POST", "/workers/leases/report", reportResults, "complete or fail the attempts of many leases, each answered on its own"),
   route("POST", "/system/backup", backup, "write a consistent copy of the database into --backup-dir while work goes on"),
+  route("GET", "/metrics", metrics, "Prometheus metrics in the text format: counters, histograms and gauges"),
 ];
 
 /** Each path of the table, in table order, with the methods it answers: HEAD wherever GET, sorted. */

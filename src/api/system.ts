@@ -1,5 +1,5 @@
-/** The handlers of `/system/state`, `/healthz` and `/livez`: what the orchestrator is doing, and whether it can answer. */
-import { ConflictError, StorageError, UnavailableError } from "../domain/errors.ts";
+/** The handlers of `/system/state`, `/healthz`, `/livez`, `/system/backup` and `/metrics`: what the orchestrator is doing, and whether it can answer. */
+import { ConflictError, NotFoundError, StorageError, UnavailableError } from "../domain/errors.ts";
 import type { RouteHandler } from "./ports.ts";
 import { activeJobView, systemStateView } from "./views.ts";
 
@@ -75,4 +75,10 @@ export const livez: RouteHandler = async (c, { reads, version }) => {
     throw new UnavailableError("the database does not answer reads; restarting Baton may help if the disk is back");
   }
   return c.json({ status: "ok", version });
+};
+
+/** `GET /metrics`: Prometheus' text format, gauges read now. Open unless the server runs with --metrics-auth. */
+export const metrics: RouteHandler = async (c, { metrics }) => {
+  if (metrics === null) throw new NotFoundError("this app was built without metrics; 'baton serve' always serves them at /metrics");
+  return c.body(await metrics.render(), 200, { "Content-Type": metrics.contentType });
 };

@@ -231,3 +231,19 @@ describe("the safe default", () => {
     expect(printed(withFile, {}, 'host = "0.0.0.0"\n')).toContain(`host = "0.0.0.0"`);
   });
 });
+
+describe("--metrics-auth", () => {
+  test("off by default; on with the flag, the variable or the file, next to --tokens", () => {
+    expect(config([]).metricsAuth).toBe(false);
+    expect(config(["--metrics-auth", "--tokens", "/etc/baton/tokens"]).metricsAuth).toBe(true);
+    expect(config([], { BATON_METRICS_AUTH: "1", BATON_TOKENS_FILE: "/etc/baton/tokens" }).metricsAuth).toBe(true);
+    expect(config(withFile, {}, 'metrics-auth = true\ntokens = "/etc/baton/tokens"\n').metricsAuth).toBe(true);
+  });
+
+  test("without a token file it is refused, naming where it was set", () => {
+    expect(refusal(["--metrics-auth"])).toBe(
+      "--metrics-auth (flag --metrics-auth) protects /metrics with tokens, but no token file is named; add --tokens FILE (see 'baton token create'), or drop --metrics-auth to leave /metrics open",
+    );
+    expect(refusal([], { BATON_METRICS_AUTH: "true" })).toStartWith("--metrics-auth (env BATON_METRICS_AUTH) protects /metrics");
+  });
+});

@@ -46,6 +46,8 @@ export interface ServeConfig {
   accessLog: boolean;
   /** Where `POST /system/backup` writes backups; null: the route answers 409. */
   backupDir: string | null;
+  /** `/metrics` needs a token with `read` (it is open otherwise); needs `tokensFile`. */
+  metricsAuth: boolean;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -223,6 +225,14 @@ export const SETTINGS = {
     schema: text as v.GenericSchema<string, string | null>,
     help: "folder where POST /system/backup (admin) writes baton-<UTC time>.db backups; without it that route answers 409",
   },
+  metricsAuth: {
+    flag: "metrics-auth",
+    switch: true,
+    env: "BATON_METRICS_AUTH",
+    fallback: false,
+    schema: yesNo,
+    help: "GET /metrics needs a token with the read permission (it is open otherwise, like /healthz); needs --tokens",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** `--print-config`: the effective configuration as a TOML config file, to print instead of serving. */
@@ -297,9 +307,14 @@ export function parseServeConfig(
     logFormat: pick(SETTINGS.logFormat),
     accessLog: pick(SETTINGS.accessLog),
     backupDir: pick(SETTINGS.backupDir),
+    metricsAuth: pick(SETTINGS.metricsAuth),
   };
   if (values["print-config"]) return { printConfig: printConfig(SETTINGS, { ...config }, sources) };
   refuseOpenExposure(config, sources.get(SETTINGS.host.flag) ?? "default");
+  if (config.metricsAuth && config.tokensFile === null)
+    throw new UsageError(
+      `--metrics-auth (${sources.get(SETTINGS.metricsAuth.flag)}) protects /metrics with tokens, but no token file is named; add --tokens FILE (see 'baton token create'), or drop --metrics-auth to leave /metrics open`,
+    );
   return config;
 }
 

@@ -14,6 +14,7 @@ import type { Secrets } from "../domain/secrets.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
+import { PrometheusMetrics, RUNTIME } from "../platform/metrics.ts";
 import { baseEnvironment, runProcess } from "../platform/process.ts";
 import { tokenVerifier } from "../platform/tokens.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
@@ -60,6 +61,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const functions = await loadFunctions(config, logger);
   const sources = readJobs(config, logger);
   const store = openStore(config, logger);
+  const metrics = new PrometheusMetrics();
   const engine = new Engine({
     store,
     functions,
@@ -69,6 +71,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     idempotencyRetentionMs: config.idempotencyRetentionHours * 3600 * 1000,
     secrets,
     leaseMs: config.leaseSeconds * 1000,
+    metrics,
   });
   const notifications = new ServiceNotifications({
     manager: serviceManagerFrom(process.env, process.pid, logger),
@@ -77,6 +80,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     counts: () => ({ running: engine.running, queued: Object.values(engine.queuedWaitingFor()).reduce((a, b) => a + b, 0) }),
     writeFault: () => store.writeFault()?.reason ?? null,
   });
+  watchGauges(metrics, engine, store, config);
   let server: HttpServer | undefined;
   let address = "";
   try {
@@ -85,7 +89,14 @@ export async function serve(config: ServeConfig): Promise<void> {
     const before =
       tokens === null
         ? []
-        : [authenticate({ verify: tokenVerifier(tokens), failures: new AuthFailures(config.authFailuresPerMinute, 60_000), logger })];
+        : [
+            authenticate({
+              verify: tokenVerifier(tokens),
+              failures: new AuthFailures(config.authFailuresPerMinute, 60_000),
+              logger,
+              metricsAuth: config.metricsAuth,
+            }),
+          ];
     const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
     const app = createApp({
       engine,
@@ -97,6 +108,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       before,
       accessLogger: config.accessLog ? logger : undefined,
       backups,
+      metrics,
     });
     server = listen(app.fetch, config);
     address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
@@ -129,6 +141,25 @@ export function taskFunctions(maxOutputBytes: number, extra: Record<string, Task
     shell: shellTask({ run: runProcess, baseEnv: baseEnvironment(), maxOutputBytes }),
     http: httpFunction({ maxOutputBytes }),
     ...extra,
+  });
+}
+
+/**
+ * The gauges `/metrics` reads at each scrape. A counter kept elsewhere is one line here:
+ * `metrics.counterFrom("baton_retention_deleted_total", "…", () => retention.deleted)`.
+ */
+function watchGauges(metrics: PrometheusMetrics, engine: Engine, store: SqliteStore, config: ServeConfig): void {
+  metrics.watch({
+    counts: async () => {
+      const { queuedCount, running } = await store.systemCounts(0);
+      return { queued: queuedCount, running: running.length };
+    },
+    retrying: () => engine.retrying(),
+    workers: () => engine.workers(),
+    now: Date.now,
+    dbPath: config.db === ":memory:" ? null : resolve(config.db),
+    version: VERSION,
+    runtime: RUNTIME,
   });
 }
 

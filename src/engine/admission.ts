@@ -113,6 +113,13 @@ export class Admission {
     return this.parked.size > 0 || [...this.runs.values()].some((r) => r.waitingForStore);
   }
 
+  /** Runs waiting out a task's retry backoff. */
+  retrying(): number {
+    let n = 0;
+    for (const run of this.runs.values()) if (run.retrying) n++;
+    return n;
+  }
+
   /** Ids of the first `n` executions waiting in this process, in the order they would start if no limit held them back. */
   queuedIds(n: number): string[] {
     return this.queue.peekIds(n);
@@ -155,6 +162,7 @@ export class Admission {
 
   /** Drives an execution its submission stored RUNNING (its permit already held); returns it without its tasks. */
   runDirect(admitted: ExecutionWithTasks, def: JobDefinition, roots: readonly string[]): Execution {
+    this.deps.run.metrics.executionStarted(def.id, (admitted.startedAt ?? admitted.createdAt) - admitted.createdAt);
     void this.drive(new ExecutionRun(this.deps.run, admitted, def, new Set(roots)));
     const { tasks: _, ...execution } = admitted;
     return execution;
@@ -328,7 +336,13 @@ export class Admission {
       now,
       roots.map((taskId) => ({ taskId, attempt: 1 })),
     );
+    if (admitted) this.firstStart(admitted, now);
     return admitted && new ExecutionRun(this.deps.run, admitted, def, new Set(roots));
+  }
+
+  /** The metrics hear of an execution's first admission (a redriven one was admitted before). */
+  private firstStart(admitted: ExecutionWithTasks, now: number): void {
+    if (admitted.startedAt === now) this.deps.run.metrics.executionStarted(admitted.definitionId, now - admitted.createdAt);
   }
 
   /**
@@ -354,6 +368,7 @@ export class Admission {
     const rows = new Map(stored.tasks.map((t) => [t.taskId, t]));
     const ready = readyTasks(def, rows).map((t) => ({ taskId: t.id, attempt: rows.get(t.id)!.attempts + 1 }));
     const admitted = await store.admit(id, now, ready);
+    if (admitted) this.firstStart(admitted, now);
     return admitted && new ExecutionRun(this.deps.run, admitted, def, new Set(ready.map((r) => r.taskId)));
   }
 }

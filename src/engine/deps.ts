@@ -7,6 +7,7 @@ import type { Clock } from "../domain/clock.ts";
 import type { JobDefinition } from "../domain/definition.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import type { Logger } from "../domain/log.ts";
+import type { EngineMetrics } from "../domain/metrics.ts";
 import type { Rng } from "../domain/retry.ts";
 import type { SecretSource } from "../domain/secrets.ts";
 import type { SettledExecution, SettledStatus } from "../domain/settled.ts";
@@ -22,6 +23,8 @@ export interface EngineDeps {
   logger: Logger;
   /** Resolves `{{secrets.NAME}}` when an attempt starts; its values are redacted from all that is recorded. */
   secrets: SecretSource;
+  /** Told each committed fact worth a metric (`domain/metrics.ts`). */
+  metrics: EngineMetrics;
 }
 
 export interface RunDeps extends EngineDeps {

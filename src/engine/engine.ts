@@ -19,6 +19,7 @@ import type { WaitReason } from "../domain/flow.ts";
 import type { FunctionRegistry } from "../domain/function.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import { type Logger, silentLogger } from "../domain/log.ts";
+import { type EngineMetrics, noMetrics } from "../domain/metrics.ts";
 import type { Execution } from "../domain/model.ts";
 import type { Rng } from "../domain/retry.ts";
 import { noSecrets, type SecretSource } from "../domain/secrets.ts";
@@ -59,6 +60,8 @@ export interface EngineOptions {
   secrets?: SecretSource;
   /** How long a worker's lease lasts from its grant or last heartbeat. @default 30 s */
   leaseMs?: number;
+  /** Told each committed fact worth a metric. @default noMetrics */
+  metrics?: EngineMetrics;
 }
 
 /** Workers seen polling within this long are listed. */
@@ -88,6 +91,7 @@ export class Engine {
     const secrets = options.secrets ?? noSecrets;
     const leaseMs = options.leaseMs ?? 30_000;
     const newId = options.newId ?? (() => uuidv7(clock.now()));
+    const metrics = options.metrics ?? noMetrics;
     this.remote = new RemoteDispatcher({ store, clock, logger, leaseMs, newId, onLeased: () => this.leaseExpiry.nudge() });
     this.leaseExpiry = new LeaseExpiry({
       store,
@@ -104,6 +108,7 @@ export class Engine {
       rng: options.rng ?? Math.random,
       logger,
       secrets,
+      metrics,
       onSettled: (id, status, scheduled) => {
         options.onSettled?.(id, status);
         if (scheduled) this.scheduler.settled(scheduled.definitionId, scheduled.scheduleId);
@@ -152,6 +157,7 @@ export class Engine {
       store,
       clock,
       logger,
+      metrics,
       newId,
       definition,
       enqueue: (execution) => this.admission.enqueue(execution),
@@ -221,6 +227,7 @@ export class Engine {
     // A QUEUED one ends without a run: a buffered fire of its schedule may start now.
     if (result.outcome === "cancelled") {
       const cancelled = await this.deps.store.loadExecution(executionId);
+      if (cancelled) this.deps.metrics.executionFinished(cancelled.definitionId, "CANCELLED", null);
       if (cancelled?.scheduleId) this.scheduler.settled(cancelled.definitionId, cancelled.scheduleId);
     }
     return result;
@@ -284,6 +291,11 @@ export class Engine {
   /** Expires the leases whose stored expiry has passed (tests drive it with the fake clock). */
   expireLeases(now: number): Promise<number> {
     return this.leaseExpiry.runOnce(now);
+  }
+
+  /** Executions of this process waiting out a task's retry backoff (a gauge read at scrape time). */
+  retrying(): number {
+    return this.admission.retrying();
   }
 
   /** Resolves when nothing is queued or running (tests and benchmarks). */

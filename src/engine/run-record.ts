@@ -11,6 +11,7 @@
  * record, settle) allocates and calls exactly what it did when both were one class.
  */
 import { isRefusedWrite, StorageError } from "../domain/errors.ts";
+import { failedOutcome } from "../domain/metrics.ts";
 import type { ExecutionWithTasks, TaskRun } from "../domain/model.ts";
 import type { TaskStatus } from "../domain/states.ts";
 import type { LeaseSettlement } from "../domain/store.ts";
@@ -57,6 +58,8 @@ export abstract class RunRecord {
   private backlog: PendingWrite[] | null = null;
   /** Why the run broke: a write failed and the stored state must be read again. */
   private failure: unknown = null;
+  /** When each task's latest attempt began in this process: its duration for the metrics once its outcome commits. */
+  protected readonly attemptStarts = new Map<string, number>();
 
   /** @param execution the stored state, as committed */
   constructor(
@@ -74,6 +77,12 @@ export abstract class RunRecord {
   /** Set once a write failed in a way that leaves the stored state unknown: the run let go, read it again. */
   get brokenBy(): unknown {
     return this.failure;
+  }
+
+  /** True while a task waits out a retry's backoff, as decided. */
+  get retrying(): boolean {
+    for (const task of this.state.tasks) if (task.status === "RETRYING") return true;
+    return false;
   }
 
   /** True while refused writes wait for the store. */
@@ -148,6 +157,7 @@ export abstract class RunRecord {
     this.deps.store.record(this.id, write.steps, this.deps.clock.now(), write.lease).then(
       () => {
         this.writing--;
+        this.observe(write.steps);
         write.durable();
         this.written();
       },
@@ -163,6 +173,20 @@ export abstract class RunRecord {
         this.broken(err);
       },
     );
+  }
+
+  /** Tells the metrics what a committed write recorded: attempts' outcomes, retries, the execution's end. */
+  private observe(steps: readonly Step[]): void {
+    const { metrics, clock } = this.deps;
+    const { definitionId } = this.execution;
+    const now = clock.now();
+    for (const step of steps) {
+      if (step.kind === "complete") metrics.attemptEnded(definitionId, "completed", now - (this.attemptStarts.get(step.taskId) ?? now));
+      else if (step.kind === "retry" || step.kind === "fail") {
+        metrics.attemptEnded(definitionId, failedOutcome(step.error.name), now - (this.attemptStarts.get(step.taskId) ?? now));
+        if (step.kind === "retry") metrics.retryScheduled(definitionId);
+      } else if (step.kind === "finish") metrics.executionFinished(definitionId, step.status, now - (this.execution.startedAt ?? now));
+    }
   }
 
   /**

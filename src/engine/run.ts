@@ -217,6 +217,7 @@ export class ExecutionRun extends RunRecord {
   private runTask(spec: TaskSpec, attempt: number): void {
     const controller = this.inflight.get(spec.id) ?? new AbortController();
     this.inflight.set(spec.id, controller);
+    this.attemptStarts.set(spec.id, this.deps.clock.now());
     // Only an attempt started before this process may have a lease a worker still holds.
     void callTask(this.deps, this.execution, this.rows, spec, attempt, controller, this.resumedAttempts.delete(spec.id))
       .then((o) => this.settleAttempt(spec, attempt, o))

@@ -9,6 +9,7 @@ import type { TokenEntry } from "../../src/domain/auth.ts";
 import type { FunctionRegistry } from "../../src/domain/function.ts";
 import { type Logger, silentLogger } from "../../src/domain/log.ts";
 import { Engine } from "../../src/engine/engine.ts";
+import { PrometheusMetrics } from "../../src/platform/metrics.ts";
 import { tokenVerifier } from "../../src/platform/tokens.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
@@ -55,11 +56,26 @@ export async function setup(
     accessLogger?: Logger;
     /** `--backup-dir`: where POST /system/backup writes (needs a store on a file). @default off */
     backupDir?: string;
+    /** `--metrics-auth`: with tokens, /metrics needs `read`. @default false */
+    metricsAuth?: boolean;
   } = {},
 ): Promise<Setup> {
   const store = options.store ?? SqliteStore.open({ path: ":memory:" });
   const functions = options.functions ?? builtinFunctions();
-  const engine = new Engine({ store, functions, maxConcurrentJobs: options.maxConcurrentJobs ?? 10 });
+  const metrics = new PrometheusMetrics();
+  const engine = new Engine({ store, functions, maxConcurrentJobs: options.maxConcurrentJobs ?? 10, metrics });
+  metrics.watch({
+    counts: async () => {
+      const { queuedCount, running } = await store.systemCounts(0);
+      return { queued: queuedCount, running: running.length };
+    },
+    retrying: () => engine.retrying(),
+    workers: () => engine.workers(),
+    now: Date.now,
+    dbPath: null,
+    version: TEST_VERSION,
+    runtime: "bun test",
+  });
   await engine.start();
   const app = createApp({
     engine,
@@ -68,6 +84,7 @@ export async function setup(
     startedAt: options.startedAt ?? Date.now(),
     allowShellApi: options.allowShellApi ?? false,
     backups: options.backupDir === undefined ? null : { store, dir: options.backupDir },
+    metrics,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.accessLogger ? { accessLogger: options.accessLogger } : {}),
     before: options.tokens
@@ -76,6 +93,7 @@ export async function setup(
             verify: tokenVerifier(options.tokens),
             failures: options.authFailures ?? new AuthFailures(1000, 60_000),
             logger: options.logger ?? silentLogger,
+            metricsAuth: options.metricsAuth ?? false,
           }),
         ]
       : [],

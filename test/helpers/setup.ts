@@ -4,6 +4,7 @@
  */
 import type { TaskFunction } from "../../src/domain/function.ts";
 import type { Logger } from "../../src/domain/log.ts";
+import type { EngineMetrics } from "../../src/domain/metrics.ts";
 import type { Rng } from "../../src/domain/retry.ts";
 import type { SecretSource } from "../../src/domain/secrets.ts";
 import type { Store } from "../../src/domain/store.ts";
@@ -48,6 +49,8 @@ export interface SetupOptions {
   logger?: Logger;
   /** How long a worker's lease lasts. @default 30 s */
   leaseMs?: number;
+  /** @default noMetrics */
+  metrics?: EngineMetrics;
 }
 
 export interface TestWorld {
@@ -76,6 +79,7 @@ export function setup(overrides: SetupOptions = {}): TestWorld {
     newId: overrides.newId ?? sequentialIds(),
     secrets: overrides.secrets,
     logger: overrides.logger,
+    metrics: overrides.metrics,
     ...(overrides.leaseMs ? { leaseMs: overrides.leaseMs } : {}),
   });
   return {

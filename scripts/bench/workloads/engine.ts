@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { Engine } from "../../../src/engine/engine.ts";
+import { PrometheusMetrics } from "../../../src/platform/metrics.ts";
 import { SqliteStore } from "../../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../../src/tasks/registry.ts";
 import { ONE_TASK, percentile, spread, tempDir } from "../common.ts";
@@ -32,6 +33,8 @@ async function engineRun(
     store,
     functions: builtinFunctions(),
     maxConcurrentJobs: limit,
+    // As `baton serve` runs it: the engine's throughput includes recording its metrics.
+    metrics: new PrometheusMetrics(),
     onSettled: (id) => {
       const at = performance.now();
       const t = submittedAt.get(id);

@@ -17,6 +17,7 @@ import type { Clock, TimerHandle } from "../../domain/clock.ts";
 import { NotFoundError } from "../../domain/errors.ts";
 import { concurrencyKeyOf } from "../../domain/flow.ts";
 import type { Logger } from "../../domain/log.ts";
+import type { EngineMetrics } from "../../domain/metrics.ts";
 import type { Execution } from "../../domain/model.ts";
 import { dueFires, nextFire, scheduleNotFound } from "../../domain/schedule.ts";
 import type { ScheduledExecution, ScheduleRecord, Store } from "../../domain/store.ts";
@@ -33,6 +34,7 @@ export interface SchedulerDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
+  metrics: EngineMetrics;
   newId: () => string;
   /** The definition version that declared a schedule. */
   definition: DefinitionLookup;
@@ -156,6 +158,7 @@ export class Scheduler {
     if (fires.missed) {
       const { count, first, last, countCapped } = fires.missed;
       await store.recordMissed(definitionId, scheduleId, fires.missed, fires.start.length > 0 ? fires.start[0]! - 1 : fires.progress, now);
+      this.deps.metrics.scheduleMissed(definitionId, count);
       logger.warn(
         "schedule fires missed while Baton was not watching the clock (down, asleep, or the clock jumped); recorded, not started",
         {
@@ -173,6 +176,7 @@ export class Scheduler {
       const fields = { definition: definitionId, schedule: scheduleId, scheduledFor: iso(nominal) };
       if (result.outcome === "started") {
         logger.info("schedule fired", { ...fields, execution: result.execution.id });
+        this.deps.metrics.scheduleFired(definitionId);
         this.deps.enqueue(result.execution);
       } else if (result.outcome === "skipped") {
         logger.info("schedule fire skipped: an execution of an earlier fire is unfinished (overlap skip)", fields);
@@ -198,6 +202,7 @@ export class Scheduler {
         scheduledFor: iso(nominal),
         execution: result.execution.id,
       });
+      this.deps.metrics.scheduleFired(record.definitionId);
       this.deps.enqueue(result.execution);
     }
     if (result.outcome !== "waiting") await this.refresh(entry);

@@ -41,6 +41,7 @@ export const ROUTES = [
   "POST /workers/leases/{leaseId}/fail",
   "GET /workers",
   "POST /workers/leases/report",
+  "GET /metrics",
   "unknown path",
 ] as const;
 export type Route = (typeof ROUTES)[number];
@@ -71,6 +72,7 @@ export const ALLOWED: Record<Exclude<Route, "unknown path">, readonly string[]> 
   "POST /workers/leases/{leaseId}/fail": ["POST"],
   "GET /workers": ["GET", "HEAD"],
   "POST /workers/leases/report": ["POST"],
+  "GET /metrics": ["GET", "HEAD"],
 };
 
 /** What the fuzz test stored before the run; the generator aims at it. */

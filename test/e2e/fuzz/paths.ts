@@ -31,6 +31,7 @@ function concretePath(g: Gen, w: FuzzWorld, route: Exclude<Route, "unknown path"
     "POST /workers/leases/{leaseId}/fail": () => `/workers/leases/${segment(unknownId(g))}/fail`,
     "GET /workers": () => "/workers",
     "POST /workers/leases/report": () => "/workers/leases/report",
+    "GET /metrics": () => "/metrics",
   };
   return paths[route]();
 }
@@ -80,7 +81,9 @@ const UNKNOWN_PATHS = [
   "/.env",
   "/.git/config",
   "/admin",
-  "/metrics",
+  "/metrics/",
+  "/metrics/x",
+  "/METRICS",
   "/favicon.ico",
   "/%2e%2e/%2e%2e/etc/passwd",
   "/job-definitions%2Fx",
