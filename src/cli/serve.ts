@@ -19,6 +19,7 @@ import { SqliteStore } from "../store/sqlite/store.ts";
 import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { shellTask } from "../tasks/shell.ts";
+import { createDashboard } from "../ui/app.tsx";
 import type { ServeConfig } from "./config.ts";
 import { isLoopback } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
@@ -87,6 +88,8 @@ export async function serve(config: ServeConfig): Promise<void> {
       before,
       accessLogger: config.accessLog ? logger : undefined,
       backups,
+      mounts: [{ path: "/ui", app: createDashboard({ reads: store, workers: () => engine.workers(), version: VERSION, now: Date.now }) }],
+      home: "/ui/",
     });
     server = listen(app.fetch, config);
     logger.info("baton is serving", {
