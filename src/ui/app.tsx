@@ -5,6 +5,7 @@
  * as the API. Unknown paths under `/ui` get an HTML 404 page.
  */
 import { Hono } from "hono";
+import { definitionPage, definitionsPage } from "./definitions.tsx";
 import { executionPage } from "./execution.tsx";
 import { executionsPage } from "./executions.tsx";
 import { notFoundPage } from "./not-found.tsx";
@@ -12,6 +13,7 @@ import { overviewPage } from "./overview.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import { SCRIPT } from "./script.ts";
 import { FAVICON, STYLESHEET } from "./style.ts";
+import { workersPage } from "./workers.tsx";
 
 /** Served under `/ui/assets/`; the build commit is not in the name, so they are revalidated after an hour. */
 const ASSETS: Record<string, { type: string; body: string }> = {
@@ -26,6 +28,9 @@ export function createDashboard(ports: DashboardPorts): Hono {
   for (const home of ["/", "/:home{.{0}}"]) ui.get(home, (c) => overviewPage(c, ports));
   ui.get("/executions", (c) => executionsPage(c, ports));
   ui.get("/executions/:id", (c) => executionPage(c, ports));
+  ui.get("/definitions", (c) => definitionsPage(c, ports));
+  ui.get("/definitions/:id", (c) => definitionPage(c, ports));
+  ui.get("/workers", (c) => workersPage(c, ports));
   ui.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return notFoundPage(c, ports, `The dashboard has no asset "${c.req.param("name")}".`);

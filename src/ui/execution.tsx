@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import type { ExecutionEventRecord, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
 import type { TaskStatus } from "../domain/states.ts";
+import { definitionHref } from "./definitions.tsx";
 import { duration, json, tail } from "./format.ts";
 import { GanttSvg } from "./gantt-svg.tsx";
 import { GraphSvg, graphTasks } from "./graph-svg.tsx";
@@ -82,7 +83,9 @@ function Facts({ e, reruns, now }: { e: ExecutionWithTasks; reruns: string[]; no
     <dl class="facts">
       <dt>Definition</dt>
       <dd>
-        {e.definitionId} <span class="muted">version {e.definitionVersion}</span>
+        <a href={definitionHref(e.definitionId, e.definitionVersion)}>
+          {e.definitionId} version {e.definitionVersion}
+        </a>
       </dd>
       <dt>Created</dt>
       <dd>

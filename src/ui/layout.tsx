@@ -12,6 +12,8 @@ export const BASE = "/ui";
 const NAV = [
   { href: `${BASE}/`, label: "Overview", key: "overview" },
   { href: `${BASE}/executions`, label: "Executions", key: "executions" },
+  { href: `${BASE}/definitions`, label: "Definitions", key: "definitions" },
+  { href: `${BASE}/workers`, label: "Workers", key: "workers" },
 ] as const;
 
 export type NavKey = (typeof NAV)[number]["key"] | null;

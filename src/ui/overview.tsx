@@ -62,7 +62,9 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
           <IdList title="Queued first" ids={counts.queued} more={counts.queuedCount - counts.queued.length} />
         </section>
         <section class="card" aria-labelledby="workers">
-          <h2 id="workers">Workers</h2>
+          <h2 id="workers">
+            <a href={`${BASE}/workers`}>Workers</a>
+          </h2>
           <p>
             {workers.length} seen lately, holding {workers.reduce((n, w) => n + w.leases, 0)} leases
           </p>

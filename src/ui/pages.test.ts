@@ -82,7 +82,7 @@ describe("execution detail", () => {
     const p = await w.page(`/ui/executions/${id}`);
     expect(p.status).toBe(200);
     expect(p.html).toContain('<span class="status s-ok">COMPLETED</span>');
-    expect(p.html).toContain('flaky <span class="muted">version 1</span>');
+    expect(p.html).toContain('<a href="/ui/definitions/flaky?version=1">flaky version 1</a>');
     // The graph: three nodes in three layers (shaky depends on the previous task); edges first→shaky, first→after, shaky→after.
     for (const task of ["first", "shaky", "after"]) expect(p.html).toContain(`<title>${task}: COMPLETED</title>`);
     expect(p.html.match(/<path class="edge"/g)).toHaveLength(3);
@@ -213,5 +213,56 @@ describe("overview", () => {
     expect(p.html).toContain("<code>at-two</code>");
     expect(p.html).not.toContain("<code>stopped</code>");
     expect(p.html).toMatch(/<time datetime="\d{4}-\d{2}-\d{2}T02:00:00\.000Z">/);
+  });
+});
+
+describe("definitions", () => {
+  test("the list: each definition with its latest version, task and schedule counts, and links", async () => {
+    await w.register({ id: "etl", name: "Nightly <ETL>", tasks: [{ id: "extract", functionName: "noop" }] }); // version 2
+    const p = await w.page("/ui/definitions");
+    expect(p.status).toBe(200);
+    expect(p.html).toContain('<td><a href="/ui/definitions/etl">etl</a></td><td>Nightly &lt;ETL&gt;</td><td class="num">2</td>');
+    expect(p.html).toContain('<a href="/ui/executions?definition=broken">list</a>');
+  });
+
+  test("one definition: its versions, the graph of the version asked for, its tasks and its schedules' next fires", async () => {
+    await w.register({
+      id: "etl",
+      tasks: [
+        { id: "extract", functionName: "noop" },
+        { id: "load", functionName: "talk" },
+        { id: "report", functionName: "noop", dependsOn: ["extract"] },
+      ],
+      schedules: [{ id: "hourly", cron: "0 * * * *" }],
+    });
+    const latest = await w.page("/ui/definitions/etl");
+    expect(latest.html).toContain('<strong aria-current="page">2</strong>');
+    expect(latest.html).toContain('<a href="/ui/definitions/etl?version=1">1</a>');
+    expect(latest.html.match(/<path class="edge"/g)).toHaveLength(2);
+    expect(latest.html).toContain("<title>report</title>");
+    expect(latest.html).toContain("<td><code>report</code></td><td><code>noop</code></td><td>extract</td>");
+    expect(latest.html).toContain("<code>hourly</code>");
+    expect(latest.html.match(/<li><time datetime="[^"]+T\d{2}:00:00\.000Z">/g)).toHaveLength(5);
+    const first = await w.page("/ui/definitions/etl?version=1");
+    expect(first.html).toContain("(the latest is 2; new executions run it)");
+    expect(first.html).not.toContain("<title>report</title>");
+  });
+
+  test("a missing definition, version or a version that is not a number: a 404 page saying which", async () => {
+    expect((await w.page("/ui/definitions/nope")).html).toContain("No definition has the id &quot;nope&quot;.");
+    const v9 = await w.page("/ui/definitions/etl?version=9");
+    expect([v9.status, v9.html.includes("The definition &quot;etl&quot; has no version 9.")]).toEqual([404, true]);
+    expect((await w.page("/ui/definitions/etl?version=x")).status).toBe(404);
+  });
+});
+
+describe("workers", () => {
+  test("each worker seen lately with its functions, last poll and leases; the count on the overview", async () => {
+    expect((await w.page("/ui/workers")).html).toContain("0 seen in the last 10 minutes, holding 0 leases.");
+    await w.store.seeWorker("resizer-1", ["resize", "thumb"], w.clock.now());
+    const p = await w.page("/ui/workers");
+    expect(p.html).toContain("<td><code>resizer-1</code></td><td><code>resize</code>, <code>thumb</code></td>");
+    expect(p.html).toContain("1 seen in the last 10 minutes, holding 0 leases.");
+    expect((await w.page("/ui/")).html).toContain("1 seen lately, holding 0 leases");
   });
 });

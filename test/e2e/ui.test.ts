@@ -44,7 +44,16 @@ describe("the dashboard in the binary", () => {
   });
 
   test("each page answers HTML; everything it references is same-origin and answers 200; nothing points elsewhere", async () => {
-    const pages = ["/ui/", "/ui/executions", "/ui/executions?status=FAILED", `/ui/executions/${ids[0]}`, `/ui/executions/${ids[1]}`];
+    const pages = [
+      "/ui/",
+      "/ui/executions",
+      "/ui/executions?status=FAILED",
+      `/ui/executions/${ids[0]}`,
+      `/ui/executions/${ids[1]}`,
+      "/ui/definitions",
+      "/ui/definitions/ui-e2e",
+      "/ui/workers",
+    ];
     const checked = new Set<string>();
     for (const page of pages) {
       const res = await get(page);
@@ -62,6 +71,7 @@ describe("the dashboard in the binary", () => {
     }
     for (const asset of ["/ui/assets/style.css", "/ui/assets/app.js", "/ui/assets/favicon.svg"]) expect(checked).toContain(asset);
     expect(checked).toContain(`/ui/executions/${ids[0]}`);
+    expect(checked).toContain("/ui/definitions/ui-e2e?version=1");
   });
 
   test("the detail page shows the graph, the retried attempt and the input as text", async () => {
