@@ -55,6 +55,15 @@ await time("store.listExecutions FAILED, cursor at seq 100,000", () =>
 await time("store.listExecutions from/to (a 1-minute window)", () =>
   store.listExecutions({ limit: 50, createdFrom: now - 600_000, createdTo: now - 540_000 }),
 );
+await time("store.listExecutions error TaskFailed (every failure)", () => store.listExecutions({ limit: 50, errorName: "TaskFailed" }));
+await time(
+  "store.listExecutions error Nope (none: all 50,000 failures read)",
+  () => store.listExecutions({ limit: 50, errorName: "Nope" }),
+  10,
+);
+await time("store.listExecutions error Nope, a 1-minute range", () =>
+  store.listExecutions({ limit: 50, errorName: "Nope", createdFrom: now - 60_000 }),
+);
 await time("store.failuresSince(24 h) (50,000 in it, 10,000 counted)", () => store.failuresSince(now - 86_400_000, 20, 10_000), 10);
 await time("store.failuresSince(1 min)", () => store.failuresSince(now - 60_000, 20, 10_000));
 await time("store.systemCounts", () => store.systemCounts(10));
@@ -62,6 +71,7 @@ await time("GET /ui/executions", page("/executions"));
 await time("GET /ui/executions?status=FAILED&definition=beta", page("/executions?status=FAILED&definition=beta"));
 await time("GET /ui/executions?…&cursor=100000 (deep)", page("/executions?status=FAILED&cursor=100000"));
 await time("GET /ui/executions?from=…&to=…", page(`/executions?from=${iso(now - 600_000)}&to=${iso(now - 540_000)}`));
+await time("GET /ui/executions?error=TaskFailed", page("/executions?error=TaskFailed"));
 await time("GET /ui/executions/:id", page(`/executions/${deep.id}`));
 await time("GET /ui/ (overview; 50,000 failures in 24 h)", page("/"), 10);
 await store.close();

@@ -126,6 +126,11 @@ export interface ListFilter {
   createdFrom?: number;
   /** Only executions created before this time (epoch ms); see `createdFrom`. */
   createdTo?: number;
+  /**
+   * Only FAILED executions whose error has this name (with another `status`, none). Stores may
+   * scan the failures for it: its cost grows with the failures in the range, not the history.
+   */
+  errorName?: string;
 }
 
 export interface SystemCounts {

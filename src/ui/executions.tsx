@@ -74,6 +74,10 @@ function Filters({ q, definitions }: { q: ListQuery; definitions: string[] }) {
         Created before (UTC)
         <input type="datetime-local" name="to" value={q.to} step="1" />
       </label>
+      <label>
+        Error name (failed ones)
+        <input type="text" name="error" value={q.error} placeholder="e.g. States.Timeout" />
+      </label>
       <button type="submit">Filter</button>
       <a href={`${BASE}/executions`}>Clear</a>
     </form>

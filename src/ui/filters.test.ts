@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { type ListQuery, PAGE_SIZE, parseTime, queryString, readFilter } from "./filters.ts";
 
-const q = (over: Partial<ListQuery> = {}): ListQuery => ({ status: "", definition: "", from: "", to: "", cursor: "", ...over });
+const q = (over: Partial<ListQuery> = {}): ListQuery => ({ status: "", definition: "", from: "", to: "", error: "", cursor: "", ...over });
 
 describe("the executions page's URL filters", () => {
   test("times: a datetime-local field is UTC; seconds, fractions and zones are understood; anything else is not", () => {
@@ -17,7 +17,9 @@ describe("the executions page's URL filters", () => {
   });
 
   test("each value lands in the store filter", () => {
-    const read = readFilter(q({ status: "FAILED", definition: "etl", from: "2026-11-30T00:00", to: "2026-11-30T06:00", cursor: "42" }));
+    const read = readFilter(
+      q({ status: "FAILED", definition: "etl", from: "2026-11-30T00:00", to: "2026-11-30T06:00", error: "Boom", cursor: "42" }),
+    );
     expect(read).toEqual({
       filter: {
         limit: PAGE_SIZE,
@@ -25,6 +27,7 @@ describe("the executions page's URL filters", () => {
         definitionId: "etl",
         createdFrom: Date.UTC(2026, 10, 30),
         createdTo: Date.UTC(2026, 10, 30, 6),
+        errorName: "Boom",
         cursor: "42",
       },
       problems: [],
@@ -39,9 +42,18 @@ describe("the executions page's URL filters", () => {
     ]);
   });
 
+  test("an error name goes with failed executions only", () => {
+    expect(readFilter(q({ error: "Boom" }))).toEqual({ filter: { limit: PAGE_SIZE, errorName: "Boom" }, problems: [] });
+    expect(readFilter(q({ error: "Boom", status: "COMPLETED" })).problems).toEqual([
+      "only FAILED executions have an error name to filter by, not COMPLETED ones",
+    ]);
+  });
+
   test("links keep the filters, drop empty values and encode the rest", () => {
     expect(queryString(q())).toBe("");
-    expect(queryString(q({ status: "FAILED", definition: "a b&c" }), { cursor: "7" })).toBe("?status=FAILED&definition=a+b%26c&cursor=7");
+    expect(queryString(q({ status: "FAILED", definition: "a b&c", error: "Boom" }), { cursor: "7" })).toBe(
+      "?status=FAILED&definition=a+b%26c&error=Boom&cursor=7",
+    );
     expect(queryString(q({ cursor: "7" }), { cursor: "" })).toBe("");
   });
 });

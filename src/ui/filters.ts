@@ -1,5 +1,5 @@
 /**
- * The executions page's filters as they travel in the URL (`?status=FAILED&definition=etl&from=…&to=…&cursor=…`):
+ * The executions page's filters as they travel in the URL (`?status=FAILED&definition=etl&from=…&to=…&error=…&cursor=…`):
  * read into a store `ListFilter` with every problem said in words, and written back into links
  * (the next page keeps the filters).
  */
@@ -13,10 +13,12 @@ export interface ListQuery {
   definition: string;
   from: string;
   to: string;
+  /** An error name: failed executions only. */
+  error: string;
   cursor: string;
 }
 
-export const QUERY_KEYS = ["status", "definition", "from", "to", "cursor"] as const;
+export const QUERY_KEYS = ["status", "definition", "from", "to", "error", "cursor"] as const;
 
 /**
  * A time as the form sends it: `2026-11-30T01:30` (a `datetime-local` field, read as UTC),
@@ -38,6 +40,11 @@ export function readFilter(q: ListQuery): { filter: ListFilter; problems: string
     else problems.push(`status "${q.status}" is not one of ${EXECUTION_STATUSES.join(", ")}`);
   }
   if (q.definition !== "") filter.definitionId = q.definition;
+  if (q.error !== "") {
+    if (q.status !== "" && q.status !== "FAILED")
+      problems.push(`only FAILED executions have an error name to filter by, not ${q.status} ones`);
+    filter.errorName = q.error;
+  }
   for (const key of ["from", "to"] as const) {
     if (q[key] === "") continue;
     const at = parseTime(q[key]);

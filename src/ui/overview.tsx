@@ -146,9 +146,7 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
             {failures.groups.map((f) => (
               <tr>
                 <td>
-                  <a href={`${BASE}/executions?status=FAILED&definition=${encodeURIComponent(f.definitionId)}&from=${sinceParam}`}>
-                    {f.definitionId}
-                  </a>
+                  <a href={failuresHref(f.definitionId, f.errorName, sinceParam)}>{f.definitionId}</a>
                 </td>
                 <td>{f.errorName === null ? <span class="muted">no error recorded</span> : <code>{f.errorName}</code>}</td>
                 <td class="num">{f.count}</td>
@@ -170,6 +168,10 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
     </Page>,
   );
 }
+
+/** The executions page listing one group's failures: a group without an error name lists the definition's failures. */
+const failuresHref = (definitionId: string, errorName: string | null, from: string) =>
+  `${BASE}/executions?status=FAILED&definition=${encodeURIComponent(definitionId)}&from=${from}${errorName === null ? "" : `&error=${encodeURIComponent(errorName)}`}`;
 
 function IdList({ title, ids, more }: { title: string; ids: string[]; more: number }) {
   if (ids.length === 0) return null;

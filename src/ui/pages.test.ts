@@ -144,6 +144,8 @@ describe("executions list", () => {
     expect(etl.html).toContain('<option value="etl" selected="">etl</option>');
     expect(etl.html).toContain('<option value="COMPLETED" selected="">COMPLETED</option>');
     expect((await w.page("/ui/executions?definition=nope")).html).toContain("No execution matches these filters.");
+    expect(rowsOf((await w.page("/ui/executions?error=Boom")).html)).toEqual([b]);
+    expect(rowsOf((await w.page("/ui/executions?error=Upstream")).html)).toEqual([]);
   });
 
   test("by created time: from is inclusive, before is exclusive", async () => {
@@ -197,6 +199,10 @@ describe("overview", () => {
     expect(p.html).toContain("0 seen lately, holding 0 leases");
     // Only the failure created in the last 24 hours counts.
     expect(p.html).toMatch(/>broken<\/a><\/td><td><code>Boom<\/code><\/td><td class="num">1<\/td>/);
+    // Each group links to the list of its failures: that definition, that error name, since 24 hours ago.
+    const since = new Date(w.clock.now() - 24 * 60 * 60 * 1000).toISOString().slice(0, 19);
+    expect(p.html).toContain(`<a href="/ui/executions?status=FAILED&amp;definition=broken&amp;from=${since}&amp;error=Boom">broken</a>`);
+    expect(p.html).toContain("1 failed among the executions created since");
     expect(p.html).not.toContain("Upstream"); // flaky retried and completed
   });
 

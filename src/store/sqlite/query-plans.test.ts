@@ -105,6 +105,10 @@ describe("query plans", () => {
       const sql = find(all, statement);
       expect({ sql, plan: plans(sql)[0] }).toEqual({ sql, plan: expect.stringMatching(plan) });
     }
+    // The list by error name walks the failures' partial index newest first.
+    expect(plans(find(all, /INDEXED BY executions_failed WHERE status = 'FAILED' AND json_extract/))).toEqual([
+      "SEARCH executions USING INDEX executions_failed (seq>? AND seq<?)",
+    ]);
     // The failures since a time: the newest of them, read from the partial index alone, never a row of the table.
     expect(plans(find(all, /^SELECT definition_id, json_extract/))).toContain(
       "SEARCH executions USING COVERING INDEX executions_failed (seq>?)",

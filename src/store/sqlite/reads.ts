@@ -57,12 +57,30 @@ export function loadExecution(s: Statements, executionId: string): ExecutionWith
   return { ...toExecution(row), tasks: withOutputs(tasks, outputsOf(s, { id: executionId, seq: row.seq }, tasks)) };
 }
 
-export function listExecutions(s: Statements, { status, definitionId, cursor, limit, createdFrom, createdTo }: ListFilter): ExecutionPage {
+export function listExecutions(s: Statements, filter: ListFilter): ExecutionPage {
+  const { status, definitionId, cursor, limit, createdFrom, createdTo, errorName } = filter;
+  if (errorName !== undefined && status !== undefined && status !== "FAILED") return { executions: [], nextCursor: null };
   let before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
   if (createdTo !== undefined) before = Math.min(before, firstSeqCreatedAt(s, createdTo));
   const after = createdFrom === undefined ? 0 : firstSeqCreatedAt(s, createdFrom);
-  const params = { status: status ?? null, definitionId: definitionId ?? null, before, after, limit: limit + 1 };
-  const stmt = status && definitionId ? s.listByBoth : status ? s.listByStatus : definitionId ? s.listByDefinition : s.listAll;
+  const params = {
+    status: status ?? null,
+    definitionId: definitionId ?? null,
+    errorName: errorName ?? null,
+    before,
+    after,
+    limit: limit + 1,
+  };
+  const stmt =
+    errorName !== undefined
+      ? s.listFailedByError
+      : status && definitionId
+        ? s.listByBoth
+        : status
+          ? s.listByStatus
+          : definitionId
+            ? s.listByDefinition
+            : s.listAll;
   const rows = stmt.all(params) as ExecutionRow[];
   const page = rows.slice(0, limit);
   return {

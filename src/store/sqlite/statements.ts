@@ -64,6 +64,10 @@ const SQL = {
   listByBoth: `SELECT ${EXECUTION_COLUMNS} FROM executions
     WHERE definition_id = $definitionId AND status = $status AND seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
 
+  // A FAILED execution's error name is in its row's JSON: the failures' partial index is walked newest first, matches read from the table.
+  listFailedByError: `SELECT ${EXECUTION_COLUMNS} FROM executions INDEXED BY executions_failed
+    WHERE status = 'FAILED' AND json_extract(error, '$.name') = $errorName AND ($definitionId IS NULL OR definition_id = $definitionId)
+    AND seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
   allCounts: "SELECT status, n FROM execution_counts",
   lastSeq: "SELECT MAX(seq) AS seq FROM executions",
   createdAtOrAfterSeq: "SELECT seq, created_at FROM executions WHERE seq >= $seq ORDER BY seq LIMIT 1",

@@ -99,6 +99,33 @@ export function readTests(makeStore: MakeStore): void {
       expect([ids(first), ids(rest), rest.nextCursor]).toEqual([["e4", "e3"], ["e2"], null]);
     });
 
+    it("by error name: FAILED executions whose error has that name, with the other filters and the cursor", async (store) => {
+      await enqueued(store, 4); // e1..e4 at T0 + 1..4
+      for (const i of [1, 2]) await store.enqueue(newExecution(`o${i}`, { definitionId: "other" }), T0 + 4 + i); // o1, o2 at T0 + 5, 6
+      const fail = async (id: string, name: string | null) => {
+        await store.admit(id, T0 + 10);
+        await finishExecution(store, id, "FAILED", null, name === null ? null : { name, message: "m", taskId: "a" }, T0 + 10);
+      };
+      await fail("e1", "Boom");
+      await fail("e2", "Timeout");
+      await fail("e3", "Boom");
+      await fail("o1", "Boom");
+      await fail("o2", null);
+      await store.admit("e4", T0 + 10);
+      await finishExecution(store, "e4", "COMPLETED", null, null, T0 + 11);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom" }))).toEqual(["o1", "e3", "e1"]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom", definitionId: "job" }))).toEqual(["e3", "e1"]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom", status: "FAILED", createdTo: T0 + 3 }))).toEqual(["e1"]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom", status: "COMPLETED" }))).toEqual([]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "boom" }))).toEqual([]);
+      const first = await store.listExecutions({ limit: 2, errorName: "Boom" });
+      const rest = await store.listExecutions({ limit: 2, errorName: "Boom", cursor: first.nextCursor! });
+      expect([ids(first), ids(rest), rest.nextCursor]).toEqual([["o1", "e3"], ["e1"], null]);
+      // A redriven execution is not FAILED any more.
+      await store.redrive("e3", T0 + 12);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom" }))).toEqual(["o1", "e1"]);
+    });
+
     it("a page started before new executions arrive goes on where it was", async (store) => {
       await enqueued(store, 3);
       const first = await store.listExecutions({ limit: 2 });
