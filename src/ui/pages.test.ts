@@ -58,6 +58,21 @@ describe("the mount", () => {
     }
   });
 
+  test("every answer carries a content security policy that allows this origin only, and no inline script", async () => {
+    for (const path of ["/ui/", "/ui/executions", "/ui/nope", "/ui/assets/style.css"]) {
+      const res = await w.app.request(path);
+      expect([path, res.headers.get("content-security-policy")]).toEqual([
+        path,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      ]);
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+    // The pages keep to it: no inline script, no style attribute, no inline event handler.
+    const html = (await w.page("/ui/executions")).html + (await w.page("/ui/")).html;
+    expect(html.match(/<script(?![^>]*\ssrc=)[^>]*>/g) ?? []).toEqual([]);
+    expect(html).not.toMatch(/\sstyle="|\son[a-z]+="/);
+  });
+
   test("unknown dashboard paths are an HTML 404 page; API paths answer as before", async () => {
     const p = await w.page("/ui/nope");
     expect([p.status, p.type]).toEqual([404, "text/html; charset=UTF-8"]);
