@@ -47,6 +47,10 @@ describe("the executions page's URL filters", () => {
     expect(readFilter(q({ error: "Boom", status: "COMPLETED" })).problems).toEqual([
       "only FAILED executions have an error name to filter by, not COMPLETED ones",
     ]);
+    // A status that is none at all is said once, as such.
+    expect(readFilter(q({ error: "Boom", status: "failed" })).problems).toEqual([
+      'status "failed" is not one of QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED',
+    ]);
   });
 
   test("links keep the filters, drop empty values and encode the rest", () => {

@@ -41,8 +41,8 @@ export function readFilter(q: ListQuery): { filter: ListFilter; problems: string
   }
   if (q.definition !== "") filter.definitionId = q.definition;
   if (q.error !== "") {
-    if (q.status !== "" && q.status !== "FAILED")
-      problems.push(`only FAILED executions have an error name to filter by, not ${q.status} ones`);
+    if (filter.status !== undefined && filter.status !== "FAILED")
+      problems.push(`only FAILED executions have an error name to filter by, not ${filter.status} ones`);
     filter.errorName = q.error;
   }
   for (const key of ["from", "to"] as const) {
