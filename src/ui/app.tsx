@@ -5,6 +5,7 @@
  * as the API. Unknown paths under `/ui` get an HTML 404 page.
  */
 import { Hono } from "hono";
+import { definitionDiffPage } from "./definition-diff.tsx";
 import { definitionPage, definitionsPage } from "./definitions.tsx";
 import { executionPage } from "./execution.tsx";
 import { executionsPage } from "./executions.tsx";
@@ -46,6 +47,7 @@ export function createDashboard(ports: DashboardPorts): Hono {
   ui.get("/executions/:id", (c) => executionPage(c, ports));
   ui.get("/definitions", (c) => definitionsPage(c, ports));
   ui.get("/definitions/:id", (c) => definitionPage(c, ports));
+  ui.get("/definitions/:id/diff", (c) => definitionDiffPage(c, ports));
   ui.get("/workers", (c) => workersPage(c, ports));
   ui.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];

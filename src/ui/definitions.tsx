@@ -88,6 +88,7 @@ export async function definitionPage(c: Context, ports: DashboardPorts): Promise
     return notFoundPage(c, ports, what);
   }
   const latest = versions.at(-1)!;
+  const previous = versions.filter((v) => v < definition.version).at(-1);
   const graph = graphTasks(definition.body);
   const own = schedules.filter((s) => s.definitionId === id);
   const now = ports.now();
@@ -118,6 +119,14 @@ export async function definitionPage(c: Context, ports: DashboardPorts): Promise
             </>
           ))}
           {definition.version !== latest && <span class="muted"> (the latest is {latest}; new executions run it)</span>}
+          {previous !== undefined && (
+            <>
+              {" · "}
+              <a href={`${BASE}/definitions/${encodeURIComponent(id)}/diff?from=${previous}&to=${definition.version}`}>
+                what changed from version {previous}
+              </a>
+            </>
+          )}
         </dd>
         <dt>Executions</dt>
         <dd>

@@ -277,6 +277,39 @@ describe("definitions", () => {
   });
 });
 
+describe("a diff between two definition versions", () => {
+  test("the latest against the one before by default, each changed line marked + or -, with counts", async () => {
+    await w.register({
+      id: "etl",
+      name: "ETL <v2>",
+      tasks: [
+        { id: "extract", functionName: "noop" },
+        { id: "load", functionName: "talk" },
+      ],
+    });
+    const latest = await w.page("/ui/definitions/etl");
+    expect(latest.html).toContain('<a href="/ui/definitions/etl/diff?from=1&amp;to=2">what changed from version 1</a>');
+    const p = await w.page("/ui/definitions/etl/diff");
+    expect(p.status).toBe(200);
+    expect(p.html).toContain("version 1 → 2");
+    expect(p.html).toContain("1 line added, 0 lines removed");
+    expect(p.html).toContain('<span class="d-add">+   &quot;name&quot;: &quot;ETL &lt;v2&gt;&quot;,\n</span>');
+    expect(p.html).toContain('<span class="d-same">    &quot;id&quot;: &quot;etl&quot;,\n</span>');
+    // Backwards: the same line, removed.
+    const back = await w.page("/ui/definitions/etl/diff?from=2&to=1");
+    expect(back.html).toContain("0 lines added, 1 line removed");
+    expect(back.html).toContain('<span class="d-del">-   &quot;name&quot;');
+    expect((await w.page("/ui/definitions/etl/diff?from=2&to=2")).html).toContain("The same version: nothing to compare.");
+  });
+
+  test("a version the definition does not have, or no such definition: a 404 page saying which", async () => {
+    const p = await w.page("/ui/definitions/etl/diff?from=7");
+    expect([p.status, p.html.includes("The definition &quot;etl&quot; has no version 7 (from); its versions are 1.")]).toEqual([404, true]);
+    expect((await w.page("/ui/definitions/etl/diff?to=x")).status).toBe(404);
+    expect((await w.page("/ui/definitions/nope/diff")).status).toBe(404);
+  });
+});
+
 describe("workers", () => {
   test("each worker seen lately with its functions, last poll and leases; the count on the overview", async () => {
     expect((await w.page("/ui/workers")).html).toContain("0 seen in the last 10 minutes, holding 0 leases.");

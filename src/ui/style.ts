@@ -120,6 +120,8 @@ dl.facts dd{margin:0}
 .card h2{margin-top:0}
 .pager{display:flex;gap:1rem;margin:.8rem 0}
 details>summary{cursor:pointer}
+pre.diff .d-add{color:var(--ok-fg);background:var(--ok-bg)}
+pre.diff .d-del{color:var(--bad-fg);background:var(--bad-bg)}
 `;
 
 /** The stylesheet served at `/ui/assets/style.css`. */

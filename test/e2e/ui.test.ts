@@ -24,6 +24,7 @@ beforeAll(async () => {
       { id: "three", functionName: "echo", dependsOn: ["one"] },
     ],
   });
+  await register(baton, { id: "ui-broken", tasks: [{ id: "only", functionName: "fail" }] });
   await register(baton, { id: "ui-broken", tasks: [{ id: "only", functionName: "fail", params: { errorName: "Boom" } }] });
   ids.push(await execute(baton, "ui-e2e", { who: "<script>x</script>" }), await execute(baton, "ui-broken", {}));
   for (const id of ids) await waitForStatus(baton, id, ["COMPLETED", "FAILED"]);
@@ -52,6 +53,8 @@ describe("the dashboard in the binary", () => {
       `/ui/executions/${ids[1]}`,
       "/ui/definitions",
       "/ui/definitions/ui-e2e",
+      "/ui/definitions/ui-broken",
+      "/ui/definitions/ui-broken/diff",
       "/ui/workers",
     ];
     const checked = new Set<string>();
@@ -72,6 +75,7 @@ describe("the dashboard in the binary", () => {
     for (const asset of ["/ui/assets/style.css", "/ui/assets/app.js", "/ui/assets/favicon.svg"]) expect(checked).toContain(asset);
     expect(checked).toContain(`/ui/executions/${ids[0]}`);
     expect(checked).toContain("/ui/definitions/ui-e2e?version=1");
+    expect(checked).toContain("/ui/definitions/ui-broken/diff?from=1&to=2");
   });
 
   test("the detail page shows the graph, the retried attempt and the input as text", async () => {
