@@ -143,28 +143,30 @@ export async function definitionPage(c: Context, ports: DashboardPorts): Promise
         <p>This version's body cannot be read as a definition any more, so its graph cannot be drawn.</p>
       )}
       {graph && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Task</th>
-              <th scope="col">Function</th>
-              <th scope="col">Depends on</th>
-            </tr>
-          </thead>
-          <tbody>
-            {graph.map((t, i) => (
+        <div class="scroll">
+          <table>
+            <thead>
               <tr>
-                <td>
-                  <code>{t.id}</code>
-                </td>
-                <td>
-                  <code>{String(body.tasks?.[i]?.functionName ?? "")}</code>
-                </td>
-                <td>{t.dependsOn.length === 0 ? <span class="muted">nothing: it starts first</span> : t.dependsOn.join(", ")}</td>
+                <th scope="col">Task</th>
+                <th scope="col">Function</th>
+                <th scope="col">Depends on</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {graph.map((t, i) => (
+                <tr>
+                  <td>
+                    <code>{t.id}</code>
+                  </td>
+                  <td>
+                    <code>{String(body.tasks?.[i]?.functionName ?? "")}</code>
+                  </td>
+                  <td>{t.dependsOn.length === 0 ? <span class="muted">nothing: it starts first</span> : t.dependsOn.join(", ")}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <h2>Schedules</h2>
       {own.length === 0 ? <p>None.</p> : <Schedules schedules={own} now={now} />}

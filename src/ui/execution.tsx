@@ -168,40 +168,42 @@ function TaskSection({ task, attempts }: { task: TaskRun; attempts: AttemptRow[]
       </h3>
       {task.carriedOver && <p class="muted">Carried over from the execution this one reruns: it did not run here.</p>}
       {attempts.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Attempt</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Started</th>
-              <th scope="col" class="num">
-                Took
-              </th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {attempts.map((a) => (
+        <div class="scroll">
+          <table>
+            <thead>
               <tr>
-                <td>{a.attempt}</td>
-                <td>{a.outcome}</td>
-                <td>
-                  <Time at={a.start} />
-                </td>
-                <td class="num">{duration(a.end - a.start)}</td>
-                <td>
-                  {a.error ? (
-                    <>
-                      <code>{a.error.name}</code>: {a.error.message}
-                    </>
-                  ) : (
-                    ""
-                  )}
-                </td>
+                <th scope="col">Attempt</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Started</th>
+                <th scope="col" class="num">
+                  Took
+                </th>
+                <th scope="col">Error</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {attempts.map((a) => (
+                <tr>
+                  <td>{a.attempt}</td>
+                  <td>{a.outcome}</td>
+                  <td>
+                    <Time at={a.start} />
+                  </td>
+                  <td class="num">{duration(a.end - a.start)}</td>
+                  <td>
+                    {a.error ? (
+                      <>
+                        <code>{a.error.name}</code>: {a.error.message}
+                      </>
+                    ) : (
+                      ""
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {task.status === "COMPLETED" && <JsonDetails summary={`Output of ${task.taskId}`} value={task.output} />}
       {captured.map(([name, text]) => (

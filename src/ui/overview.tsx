@@ -100,63 +100,67 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
       {fires.length === 0 ? (
         <p>No schedule is due to fire{schedules.length > 0 ? " (every schedule is paused)" : ""}.</p>
       ) : (
-        <table aria-labelledby="fires">
-          <thead>
-            <tr>
-              <th scope="col">Definition</th>
-              <th scope="col">Schedule</th>
-              <th scope="col">Cron</th>
-              <th scope="col">Next fire</th>
-            </tr>
-          </thead>
-          <tbody>
-            {fires.map(({ s, at }) => (
+        <div class="scroll">
+          <table aria-labelledby="fires">
+            <thead>
               <tr>
-                <td>{s.definitionId}</td>
-                <td>
-                  <code>{s.spec.id}</code>
-                </td>
-                <td>
-                  <code>{s.spec.cron}</code> <span class="muted">{s.spec.timezone}</span>
-                </td>
-                <td>
-                  <Time at={at} />
-                </td>
+                <th scope="col">Definition</th>
+                <th scope="col">Schedule</th>
+                <th scope="col">Cron</th>
+                <th scope="col">Next fire</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {fires.map(({ s, at }) => (
+                <tr>
+                  <td>{s.definitionId}</td>
+                  <td>
+                    <code>{s.spec.id}</code>
+                  </td>
+                  <td>
+                    <code>{s.spec.cron}</code> <span class="muted">{s.spec.timezone}</span>
+                  </td>
+                  <td>
+                    <Time at={at} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <h2 id="failures">Failures in the last 24 hours</h2>
       {failures.groups.length === 0 ? (
         <p>No execution created in the last 24 hours has failed.</p>
       ) : (
-        <table aria-labelledby="failures">
-          <thead>
-            <tr>
-              <th scope="col">Definition</th>
-              <th scope="col">Error</th>
-              <th scope="col" class="num">
-                Failed
-              </th>
-              <th scope="col">Latest</th>
-            </tr>
-          </thead>
-          <tbody>
-            {failures.groups.map((f) => (
+        <div class="scroll">
+          <table aria-labelledby="failures">
+            <thead>
               <tr>
-                <td>
-                  <a href={failuresHref(f.definitionId, f.errorName, sinceParam)}>{f.definitionId}</a>
-                </td>
-                <td>{f.errorName === null ? <span class="muted">no error recorded</span> : <code>{f.errorName}</code>}</td>
-                <td class="num">{f.count}</td>
-                <td>
-                  <Time at={f.lastAt} />
-                </td>
+                <th scope="col">Definition</th>
+                <th scope="col">Error</th>
+                <th scope="col" class="num">
+                  Failed
+                </th>
+                <th scope="col">Latest</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {failures.groups.map((f) => (
+                <tr>
+                  <td>
+                    <a href={failuresHref(f.definitionId, f.errorName, sinceParam)}>{f.definitionId}</a>
+                  </td>
+                  <td>{f.errorName === null ? <span class="muted">no error recorded</span> : <code>{f.errorName}</code>}</td>
+                  <td class="num">{f.count}</td>
+                  <td>
+                    <Time at={f.lastAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <p class="muted">
         {failures.capped

@@ -94,7 +94,7 @@ h1{font-size:1.4rem;margin:.2rem 0 .8rem}
 h2{font-size:1.1rem;margin:1.6rem 0 .5rem}
 .muted{color:var(--muted)}
 table{border-collapse:collapse;width:100%;margin:.3rem 0}
-th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid var(--border);vertical-align:top}
+th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid var(--border);vertical-align:top;overflow-wrap:anywhere}
 th{background:var(--surface)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .scroll{overflow-x:auto}
