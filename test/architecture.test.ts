@@ -13,7 +13,7 @@ function sources(dir = SRC): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
     if (e.isDirectory()) return sources(path);
-    return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [relative(SRC, path)] : [];
+    return /\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name) ? [relative(SRC, path)] : [];
   });
 }
 
@@ -44,8 +44,10 @@ const MAY_IMPORT: Record<string, string[]> = {
   engine: ["domain", "engine"],
   platform: ["domain", "platform"],
   api: ["domain", "engine", "api"],
+  // The dashboard reads through the API's ports (never the store) and renders with hono/jsx.
+  ui: ["domain", "engine", "api", "ui"],
   // ".." is the package.json the version is read from.
-  cli: ["domain", "tasks", "store", "engine", "platform", "api", "cli", ".."],
+  cli: ["domain", "tasks", "store", "engine", "platform", "api", "ui", "cli", ".."],
 };
 
 /** Packages each layer may use; `node:*` builtins are listed per layer. */
@@ -56,6 +58,7 @@ const MAY_USE: Record<string, RegExp> = {
   engine: /^$/,
   platform: /^node:|^bun:ffi$|^prom-client$/,
   api: /^hono(\/.*)?$|^valibot$|^@valibot\/to-json-schema$/,
+  ui: /^hono(\/.*)?$/,
   cli: /^node:|^hono$|^valibot$|^smol-toml$/,
 };
 

@@ -121,6 +121,17 @@ describe("mounts: the dashboard slot", () => {
     expect((await app.request("/ui")).status).toBe(401);
   });
 
+  test("home: GET / redirects to a page of a mount; without one, / is an unknown path", async () => {
+    const app = appWith({ mounts: [{ path: "/ui", app: dashboard() }], home: "/ui/" });
+    const res = await app.request("/");
+    expect([res.status, res.headers.get("location")]).toEqual([302, "/ui/"]);
+    expect((await appWith({ mounts: [{ path: "/ui", app: dashboard() }] }).request("/")).status).toBe(404);
+    expect(() => appWith({ mounts: [{ path: "/ui", app: dashboard() }], home: "/jobs" })).toThrow(
+      /home "\/jobs" must be a path under a mount \(\/ui\)/,
+    );
+    expect(() => appWith({ home: "/ui/" })).toThrow(/none given/);
+  });
+
   test("a mount may not take a prefix of the API's routes, nor a malformed path", () => {
     for (const path of ["/jobs", "/jobs/ui", "/healthz", "/", "/ui/", "ui", ""]) {
       expect(() => appWith({ mounts: [{ path, app: dashboard() }] })).toThrow(/mount path/);

@@ -1,7 +1,7 @@
 /**
  * The REST API, assembled in one place and in this order: the problem+json mapping of every
  * error, the access log when asked for, the 1 MiB body limit, the `before` slot (authentication), the routes of the table
- * (`routes.ts`) with their 405s, then the mounted sub-apps (the dashboard). Reads go through
+ * (`routes.ts`) with their 405s, then `GET /` to the home page when there is one and the mounted sub-apps (the dashboard). Reads go through
  * the read port, changes through the engine's commands.
  */
 import { Hono, type MiddlewareHandler } from "hono";
@@ -46,6 +46,8 @@ export interface ApiOptions {
   before?: MiddlewareHandler[];
   /** Sub-apps served beside the API, such as the dashboard. @default [] */
   mounts?: Mount[];
+  /** Where `GET /` redirects (302), e.g. the dashboard's `/ui/`; it must be under a mount. Without one, `/` is an unknown path. @default none */
+  home?: string;
   /** Whether definitions registered through the API may use the `shell` function. @default false */
   allowShellApi?: boolean;
   /** Where the access log goes (`--access-log`); without one, no access-log middleware is installed at all. */
@@ -71,12 +73,15 @@ export function createApp(options: ApiOptions): Hono {
     now = Date.now,
     before = [],
     mounts = [],
+    home,
     allowShellApi = false,
     accessLogger,
     backups = null,
     metrics = null,
   } = options;
   for (const mount of mounts) checkMount(mount.path);
+  if (home !== undefined && !mounts.some((m) => home.startsWith(`${m.path}/`)))
+    throw new Error(`home "${home}" must be a path under a mount (${mounts.map((m) => m.path).join(", ") || "none given"})`);
   let spec: Record<string, unknown> | undefined;
   const openapi = () => (spec ??= buildOpenApi(ROUTES, version));
   const ports: ApiPorts = { engine, reads, version, startedAt, now, allowShellApi, openapi, logger, backups, metrics };
@@ -88,6 +93,7 @@ export function createApp(options: ApiOptions): Hono {
   for (const { method, path, handler } of ROUTES) app.on(method, path, (c) => handler(c, ports));
   // After the real methods of a path: whatever else reaches it is a 405.
   for (const [path, allow] of allowedMethods(ROUTES)) app.all(path, methodNotAllowed(allow));
+  if (home !== undefined) app.get("/", (c) => c.redirect(home, 302));
   for (const mount of mounts) app.route(mount.path, mount.app);
   return app;
 }

@@ -21,6 +21,7 @@ import { SqliteStore } from "../store/sqlite/store.ts";
 import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { shellTask } from "../tasks/shell.ts";
+import { createDashboard } from "../ui/app.tsx";
 import type { ServeConfig } from "./config.ts";
 import { isLoopback } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
@@ -109,6 +110,8 @@ export async function serve(config: ServeConfig): Promise<void> {
       accessLogger: config.accessLog ? logger : undefined,
       backups,
       metrics,
+      mounts: [{ path: "/ui", app: createDashboard({ reads: store, workers: () => engine.workers(), version: VERSION, now: Date.now }) }],
+      home: "/ui/",
     });
     server = listen(app.fetch, config);
     address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;

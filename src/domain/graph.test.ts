@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { definitionOf } from "../../test/helpers/setup.ts";
 import { parseDefinition } from "./definition.ts";
-import { dependentsOf, readyTasks, rootsOf, terminalTasks } from "./graph.ts";
+import { dependentsOf, readyTasks, rootsOf, taskLayers, terminalTasks } from "./graph.ts";
 import type { TaskStatus } from "./states.ts";
 
 const def = parseDefinition(
@@ -46,5 +46,30 @@ describe("graph helpers", () => {
       ["d"],
     );
     expect(readyTasks(def, states({ a: "COMPLETED", b: "FAILED", c: "COMPLETED", d: "PENDING", e: "COMPLETED" }))).toEqual([]);
+  });
+});
+
+describe("taskLayers: longest-path layering", () => {
+  const t = (id: string, ...dependsOn: string[]) => ({ id, dependsOn });
+
+  test("a task sits one layer after its deepest dependency; order inside a layer is the given one", () => {
+    // a → b → d, a → c → d, and e depends on a and d: e goes after d, not beside b.
+    expect(taskLayers([t("a"), t("b", "a"), t("c", "a"), t("d", "b", "c"), t("e", "a", "d")])).toEqual([["a"], ["b", "c"], ["d"], ["e"]]);
+  });
+
+  test("independent roots share layer 0; a dependency listed after its dependent still comes first", () => {
+    expect(taskLayers([t("late", "x"), t("x"), t("y")])).toEqual([["x", "y"], ["late"]]);
+  });
+
+  test("every edge points to a later layer", () => {
+    const tasks = [t("a"), t("b", "a"), t("c", "b"), t("d", "a", "c"), t("e"), t("f", "e", "b")];
+    const layerOf = new Map(taskLayers(tasks).flatMap((ids, i) => ids.map((id) => [id, i] as const)));
+    for (const task of tasks) for (const dep of task.dependsOn) expect(layerOf.get(dep)!).toBeLessThan(layerOf.get(task.id)!);
+    expect([...layerOf.keys()].sort()).toEqual(["a", "b", "c", "d", "e", "f"]);
+  });
+
+  test("no tasks, no layers; unknown dependencies are ignored", () => {
+    expect(taskLayers([])).toEqual([]);
+    expect(taskLayers([t("a", "ghost")])).toEqual([["a"]]);
   });
 });

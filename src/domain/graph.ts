@@ -1,6 +1,7 @@
 /**
  * The task graph of a definition, read together with the tasks' states: what starts an
- * execution, what is ready to run, what a failure skips, and what makes the output.
+ * execution, what is ready to run, what a failure skips, what makes the output, and the
+ * layers the dashboard draws it in.
  */
 import type { JobDefinition, TaskSpec } from "./definition.ts";
 import type { TaskStatus } from "./states.ts";
@@ -56,4 +57,31 @@ export function dependentsOf(def: JobDefinition, taskId: string): string[] {
 export function terminalTasks(def: JobDefinition): TaskSpec[] {
   const depended = new Set(def.tasks.flatMap((t) => t.dependsOn));
   return def.tasks.filter((t) => !depended.has(t.id));
+}
+
+/**
+ * Longest-path layering, for drawing: a task's layer is one more than the deepest of its
+ * dependencies (roots are layer 0), so every edge points to a later layer. Tasks keep their
+ * given order inside a layer. Dependencies on ids not in `tasks` are ignored; the graph is
+ * acyclic (definitions are checked for cycles when registered).
+ */
+export function taskLayers(tasks: readonly { id: string; dependsOn: readonly string[] }[]): string[][] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const depth = new Map<string, number>();
+  const depthOf = (id: string, seen: Set<string>): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    if (seen.has(id)) return 0; // a cycle cannot be registered; never loop on one anyway
+    seen.add(id);
+    const deps = (byId.get(id)?.dependsOn ?? []).filter((d) => byId.has(d));
+    const d = deps.length === 0 ? 0 : 1 + Math.max(...deps.map((dep) => depthOf(dep, seen)));
+    depth.set(id, d);
+    return d;
+  };
+  const layers: string[][] = [];
+  for (const t of tasks) {
+    const d = depthOf(t.id, new Set());
+    layers[d] = [...(layers[d] ?? []), t.id];
+  }
+  return layers;
 }

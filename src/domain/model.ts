@@ -119,6 +119,18 @@ export interface ListFilter {
   definitionId?: string;
   cursor?: string;
   limit: number;
+  /**
+   * Only executions created at or after this time (epoch ms). Stores may find the bound in
+   * their insertion order, which follows `createdAt` unless the system clock stepped back.
+   */
+  createdFrom?: number;
+  /** Only executions created before this time (epoch ms); see `createdFrom`. */
+  createdTo?: number;
+  /**
+   * Only FAILED executions whose error has this name (with another `status`, none). Stores may
+   * scan the failures for it: its cost grows with the failures in the range, not the history.
+   */
+  errorName?: string;
 }
 
 export interface SystemCounts {
@@ -126,4 +138,26 @@ export interface SystemCounts {
   queued: string[];
   queuedCount: number;
   completedCount: number;
+  /** Exact counts of every status (kept by the writes, never counted). */
+  byStatus: Record<ExecutionStatus, number>;
+}
+
+/** FAILED executions of one definition that failed with one error name (`failuresSince`). */
+export interface FailureGroup {
+  definitionId: string;
+  /** The execution's error name; null when it failed without one. */
+  errorName: string | null;
+  count: number;
+  /** When the latest of them ended (epoch ms). */
+  lastAt: number;
+}
+
+/** What `failuresSince` counted. */
+export interface FailureSummary {
+  /** The largest groups first. */
+  groups: FailureGroup[];
+  /** Failures counted, in every group (not only those returned). */
+  counted: number;
+  /** True when there were more failures than the scan allowed: the newest ones were counted. */
+  capped: boolean;
 }

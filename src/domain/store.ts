@@ -17,6 +17,7 @@ import type {
   ExecutionEventRecord,
   ExecutionPage,
   ExecutionWithTasks,
+  FailureSummary,
   ListFilter,
   QueuedRef,
   StoredDefinition,
@@ -179,6 +180,12 @@ export interface ExecutionReads {
   rerunsOf(executionId: string): Promise<string[]>;
   /** RUNNING ids, the first `queuedLimit` QUEUED ids, and exact counts. */
   systemCounts(queuedLimit: number): Promise<SystemCounts>;
+  /**
+   * FAILED executions created at or after `since`, grouped by definition and error name, the
+   * largest groups first, at most `limit` groups. At most the newest `scan` of them are counted,
+   * so its cost is bounded whatever the history holds.
+   */
+  failuresSince(since: number, limit: number, scan: number): Promise<FailureSummary>;
   /** When the latest (at most `limit`) executions of a definition first started, at or after `since`, newest first: rate limits after a restart. */
   recentStarts(definitionId: string, since: number, limit: number): Promise<number[]>;
 }

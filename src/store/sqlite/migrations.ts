@@ -224,6 +224,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE job_definitions ADD COLUMN registered_by TEXT;
   `,
+  // 11: the dashboard's failures by definition and error name since a time, read from this index
+  // alone (covering, newest first). Partial: only a write into or out of FAILED touches it.
+  `
+  CREATE INDEX executions_failed ON executions (seq, definition_id, end_time, error) WHERE status = 'FAILED';
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -54,19 +54,25 @@ describe("query plans", () => {
         /^SELECT seq, status, cancel_requested_at, tasks FROM executions WHERE id = \$id$/,
         /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)$/,
       ],
-      [/FROM executions WHERE seq < \$before ORDER BY seq DESC/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
+      // The pages: the cursor and a created-time range are both bounds on seq.
+      [
+        /FROM executions WHERE seq < \$before AND seq >= \$after ORDER BY seq DESC/,
+        /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)$/,
+      ],
       [
         /FROM executions WHERE status = \$status AND seq < \$before/,
-        /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq<\?\)$/,
+        /^SEARCH executions USING INDEX executions_by_status \(status=\? AND seq>\? AND seq<\?\)$/,
       ],
       [
         /FROM executions WHERE definition_id = \$definitionId AND seq/,
-        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/,
+        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq>\? AND seq<\?\)$/,
       ],
       [
         /WHERE definition_id = \$definitionId AND status = \$status AND seq/,
-        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq<\?\)$/,
+        /^SEARCH executions USING INDEX executions_by_definition_seq \(definition_id=\? AND seq>\? AND seq<\?\)$/,
       ],
+      // The time range's bound: a binary search of point lookups.
+      [/^SELECT seq, created_at FROM executions WHERE seq >= \$seq/, /^SEARCH executions USING INTEGER PRIMARY KEY \(rowid>\?\)$/],
       [
         /^SELECT id, definition_id, .* run_at FROM executions WHERE status = 'QUEUED' ORDER BY seq$/,
         /^SEARCH executions USING INDEX executions_by_status \(status=\?\)$/,
@@ -99,5 +105,13 @@ describe("query plans", () => {
       const sql = find(all, statement);
       expect({ sql, plan: plans(sql)[0] }).toEqual({ sql, plan: expect.stringMatching(plan) });
     }
+    // The list by error name walks the failures' partial index newest first.
+    expect(plans(find(all, /INDEXED BY executions_failed WHERE status = 'FAILED' AND json_extract/))).toEqual([
+      "SEARCH executions USING INDEX executions_failed (seq>? AND seq<?)",
+    ]);
+    // The failures since a time: the newest of them, read from the partial index alone, never a row of the table.
+    expect(plans(find(all, /^SELECT definition_id, json_extract/))).toContain(
+      "SEARCH executions USING COVERING INDEX executions_failed (seq>?)",
+    );
   });
 });

@@ -1,13 +1,14 @@
-/** Every read of the SQLite store: definitions, executions with their outputs, pages, history and counts. */
+/** Every read of the SQLite store: definitions, executions with their outputs, pages (by time range too), history, counts and failures. */
 import type {
   ExecutionEventRecord,
   ExecutionPage,
   ExecutionWithTasks,
+  FailureSummary,
   ListFilter,
   StoredDefinition,
   SystemCounts,
 } from "../../domain/model.ts";
-import type { ExecutionStatus } from "../../domain/states.ts";
+import { EXECUTION_STATUSES, type ExecutionStatus } from "../../domain/states.ts";
 import type { TaskState } from "../../domain/transitions.ts";
 import {
   type DefinitionRow,
@@ -30,6 +31,15 @@ export function outputsOf(s: Statements, x: Target, tasks: readonly TaskState[])
   return new Map(rows.map((r) => [r.task_id, JSON.parse(r.output)]));
 }
 
+/** True when the database answers a read. */
+export function ping(s: Statements): boolean {
+  try {
+    return (s.ping.get() as { ok: number }).ok === 1;
+  } catch {
+    return false;
+  }
+}
+
 export function getDefinition(s: Statements, id: string, version?: number): StoredDefinition | null {
   const row = (version === undefined ? s.latestDefinition.get({ id }) : s.definitionVersion.get({ id, version })) as DefinitionRow | null;
   return row ? toDefinition(row) : null;
@@ -47,10 +57,30 @@ export function loadExecution(s: Statements, executionId: string): ExecutionWith
   return { ...toExecution(row), tasks: withOutputs(tasks, outputsOf(s, { id: executionId, seq: row.seq }, tasks)) };
 }
 
-export function listExecutions(s: Statements, { status, definitionId, cursor, limit }: ListFilter): ExecutionPage {
-  const before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
-  const params = { status: status ?? null, definitionId: definitionId ?? null, before, limit: limit + 1 };
-  const stmt = status && definitionId ? s.listByBoth : status ? s.listByStatus : definitionId ? s.listByDefinition : s.listAll;
+export function listExecutions(s: Statements, filter: ListFilter): ExecutionPage {
+  const { status, definitionId, cursor, limit, createdFrom, createdTo, errorName } = filter;
+  if (errorName !== undefined && status !== undefined && status !== "FAILED") return { executions: [], nextCursor: null };
+  let before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
+  if (createdTo !== undefined) before = Math.min(before, firstSeqCreatedAt(s, createdTo));
+  const after = createdFrom === undefined ? 0 : firstSeqCreatedAt(s, createdFrom);
+  const params = {
+    status: status ?? null,
+    definitionId: definitionId ?? null,
+    errorName: errorName ?? null,
+    before,
+    after,
+    limit: limit + 1,
+  };
+  const stmt =
+    errorName !== undefined
+      ? s.listFailedByError
+      : status && definitionId
+        ? s.listByBoth
+        : status
+          ? s.listByStatus
+          : definitionId
+            ? s.listByDefinition
+            : s.listAll;
   const rows = stmt.all(params) as ExecutionRow[];
   const page = rows.slice(0, limit);
   return {
@@ -68,12 +98,49 @@ export const rerunsOf = (s: Statements, executionId: string): string[] =>
   (s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
 
 export function systemCounts(s: Statements, queuedLimit: number): SystemCounts {
-  // Reads run between batches on the one connection, so these four see one state.
-  const count = (status: ExecutionStatus) => (s.countOf.get({ status }) as { n: number } | null)?.n ?? 0;
+  // Reads run between batches on the one connection, so these see one state.
+  const byStatus = Object.fromEntries(EXECUTION_STATUSES.map((status) => [status, 0])) as Record<ExecutionStatus, number>;
+  for (const r of s.allCounts.all() as { status: ExecutionStatus; n: number }[]) byStatus[r.status] = r.n;
   return {
     running: (s.idsByStatus.all({ status: "RUNNING" }) as { id: string }[]).map((r) => r.id),
     queued: (s.firstIdsByStatus.all({ status: "QUEUED", limit: queuedLimit }) as { id: string }[]).map((r) => r.id),
-    queuedCount: count("QUEUED"),
-    completedCount: count("COMPLETED"),
+    queuedCount: byStatus.QUEUED,
+    completedCount: byStatus.COMPLETED,
+    byStatus,
   };
+}
+
+export const recentStarts = (s: Statements, definitionId: string, since: number, limit: number): number[] =>
+  (s.recentStarts.all({ definitionId, since, limit }) as { started_at: number }[]).map((r) => r.started_at);
+
+export function failuresSince(s: Statements, since: number, limit: number, scan: number): FailureSummary {
+  const rows = s.failuresSince.all({ after: firstSeqCreatedAt(s, since), scan }) as {
+    definition_id: string;
+    error_name: string | null;
+    n: number;
+    last_at: number;
+  }[];
+  const counted = rows.reduce((sum, r) => sum + r.n, 0);
+  const groups = rows
+    .slice(0, limit)
+    .map((r) => ({ definitionId: r.definition_id, errorName: r.error_name, count: r.n, lastAt: r.last_at }));
+  return { groups, counted, capped: counted >= scan };
+}
+
+/**
+ * The seq of the first execution created at or after `at` (one past the last when none is):
+ * a binary search over the primary key, about 20 lookups at a million rows, no index on
+ * `created_at` to keep up on every insert. Exact while `created_at` grows with `seq`, which holds
+ * unless the system clock stepped back between two submissions.
+ */
+export function firstSeqCreatedAt(s: Statements, at: number): number {
+  let lo = 0;
+  let hi = ((s.lastSeq.get() as { seq: number | null }).seq ?? 0) + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const row = s.createdAtOrAfterSeq.get({ seq: mid }) as { seq: number; created_at: number } | null;
+    if (row === null || row.created_at >= at) hi = mid;
+    else lo = row.seq + 1;
+  }
+  return lo;
 }

@@ -60,11 +60,24 @@ const SQL = {
   handlersDone: "UPDATE executions SET handlers_pending = 0 WHERE seq = $seq AND handlers_pending = 1",
   handlersPending: "SELECT id FROM executions WHERE handlers_pending = 1 ORDER BY seq",
 
-  listAll: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE seq < $before ORDER BY seq DESC LIMIT $limit`,
-  listByStatus: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE status = $status AND seq < $before ORDER BY seq DESC LIMIT $limit`,
-  listByDefinition: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE definition_id = $definitionId AND seq < $before ORDER BY seq DESC LIMIT $limit`,
+  listAll: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
+  listByStatus: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE status = $status AND seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
+  listByDefinition: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE definition_id = $definitionId AND seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
   listByBoth: `SELECT ${EXECUTION_COLUMNS} FROM executions
-    WHERE definition_id = $definitionId AND status = $status AND seq < $before ORDER BY seq DESC LIMIT $limit`,
+    WHERE definition_id = $definitionId AND status = $status AND seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
+
+  // A FAILED execution's error name is in its row's JSON: the failures' partial index is walked newest first, matches read from the table.
+  listFailedByError: `SELECT ${EXECUTION_COLUMNS} FROM executions INDEXED BY executions_failed
+    WHERE status = 'FAILED' AND json_extract(error, '$.name') = $errorName AND ($definitionId IS NULL OR definition_id = $definitionId)
+    AND seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
+  allCounts: "SELECT status, n FROM execution_counts",
+  lastSeq: "SELECT MAX(seq) AS seq FROM executions",
+  createdAtOrAfterSeq: "SELECT seq, created_at FROM executions WHERE seq >= $seq ORDER BY seq LIMIT 1",
+  // The newest `$scan` failures since then, from the covering partial index (the planner would otherwise pick executions_by_status and read every row).
+  failuresSince: `SELECT definition_id, json_extract(error, '$.name') AS error_name, COUNT(*) AS n, MAX(end_time) AS last_at
+    FROM (SELECT definition_id, end_time, error FROM executions INDEXED BY executions_failed
+      WHERE status = 'FAILED' AND seq >= $after ORDER BY seq DESC LIMIT $scan)
+    GROUP BY definition_id, error_name ORDER BY n DESC, definition_id, error_name`,
 
   insertEvents: `INSERT INTO events (seq, execution_seq, at, type, task_id, attempt, data, more)
     VALUES ($seq, $executionSeq, $at, $type, $taskId, $attempt, $data, $more)`,

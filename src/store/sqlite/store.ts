@@ -335,19 +335,17 @@ export class SqliteStore implements Store, BackupPort {
   }
 
   async recentStarts(definitionId: string, since: number, limit: number): Promise<number[]> {
-    return this.reading(() =>
-      (this.s.recentStarts.all({ definitionId, since, limit }) as { started_at: number }[]).map((r) => r.started_at),
-    );
+    return this.reading(() => reads.recentStarts(this.s, definitionId, since, limit));
+  }
+
+  async failuresSince(since: number, limit: number, scan: number) {
+    return this.reading(() => reads.failuresSince(this.s, since, limit, scan));
   }
 
   // ---- health ----
 
   async ping(): Promise<boolean> {
-    try {
-      return (this.s.ping.get() as { ok: number }).ok === 1;
-    } catch {
-      return false;
-    }
+    return reads.ping(this.s);
   }
 
   /** Runs a read; a storage fault (an I/O error reading the file) becomes a `StorageError` (503), not a bug (500). */

@@ -1,5 +1,6 @@
 /** Reads: executions listed newest first and paged, counts kept right by every write, and the history in order. */
 import { describe, expect } from "bun:test";
+import { EXECUTION_STATUSES, type ExecutionStatus } from "../../../src/domain/states.ts";
 import type { Store } from "../../../src/domain/store.ts";
 import { completeTask, finishExecution, startAttempt } from "../../helpers/store-steps.ts";
 import { allExecutions, enqueued, err, loaded, newExecution, registered, T0 } from "../fixtures.ts";
@@ -16,6 +17,7 @@ async function countedFromList(store: Store, queuedLimit: number) {
     queued: of("QUEUED").slice(0, queuedLimit),
     queuedCount: of("QUEUED").length,
     completedCount: of("COMPLETED").length,
+    byStatus: Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, of(s).length])) as Record<ExecutionStatus, number>,
   };
 }
 
@@ -82,6 +84,48 @@ export function readTests(makeStore: MakeStore): void {
       }
     });
 
+    it("by created time: from is inclusive, to exclusive, with the other filters and the cursor", async (store) => {
+      await enqueued(store, 5); // e1..e5 created at T0 + 1..5
+      const range = { createdFrom: T0 + 2, createdTo: T0 + 5 };
+      expect(ids(await store.listExecutions({ limit: 10, createdFrom: T0 + 4 }))).toEqual(["e5", "e4"]);
+      expect(ids(await store.listExecutions({ limit: 10, createdTo: T0 + 3 }))).toEqual(["e2", "e1"]);
+      expect(ids(await store.listExecutions({ limit: 10, definitionId: "job", ...range }))).toEqual(["e4", "e3", "e2"]);
+      expect(ids(await store.listExecutions({ limit: 10, createdFrom: T0 + 9 }))).toEqual([]);
+      expect(ids(await store.listExecutions({ limit: 10, createdTo: T0 }))).toEqual([]);
+      await store.admit("e3", T0);
+      expect(ids(await store.listExecutions({ limit: 10, status: "QUEUED", ...range }))).toEqual(["e4", "e2"]);
+      const first = await store.listExecutions({ limit: 2, definitionId: "job", ...range });
+      const rest = await store.listExecutions({ limit: 2, definitionId: "job", ...range, cursor: first.nextCursor! });
+      expect([ids(first), ids(rest), rest.nextCursor]).toEqual([["e4", "e3"], ["e2"], null]);
+    });
+
+    it("by error name: FAILED executions whose error has that name, with the other filters and the cursor", async (store) => {
+      await enqueued(store, 4); // e1..e4 at T0 + 1..4
+      for (const i of [1, 2]) await store.enqueue(newExecution(`o${i}`, { definitionId: "other" }), T0 + 4 + i); // o1, o2 at T0 + 5, 6
+      const fail = async (id: string, name: string | null) => {
+        await store.admit(id, T0 + 10);
+        await finishExecution(store, id, "FAILED", null, name === null ? null : { name, message: "m", taskId: "a" }, T0 + 10);
+      };
+      await fail("e1", "Boom");
+      await fail("e2", "Timeout");
+      await fail("e3", "Boom");
+      await fail("o1", "Boom");
+      await fail("o2", null);
+      await store.admit("e4", T0 + 10);
+      await finishExecution(store, "e4", "COMPLETED", null, null, T0 + 11);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom" }))).toEqual(["o1", "e3", "e1"]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom", definitionId: "job" }))).toEqual(["e3", "e1"]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom", status: "FAILED", createdTo: T0 + 3 }))).toEqual(["e1"]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom", status: "COMPLETED" }))).toEqual([]);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "boom" }))).toEqual([]);
+      const first = await store.listExecutions({ limit: 2, errorName: "Boom" });
+      const rest = await store.listExecutions({ limit: 2, errorName: "Boom", cursor: first.nextCursor! });
+      expect([ids(first), ids(rest), rest.nextCursor]).toEqual([["o1", "e3"], ["e1"], null]);
+      // A redriven execution is not FAILED any more.
+      await store.redrive("e3", T0 + 12);
+      expect(ids(await store.listExecutions({ limit: 10, errorName: "Boom" }))).toEqual(["o1", "e1"]);
+    });
+
     it("a page started before new executions arrive goes on where it was", async (store) => {
       await enqueued(store, 3);
       const first = await store.listExecutions({ limit: 2 });
@@ -97,7 +141,13 @@ export function readTests(makeStore: MakeStore): void {
       await store.admit("e1", T0);
       await store.admit("e2", T0);
       await finishExecution(store, "e1", "COMPLETED", null, null, T0);
-      expect(await store.systemCounts(2)).toEqual({ running: ["e2"], queued: ["e3", "e4"], queuedCount: 4, completedCount: 1 });
+      expect(await store.systemCounts(2)).toEqual({
+        running: ["e2"],
+        queued: ["e3", "e4"],
+        queuedCount: 4,
+        completedCount: 1,
+        byStatus: { QUEUED: 4, RUNNING: 1, COMPLETED: 1, FAILED: 0, CANCELLED: 0 },
+      });
       expect((await store.systemCounts(100)).queued).toEqual(["e3", "e4", "e5", "e6"]);
       expect((await store.systemCounts(0)).queued).toEqual([]);
     });
@@ -142,6 +192,33 @@ export function readTests(makeStore: MakeStore): void {
         await check();
       }
       expect(await store.systemCounts(2)).toMatchObject({ completedCount: 1 });
+    });
+  });
+
+  describe("failuresSince", () => {
+    it("FAILED executions created since then, grouped by definition and error name, largest first, the scan bounded", async (store) => {
+      await enqueued(store, 5); // e1..e5 at T0 + 1..5
+      for (const i of [1, 2, 3]) await store.enqueue(newExecution(`o${i}`, { definitionId: "other" }), T0 + 5 + i); // o1..o3 at T0 + 6..8
+      const fail = async (id: string, name: string | null, at: number) => {
+        await store.admit(id, at);
+        await finishExecution(store, id, "FAILED", null, name === null ? null : { name, message: "m", taskId: "a" }, at);
+      };
+      await fail("e1", "Boom", T0 + 10); // created before the window
+      await fail("e2", "Boom", T0 + 11);
+      await fail("e3", "Boom", T0 + 12);
+      await fail("e4", "Timeout", T0 + 13);
+      await fail("o3", null, T0 + 14);
+      await store.admit("e5", T0);
+      await finishExecution(store, "e5", "COMPLETED", null, null, T0 + 15);
+      const boom = { definitionId: "job", errorName: "Boom", count: 2, lastAt: T0 + 12 };
+      const timeout = { definitionId: "job", errorName: "Timeout", count: 1, lastAt: T0 + 13 };
+      const other = { definitionId: "other", errorName: null, count: 1, lastAt: T0 + 14 };
+      expect(await store.failuresSince(T0 + 2, 10, 100)).toEqual({ groups: [boom, timeout, other], counted: 4, capped: false });
+      // Fewer groups returned, all of them counted.
+      expect(await store.failuresSince(T0 + 2, 1, 100)).toEqual({ groups: [boom], counted: 4, capped: false });
+      // A bounded scan counts the newest failures by creation: o3 and e4, not e2 and e3.
+      expect(await store.failuresSince(T0 + 2, 10, 2)).toEqual({ groups: [timeout, other], counted: 2, capped: true });
+      expect(await store.failuresSince(T0 + 100, 10, 100)).toEqual({ groups: [], counted: 0, capped: false });
     });
   });
 

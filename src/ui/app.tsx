@@ -1,0 +1,59 @@
+/**
+ * The dashboard: a Hono sub-app the API mounts under `/ui` (`createApp({ mounts })`), rendered
+ * on the server with hono/jsx. Its assets (stylesheet, favicon, one small progressive script)
+ * are strings compiled into the binary. Read-only for now: it reads through the same read port
+ * as the API. Unknown paths under `/ui` get an HTML 404 page.
+ */
+import { Hono } from "hono";
+import { definitionDiffPage } from "./definition-diff.tsx";
+import { definitionPage, definitionsPage } from "./definitions.tsx";
+import { executionPage } from "./execution.tsx";
+import { executionsPage } from "./executions.tsx";
+import { notFoundPage } from "./not-found.tsx";
+import { overviewPage } from "./overview.tsx";
+import type { DashboardPorts } from "./ports.ts";
+import { SCRIPT } from "./script.ts";
+import { FAVICON, STYLESHEET } from "./style.ts";
+import { workersPage } from "./workers.tsx";
+
+/** Served under `/ui/assets/`; the build commit is not in the name, so they are revalidated after an hour. */
+const ASSETS: Record<string, { type: string; body: string }> = {
+  "style.css": { type: "text/css; charset=utf-8", body: STYLESHEET },
+  "favicon.svg": { type: "image/svg+xml", body: FAVICON },
+  "app.js": { type: "text/javascript; charset=utf-8", body: SCRIPT },
+};
+
+/**
+ * On every answer of the dashboard. The policy lets a page load only what this origin serves and
+ * no inline script, so a value that escaped escaping could still not run, and nothing could be
+ * fetched from elsewhere; inline SVG needs nothing more. Pages are not framed by other sites.
+ */
+const HEADERS = {
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+export function createDashboard(ports: DashboardPorts): Hono {
+  const ui = new Hono();
+  ui.use("*", async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(HEADERS)) c.res.headers.set(name, value);
+  });
+  // Mounted, "/" matches only "/ui"; the empty parameter after a slash matches "/ui/", where `/` redirects.
+  for (const home of ["/", "/:home{.{0}}"]) ui.get(home, (c) => overviewPage(c, ports));
+  ui.get("/executions", (c) => executionsPage(c, ports));
+  ui.get("/executions/:id", (c) => executionPage(c, ports));
+  ui.get("/definitions", (c) => definitionsPage(c, ports));
+  ui.get("/definitions/:id", (c) => definitionPage(c, ports));
+  ui.get("/definitions/:id/diff", (c) => definitionDiffPage(c, ports));
+  ui.get("/workers", (c) => workersPage(c, ports));
+  ui.get("/assets/:name", (c) => {
+    const asset = ASSETS[c.req.param("name")];
+    if (!asset) return notFoundPage(c, ports, `The dashboard has no asset "${c.req.param("name")}".`);
+    return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=3600" });
+  });
+  ui.all("*", (c) => notFoundPage(c, ports, `The dashboard has no page at ${c.req.path}.`));
+  return ui;
+}

@@ -1,0 +1,126 @@
+/** `/ui/executions`: every execution, newest first, filtered by the URL's query and paged by cursor. */
+import type { Context } from "hono";
+import type { Execution } from "../domain/model.ts";
+import { EXECUTION_STATUSES } from "../domain/states.ts";
+import { type ListQuery, QUERY_KEYS, queryString, readFilter } from "./filters.ts";
+import { duration } from "./format.ts";
+import { BASE, ExecutionLink, Page, Status, Time } from "./layout.tsx";
+import type { DashboardPorts } from "./ports.ts";
+
+export async function executionsPage(c: Context, ports: DashboardPorts): Promise<Response> {
+  const q = Object.fromEntries(QUERY_KEYS.map((k) => [k, c.req.query(k)?.trim() ?? ""])) as unknown as ListQuery;
+  const { filter, problems } = readFilter(q);
+  const definitions = (await ports.reads.listDefinitions()).map((d) => d.id);
+  const page = problems.length === 0 ? await ports.reads.listExecutions(filter) : null;
+  const now = ports.now();
+  return c.html(
+    <Page title="Executions" current="executions" version={ports.version}>
+      <h1>Executions</h1>
+      <Filters q={q} definitions={definitions} />
+      {problems.length > 0 ? (
+        <section role="alert">
+          <h2>These filters cannot be used</h2>
+          <ul>
+            {problems.map((p) => (
+              <li>{p}</li>
+            ))}
+          </ul>
+        </section>
+      ) : page!.executions.length === 0 ? (
+        <p>{q.cursor === "" ? "No execution matches these filters." : "No older execution matches these filters."}</p>
+      ) : (
+        <ExecutionTable executions={page!.executions} now={now} />
+      )}
+      <nav class="pager" aria-label="Pages">
+        {q.cursor !== "" && <a href={`${BASE}/executions${queryString(q, { cursor: "" })}`}>Newest</a>}
+        {page?.nextCursor && <a href={`${BASE}/executions${queryString(q, { cursor: page.nextCursor })}`}>Older</a>}
+      </nav>
+    </Page>,
+    problems.length > 0 ? 400 : 200,
+  );
+}
+
+function Filters({ q, definitions }: { q: ListQuery; definitions: string[] }) {
+  const known = q.definition === "" || definitions.includes(q.definition) ? definitions : [q.definition, ...definitions];
+  return (
+    <form class="filters" method="get" action={`${BASE}/executions`}>
+      <label>
+        Status
+        <select name="status">
+          <option value="">any</option>
+          {EXECUTION_STATUSES.map((s) => (
+            <option value={s} selected={q.status === s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Definition
+        <select name="definition">
+          <option value="">any</option>
+          {known.map((d) => (
+            <option value={d} selected={q.definition === d}>
+              {d}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Created from (UTC)
+        <input type="datetime-local" name="from" value={q.from} step="1" />
+      </label>
+      <label>
+        Created before (UTC)
+        <input type="datetime-local" name="to" value={q.to} step="1" />
+      </label>
+      <label>
+        Error name (failed ones)
+        <input type="text" name="error" value={q.error} placeholder="e.g. States.Timeout" />
+      </label>
+      <button type="submit">Filter</button>
+      <a href={`${BASE}/executions`}>Clear</a>
+    </form>
+  );
+}
+
+export function ExecutionTable({ executions, now }: { executions: Execution[]; now: number }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Execution</th>
+            <th scope="col">Definition</th>
+            <th scope="col">Status</th>
+            <th scope="col">Created</th>
+            <th scope="col" class="num">
+              Duration
+            </th>
+            <th scope="col">Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {executions.map((e) => (
+            <tr>
+              <td>
+                <ExecutionLink id={e.id} />
+              </td>
+              <td>
+                {e.definitionId} <span class="muted">v{e.definitionVersion}</span>
+              </td>
+              <td>
+                <Status status={e.status} />
+              </td>
+              <td>
+                <Time at={e.createdAt} />
+              </td>
+              <td class="num">{e.startedAt === null ? "—" : duration((e.endTime ?? now) - e.startedAt)}</td>
+              <td>{e.error ? <code>{e.error.name}</code> : ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

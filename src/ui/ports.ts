@@ -1,0 +1,11 @@
+/** What the dashboard needs from the rest of Baton: the store's read port (as the API reads) and the engine's view of workers. */
+import type { ReadPort, WorkerInfo } from "../domain/store.ts";
+
+export interface DashboardPorts {
+  reads: ReadPort;
+  /** Workers seen lately, with the leases they hold (`Engine.workers`). */
+  workers: () => Promise<WorkerInfo[]>;
+  /** Shown in the footer. */
+  version: string;
+  now: () => number;
+}
