@@ -224,6 +224,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE job_definitions ADD COLUMN registered_by TEXT;
   `,
+  // 11: retention deletes terminal executions oldest end first (only they have an end_time: a
+  // redrive clears it), and with each one the idempotency keys that point at it.
+  `
+  CREATE INDEX executions_by_end ON executions (end_time, seq) WHERE end_time IS NOT NULL;
+  CREATE INDEX idempotency_keys_by_execution ON idempotency_keys (execution_id);
+  `,
 ];
 
 export class SchemaTooNewError extends Error {
