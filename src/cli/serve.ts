@@ -67,6 +67,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     idempotencyRetentionMs: config.idempotencyRetentionHours * 3600 * 1000,
     secrets,
     leaseMs: config.leaseSeconds * 1000,
+    retentionMs: config.retentionDays * 24 * 3600 * 1000,
+    retentionMaxExecutions: config.retentionMaxExecutions,
   });
   let server: HttpServer | undefined;
   try {
