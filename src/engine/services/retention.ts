@@ -5,9 +5,9 @@
  * unfinished execution, one with handlers left, or one a stored rerun points at.
  *
  * Small steps so admission keeps flowing: each batch (at most `batchSize` executions) and each
- * vacuum step is one short write through group commit, and the service yields to the event
- * loop between them. A pass stops after `maxBatches` batches; the next pass follows a second
- * later when work was left, else a minute later. Housekeeping, like the key purge: it runs on
+ * vacuum step is one short write through group commit, and the service pauses 5 ms between
+ * them, so admissions commit in batches of their own. A pass stops after `maxBatches` batches;
+ * the next pass follows a second later when work was left, else a minute later. Housekeeping, like the key purge: it runs on
  * real, unref'd timers, reading the time from the injected clock.
  */
 import type { Clock } from "../../domain/clock.ts";
@@ -19,8 +19,13 @@ import type { ExpiryRule, RetentionStore } from "../../domain/store.ts";
 export const RETENTION_BATCH = 500;
 /** Batches one pass runs at most before it lets the next pass continue. */
 export const RETENTION_MAX_BATCHES = 100;
-/** Pages one vacuum step gives back (4 MiB at SQLite's 4 KiB pages). */
-export const RETENTION_VACUUM_PAGES = 1024;
+/** Pages one vacuum step gives back: 1 MiB at SQLite's 4 KiB pages (steps of 4 MiB held the writer up to 55 ms at 100,000 executions). */
+export const RETENTION_VACUUM_PAGES = 256;
+/**
+ * Pause between two steps, so group commits without a delete in them run between: back to back,
+ * every admission waited for a batch (at 100,000 executions: p50 0.13 ms alone, 6.6 ms while cleaning).
+ */
+export const RETENTION_PAUSE_MS = 5;
 /** Vacuum steps one pass runs at most. */
 export const RETENTION_MAX_VACUUM_STEPS = 256;
 export const RETENTION_FIRST_PASS_MS = 2_000;
@@ -44,6 +49,8 @@ export interface RetentionDeps {
   vacuumPages?: number;
   /** How long after `start` the first pass runs. @default RETENTION_FIRST_PASS_MS */
   firstPassMs?: number;
+  /** Between two steps of a pass; 0 only yields to the event loop. @default RETENTION_PAUSE_MS */
+  pauseMs?: number;
 }
 
 /** What one pass did. */
@@ -56,8 +63,8 @@ export interface RetentionPass {
   pagesReleased: number;
 }
 
-/** Lets the event loop run (timers, I/O, other writes) before the next step. */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets the event loop run (timers, I/O, other writes) for `ms` before the next step; 0: one turn. */
+const pause = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 
 export class Retention {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -91,7 +98,7 @@ export class Retention {
     const maxBatches = this.deps.maxBatches ?? RETENTION_MAX_BATCHES;
     let full = false;
     while (pass.batches < maxBatches && !this.stopped) {
-      if (pass.batches > 0) await yieldToLoop();
+      if (pass.batches > 0) await pause(this.deps.pauseMs ?? RETENTION_PAUSE_MS);
       const n = await this.deps.store.deleteExpired(rule);
       pass.batches++;
       pass.deleted += n;
@@ -110,7 +117,7 @@ export class Retention {
     const first = await this.deps.store.releaseFreePages(0);
     let free = first;
     for (let step = 0; free > 0 && step < RETENTION_MAX_VACUUM_STEPS && !this.stopped; step++) {
-      await yieldToLoop();
+      await pause(this.deps.pauseMs ?? RETENTION_PAUSE_MS);
       const left = await this.deps.store.releaseFreePages(pages);
       if (left >= free) break;
       free = left;
