@@ -329,8 +329,11 @@ export interface RetentionStore {
    * stored rerun points at (`rerunOf`): that one goes once its reruns are gone.
    */
   deleteExpired(rule: ExpiryRule): Promise<number>;
-  /** About how many executions the rule still selects, counting those it may not delete yet (for the log). */
-  countExpired(rule: ExpiryRule): Promise<number>;
+  /**
+   * About how many executions the rule still selects, counting those it may not delete yet (for
+   * the log), but no more than `max`: the count is a read that holds up everything else.
+   */
+  countExpired(rule: ExpiryRule, max: number): Promise<number>;
   /** Gives up to `maxPages` free pages back to the file system in one short write; resolves how many pages are still free. */
   releaseFreePages(maxPages: number): Promise<number>;
 }

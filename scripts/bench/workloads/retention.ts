@@ -117,7 +117,7 @@ export function retentionWorkload(sizes: Sizes, batchSize = RETENTION_BATCH): Va
           batches.push(performance.now() - t);
           return n;
         },
-        countExpired: (rule) => store.countExpired(rule),
+        countExpired: (rule, max) => store.countExpired(rule, max),
         releaseFreePages: async (pages) => {
           const t = performance.now();
           const left = await store.releaseFreePages(pages);

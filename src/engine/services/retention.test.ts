@@ -39,7 +39,7 @@ function recorded(store: RetentionStore) {
       calls.push({ limit: rule.limit, deleted });
       return deleted;
     },
-    countExpired: (rule) => store.countExpired(rule),
+    countExpired: (rule, max) => store.countExpired(rule, max),
     releaseFreePages: (pages) => store.releaseFreePages(pages),
   };
   return { calls, store: wrapped };

@@ -21,7 +21,8 @@ const SQL = {
     WHERE x.end_time IS NOT NULL AND x.end_time < $before AND ${DELETABLE} ORDER BY x.end_time, x.seq LIMIT $limit`,
   endedFrom: `SELECT x.seq, x.id, x.status FROM executions x INDEXED BY executions_by_end
     WHERE x.end_time IS NOT NULL AND x.end_time >= $from AND ${DELETABLE} ORDER BY x.end_time, x.seq LIMIT $limit`,
-  countEndedBefore: "SELECT COUNT(*) AS n FROM executions INDEXED BY executions_by_end WHERE end_time IS NOT NULL AND end_time < $before",
+  countEndedBefore: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM executions INDEXED BY executions_by_end
+    WHERE end_time IS NOT NULL AND end_time < $before LIMIT $max)`,
   stored: "SELECT COALESCE(SUM(n), 0) AS n FROM execution_counts",
   deleteEvents: "DELETE FROM events WHERE execution_seq = $seq",
   deleteOutputs: "DELETE FROM task_outputs WHERE execution_seq = $seq",
@@ -71,10 +72,13 @@ export function deleteExpired(tx: Tx, rs: RetentionStatements, rule: ExpiryRule)
   return doomed.length;
 }
 
-/** About how many the rule still selects: those ended before the cutoff, or the excess over the cap if larger. */
-export function countExpired(rs: RetentionStatements, rule: ExpiryRule): number {
-  const old = rule.endedBefore === null ? 0 : (rs.countEndedBefore.get({ before: rule.endedBefore }) as { n: number }).n;
-  return Math.max(old, rule.keepAtMost > 0 ? storedCount(rs) - rule.keepAtMost : 0);
+/**
+ * About how many the rule still selects, at most `max`: those ended before the cutoff, or the
+ * excess over the cap if larger. Counting 900,000 index entries took 30-50 ms; 100,000 about 4.
+ */
+export function countExpired(rs: RetentionStatements, rule: ExpiryRule, max: number): number {
+  const old = rule.endedBefore === null ? 0 : (rs.countEndedBefore.get({ before: rule.endedBefore, max }) as { n: number }).n;
+  return Math.min(max, Math.max(old, rule.keepAtMost > 0 ? storedCount(rs) - rule.keepAtMost : 0));
 }
 
 /** Runs `incremental_vacuum` for up to `maxPages` pages in the caller's transaction; returns the pages still free. */

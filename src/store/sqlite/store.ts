@@ -305,8 +305,8 @@ export class SqliteStore implements Store, BackupPort {
     return this.write((tx) => retention.deleteExpired(tx, this.rs, rule));
   }
 
-  async countExpired(rule: ExpiryRule): Promise<number> {
-    return this.reading(() => retention.countExpired(this.rs, rule));
+  async countExpired(rule: ExpiryRule, max: number): Promise<number> {
+    return this.reading(() => retention.countExpired(this.rs, rule, max));
   }
 
   releaseFreePages(maxPages: number): Promise<number> {

@@ -96,14 +96,16 @@ export function retentionTests(makeStore: MakeStore): void {
       for (let i = 5; i >= 1; i--) await completedAt(store, `e${i}`, T0 + 10 * i);
       const all = ["e1", "e2", "e3", "e4", "e5"];
       expect((await store.systemCounts(0)).completedCount).toBe(5);
-      expect(await store.countExpired(rule({ endedBefore: T0 + 1000 }))).toBe(5);
+      expect(await store.countExpired(rule({ endedBefore: T0 + 1000 }), 100)).toBe(5);
+      expect(await store.countExpired(rule({ endedBefore: T0 + 1000 }), 3)).toBe(3);
+      expect(await store.countExpired(rule({ keepAtMost: 1 }), 3)).toBe(3);
       expect(await store.deleteExpired(rule({ endedBefore: T0 + 1000, limit: 2 }))).toBe(2);
       expect(await stored(store, all)).toEqual(["e3", "e4", "e5"]);
       expect(await store.deleteExpired(rule({ endedBefore: T0 + 1000, limit: 2 }))).toBe(2);
       expect(await store.deleteExpired(rule({ endedBefore: T0 + 1000, limit: 2 }))).toBe(1);
       expect(await stored(store, all)).toEqual([]);
       expect((await store.systemCounts(0)).completedCount).toBe(0);
-      expect(await store.countExpired(rule({ endedBefore: T0 + 1000 }))).toBe(0);
+      expect(await store.countExpired(rule({ endedBefore: T0 + 1000 }), 100)).toBe(0);
     });
 
     it("keeps an execution whose handlers have not all finished, until the last one has", async (store) => {
@@ -142,7 +144,7 @@ export function retentionTests(makeStore: MakeStore): void {
       for (let i = 1; i <= 4; i++) await completedAt(store, `e${i}`, T0 + 100 - i); // e4 ended first
       await store.enqueue(newExecution("queued"), T0);
       // 5 stored, at most 2 kept: three go, the queued one counts but stays.
-      expect(await store.countExpired(rule({ keepAtMost: 2 }))).toBe(3);
+      expect(await store.countExpired(rule({ keepAtMost: 2 }), 100)).toBe(3);
       expect(await store.deleteExpired(rule({ keepAtMost: 2, limit: 2 }))).toBe(2);
       expect(await stored(store, ["e1", "e2", "e3", "e4", "queued"])).toEqual(["e1", "e2", "queued"]);
       expect(await store.deleteExpired(rule({ keepAtMost: 2 }))).toBe(1);
@@ -159,7 +161,7 @@ export function retentionTests(makeStore: MakeStore): void {
     it("no cutoff and no cap deletes nothing; releaseFreePages answers how many pages are still free", async (store) => {
       await completedAt(store, "e1", T0 + 10);
       expect(await store.deleteExpired(rule())).toBe(0);
-      expect(await store.countExpired(rule())).toBe(0);
+      expect(await store.countExpired(rule(), 100)).toBe(0);
       expect(await store.releaseFreePages(100)).toBeGreaterThanOrEqual(0);
     });
   });
