@@ -3,7 +3,8 @@
  * old executions are written with the store, with old times, before the binary starts on the
  * file; then only the API is used: the old ones answer 404, the recent ones and an old original
  * that a recent rerun points at stay, admission answers 202 all through the clean, one log line
- * says what the pass did, and the file is smaller once the freed pages are given back.
+ * says what the pass did, and the file is smaller once the freed pages are given back. Then the
+ * cap alone (--retention-days 0, --retention-max-executions).
  */
 import { afterAll, expect, test } from "bun:test";
 import { statSync } from "node:fs";
@@ -16,10 +17,10 @@ import { type Baton, startBaton, tempDir, waitFor } from "./harness.ts";
 const DAY = 24 * 3600 * 1000;
 const OLD = 3000;
 const DEF = { id: "one", tasks: [{ id: "a", functionName: "noop" }] };
-let baton: Baton | undefined;
+const batons: Baton[] = [];
 
 afterAll(async () => {
-  if (baton && baton.proc.exitCode === null) await baton.kill9();
+  for (const b of batons) if (b.proc.exitCode === null) await b.kill9();
 });
 
 const execution = (id: string, rerunOf: string | null = null): NewExecution => ({
@@ -54,8 +55,8 @@ test("old executions go in the background while admission keeps answering; the f
   await store.close();
   const sizeBefore = statSync(db).size;
 
-  baton = await startBaton({ db, jobs: null });
-  const b = baton;
+  const b = await startBaton({ db, jobs: null });
+  batons.push(b);
   // Admissions one after the other, paced, from the start until the pass is over (its first pass is 2 s after start).
   const answers = new Map<number, number>();
   let cleaned = false;
@@ -85,4 +86,26 @@ test("old executions go in the background while admission keeps answering; the f
   expect(system.executedJobs).toBeLessThanOrEqual(answers.get(202)! + 3); // the admitted, the recent, the rerun and its original
   expect(await b.stop()).toBe(0);
   expect(statSync(db).size).toBeLessThan(sizeBefore / 2);
+}, 60_000);
+
+test("--retention-max-executions with --retention-days 0: the earliest ended go until that many are stored, whatever their age", async () => {
+  const dir = tempDir();
+  const db = join(dir, "baton.db");
+  const now = Date.now();
+  const store = SqliteStore.open({ path: db });
+  await store.registerDefinition("one", DEF, canonicalJson(DEF), now - DAY);
+  const ids = Array.from({ length: 20 }, (_, i) => `e-${String(i).padStart(2, "0")}`);
+  await Promise.all(ids.map((id, i) => completed(store, execution(id), now - 60_000 + i)));
+  await store.enqueue(execution("queued"), now - 90 * DAY); // the oldest of all, and unfinished
+  await store.close();
+
+  const b = await startBaton({ db, jobs: null, args: ["--retention-days", "0", "--retention-max-executions", "5"] });
+  batons.push(b);
+  const line = await waitFor("the retention log line", async () => b.logs().match(/retention deleted old executions.*/)?.[0], 20_000);
+  // 21 stored, 5 kept: 16 go, the earliest ended first; the queued one counts but stays (and runs).
+  expect(line).toContain("deleted=16 ");
+  const states = await Promise.all(ids.map(async (id) => (await b.json("GET", `/jobs/${id}/state`)).status));
+  expect(states).toEqual([...Array(16).fill(404), ...Array(4).fill(200)]);
+  expect((await b.json("GET", "/jobs/queued/state")).status).toBe(200);
+  expect(await b.stop()).toBe(0);
 }, 60_000);
