@@ -6,6 +6,7 @@
 import { engine1Task, engine1TaskPaced, engine5Task, engineKeys } from "./workloads/engine.ts";
 import { remote1Task } from "./workloads/remote.ts";
 import { rest1Task, rest1TaskPaced } from "./workloads/rest.ts";
+import { retentionWorkload } from "./workloads/retention.ts";
 import { footprint, history, recovery } from "./workloads/storage.ts";
 import type { Sizes, Variant } from "./workloads/types.ts";
 
@@ -21,7 +22,9 @@ export const WORKLOADS = [
   "footprint",
   "history",
 ] as const;
-export type WorkloadName = (typeof WORKLOADS)[number];
+/** Run only when named with --workload: each takes minutes (retention: seeding 1M executions, then the clean). */
+export const NAMED_ONLY_WORKLOADS = ["retention"] as const;
+export type WorkloadName = (typeof WORKLOADS)[number] | (typeof NAMED_ONLY_WORKLOADS)[number];
 
 export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
   switch (name) {
@@ -41,5 +44,7 @@ export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
       return [footprint(sizes)];
     case "history":
       return [history(sizes)];
+    case "retention":
+      return [retentionWorkload(sizes), retentionWorkload(sizes, 200)]; // the default batch, and a smaller one to compare
   }
 }

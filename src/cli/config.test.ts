@@ -247,3 +247,26 @@ describe("--metrics-auth", () => {
     expect(refusal([], { BATON_METRICS_AUTH: "true" })).toStartWith("--metrics-auth (env BATON_METRICS_AUTH) protects /metrics");
   });
 });
+
+describe("retention settings", () => {
+  test("30 days and no cap by default; fractions of a day, the variable and the file key count", () => {
+    expect([config([]).retentionDays, config([]).retentionMaxExecutions]).toEqual([30, 0]);
+    expect(config(["--retention-days", "0.5"]).retentionDays).toBe(0.5);
+    expect(config([], { BATON_RETENTION_DAYS: "0", BATON_RETENTION_MAX_EXECUTIONS: "100000" })).toMatchObject({
+      retentionDays: 0,
+      retentionMaxExecutions: 100000,
+    });
+    expect(config(withFile, {}, "retention-days = 7\nretention-max-executions = 5000\n")).toMatchObject({
+      retentionDays: 7,
+      retentionMaxExecutions: 5000,
+    });
+  });
+
+  test("a bad value is one line naming the flag or variable and the range", () => {
+    expect(refusal(["--retention-days=-1"])).toBe('--retention-days="-1" must be a number from 0 to 36500');
+    expect(refusal(["--retention-days", "40000"])).toBe('--retention-days="40000" must be at most 36500');
+    expect(refusal([], { BATON_RETENTION_MAX_EXECUTIONS: "1.5" })).toBe(
+      'BATON_RETENTION_MAX_EXECUTIONS="1.5" must be a whole number from 0 to 1000000000',
+    );
+  });
+});

@@ -48,6 +48,10 @@ export interface ServeConfig {
   backupDir: string | null;
   /** `/metrics` needs a token with `read` (it is open otherwise); needs `tokensFile`. */
   metricsAuth: boolean;
+  /** Terminal executions are deleted this many days after they ended; 0 keeps them. */
+  retentionDays: number;
+  /** At most this many executions stored (the earliest ended terminal ones go); 0: no cap. */
+  retentionMaxExecutions: number;
 }
 
 /** A command line or environment the user must fix; printed as one line, exit code 2. */
@@ -233,6 +237,20 @@ export const SETTINGS = {
     schema: yesNo,
     help: "GET /metrics needs a token with the read permission (it is open otherwise, like /healthz); needs --tokens",
   },
+  retentionDays: {
+    flag: "retention-days",
+    env: "BATON_RETENTION_DAYS",
+    fallback: 30,
+    schema: num(0, 36500),
+    help: "delete finished executions (history, outputs) this many days after they ended; 0 keeps them",
+  },
+  retentionMaxExecutions: {
+    flag: "retention-max-executions",
+    env: "BATON_RETENTION_MAX_EXECUTIONS",
+    fallback: 0,
+    schema: int(0, 1_000_000_000),
+    help: "keep at most this many executions: the earliest finished are deleted first; 0 means no cap",
+  },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
 /** `--print-config`: the effective configuration as a TOML config file, to print instead of serving. */
@@ -308,6 +326,8 @@ export function parseServeConfig(
     accessLog: pick(SETTINGS.accessLog),
     backupDir: pick(SETTINGS.backupDir),
     metricsAuth: pick(SETTINGS.metricsAuth),
+    retentionDays: pick(SETTINGS.retentionDays),
+    retentionMaxExecutions: pick(SETTINGS.retentionMaxExecutions),
   };
   if (values["print-config"]) return { printConfig: printConfig(SETTINGS, { ...config }, sources) };
   refuseOpenExposure(config, sources.get(SETTINGS.host.flag) ?? "default");

@@ -73,6 +73,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     secrets,
     leaseMs: config.leaseSeconds * 1000,
     metrics,
+    retentionMs: config.retentionDays * 24 * 3600 * 1000,
+    retentionMaxExecutions: config.retentionMaxExecutions,
   });
   const notifications = new ServiceNotifications({
     manager: serviceManagerFrom(process.env, process.pid, logger),
@@ -164,6 +166,11 @@ function watchGauges(metrics: PrometheusMetrics, engine: Engine, store: SqliteSt
     version: VERSION,
     runtime: RUNTIME,
   });
+  metrics.counterFrom(
+    "baton_retention_deleted_total",
+    "Executions deleted by retention (--retention-days, --retention-max-executions).",
+    () => engine.retentionDeleted,
+  );
 }
 
 function openStore(config: ServeConfig, logger: Logger): SqliteStore {

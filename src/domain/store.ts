@@ -314,6 +314,37 @@ export interface ScheduleStore {
   triggerSchedule(execution: ScheduledExecution, actor: string | null, now: number): Promise<Execution | null>;
 }
 
+/** Which terminal executions retention removes (see `RetentionStore.deleteExpired`). */
+export interface ExpiryRule {
+  /** Those that ended before this (epoch ms) go; null: none goes for its age. */
+  endedBefore: number | null;
+  /**
+   * While more executions than this are stored (every status counts), the terminal ones that
+   * ended first go until no more are. 0: no cap.
+   */
+  keepAtMost: number;
+  /** Most executions one call deletes. */
+  limit: number;
+}
+
+/** Retention: old terminal executions deleted a bounded batch at a time, and their space given back. */
+export interface RetentionStore {
+  /**
+   * Deletes up to `rule.limit` terminal executions the rule selects, the earliest ended first,
+   * each with its events, task outputs, leases and idempotency keys, in one commit; resolves how
+   * many. Never one that is QUEUED or RUNNING, one whose handlers have not all finished, or one a
+   * stored rerun points at (`rerunOf`): that one goes once its reruns are gone.
+   */
+  deleteExpired(rule: ExpiryRule): Promise<number>;
+  /**
+   * About how many executions the rule still selects, counting those it may not delete yet (for
+   * the log), but no more than `max`: the count is a read that holds up everything else.
+   */
+  countExpired(rule: ExpiryRule, max: number): Promise<number>;
+  /** Gives up to `maxPages` free pages back to the file system in one short write; resolves how many pages are still free. */
+  releaseFreePages(maxPages: number): Promise<number>;
+}
+
 /** What the API reads: definitions, executions, schedules, and health. */
 export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions" | "definitionVersions"> &
   ExecutionReads &
@@ -321,7 +352,7 @@ export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions"
   StoreHealth;
 
 /** A whole store, as the process that opens it holds it. */
-export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, LeaseStore, ScheduleStore, StoreHealth {
+export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, LeaseStore, ScheduleStore, StoreHealth, RetentionStore {
   /** Waits for pending writes, then releases the database. */
   close(): Promise<void>;
 }

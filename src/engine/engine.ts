@@ -11,7 +11,7 @@
  * - `run.ts` (with `run-record.ts`, `task-call.ts`): one execution's run
  * - `handler-runner.ts`: onSuccess/onFailure/onExit, resumed after a restart or a fault
  * - `remote.ts`: remote tasks offered to workers that poll over HTTP, under leases
- * - `services/`: delayed starts, idempotency-key purge, fault recovery, lease expiry, the scheduler, each with `runOnce(now)`
+ * - `services/`: delayed starts, idempotency-key purge, fault recovery, lease expiry, the scheduler, retention, each with `runOnce(now)`
  */
 import { type Clock, systemClock } from "../domain/clock.ts";
 import { type ErrorInfo, ShutdownError } from "../domain/errors.ts";
@@ -34,6 +34,7 @@ import { DelayedStarts } from "./services/delayed-starts.ts";
 import { FaultRecovery } from "./services/fault-recovery.ts";
 import { KeyPurge } from "./services/key-purge.ts";
 import { LeaseExpiry } from "./services/lease-expiry.ts";
+import { Retention } from "./services/retention.ts";
 import { Scheduler } from "./services/scheduler.ts";
 
 export type { SubmitOptions, Submitted } from "./commands.ts";
@@ -62,6 +63,10 @@ export interface EngineOptions {
   leaseMs?: number;
   /** Told each committed fact worth a metric. @default noMetrics */
   metrics?: EngineMetrics;
+  /** Terminal executions are deleted this long after they ended (see `services/retention.ts`). @default 0: kept */
+  retentionMs?: number;
+  /** At most this many executions stay stored: the earliest ended terminal ones are deleted. @default 0: no cap */
+  retentionMaxExecutions?: number;
 }
 
 /** Workers seen polling within this long are listed. */
@@ -79,6 +84,7 @@ export class Engine {
   private readonly recovery: FaultRecovery;
   private readonly remote: RemoteDispatcher;
   private readonly leaseExpiry: LeaseExpiry;
+  private readonly retention: Retention;
   readonly scheduler: Scheduler;
   private readonly idleWaiters: (() => void)[] = [];
   private started = false;
@@ -141,6 +147,8 @@ export class Engine {
     this.delayedStarts = new DelayedStarts({ clock, enqueue: (ref) => this.admission.enqueue(ref) });
     const idempotencyRetentionMs = options.idempotencyRetentionMs ?? 24 * 3600 * 1000;
     this.keyPurge = new KeyPurge({ store, clock, logger, retentionMs: idempotencyRetentionMs });
+    const [retentionMs, maxExecutions] = [options.retentionMs ?? 0, options.retentionMaxExecutions ?? 0];
+    this.retention = new Retention({ store, clock, logger, retentionMs, maxExecutions });
     this.commands = new Commands({
       store,
       clock,
@@ -203,6 +211,7 @@ export class Engine {
     }
     this.admission.pump();
     this.keyPurge.start();
+    this.retention.start();
     this.leaseExpiry.start();
     await this.scheduler.start();
     return { resumed: plan.running.length, queued: plan.queued.length };
@@ -288,6 +297,11 @@ export class Engine {
     return this.deps.store.listWorkers(now - WORKERS_SEEN_MS, now);
   }
 
+  /** Executions deleted by retention since this process started: the metric `baton_retention_deleted_total`. */
+  get retentionDeleted(): number {
+    return this.retention.deleted;
+  }
+
   /** Expires the leases whose stored expiry has passed (tests drive it with the fake clock). */
   expireLeases(now: number): Promise<number> {
     return this.leaseExpiry.runOnce(now);
@@ -312,11 +326,12 @@ export class Engine {
     this.recovery.stop();
     this.delayedStarts.stop();
     this.keyPurge.stop();
+    const cleaning = this.retention.stop();
     this.leaseExpiry.stop();
     this.scheduler.stop();
     this.remote.stop();
     const runs = this.admission.stop();
-    const all = Promise.all([...runs.map((r) => r.done), ...this.handlers.inProgress()]);
+    const all = Promise.all([...runs.map((r) => r.done), ...this.handlers.inProgress(), cleaning]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), graceMs)));
     const first = await Promise.race([all.then(() => "done" as const), graceOver]);

@@ -64,6 +64,20 @@ function putInPlace(temp: string, target: string, replace: boolean): void {
 }
 
 /**
+ * The copy `VACUUM INTO` writes then gives freed pages back (retention's incremental vacuum),
+ * whatever the original does: how a database made before retention gets the mode. SQLite keeps
+ * the wish for the connection even when it then refuses to write it into a read-only original
+ * that has the mode already, so that refusal is ignored.
+ */
+function wantIncrementalVacuum(db: ReturnType<typeof openReadOnly>): void {
+  try {
+    db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+  } catch {
+    // the original has the mode already; the copy will too
+  }
+}
+
+/**
  * Writes a consistent copy of the database at `dbPath` to `out`, which must not exist. Needs no
  * lock: a running server on `dbPath` keeps committing while the copy is taken. Synchronous and
  * as long as the copy: a server calls it through `backupInWorker`, off its event loop.
@@ -76,6 +90,7 @@ export function backupDatabase(dbPath: string, out: string): BackupResult {
   const temp = temporaryName(out);
   const db = openReadOnly(dbPath);
   try {
+    wantIncrementalVacuum(db);
     db.query("VACUUM INTO ?1").run(temp);
     syncFile(temp);
     putInPlace(temp, out, false);
@@ -163,6 +178,7 @@ export function restoreDatabase(file: string, dbPath: string, force: boolean): {
     const source = openReadOnly(file);
     try {
       // A copy through SQLite, not of the bytes: a backup with its own -wal beside it comes out whole.
+      wantIncrementalVacuum(source);
       source.query("VACUUM INTO ?1").run(temp);
     } finally {
       source.close();

@@ -5,7 +5,7 @@
  * files are checked before opening (clear reasons for the usual cases) and a write is tried
  * after (the cases access checks cannot see: ACLs, a read-only mount, SQLite's own rules).
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Database, type OpenOptions, openDatabase } from "./driver.ts";
 
@@ -119,5 +119,18 @@ function fileInTheWay(folder: string): string {
   for (let p = folder; ; p = dirname(p)) {
     if (existsSync(p) && !statSync(p).isDirectory()) return p;
     if (dirname(p) === p) return folder;
+  }
+}
+
+/** Free space a full disk must have again before a write is tried: about 256 pages. */
+export const MIN_FREE_BYTES = 1024 * 1024;
+
+/** Bytes free for this user on the file system holding `dir`; Infinity when it cannot be told. */
+export function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
   }
 }

@@ -3,7 +3,7 @@
  * build swaps this file for one on `node:sqlite`.
  */
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
 export type { Database, Statement } from "bun:sqlite";
@@ -23,8 +23,12 @@ export interface OpenOptions {
 
 export function openDatabase({ path, sync = "normal" }: OpenOptions): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const fresh = path === ":memory:" || !existsSync(path) || statSync(path).size === 0;
   const db = new Database(path, { create: true, strict: true });
   db.exec("PRAGMA busy_timeout = 5000");
+  // Only a new database can take it (before its first table): retention then gives freed pages
+  // back with incremental_vacuum. An older file gets it through 'baton backup' + 'baton restore'.
+  if (fresh) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
   db.exec("PRAGMA journal_mode = WAL");
   db.exec(`PRAGMA synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
   db.exec("PRAGMA foreign_keys = ON");

@@ -94,6 +94,10 @@ export function events(s: Statements, executionId: string): ExecutionEventRecord
   return found ? readEvents(s, { id: executionId, seq: found.seq }) : null;
 }
 
+/** When the latest (at most `limit`) executions of a definition first started, at or after `since`, newest first. */
+export const recentStarts = (s: Statements, definitionId: string, since: number, limit: number): number[] =>
+  (s.recentStarts.all({ definitionId, since, limit }) as { started_at: number }[]).map((r) => r.started_at);
+
 export const rerunsOf = (s: Statements, executionId: string): string[] =>
   (s.rerunsOf.all({ id: executionId }) as { id: string }[]).map((r) => r.id);
 
@@ -109,9 +113,6 @@ export function systemCounts(s: Statements, queuedLimit: number): SystemCounts {
     byStatus,
   };
 }
-
-export const recentStarts = (s: Statements, definitionId: string, since: number, limit: number): number[] =>
-  (s.recentStarts.all({ definitionId, since, limit }) as { started_at: number }[]).map((r) => r.started_at);
 
 export function failuresSince(s: Statements, since: number, limit: number, scan: number): FailureSummary {
   const rows = s.failuresSince.all({ after: firstSeqCreatedAt(s, since), scan }) as {

@@ -3,14 +3,13 @@
  * the store ports on it. Every write goes through group commit (one transaction per turn of
  * the event loop, a failing write rolled back alone) and resolves after COMMIT. What each
  * write means is decided by `domain/transitions.ts` and persisted by `writes.ts`; reads are in
- * `reads.ts`, row packing in `codec.ts`, the history in `events.ts`. Execution counts per
+ * `reads.ts`, row packing in `codec.ts`, the history in `events.ts`, retention in `retention.ts`. Execution counts per
  * status are kept in `execution_counts` by the same transactions, so `/system/state` never
  * counts rows.
  *
  * Over 300 lines on purpose: it is the one class that implements every port, one short method
  * each delegating to `writes.ts`, `reads.ts` or `leases.ts`; splitting it would split the ports.
  */
-import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { StorageError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/log.ts";
@@ -21,6 +20,7 @@ import type {
   BackupResult,
   CancelResult,
   EnqueueOnceResult,
+  ExpiryRule,
   HandlerOutcome,
   IdempotencyKey,
   Lease,
@@ -39,7 +39,7 @@ import type { AttemptStart, Step } from "../../domain/transitions.ts";
 import { backupInWorker } from "./backup.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { insertedExecution, insertedRecord } from "./codec.ts";
-import { openWritable, prepareDatabaseFiles } from "./database-files.ts";
+import { freeBytes, MIN_FREE_BYTES, openWritable, prepareDatabaseFiles } from "./database-files.ts";
 import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
 import { EventLog } from "./events.ts";
 import { type BatchStats, GroupCommit } from "./group-commit.ts";
@@ -47,26 +47,15 @@ import * as leases from "./leases.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
 import * as reads from "./reads.ts";
+import * as retention from "./retention.ts";
 import * as schedules from "./schedules.ts";
 import { prepareStatements, type Statements } from "./statements.ts";
 import * as writes from "./writes.ts";
 
-/** Free space a full disk must have again before a write is tried: about 256 pages. */
-const MIN_FREE_BYTES = 1024 * 1024;
-
-/** Bytes free for this user on the file system holding `dir`; Infinity when it cannot be told. */
-function freeBytes(dir: string): number {
-  try {
-    const s = statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-}
-
 export class SqliteStore implements Store, BackupPort {
   private readonly s: Statements;
   private readonly ss: schedules.ScheduleStatements;
+  private readonly rs: retention.RetentionStatements;
   private readonly writes: GroupCommit;
   private readonly eventLog: EventLog;
   private readonly faultListeners: (() => void)[] = [];
@@ -86,6 +75,7 @@ export class SqliteStore implements Store, BackupPort {
     );
     this.s = prepareStatements(db);
     this.ss = schedules.prepareScheduleStatements(db);
+    this.rs = retention.prepareRetentionStatements(db);
     this.writes = new GroupCommit(
       db,
       (total) => {
@@ -97,10 +87,7 @@ export class SqliteStore implements Store, BackupPort {
           if (first) {
             logger?.warn(
               "the database refuses writes: requests that write answer 503 and running executions wait; Baton retries by itself",
-              {
-                reason,
-                db: path,
-              },
+              { reason, db: path },
             );
           }
           for (const listener of this.faultListeners) listener();
@@ -310,6 +297,20 @@ export class SqliteStore implements Store, BackupPort {
 
   triggerSchedule(e: ScheduledExecution, actor: string | null, now: number) {
     return this.write((tx) => schedules.trigger(tx, this.ss, e, actor, now));
+  }
+
+  // ---- retention (`retention.ts`) ----
+
+  deleteExpired(rule: ExpiryRule): Promise<number> {
+    return this.write((tx) => retention.deleteExpired(tx, this.rs, rule));
+  }
+
+  async countExpired(rule: ExpiryRule, max: number): Promise<number> {
+    return this.reading(() => retention.countExpired(this.rs, rule, max));
+  }
+
+  releaseFreePages(maxPages: number): Promise<number> {
+    return this.write(() => retention.releaseFreePages(this.rs, maxPages));
   }
 
   // ---- reads ----

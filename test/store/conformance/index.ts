@@ -19,6 +19,7 @@ import { idempotencyTests } from "./idempotency.ts";
 import { leaseTests } from "./leases.ts";
 import { readTests } from "./reads.ts";
 import { recoveryTests } from "./recovery.ts";
+import { retentionTests } from "./retention.ts";
 import { scheduleTests } from "./schedules.ts";
 import { stepTests } from "./steps.ts";
 
@@ -36,5 +37,6 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
     healthTests(makeStore);
     leaseTests(makeStore);
     scheduleTests(makeStore);
+    retentionTests(makeStore);
   });
 }
