@@ -14,7 +14,7 @@ import type { Secrets } from "../domain/secrets.ts";
 import { Engine } from "../engine/engine.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
-import { PrometheusMetrics, RUNTIME } from "../platform/metrics.ts";
+import { PrometheusMetrics } from "../platform/metrics.ts";
 import { baseEnvironment, runProcess } from "../platform/process.ts";
 import { tokenVerifier } from "../platform/tokens.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
@@ -26,6 +26,7 @@ import type { ServeConfig } from "./config.ts";
 import { isLoopback } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
 import { FunctionModuleError, loadFunctionModules } from "./function-modules.ts";
+import { watchGauges } from "./gauges.ts";
 import { loadSecrets, SecretsError } from "./secrets.ts";
 import { ServiceNotifications, serviceManagerFrom } from "./service-notify.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
@@ -153,26 +154,6 @@ export function taskFunctions(maxOutputBytes: number, extra: Record<string, Task
  * The gauges `/metrics` reads at each scrape. A counter kept elsewhere is one line here:
  * `metrics.counterFrom("baton_retention_deleted_total", "…", () => retention.deleted)`.
  */
-function watchGauges(metrics: PrometheusMetrics, engine: Engine, store: SqliteStore, config: ServeConfig): void {
-  metrics.watch({
-    counts: async () => {
-      const { queuedCount, running } = await store.systemCounts(0);
-      return { queued: queuedCount, running: running.length };
-    },
-    retrying: () => engine.retrying(),
-    workers: () => engine.workers(),
-    now: Date.now,
-    dbPath: config.db === ":memory:" ? null : resolve(config.db),
-    version: VERSION,
-    runtime: RUNTIME,
-  });
-  metrics.counterFrom(
-    "baton_retention_deleted_total",
-    "Executions deleted by retention (--retention-days, --retention-max-executions).",
-    () => engine.retentionDeleted,
-  );
-}
-
 function openStore(config: ServeConfig, logger: Logger): SqliteStore {
   try {
     return SqliteStore.open({ path: config.db, sync: config.sync, logger });
