@@ -106,6 +106,16 @@ describe("login", () => {
     ).toBe(429);
   });
 
+  test("a login form posted from another site opens nothing; a next that climbs out of /ui goes to the overview", async () => {
+    const foreign: Record<string, string>[] = [{ origin: "https://evil.example", host: "localhost" }, { "sec-fetch-site": "cross-site" }];
+    for (const headers of foreign) {
+      const res = await w.post("/ui/login", { token: ops.token }, headers);
+      expect([res.status, res.cookies]).toEqual([403, []]);
+      expect(res.html).toContain("Nothing was changed");
+    }
+    expect((await w.post("/ui/login", { token: ops.token, next: "/ui/../jobs" })).location).toBe("/ui/");
+  });
+
   test("a worker token cannot log in: its role cannot read", async () => {
     const res = await w.post("/ui/login", { token: worker.token });
     expect(res.status).toBe(403);

@@ -67,6 +67,19 @@ function same(a: string, b: string): boolean {
  * not this session's (or, without tokens, not the CSRF cookie's).
  */
 export function forgeryReason(c: Context, form: Record<string, unknown>): string | null {
+  const foreign = foreignReason(c);
+  if (foreign !== null) return foreign;
+  const sent = form[CSRF_FIELD];
+  const session = sessionOf(c);
+  const expected = session !== null ? session.csrf : getCookie(c, CSRF_COOKIE);
+  if (typeof sent !== "string" || sent === "") return "the form carries no CSRF token";
+  if (expected === undefined || !same(sent, expected))
+    return "the form's CSRF token is not this session's (the page is older than the session, or it came from elsewhere)";
+  return null;
+}
+
+/** Why the browser's own headers say a POST came from another site, or null (also when it sent neither, as curl does). */
+function foreignReason(c: Context): string | null {
   const site = c.req.header("sec-fetch-site");
   if (site !== undefined && site !== "same-origin" && site !== "none")
     return `the browser says the form came from another site (Sec-Fetch-Site: ${site})`;
@@ -81,12 +94,6 @@ export function forgeryReason(c: Context, form: Record<string, unknown>): string
     }
     if (host === null || !hosts.includes(host)) return `the form was sent from ${origin}, not from this dashboard's own address`;
   }
-  const sent = form[CSRF_FIELD];
-  const session = sessionOf(c);
-  const expected = session !== null ? session.csrf : getCookie(c, CSRF_COOKIE);
-  if (typeof sent !== "string" || sent === "") return "the form carries no CSRF token";
-  if (expected === undefined || !same(sent, expected))
-    return "the form's CSRF token is not this session's (the page is older than the session, or it came from elsewhere)";
   return null;
 }
 
@@ -125,7 +132,7 @@ export function roleRefusedPage(c: Context, ports: DashboardPorts, permission: P
 
 /** Where to go after login: a dashboard path only, never another site. */
 function safeNext(next: unknown): string {
-  return typeof next === "string" && /^\/ui(\/|$|\?)/.test(next) && !next.includes("\\") ? next : `${BASE}/`;
+  return typeof next === "string" && /^\/ui(\/|$|\?)/.test(next) && !/\\|\.\./.test(next) ? next : `${BASE}/`;
 }
 
 function LoginForm({ next, error }: { next: string; error?: string }) {
@@ -176,9 +183,9 @@ export async function login(c: Context, ports: DashboardPorts): Promise<Response
       text: `Too many failed authentications came from ${address}: try again in ${wait} second(s), with the right token.`,
     });
   }
-  const foreign = c.req.header("sec-fetch-site");
-  if (foreign !== undefined && foreign !== "same-origin" && foreign !== "none")
-    return forgeryPage(c, ports, `the login form came from another site (Sec-Fetch-Site: ${foreign})`);
+  // No session yet, so no synchronizer token: the browser's headers keep other sites from logging a user in.
+  const foreign = foreignReason(c);
+  if (foreign !== null) return forgeryPage(c, ports, foreign);
   const token = typeof form.token === "string" ? form.token.trim() : "";
   const opened = access.sessions.open(token);
   if (typeof opened === "string") {

@@ -98,6 +98,11 @@ describe("cancel, redrive, rerun", () => {
     await w.drain();
     const form = await w.page(`/ui/executions/${first}/rerun`, headers);
     expect(form.html).toContain('<option value="load">load (COMPLETED)</option>');
+    const broken = (await w.engine.submit("broken", {})).id;
+    await w.drain();
+    expect((await w.page(`/ui/executions/${broken}/rerun`, headers)).html).toContain(
+      '<option value="only" selected="">only (FAILED)</option>',
+    );
     expect(form.html).toContain("&quot;n&quot;: 1");
     const unknown = await send(`/ui/executions/${first}/rerun`, { fromTask: "nope", input: "{}" });
     expect(unknown.status).toBe(400);

@@ -24,7 +24,9 @@ export async function rerunAction(c: Context, ports: DashboardPorts): Promise<Re
   const { form, commands } = admitted;
   const back = executionHref(id);
   const text = typeof form.input === "string" ? form.input : JSON.stringify(execution.input, null, 2);
-  const chosen = typeof form.fromTask === "string" ? form.fromTask : (execution.tasks[0]?.taskId ?? "");
+  // The first task that did not complete is where a rerun usually starts.
+  const first = execution.tasks.find((t) => t.status !== "COMPLETED") ?? execution.tasks[0];
+  const chosen = typeof form.fromTask === "string" ? form.fromTask : (first?.taskId ?? "");
   const formPage = (errors: { input?: string; fromTask?: string } = {}, status: ContentfulStatusCode = 200) =>
     c.html(
       <Page title={`Rerun ${id}`} current="executions" version={ports.version}>
