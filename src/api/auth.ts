@@ -2,13 +2,16 @@
  * Authentication and permissions of the API: the paths that stay open, the permission each
  * route of the table needs, the bearer-token middleware for `createApp({ before })`, and the
  * count of failed authentications per address that answers 429 before any token is hashed.
+ * Under the dashboard's prefix it also takes the login session's cookie (`sessions.ts`).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { type Permission, ROLES, type TokenVerifier } from "../domain/auth.ts";
+import { getCookie } from "hono/cookie";
+import { type Permission, type Principal, ROLES, type TokenVerifier } from "../domain/auth.ts";
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from "../domain/errors.ts";
 import type { Logger } from "../domain/log.ts";
 import { PRINCIPAL } from "./caller.ts";
 import { ROUTES, type Route } from "./routes.ts";
+import { SESSION, SESSION_COOKIE, type Sessions } from "./sessions.ts";
 
 /**
  * Paths answered without a token, whatever tokens are configured: supervisors and load
@@ -115,6 +118,21 @@ export interface AuthOptions {
   metricsAuth?: boolean;
   /** @default ROUTES */
   routes?: readonly Route[];
+  /** The dashboard's login sessions; without it, the dashboard takes bearer tokens only. */
+  dashboard?: DashboardAccess;
+}
+
+/**
+ * Where the session cookie counts: only under `prefix` (the dashboard), never on the API's
+ * routes, so a forged cross-site request can never reach the API with it. Paths in `open` pass
+ * without credentials (exact, or every path under one that ends with "/"); any other request
+ * there without a token or a live session is redirected to `login`, a page, not a JSON 401.
+ */
+export interface DashboardAccess {
+  prefix: string;
+  sessions: Sessions;
+  open: readonly string[];
+  login: string;
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
@@ -126,7 +144,14 @@ const HOW =
  * or an unknown one is a 401 (counted against the address); a token whose role lacks the
  * route's permission is a 403 naming it. Logs name the address, method and path, never a token.
  */
-export function authenticate({ verify, failures, logger, metricsAuth = false, routes = ROUTES }: AuthOptions): MiddlewareHandler {
+export function authenticate({
+  verify,
+  failures,
+  logger,
+  metricsAuth = false,
+  routes = ROUTES,
+  dashboard,
+}: AuthOptions): MiddlewareHandler {
   const open = new Set(metricsAuth ? OPEN_PATHS : [...OPEN_PATHS, METRICS_PATH]);
   const table = routes.map((r) => ({
     method: r.method,
@@ -137,9 +162,25 @@ export function authenticate({ verify, failures, logger, metricsAuth = false, ro
     const m = method === "HEAD" ? "GET" : method;
     return table.find((r) => r.method === m && r.pattern.test(path))?.permission ?? UNROUTED_PERMISSION;
   };
+  const inDashboard = (path: string) => dashboard !== undefined && (path === dashboard.prefix || path.startsWith(`${dashboard.prefix}/`));
+  const openInDashboard = (path: string) => dashboard!.open.some((p) => (p.endsWith("/") ? path.startsWith(p) : path === p));
+  const permit = (c: Context, principal: Principal, address: string) => {
+    const { method, path } = c.req;
+    const permission = needed(method, path);
+    if (!ROLES[principal.role].has(permission)) {
+      logger.warn("permission denied", { token: principal.name, role: principal.role, address, method, path, permission });
+      throw new ForbiddenError(
+        `the token "${principal.name}" has the role ${principal.role}, which lacks the permission ${permission} that ${method} ${path} needs; use a token whose role has it`,
+        permission,
+      );
+    }
+    c.set(PRINCIPAL, principal);
+  };
   return async (c, next) => {
     const { method, path } = c.req;
     if (open.has(path)) return next();
+    const ui = inDashboard(path);
+    if (ui && openInDashboard(path)) return next();
     const address = remoteAddressOf(c);
     const wait = failures.blockedFor(address);
     if (wait !== null) {
@@ -149,6 +190,20 @@ export function authenticate({ verify, failures, logger, metricsAuth = false, ro
       );
     }
     const header = c.req.header("Authorization");
+    if (ui && header === undefined) {
+      const id = getCookie(c, SESSION_COOKIE);
+      const session = id === undefined ? null : dashboard!.sessions.find(id);
+      if (session === null) {
+        if (id !== undefined)
+          logger.info("dashboard session ended (logout, expiry or token removed): asking to log in again", { address, method, path });
+        const read = method === "GET" || method === "HEAD";
+        const back = read ? `?next=${encodeURIComponent(path + new URL(c.req.url).search)}` : "";
+        return c.redirect(`${dashboard!.login}${back}`, read ? 302 : 303);
+      }
+      permit(c, session.principal, address);
+      c.set(SESSION, session);
+      return next();
+    }
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
     const principal = token === undefined ? null : verify(token);
     if (principal === null) {
@@ -169,15 +224,7 @@ export function authenticate({ verify, failures, logger, metricsAuth = false, ro
             : `the bearer token is not one this server knows (mistyped, or removed from the token file); ${HOW}`,
       );
     }
-    const permission = needed(method, path);
-    if (!ROLES[principal.role].has(permission)) {
-      logger.warn("permission denied", { token: principal.name, role: principal.role, address, method, path, permission });
-      throw new ForbiddenError(
-        `the token "${principal.name}" has the role ${principal.role}, which lacks the permission ${permission} that ${method} ${path} needs; use a token whose role has it`,
-        permission,
-      );
-    }
-    c.set(PRINCIPAL, principal);
+    permit(c, principal, address);
     return next();
   };
 }

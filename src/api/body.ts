@@ -137,6 +137,15 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   return value;
 }
 
+/**
+ * An HTML form's fields (`application/x-www-form-urlencoded`, what the dashboard's forms send),
+ * read from the same counted bytes as JSON; a field given twice keeps its last value.
+ */
+export async function readFormBody(c: Context): Promise<Record<string, string>> {
+  const text = new TextDecoder().decode(await bodyBytes(c.req.raw));
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
 /** Iterative, so that the check itself cannot overflow the stack. */
 function nestedDeeperThan(root: unknown, max: number): boolean {
   const isNode = (v: unknown): v is object => typeof v === "object" && v !== null;

@@ -5,7 +5,7 @@ import { MAX_PRIORITY, MIN_PRIORITY } from "../domain/flow.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
 import { readJsonBody } from "./body.ts";
 import { actorOf } from "./caller.ts";
-import type { RouteHandler } from "./ports.ts";
+import type { EngineCommands, RouteHandler } from "./ports.ts";
 import { integerParam, jsonObject, parseBody, parseQuery, timestampParam } from "./validate.ts";
 import { eventView, executionStateView, executionSummaryView, iso } from "./views.ts";
 
@@ -101,14 +101,30 @@ export const execute: RouteHandler = async (c, { engine, now }) => {
   return c.json(created ? answer : { ...answer, idempotentReplay: true }, created ? 202 : 200);
 };
 
-/** `POST /jobs/:executionId/cancel` */
-export const cancel: RouteHandler = async (c, { engine, reads }) => {
-  const id = c.req.param("executionId")!;
-  const result = await engine.cancel(id, actorOf(c));
+/** Cancels through the engine, or throws the error the API answers (404, 409); the dashboard's cancel calls it too. */
+export async function cancelExecution(engine: Pick<EngineCommands, "cancel">, id: string, actor: string | null) {
+  const result = await engine.cancel(id, actor);
   if (result.outcome === "missing") throw notFound(id);
   if (result.outcome === "finished") {
     throw new ConflictError(`execution ${id} is already ${result.status}; only QUEUED or RUNNING executions can be cancelled`);
   }
+  return result;
+}
+
+/** Redrives through the engine, or throws the error the API answers (404, 409); the dashboard's redrive calls it too. */
+export async function redriveExecution(engine: Pick<EngineCommands, "redrive">, id: string, actor: string | null) {
+  const result = await engine.redrive(id, actor);
+  if (result.outcome === "missing") throw notFound(id);
+  if (result.outcome === "refused") {
+    throw new ConflictError(`execution ${id} is ${result.status}; only FAILED or CANCELLED executions can be redriven`);
+  }
+  return result;
+}
+
+/** `POST /jobs/:executionId/cancel` */
+export const cancel: RouteHandler = async (c, { engine, reads }) => {
+  const id = c.req.param("executionId")!;
+  const result = await cancelExecution(engine, id, actorOf(c));
   const execution = (await reads.loadExecution(id))!;
   return c.json({ executionID: id, status: execution.status, cancelRequested: true }, result.outcome === "cancelled" ? 200 : 202);
 };
@@ -116,11 +132,7 @@ export const cancel: RouteHandler = async (c, { engine, reads }) => {
 /** `POST /jobs/:executionId/redrive` */
 export const redrive: RouteHandler = async (c, { engine }) => {
   const id = c.req.param("executionId")!;
-  const result = await engine.redrive(id, actorOf(c));
-  if (result.outcome === "missing") throw notFound(id);
-  if (result.outcome === "refused") {
-    throw new ConflictError(`execution ${id} is ${result.status}; only FAILED or CANCELLED executions can be redriven`);
-  }
+  const result = await redriveExecution(engine, id, actorOf(c));
   return c.json({ executionID: id, status: "QUEUED", resetTasks: result.reset }, 202);
 };
 

@@ -4,7 +4,6 @@
  */
 import { resolve } from "node:path";
 import { createApp } from "../api/app.ts";
-import { AuthFailures, authenticate } from "../api/auth.ts";
 import { type TokenEntry, TokenFileError } from "../domain/auth.ts";
 import { systemClock } from "../domain/clock.ts";
 import { StorageError } from "../domain/errors.ts";
@@ -16,7 +15,6 @@ import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
 import { PrometheusMetrics } from "../platform/metrics.ts";
 import { baseEnvironment, runProcess } from "../platform/process.ts";
-import { tokenVerifier } from "../platform/tokens.ts";
 import { SqliteStore } from "../store/sqlite/store.ts";
 import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
@@ -30,7 +28,7 @@ import { watchGauges } from "./gauges.ts";
 import { loadSecrets, SecretsError } from "./secrets.ts";
 import { ServiceNotifications, serviceManagerFrom } from "./service-notify.ts";
 import { databaseProblem, jobsFilesProblem, jobsFolderProblem, storageProblem } from "./start-errors.ts";
-import { readTokenFile } from "./tokens.ts";
+import { authentication, readTokenFile } from "./tokens.ts";
 import { VERSION } from "./version.ts";
 
 /** The server could not start; `lines` say why, for the operator. Exit code 1. */
@@ -90,17 +88,15 @@ export async function serve(config: ServeConfig): Promise<void> {
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
-    const before =
-      tokens === null
-        ? []
-        : [
-            authenticate({
-              verify: tokenVerifier(tokens),
-              failures: new AuthFailures(config.authFailuresPerMinute, 60_000),
-              logger,
-              metricsAuth: config.metricsAuth,
-            }),
-          ];
+    const { before, access } = authentication(config, tokens, logger);
+    const dashboard = createDashboard({
+      reads: store,
+      workers: () => engine.workers(),
+      version: VERSION,
+      now: Date.now,
+      commands: engine,
+      access,
+    });
     const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
     const app = createApp({
       engine,
@@ -113,7 +109,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       accessLogger: config.accessLog ? logger : undefined,
       backups,
       metrics,
-      mounts: [{ path: "/ui", app: createDashboard({ reads: store, workers: () => engine.workers(), version: VERSION, now: Date.now }) }],
+      mounts: [{ path: "/ui", app: dashboard }],
       home: "/ui/",
     });
     server = listen(app.fetch, config);

@@ -1,13 +1,20 @@
 /**
  * The token file at start (`--tokens`, `BATON_TOKENS_FILE`): read it, refuse one that group or
  * others can read, and parse it (`domain/auth.ts`). Also `baton token create`, which prints a
- * new token once with the line to add. A refusal is one line naming the file, never a token.
+ * new token once with the line to add, and the dashboard's login sessions over those tokens.
+ * A refusal is one line naming the file, never a token.
  */
 import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { MiddlewareHandler } from "hono";
+import { AuthFailures, authenticate } from "../api/auth.ts";
+import { Sessions } from "../api/sessions.ts";
 import { isRole, parseTokenFile, ROLE_NAMES, ROLES, TOKEN_NAME, type TokenEntry, TokenFileError } from "../domain/auth.ts";
-import { newToken, tokenDigest } from "../platform/tokens.ts";
-import { UsageError } from "./config.ts";
+import type { Logger } from "../domain/log.ts";
+import { newToken, tokenDigest, tokenVerifier } from "../platform/tokens.ts";
+import { DASHBOARD_GATE } from "../ui/access.tsx";
+import type { DashboardLogin } from "../ui/ports.ts";
+import { type ServeConfig, UsageError } from "./config.ts";
 
 /** The entries of the token file; throws `TokenFileError` (exit 1) for any problem with it. */
 export function readTokenFile(file: string): TokenEntry[] {
@@ -39,6 +46,27 @@ export function readTokenFile(file: string): TokenEntry[] {
   if (entries.length === 0)
     throw new TokenFileError(`token file ${file} lists no tokens, so nobody could use the API; add one made by 'baton token create'`);
   return entries;
+}
+
+/**
+ * With tokens, the API's middleware and the dashboard's login, sharing one failure limiter.
+ * The login sessions are kept in memory: a restart ends them, and that is also when an edited
+ * token file is read again, so a removed token's sessions never outlive it.
+ */
+export function authentication(
+  config: Pick<ServeConfig, "authFailuresPerMinute" | "metricsAuth">,
+  tokens: readonly TokenEntry[] | null,
+  logger: Logger,
+): { before: MiddlewareHandler[]; access?: DashboardLogin } {
+  if (tokens === null) return { before: [] };
+  const failures = new AuthFailures(config.authFailuresPerMinute, 60_000);
+  const sessions = new Sessions({ verify: tokenVerifier(tokens), digest: tokenDigest, entries: () => tokens, newId: newToken });
+  const verify = tokenVerifier(tokens);
+  const dashboard = { ...DASHBOARD_GATE, sessions };
+  return {
+    before: [authenticate({ verify, failures, logger, metricsAuth: config.metricsAuth, dashboard })],
+    access: { sessions, failures, logger },
+  };
 }
 
 export const TOKEN_HELP = `Usage: baton token create --name NAME --role ROLE

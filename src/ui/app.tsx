@@ -1,10 +1,13 @@
 /**
  * The dashboard: a Hono sub-app the API mounts under `/ui` (`createApp({ mounts })`), rendered
  * on the server with hono/jsx. Its assets (stylesheet, favicon, one small progressive script)
- * are strings compiled into the binary. Read-only for now: it reads through the same read port
- * as the API. Unknown paths under `/ui` get an HTML 404 page.
+ * are strings compiled into the binary. It reads through the same read port as the API and acts
+ * through the engine's commands (`actions.tsx`), behind login and CSRF checks (`access.tsx`).
+ * Unknown paths under `/ui` get an HTML 404 page.
  */
 import { Hono } from "hono";
+import { accountPage, login, loginPage, logout } from "./access.tsx";
+import { cancelAction, executeAction, redriveAction } from "./actions.tsx";
 import { definitionDiffPage } from "./definition-diff.tsx";
 import { definitionPage, definitionsPage } from "./definitions.tsx";
 import { executionPage } from "./execution.tsx";
@@ -12,6 +15,7 @@ import { executionsPage } from "./executions.tsx";
 import { notFoundPage } from "./not-found.tsx";
 import { overviewPage } from "./overview.tsx";
 import type { DashboardPorts } from "./ports.ts";
+import { rerunAction } from "./rerun.tsx";
 import { SCRIPT } from "./script.ts";
 import { FAVICON, STYLESHEET } from "./style.ts";
 import { workersPage } from "./workers.tsx";
@@ -49,6 +53,14 @@ export function createDashboard(ports: DashboardPorts): Hono {
   ui.get("/definitions/:id", (c) => definitionPage(c, ports));
   ui.get("/definitions/:id/diff", (c) => definitionDiffPage(c, ports));
   ui.get("/workers", (c) => workersPage(c, ports));
+  ui.get("/login", (c) => loginPage(c, ports));
+  ui.post("/login", (c) => login(c, ports));
+  ui.post("/logout", (c) => logout(c, ports));
+  ui.get("/account", (c) => accountPage(c, ports));
+  ui.on(["GET", "POST"], "/definitions/:id/execute", (c) => executeAction(c, ports));
+  ui.post("/executions/:id/cancel", (c) => cancelAction(c, ports));
+  ui.post("/executions/:id/redrive", (c) => redriveAction(c, ports));
+  ui.on(["GET", "POST"], "/executions/:id/rerun", (c) => rerunAction(c, ports));
   ui.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return notFoundPage(c, ports, `The dashboard has no asset "${c.req.param("name")}".`);

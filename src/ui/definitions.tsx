@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import { nextFires } from "../domain/schedule.ts";
 import type { ScheduleRecord } from "../domain/store.ts";
+import { ExecuteLink } from "./actions.tsx";
 import { json } from "./format.ts";
 import { GraphSvg, graphTasks } from "./graph-svg.tsx";
 import { BASE, Page, Time } from "./layout.tsx";
@@ -100,6 +101,7 @@ export async function definitionPage(c: Context, ports: DashboardPorts): Promise
       </h1>
       {typeof body.name === "string" && <p>{body.name}</p>}
       {typeof body.description === "string" && <p class="muted">{body.description}</p>}
+      <ExecuteLink c={c} ports={ports} definitionId={id} />
       <dl class="facts">
         <dt>Registered</dt>
         <dd>

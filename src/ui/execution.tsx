@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import type { ExecutionEventRecord, ExecutionWithTasks, TaskRun } from "../domain/model.ts";
 import type { TaskStatus } from "../domain/states.ts";
+import { ExecutionActions, Notice } from "./actions.tsx";
 import { definitionHref } from "./definitions.tsx";
 import { duration, json, tail } from "./format.ts";
 import { GanttSvg } from "./gantt-svg.tsx";
@@ -36,6 +37,8 @@ export async function executionPage(c: Context, ports: DashboardPorts): Promise<
       <h1>
         Execution <span class="mono">{id}</span> <Status status={execution.status} />
       </h1>
+      <Notice c={c} />
+      <ExecutionActions c={c} ports={ports} execution={execution} />
       <Facts e={execution} reruns={reruns} now={now} />
       <h2>Task graph</h2>
       {graph ? (

@@ -1,4 +1,8 @@
-/** What the dashboard needs from the rest of Baton: the store's read port (as the API reads) and the engine's view of workers. */
+/** What the dashboard needs from the rest of Baton: the store's read port (as the API reads), the engine's view of workers, its commands for the actions, and the login sessions. */
+import type { AuthFailures } from "../api/auth.ts";
+import type { EngineCommands } from "../api/ports.ts";
+import type { Sessions } from "../api/sessions.ts";
+import type { Logger } from "../domain/log.ts";
 import type { ReadPort, WorkerInfo } from "../domain/store.ts";
 
 export interface DashboardPorts {
@@ -8,4 +12,14 @@ export interface DashboardPorts {
   /** Shown in the footer. */
   version: string;
   now: () => number;
+  /** The engine's commands the actions call, the ones the API's handlers call; without them the dashboard shows no action. */
+  commands?: Pick<EngineCommands, "submitWith" | "cancel" | "redrive" | "rerun">;
+  /** With `--tokens`: the login sessions and the failure limiter the API's tokens share; without, the dashboard is open and has no login. */
+  access?: DashboardLogin;
+}
+
+export interface DashboardLogin {
+  sessions: Sessions;
+  failures: AuthFailures;
+  logger: Logger;
 }

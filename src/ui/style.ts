@@ -122,6 +122,13 @@ dl.facts dd{margin:0}
 details>summary{cursor:pointer}
 pre.diff .d-add{color:var(--ok-fg);background:var(--ok-bg)}
 pre.diff .d-del{color:var(--bad-fg);background:var(--bad-bg)}
+.notice{color:var(--ok-fg);background:var(--ok-bg);padding:.4rem .6rem}
+.refusal,.field-error{color:var(--bad-fg);background:var(--bad-bg);padding:.4rem .6rem}
+.actions{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin:.6rem 0}
+.actions form{margin:0}
+form.action-form,form.login{display:flex;flex-direction:column;gap:.4rem;max-width:48rem}
+form.action-form button,form.login button{align-self:flex-start}
+textarea{font:inherit;color:var(--text);background:var(--bg);border:1px solid var(--border);border-radius:.25rem;padding:.4rem}
 `;
 
 /** The stylesheet served at `/ui/assets/style.css`. */
