@@ -3,14 +3,19 @@
  * retrying runs, the workers and leases, the database files, the build, and the executions
  * retention deleted. Wired by `serve.ts`.
  */
-import { resolve } from "node:path";
 import type { Engine } from "../engine/engine.ts";
 import { type PrometheusMetrics, RUNTIME } from "../platform/metrics.ts";
 import type { SqliteStore } from "../store/sqlite/store.ts";
-import type { ServeConfig } from "./config.ts";
 import { VERSION } from "./version.ts";
 
-export function watchGauges(metrics: PrometheusMetrics, engine: Engine, store: SqliteStore, config: ServeConfig): void {
+/** `build` names this build in `baton_build_info`; `dbPath` is the file whose sizes are reported (null in memory). */
+export function watchGauges(
+  metrics: PrometheusMetrics,
+  engine: Engine,
+  store: SqliteStore,
+  dbPath: string | null,
+  build = { version: VERSION, runtime: RUNTIME },
+): void {
   metrics.watch({
     counts: async () => {
       const { queuedCount, running } = await store.systemCounts(0);
@@ -19,9 +24,8 @@ export function watchGauges(metrics: PrometheusMetrics, engine: Engine, store: S
     retrying: () => engine.retrying(),
     workers: () => engine.workers(),
     now: Date.now,
-    dbPath: config.db === ":memory:" ? null : resolve(config.db),
-    version: VERSION,
-    runtime: RUNTIME,
+    dbPath,
+    ...build,
   });
   metrics.counterFrom(
     "baton_retention_deleted_total",

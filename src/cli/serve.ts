@@ -82,7 +82,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     counts: () => ({ running: engine.running, queued: Object.values(engine.queuedWaitingFor()).reduce((a, b) => a + b, 0) }),
     writeFault: () => store.writeFault()?.reason ?? null,
   });
-  watchGauges(metrics, engine, store, config);
+  watchGauges(metrics, engine, store, config.db === ":memory:" ? null : resolve(config.db));
   let server: HttpServer | undefined;
   let address = "";
   try {

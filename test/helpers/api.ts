@@ -5,6 +5,7 @@
 import type { Hono } from "hono";
 import { createApp } from "../../src/api/app.ts";
 import { AuthFailures, authenticate } from "../../src/api/auth.ts";
+import { watchGauges } from "../../src/cli/gauges.ts";
 import type { TokenEntry } from "../../src/domain/auth.ts";
 import type { FunctionRegistry } from "../../src/domain/function.ts";
 import { type Logger, silentLogger } from "../../src/domain/log.ts";
@@ -64,18 +65,7 @@ export async function setup(
   const functions = options.functions ?? builtinFunctions();
   const metrics = new PrometheusMetrics();
   const engine = new Engine({ store, functions, maxConcurrentJobs: options.maxConcurrentJobs ?? 10, metrics });
-  metrics.watch({
-    counts: async () => {
-      const { queuedCount, running } = await store.systemCounts(0);
-      return { queued: queuedCount, running: running.length };
-    },
-    retrying: () => engine.retrying(),
-    workers: () => engine.workers(),
-    now: Date.now,
-    dbPath: null,
-    version: TEST_VERSION,
-    runtime: "bun test",
-  });
+  watchGauges(metrics, engine, store, null, { version: TEST_VERSION, runtime: "bun test" });
   await engine.start();
   const app = createApp({
     engine,
