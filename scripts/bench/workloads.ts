@@ -3,6 +3,7 @@
  * runner repeats it and reports median, min and max. Targets are those of the performance
  * issue, per sync level.
  */
+import { dashboard } from "./workloads/dashboard.ts";
 import { engine1Task, engine1TaskPaced, engine5Task, engineKeys } from "./workloads/engine.ts";
 import { remote1Task } from "./workloads/remote.ts";
 import { rest1Task, rest1TaskPaced } from "./workloads/rest.ts";
@@ -20,8 +21,11 @@ export const WORKLOADS = [
   "recovery",
   "footprint",
   "history",
+  "dashboard",
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
+/** Run only when named with --workload: the page benchmark seeds its own million executions. */
+export const ON_REQUEST: readonly WorkloadName[] = ["dashboard"];
 
 export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
   switch (name) {
@@ -41,5 +45,7 @@ export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
       return [footprint(sizes)];
     case "history":
       return [history(sizes)];
+    case "dashboard":
+      return [dashboard(sizes)];
   }
 }
