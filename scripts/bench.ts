@@ -9,11 +9,10 @@
  *   npm run bench                                  everything (about 10 minutes on 2 cores)
  *   npm run bench -- --workload engine-1task,rest-1task --sync normal --runs 5
  *   npm run bench -- --quick --runs 1              a smoke run with a tenth of the load
- *   npm run bench -- --workload dashboard --sync normal   each dashboard page next to its API read (not in the default list)
  */
 import { parseArgs } from "node:util";
 import { ensureBinary, log, round, type Spread, spread } from "./bench/common.ts";
-import { ON_REQUEST, type Sync, type Target, variantsOf, WORKLOADS, type WorkloadName } from "./bench/workloads.ts";
+import { type Sync, type Target, variantsOf, WORKLOADS, type WorkloadName } from "./bench/workloads.ts";
 
 const USAGE = `usage: npm run bench -- [--workload ${WORKLOADS.join(",")}] [--sync normal|full|both] [--runs N] [--quick] [--history-count N]`;
 
@@ -40,7 +39,7 @@ function options() {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const workloads = (values.workload?.split(",") ?? WORKLOADS.filter((w) => !ON_REQUEST.includes(w))).map((w) => w.trim());
+  const workloads = (values.workload?.split(",") ?? [...WORKLOADS]).map((w) => w.trim());
   for (const w of workloads)
     if (!(WORKLOADS as readonly string[]).includes(w)) fail(`unknown workload "${w}"; one of ${WORKLOADS.join(", ")}`);
   if (!["normal", "full", "both"].includes(values.sync!)) fail(`--sync must be normal, full or both`);

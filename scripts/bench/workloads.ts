@@ -24,8 +24,6 @@ export const WORKLOADS = [
   "dashboard",
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
-/** Run only when named with --workload: the page benchmark seeds its own million executions. */
-export const ON_REQUEST: readonly WorkloadName[] = ["dashboard"];
 
 export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
   switch (name) {
