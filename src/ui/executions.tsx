@@ -6,6 +6,7 @@ import { type ListQuery, QUERY_KEYS, queryString, readFilter } from "./filters.t
 import { BASE, Page } from "./layout.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import { executionRow } from "./rows.ts";
+import { searchSummary } from "./search.ts";
 
 export async function executionsPage(c: Context, ports: DashboardPorts): Promise<Response> {
   const q = Object.fromEntries(QUERY_KEYS.map((k) => [k, c.req.query(k)?.trim() ?? ""])) as unknown as ListQuery;
@@ -17,6 +18,11 @@ export async function executionsPage(c: Context, ports: DashboardPorts): Promise
     <Page title="Executions" current="executions" version={ports.version}>
       <h1>Executions</h1>
       <Filters q={q} definitions={definitions} />
+      {page?.scanned !== undefined && (
+        <p class="muted" role="status">
+          {searchSummary(page, q.text, q.definition)}
+        </p>
+      )}
       {problems.length > 0 ? (
         <section role="alert">
           <h2>These filters cannot be used</h2>
@@ -77,6 +83,10 @@ function Filters({ q, definitions }: { q: ListQuery; definitions: string[] }) {
       <label>
         Error name (failed ones)
         <input type="text" name="error" value={q.error} placeholder="e.g. States.Timeout" />
+      </label>
+      <label>
+        Input or output contains
+        <input type="search" name="text" value={q.text} placeholder="needs a definition and a from time" />
       </label>
       <button type="submit">Filter</button>
       <a href={`${BASE}/executions`}>Clear</a>

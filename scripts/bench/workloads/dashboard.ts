@@ -10,7 +10,9 @@
  * groups from the newest 10,000 FAILED executions of the last day, which the API can only give
  * as pages of /jobs?status=FAILED. It is measured twice: against the three reads without the
  * failures (`overviewNoFailures`, no target: the page does more than the API side there), and
- * against the same data with the failures paged (`overview`).
+ * against the same data with the failures paged (`overview`). A search inside input and output
+ * that matches nothing (`search`: the page reads its cap, 10,000 executions of one definition)
+ * is measured against the API pages that give a client the same 10,000 to search.
  *
  * `npm run bench -- --workload dashboard --sync normal` alone: about 50 s for three runs
  * (13 s of it seeding the million executions, once per process), so it is in the default list.
@@ -62,6 +64,15 @@ function pairs(path: string, url: string): Promise<Pair[]> {
       if (body.nextCursor === null) break;
       failures.push(`/jobs?status=FAILED&limit=500&cursor=${body.nextCursor}`);
     }
+    // A search that matches nothing reads its whole cap (10,000 of beta's executions); the API
+    // can only hand a client the same executions to search itself, 500 a page.
+    const beta = ["/jobs?definitionId=beta&limit=500"];
+    for (let read = 500; read < 10_000; read += 500) {
+      const body = (await (await fetch(`${url}${beta.at(-1)}`)).json()) as { nextCursor: string | null };
+      if (body.nextCursor === null) break;
+      beta.push(`/jobs?definitionId=beta&limit=500&cursor=${body.nextCursor}`);
+    }
+    const from = new Date(Date.now() - 86_400_000).toISOString().slice(0, 19);
     const overviewReads = ["/system/state", "/schedules", "/workers"];
     return [
       { name: "overviewNoFailures", page: "/ui/", api: overviewReads },
@@ -73,6 +84,7 @@ function pairs(path: string, url: string): Promise<Pair[]> {
         page: "/ui/executions?status=FAILED&definition=beta",
         api: ["/jobs?status=FAILED&definitionId=beta&limit=50"],
       },
+      { name: "search", page: `/ui/executions?definition=beta&from=${from}&text=no-such-text`, api: beta },
       { name: "execution", page: `/ui/executions/${middle}`, api: [`/jobs/${middle}/state`, `/jobs/${middle}/events`] },
       { name: "definitions", page: "/ui/definitions", api: ["/job-definitions", "/schedules"] },
       { name: "definition", page: "/ui/definitions/beta", api: ["/job-definitions/beta", "/schedules"] },

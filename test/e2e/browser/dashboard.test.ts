@@ -87,7 +87,7 @@ describe("the dashboard in Chromium", () => {
       const page = await session.newPage();
       await session.visit(page, "/ui/executions");
       await filterExecutions(page, { status: "FAILED", definition: "sync-inventory" });
-      expect(pathOf(page)).toBe("/ui/executions?status=FAILED&definition=sync-inventory&from=&to=&error=");
+      expect(pathOf(page)).toBe("/ui/executions?status=FAILED&definition=sync-inventory&from=&to=&error=&text=");
       expect(await listedExecutions(page)).toEqual([world.failed]);
       await openExecution(page, world.failed);
       const graph = await chart(page, "Task graph");
