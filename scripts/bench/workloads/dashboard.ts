@@ -112,7 +112,7 @@ export function dashboard(sizes: Sizes): Variant {
   let seeded: string | undefined;
   // Targets on the same data read both ways; overviewNoFailures leaves the failure groups out
   // of the API side only, so it says what they cost rather than how the page compares.
-  const names = ["overview", "executions", "executionsDeep", "executionsFiltered", "execution", "definitions", "definition"];
+  const names = ["overview", "executions", "executionsDeep", "executionsFiltered", "search", "execution", "definitions", "definition"];
   return {
     workload: "dashboard",
     params: { executions: count, rounds: ROUNDS, perRound: PER_ROUND },

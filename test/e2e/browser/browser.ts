@@ -124,10 +124,15 @@ export async function links(page: Page): Promise<string[]> {
 }
 
 /** The executions list's filter form: picks the fields given, submits, waits for the answer. */
-export async function filterExecutions(page: Page, filter: { status?: string; definition?: string; error?: string }): Promise<void> {
+export async function filterExecutions(
+  page: Page,
+  filter: { status?: string; definition?: string; error?: string; from?: string; text?: string },
+): Promise<void> {
   if (filter.status !== undefined) await page.getByLabel("Status").selectOption(filter.status);
   if (filter.definition !== undefined) await page.getByLabel("Definition").selectOption(filter.definition);
   if (filter.error !== undefined) await page.getByLabel("Error name").fill(filter.error);
+  if (filter.from !== undefined) await page.getByLabel("Created from").fill(filter.from);
+  if (filter.text !== undefined) await page.getByLabel("Input or output contains").fill(filter.text);
   await Promise.all([page.waitForURL(/\/ui\/executions\?/), page.getByRole("button", { name: "Filter" }).click()]);
 }
 

@@ -105,6 +105,21 @@ describe("the dashboard in Chromium", () => {
     }
   });
 
+  test("a search inside input and output, typed into the form, finds the execution by its input and says what it read", async () => {
+    const session = await Session.open(browser!, baton.url);
+    try {
+      const page = await session.newPage();
+      await session.visit(page, "/ui/executions");
+      const from = new Date(Date.now() - 3_600_000).toISOString().slice(0, 16);
+      await filterExecutions(page, { definition: "nightly-report", from, text: '"region":"us"' });
+      expect(await listedExecutions(page)).toEqual([world.completed[1]!]);
+      expect(await page.getByRole("status").textContent()).toContain("1 match. That is every execution in the range.");
+      expect(session.problems()).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+
   test("the shell task's stdout and the rerun's link show on their pages", async () => {
     const session = await Session.open(browser!, baton.url);
     try {
