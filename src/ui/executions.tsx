@@ -86,7 +86,7 @@ function Filters({ q, definitions }: { q: ListQuery; definitions: string[] }) {
       </label>
       <label>
         Input or output contains
-        <input type="search" name="text" value={q.text} placeholder="needs a definition and a from time" />
+        <input type="search" name="text" value={q.text} placeholder="e.g. acme-west" />
       </label>
       <button type="submit">Filter</button>
       <a href={`${BASE}/executions`}>Clear</a>
