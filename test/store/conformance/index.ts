@@ -20,6 +20,7 @@ import { leaseTests } from "./leases.ts";
 import { readTests } from "./reads.ts";
 import { recoveryTests } from "./recovery.ts";
 import { scheduleTests } from "./schedules.ts";
+import { searchTests } from "./search.ts";
 import { stepTests } from "./steps.ts";
 
 export type { MakeStore } from "./harness.ts";
@@ -36,5 +37,6 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
     healthTests(makeStore);
     leaseTests(makeStore);
     scheduleTests(makeStore);
+    searchTests(makeStore);
   });
 }
