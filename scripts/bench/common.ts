@@ -89,7 +89,15 @@ export interface Server {
 }
 
 /** Starts `dist/baton serve` on 127.0.0.1 and waits for /healthz; killed at exit whatever happens. */
-export async function startServer(args: { db: string; jobs?: string; sync: string; limit: number; pollMs?: number }): Promise<Server> {
+export async function startServer(args: {
+  db: string;
+  jobs?: string;
+  sync: string;
+  limit: number;
+  pollMs?: number;
+  /** More flags for `baton serve`. */
+  extra?: string[];
+}): Promise<Server> {
   const port = freePort();
   const argv = [
     BINARY,
@@ -108,6 +116,7 @@ export async function startServer(args: { db: string; jobs?: string; sync: strin
     "error",
   ];
   if (args.jobs) argv.push("--jobs", args.jobs);
+  argv.push(...(args.extra ?? []));
   const t0 = performance.now();
   const proc = Bun.spawn(argv, { cwd: tmpdir(), stdout: "ignore", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
   cleanups.push(() => proc.kill("SIGKILL"));

@@ -2,9 +2,9 @@
  * The dashboard's reads and pages, timed in process (no HTTP) on the `history` workload's data:
  * 1,000,000 executions over the last 1,000,000 ms, one in 20 FAILED, so every failure is in
  * "the last 24 hours". Run: `bun scripts/bench/dashboard-reads.ts` (it seeds
- * /tmp/baton-dashboard-bench/seeded.db once, about 15 s). Until the page benchmark of #17
- * joins `npm run bench`, with each page next to the API read of the same data, this is how the
- * numbers in docs/dashboard.md were taken.
+ * /tmp/baton-dashboard-bench/seeded.db once, about 15 s). The store reads alone, for "Cost at a
+ * million executions" in docs/dashboard.md; each page next to its API read is the `dashboard`
+ * workload of `npm run bench`.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";

@@ -3,6 +3,7 @@
  * runner repeats it and reports median, min and max. Targets are those of the performance
  * issue, per sync level.
  */
+import { dashboard } from "./workloads/dashboard.ts";
 import { engine1Task, engine1TaskPaced, engine5Task, engineKeys } from "./workloads/engine.ts";
 import { remote1Task } from "./workloads/remote.ts";
 import { rest1Task, rest1TaskPaced } from "./workloads/rest.ts";
@@ -21,6 +22,7 @@ export const WORKLOADS = [
   "recovery",
   "footprint",
   "history",
+  "dashboard",
 ] as const;
 /** Run only when named with --workload: each takes minutes (retention: seeding 1M executions, then the clean). */
 export const NAMED_ONLY_WORKLOADS = ["retention"] as const;
@@ -46,5 +48,7 @@ export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
       return [history(sizes)];
     case "retention":
       return [retentionWorkload(sizes), retentionWorkload(sizes, 200)]; // the default batch, and a smaller one to compare
+    case "dashboard":
+      return [dashboard(sizes)];
   }
 }

@@ -112,6 +112,8 @@ export interface ExecutionPage {
   executions: Execution[];
   /** Pass as `cursor` to get the next page; null on the last page. */
   nextCursor: string | null;
+  /** With `search`: how many executions were read for this page (matching or not). */
+  scanned?: number;
 }
 
 export interface ListFilter {
@@ -131,6 +133,13 @@ export interface ListFilter {
    * scan the failures for it: its cost grows with the failures in the range, not the history.
    */
   errorName?: string;
+  /**
+   * Only executions whose input or output, as JSON text, contains `text` (case-sensitive). A
+   * bounded scan: it needs `definitionId` and reads at most `scan` executions of the range,
+   * newest first, whatever they hold; the page says how many it read (`scanned`), and
+   * `nextCursor` is where the reading stopped, so the next page reads on from there.
+   */
+  search?: { text: string; scan: number };
 }
 
 export interface SystemCounts {

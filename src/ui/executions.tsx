@@ -3,9 +3,10 @@ import type { Context } from "hono";
 import type { Execution } from "../domain/model.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
 import { type ListQuery, QUERY_KEYS, queryString, readFilter } from "./filters.ts";
-import { duration } from "./format.ts";
-import { BASE, ExecutionLink, Page, Status, Time } from "./layout.tsx";
+import { BASE, Page } from "./layout.tsx";
 import type { DashboardPorts } from "./ports.ts";
+import { executionRow } from "./rows.ts";
+import { searchSummary } from "./search.ts";
 
 export async function executionsPage(c: Context, ports: DashboardPorts): Promise<Response> {
   const q = Object.fromEntries(QUERY_KEYS.map((k) => [k, c.req.query(k)?.trim() ?? ""])) as unknown as ListQuery;
@@ -17,6 +18,11 @@ export async function executionsPage(c: Context, ports: DashboardPorts): Promise
     <Page title="Executions" current="executions" version={ports.version}>
       <h1>Executions</h1>
       <Filters q={q} definitions={definitions} />
+      {page?.scanned !== undefined && (
+        <p class="muted" role="status">
+          {searchSummary(page, q.text, q.definition)}
+        </p>
+      )}
       {problems.length > 0 ? (
         <section role="alert">
           <h2>These filters cannot be used</h2>
@@ -78,6 +84,10 @@ function Filters({ q, definitions }: { q: ListQuery; definitions: string[] }) {
         Error name (failed ones)
         <input type="text" name="error" value={q.error} placeholder="e.g. States.Timeout" />
       </label>
+      <label>
+        Input or output contains
+        <input type="search" name="text" value={q.text} placeholder="e.g. acme-west" />
+      </label>
       <button type="submit">Filter</button>
       <a href={`${BASE}/executions`}>Clear</a>
     </form>
@@ -100,26 +110,7 @@ export function ExecutionTable({ executions, now }: { executions: Execution[]; n
             <th scope="col">Error</th>
           </tr>
         </thead>
-        <tbody>
-          {executions.map((e) => (
-            <tr>
-              <td>
-                <ExecutionLink id={e.id} />
-              </td>
-              <td>
-                {e.definitionId} <span class="muted">v{e.definitionVersion}</span>
-              </td>
-              <td>
-                <Status status={e.status} />
-              </td>
-              <td>
-                <Time at={e.createdAt} />
-              </td>
-              <td class="num">{e.startedAt === null ? "—" : duration((e.endTime ?? now) - e.startedAt)}</td>
-              <td>{e.error ? <code>{e.error.name}</code> : ""}</td>
-            </tr>
-          ))}
-        </tbody>
+        <tbody>{executions.map((e) => executionRow(e, now))}</tbody>
       </table>
     </div>
   );

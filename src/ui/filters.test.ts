@@ -1,7 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { type ListQuery, PAGE_SIZE, parseTime, queryString, readFilter } from "./filters.ts";
 
-const q = (over: Partial<ListQuery> = {}): ListQuery => ({ status: "", definition: "", from: "", to: "", error: "", cursor: "", ...over });
+const q = (over: Partial<ListQuery> = {}): ListQuery => ({
+  status: "",
+  definition: "",
+  from: "",
+  to: "",
+  error: "",
+  cursor: "",
+  text: "",
+  ...over,
+});
 
 describe("the executions page's URL filters", () => {
   test("times: a datetime-local field is UTC; seconds, fractions and zones are understood; anything else is not", () => {

@@ -1,10 +1,11 @@
 /**
- * The executions page's filters as they travel in the URL (`?status=FAILED&definition=etl&from=…&to=…&error=…&cursor=…`):
+ * The executions page's filters as they travel in the URL (`?status=FAILED&definition=etl&from=…&to=…&error=…&cursor=…&text=…`):
  * read into a store `ListFilter` with every problem said in words, and written back into links
  * (the next page keeps the filters).
  */
 import type { ListFilter } from "../domain/model.ts";
 import { EXECUTION_STATUSES, type ExecutionStatus } from "../domain/states.ts";
+import { readSearch } from "./search.ts";
 
 export const PAGE_SIZE = 50;
 
@@ -16,9 +17,11 @@ export interface ListQuery {
   /** An error name: failed executions only. */
   error: string;
   cursor: string;
+  /** Text to find inside input and output (`search.ts`): needs a definition and a "from" time. */
+  text: string;
 }
 
-export const QUERY_KEYS = ["status", "definition", "from", "to", "error", "cursor"] as const;
+export const QUERY_KEYS = ["status", "definition", "from", "to", "error", "cursor", "text"] as const;
 
 /**
  * A time as the form sends it: `2026-11-30T01:30` (a `datetime-local` field, read as UTC),
@@ -55,6 +58,9 @@ export function readFilter(q: ListQuery): { filter: ListFilter; problems: string
     if (/^[1-9][0-9]{0,15}$/.test(q.cursor)) filter.cursor = q.cursor;
     else problems.push(`cursor "${q.cursor}" is not one this page made: follow the "Older" link, or start from the newest`);
   }
+  const search = readSearch(q);
+  if (search.search) filter.search = search.search;
+  problems.push(...search.problems);
   return { filter, problems };
 }
 

@@ -113,6 +113,13 @@ describe("query plans", () => {
     expect(plans(find(all, /INDEXED BY executions_failed WHERE status = 'FAILED' AND json_extract/))).toEqual([
       "SEARCH executions USING INDEX executions_failed (seq>? AND seq<?)",
     ]);
+    // A search reads one definition's range by its index, newest first; its matches by primary key.
+    expect(plans(find(all, /AS hit FROM executions WHERE seq < \$before/))).toEqual([
+      "SEARCH executions USING INDEX executions_by_definition_seq (definition_id=? AND seq>? AND seq<?)",
+    ]);
+    expect(plans(find(all, /^SELECT .* FROM executions WHERE seq = \$seq$/))).toEqual([
+      "SEARCH executions USING INTEGER PRIMARY KEY (rowid=?)",
+    ]);
     // The failures since a time: the newest of them, read from the partial index alone, never a row of the table.
     expect(plans(find(all, /^SELECT definition_id, json_extract/))).toContain(
       "SEARCH executions USING COVERING INDEX executions_failed (seq>?)",

@@ -71,6 +71,7 @@ export function listExecutions(s: Statements, filter: ListFilter): ExecutionPage
     after,
     limit: limit + 1,
   };
+  if (filter.search !== undefined) return search(s, filter, params);
   const stmt =
     errorName !== undefined
       ? s.listFailedByError
@@ -86,6 +87,34 @@ export function listExecutions(s: Statements, filter: ListFilter): ExecutionPage
   return {
     executions: page.map(toExecution),
     nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
+  };
+}
+
+/**
+ * `listExecutions` with `search`: reads at most `scan` executions of the definition's range,
+ * newest first, and stops early once a page of matches is found. The cursor is the last
+ * execution read, so the next page reads on; null once the range is read to its end.
+ */
+function search(s: Statements, filter: ListFilter, range: { status: string | null; before: number; after: number }): ExecutionPage {
+  const { text, scan } = filter.search!;
+  if (filter.definitionId === undefined) throw new Error("a search needs a definitionId: it reads one definition's range");
+  const { status, before, after } = range;
+  // One row past the cap says whether the range goes on after it.
+  const rows = s.searchScan.all({ status, before, after, definitionId: filter.definitionId, text, scan: scan + 1 }) as {
+    seq: number;
+    hit: number;
+  }[];
+  const hits: number[] = [];
+  let scanned = 0;
+  for (const row of rows.slice(0, scan)) {
+    scanned++;
+    if (row.hit && hits.push(row.seq) === filter.limit) break;
+  }
+  const more = scanned < rows.length;
+  return {
+    executions: hits.map((seq) => toExecution(s.executionBySeq.get({ seq }) as ExecutionRow)),
+    nextCursor: more && scanned > 0 ? String(rows[scanned - 1]!.seq) : null,
+    scanned,
   };
 }
 

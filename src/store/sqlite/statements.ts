@@ -70,6 +70,10 @@ const SQL = {
   listFailedByError: `SELECT ${EXECUTION_COLUMNS} FROM executions INDEXED BY executions_failed
     WHERE status = 'FAILED' AND json_extract(error, '$.name') = $errorName AND ($definitionId IS NULL OR definition_id = $definitionId)
     AND seq < $before AND seq >= $after ORDER BY seq DESC LIMIT $limit`,
+  // A search reads the definition's range newest first, at most $scan rows, matching in the row; matches are then read by seq.
+  searchScan: `SELECT seq, (($status IS NULL OR status = $status) AND (instr(input, $text) > 0 OR instr(IFNULL(output, ''), $text) > 0)) AS hit
+    FROM executions WHERE seq < $before AND seq >= $after AND definition_id = $definitionId ORDER BY seq DESC LIMIT $scan`,
+  executionBySeq: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE seq = $seq`,
   allCounts: "SELECT status, n FROM execution_counts",
   lastSeq: "SELECT MAX(seq) AS seq FROM executions",
   createdAtOrAfterSeq: "SELECT seq, created_at FROM executions WHERE seq >= $seq ORDER BY seq LIMIT 1",

@@ -21,6 +21,7 @@ import { readTests } from "./reads.ts";
 import { recoveryTests } from "./recovery.ts";
 import { retentionTests } from "./retention.ts";
 import { scheduleTests } from "./schedules.ts";
+import { searchTests } from "./search.ts";
 import { stepTests } from "./steps.ts";
 
 export type { MakeStore } from "./harness.ts";
@@ -38,5 +39,6 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
     leaseTests(makeStore);
     scheduleTests(makeStore);
     retentionTests(makeStore);
+    searchTests(makeStore);
   });
 }
