@@ -22,6 +22,7 @@ import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { shellTask } from "../tasks/shell.ts";
 import { createDashboard } from "../ui/app.tsx";
+import { LiveFeed } from "../ui/live.ts";
 import type { ServeConfig } from "./config.ts";
 import { isLoopback } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
@@ -84,6 +85,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   watchGauges(metrics, engine, store, config);
   let server: HttpServer | undefined;
   let address = "";
+  const live = new LiveFeed({ reads: store, clock: systemClock });
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
@@ -110,7 +112,9 @@ export async function serve(config: ServeConfig): Promise<void> {
       accessLogger: config.accessLog ? logger : undefined,
       backups,
       metrics,
-      mounts: [{ path: "/ui", app: createDashboard({ reads: store, workers: () => engine.workers(), version: VERSION, now: Date.now }) }],
+      mounts: [
+        { path: "/ui", app: createDashboard({ reads: store, workers: () => engine.workers(), version: VERSION, now: Date.now, live }) },
+      ],
       home: "/ui/",
     });
     server = listen(app.fetch, config);
@@ -134,7 +138,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   // READY=1 only now: the database is open, recovery admitted and the port listening.
   notifications.serving(address);
-  shutdown = shutdownOn(engine, server, store, config, logger, notifications);
+  shutdown = shutdownOn(engine, server, store, config, logger, notifications, live);
   if (early) shutdown(early);
 }
 
@@ -268,6 +272,7 @@ function shutdownOn(
   config: ServeConfig,
   logger: Logger,
   notifications: ServiceNotifications,
+  live: LiveFeed,
 ): (signal: NodeJS.Signals) => void {
   let stopping = false;
   return (signal) => {
@@ -283,6 +288,8 @@ function shutdownOn(
         running: engine.running,
       });
       notifications.draining(config.shutdownGraceSeconds * 1000);
+      // Open dashboards' event streams end now: they would hold the server's stop open.
+      live.close();
       const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
       if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
       await server.stop(true);

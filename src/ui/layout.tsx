@@ -18,7 +18,12 @@ const NAV = [
 
 export type NavKey = (typeof NAV)[number]["key"] | null;
 
-export function Page(props: { title: string; current: NavKey; version: string; children: Child }) {
+/**
+ * `live`: the page's event stream (`/ui/events?…`). The script then follows it and swaps in the
+ * page's `[data-live]` regions when it says something changed; the button to pause it stays
+ * hidden without the script, where a reload is how the page updates.
+ */
+export function Page(props: { title: string; current: NavKey; version: string; live?: string; children: Child }) {
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -32,6 +37,9 @@ export function Page(props: { title: string; current: NavKey; version: string; c
           <script src={`${BASE}/assets/app.js`} defer />
         </head>
         <body>
+          <a class="skip" href="#main">
+            Skip to the content
+          </a>
           <header>
             <a class="brand" href={`${BASE}/`}>
               Baton
@@ -47,8 +55,18 @@ export function Page(props: { title: string; current: NavKey; version: string; c
                 ))}
               </ul>
             </nav>
+            {props.live && (
+              <p class="live" data-events={props.live} hidden>
+                <button type="button" class="live-toggle" aria-pressed="false">
+                  Pause live updates
+                </button>{" "}
+                <span class="live-state muted" role="status" />
+              </p>
+            )}
           </header>
-          <main>{props.children}</main>
+          <main id="main" tabindex={-1}>
+            {props.children}
+          </main>
           <footer>Baton {props.version} · times in UTC until the page's script shows them in your time zone (UTC on hover)</footer>
         </body>
       </html>

@@ -33,9 +33,9 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
     .slice(0, SHOWN);
   const sinceParam = new Date(since).toISOString().slice(0, 19);
   return c.html(
-    <Page title="Overview" current="overview" version={ports.version}>
+    <Page title="Overview" current="overview" version={ports.version} live={`${BASE}/events?page=overview`}>
       <h1>Overview</h1>
-      <div class="cards">
+      <div class="cards" id="live-overview" data-live>
         <section class="card" aria-labelledby="by-status">
           <h2 id="by-status">Executions by status</h2>
           <table>

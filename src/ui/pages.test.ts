@@ -64,7 +64,7 @@ describe("the mount", () => {
       const res = await w.app.request(path);
       expect([path, res.headers.get("content-security-policy")]).toEqual([
         path,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
       ]);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     }

@@ -122,6 +122,14 @@ dl.facts dd{margin:0}
 details>summary{cursor:pointer}
 pre.diff .d-add{color:var(--ok-fg);background:var(--ok-bg)}
 pre.diff .d-del{color:var(--bad-fg);background:var(--bad-bg)}
+[hidden]{display:none!important}
+.skip{position:absolute;left:-9999px;top:.4rem;padding:.3rem .7rem;background:var(--bg);color:var(--link);border:1px solid var(--border);z-index:1}
+.skip:focus{left:.5rem}
+.live{margin:0 0 0 auto;font-size:.85rem}
+svg .c-all{fill:var(--run-bg);stroke:var(--run-fg)}
+svg .c-bad{fill:var(--bad-fg)}
+svg .c-rate{fill:none;stroke:var(--bad-fg);stroke-width:2}
+@media (max-width:40rem){header,main,footer{padding-left:.6rem;padding-right:.6rem}nav ul{flex-wrap:wrap;gap:.2rem .9rem}.live{margin:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}form.filters label{flex:1 1 100%}}
 `;
 
 /** The stylesheet served at `/ui/assets/style.css`. */

@@ -7,10 +7,13 @@ import type { Hono } from "hono";
 import { createApp } from "../../src/api/app.ts";
 import type { TaskFunction } from "../../src/domain/function.ts";
 import { createDashboard } from "../../src/ui/app.tsx";
+import { LiveFeed } from "../../src/ui/live.ts";
 import { setupStarted, type TestWorld } from "./setup.ts";
 
 export interface UiWorld extends TestWorld {
   app: Hono;
+  /** The dashboard's live updates, ticking on the fake clock. */
+  live: LiveFeed;
   /** GET `path`: the status, the content type and the body as text. */
   page(path: string): Promise<{ status: number; type: string; html: string; location: string | null }>;
   close(): Promise<void>;
@@ -19,7 +22,8 @@ export interface UiWorld extends TestWorld {
 export async function uiWorld(functions: Record<string, TaskFunction> = {}): Promise<UiWorld> {
   const w = await setupStarted({ functions });
   const now = () => w.clock.now();
-  const dashboard = createDashboard({ reads: w.store, workers: () => w.engine.workers(), version: "0.0.0-test", now });
+  const live = new LiveFeed({ reads: w.store, clock: w.clock });
+  const dashboard = createDashboard({ reads: w.store, workers: () => w.engine.workers(), version: "0.0.0-test", now, live });
   const app = createApp({
     engine: w.engine,
     reads: w.store,
@@ -32,6 +36,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}): Pro
   return {
     ...w,
     app,
+    live,
     async page(path) {
       const res = await app.request(path);
       return {
@@ -42,6 +47,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}): Pro
       };
     },
     async close() {
+      live.close();
       await w.engine.stop(1000);
       await w.store.close();
     },
