@@ -129,6 +129,9 @@ pre.diff .d-del{color:var(--bad-fg);background:var(--bad-bg)}
 svg .c-all{fill:var(--run-bg);stroke:var(--run-fg)}
 svg .c-bad{fill:var(--bad-fg)}
 svg .c-rate{fill:none;stroke:var(--bad-fg);stroke-width:2}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,30rem),1fr));gap:1rem}
+figure.chart{margin:0}
+figure.chart h3{margin:.2rem 0}
 @media (max-width:40rem){header,main,footer{padding-left:.6rem;padding-right:.6rem}nav ul{flex-wrap:wrap;gap:.2rem .9rem}.live{margin:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}form.filters label{flex:1 1 100%}}
 `;
 
