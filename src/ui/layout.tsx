@@ -77,9 +77,15 @@ export function Page(props: { title: string; current: NavKey; version: string; l
 /** A status as text in a coloured badge: readable without the colour. */
 export const Status = ({ status }: { status: ExecutionStatus | TaskStatus }) => <span class={`status s-${FAMILY[status]}`}>{status}</span>;
 
-/** A time the browser's script rewrites into local time (UTC in its title); "—" when there is none. */
+/** A time in UTC, in its text and its title (shown on hover); the browser's script rewrites the text into local time. "—" when there is none. */
 export const Time = ({ at }: { at: number | null }) =>
-  at === null ? <span class="muted">—</span> : <time datetime={new Date(at).toISOString()}>{utc(at)}</time>;
+  at === null ? (
+    <span class="muted">—</span>
+  ) : (
+    <time datetime={new Date(at).toISOString()} title={utc(at)}>
+      {utc(at)}
+    </time>
+  );
 
 /** A link to one execution's page. */
 export const ExecutionLink = ({ id }: { id: string }) => (

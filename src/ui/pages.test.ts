@@ -234,6 +234,8 @@ describe("overview", () => {
     const p = await w.page("/ui/");
     expect(p.html).toContain("<code>at-two</code>");
     expect(p.html).not.toContain("<code>stopped</code>");
-    expect(p.html).toMatch(/<time datetime="\d{4}-\d{2}-\d{2}T02:00:00\.000Z">/);
+    expect(p.html).toMatch(
+      /<time datetime="\d{4}-\d{2}-\d{2}T02:00:00\.000Z" title="\d{4}-\d{2}-\d{2} 02:00:00 UTC">\d{4}-\d{2}-\d{2} 02:00:00 UTC<\/time>/,
+    );
   });
 });

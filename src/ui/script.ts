@@ -11,7 +11,7 @@ function localTimes(root) {
   for (const t of root.querySelectorAll("time[datetime]")) {
     const d = new Date(t.dateTime);
     if (Number.isNaN(d.getTime()) || t.dataset.local) continue;
-    t.title = t.textContent;
+    t.title ||= t.textContent;
     t.textContent = d.toLocaleString();
     t.dataset.local = "1";
   }
