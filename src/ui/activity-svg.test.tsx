@@ -17,6 +17,20 @@ test("bars fall on whole minutes and hours, the last one holding now", () => {
   expect(new Date(windowFrom(day, T)).toISOString()).toBe("2026-11-29T02:00:00.000Z");
 });
 
+test("a day's bars and axis name the date as well, since its first and last bars share a time", async () => {
+  const from = windowFrom(day, T);
+  const buckets = Array.from({ length: 24 }, (_, i) => ({
+    from: from + i * 3_600_000,
+    created: i === 23 ? 5 : 0,
+    failed: 0,
+    capped: false,
+  }));
+  expect(summary(day, buckets)).toBe("Last day: 5 executions created, 0 of them failed (0%). Busiest hour: 5 from 11-30 01:00 UTC.");
+  const svg = String(await (<ActivityChart window={day} buckets={buckets} />).toString());
+  expect(svg).toContain(">11-29 02:00 UTC</text>");
+  expect(svg).toContain(">11-30 02:00 UTC</text>");
+});
+
 test("the summary gives totals, the failure rate and the busiest bar in words", () => {
   const buckets = Array.from({ length: 60 }, (_, i) => bucket(i, i === 10 ? 40 : 2, i === 10 ? 4 : 0));
   expect(summary(hour, buckets)).toBe("Last hour: 158 executions created, 4 of them failed (2.5%). Busiest minute: 40 from 00:41 UTC.");

@@ -32,7 +32,12 @@ const GAP = 26;
 const LEFT = 44;
 const H = BARS_H + GAP + RATE_H + 20;
 
-const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+/** A bar's start in UTC: `01:06` within the hour, `11-29 02:00` across the day (a day's first and last bars share a time). */
+const at = (w: ActivityWindow, ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .slice(w.stepMs >= 3_600_000 ? 5 : 11, 16)
+    .replace("T", " ");
 const percent = (failed: number, created: number) => (created === 0 ? 0 : (failed / created) * 100);
 const pct = (n: number) => `${n >= 10 || n === 0 ? Math.round(n) : n.toFixed(1)}%`;
 
@@ -45,7 +50,7 @@ export function summary(w: ActivityWindow, buckets: ActivityBucket[]): string {
   const busiest = buckets.reduce((a, b) => (b.created > a.created ? b : a));
   return (
     `${w.title}: ${created} executions created, ${floor}${failed} of them failed (${floor}${pct(percent(failed, created))}). ` +
-    `Busiest ${w.unit}: ${busiest.created} from ${hhmm(busiest.from)} UTC.`
+    `Busiest ${w.unit}: ${busiest.created} from ${at(w, busiest.from)} UTC.`
   );
 }
 
@@ -80,7 +85,7 @@ export function ActivityChart({ window: w, buckets }: { window: ActivityWindow; 
           <line class="axis" x1={LEFT} y1={BARS_H} x2={W} y2={BARS_H} />
           {buckets.map((b, i) => (
             <g>
-              <title>{`${hhmm(b.from)} UTC: ${b.created} created, ${b.capped ? "at least " : ""}${b.failed} failed (${pct(percent(b.failed, b.created))})`}</title>
+              <title>{`${at(w, b.from)} UTC: ${b.created} created, ${b.capped ? "at least " : ""}${b.failed} failed (${pct(percent(b.failed, b.created))})`}</title>
               <rect class="c-all" x={x(i)} y={y(b.created)} width={barW} height={BARS_H - y(b.created)} />
               {b.failed > 0 && <rect class="c-bad" x={x(i)} y={y(b.failed)} width={barW} height={BARS_H - y(b.failed)} />}
             </g>
@@ -97,10 +102,10 @@ export function ActivityChart({ window: w, buckets }: { window: ActivityWindow; 
           </text>
           {line !== "" && <polyline class="c-rate" points={line} />}
           <text x={LEFT} y={H - 4}>
-            {hhmm(buckets[0]?.from ?? 0)} UTC
+            {at(w, buckets[0]?.from ?? 0)} UTC
           </text>
           <text x={W} y={H - 4} text-anchor="end">
-            {hhmm((buckets.at(-1)?.from ?? 0) + w.stepMs)} UTC
+            {at(w, (buckets.at(-1)?.from ?? 0) + w.stepMs)} UTC
           </text>
         </svg>
       </div>
