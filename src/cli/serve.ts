@@ -101,6 +101,7 @@ export async function serve(config: ServeConfig): Promise<void> {
             }),
           ];
     const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
+    const ui = createDashboard({ reads: store, workers: () => engine.workers(), version: VERSION, now: Date.now, live });
     const app = createApp({
       engine,
       reads: store,
@@ -112,9 +113,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       accessLogger: config.accessLog ? logger : undefined,
       backups,
       metrics,
-      mounts: [
-        { path: "/ui", app: createDashboard({ reads: store, workers: () => engine.workers(), version: VERSION, now: Date.now, live }) },
-      ],
+      mounts: [{ path: "/ui", app: ui }],
       home: "/ui/",
     });
     server = listen(app.fetch, config);
@@ -288,8 +287,7 @@ function shutdownOn(
         running: engine.running,
       });
       notifications.draining(config.shutdownGraceSeconds * 1000);
-      // Open dashboards' event streams end now: they would hold the server's stop open.
-      live.close();
+      live.close(); // open dashboards' event streams end now: the server's stop never waits on one
       const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
       if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
       await server.stop(true);
