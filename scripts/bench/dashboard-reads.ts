@@ -6,7 +6,10 @@
  * million executions" in docs/dashboard.md; each page next to its API read is the `dashboard`
  * workload of `npm run bench`.
  */
+
+import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
+import { SQL } from "../../src/store/sqlite/statements.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { createDashboard } from "../../src/ui/app.tsx";
 import { createDatabase, ONE_TASK, seedExecutions } from "./common.ts";
@@ -67,6 +70,16 @@ await time("store.listExecutions error Nope, a 1-minute range", () =>
 await time("store.failuresSince(24 h) (50,000 in it, 10,000 counted)", () => store.failuresSince(now - 86_400_000, 20, 10_000), 10);
 await time("store.failuresSince(1 min)", () => store.failuresSince(now - 60_000, 20, 10_000));
 await time("store.systemCounts", () => store.systemCounts(10));
+await time("store.activity, last hour by minute (60 bars)", () => store.activity(now - 3_540_000, 60_000, 60, 10_000));
+await time("store.activity, last day by hour (24 bars)", () => store.activity(now - 82_800_000, 3_600_000, 24, 10_000));
+await time("live: the overview's mark (systemCounts(0))", () => store.systemCounts(0));
+await time("live: an execution's mark (its events)", () => store.events(deep.id));
+{
+  const db = new Database(path, { readonly: true });
+  const plan = db.query(`EXPLAIN QUERY PLAN ${SQL.failedBetween}`).all({ $from: 1, $to: 2, $scan: 3 }) as { detail: string }[];
+  console.log(`plan of failedBetween: ${plan.map((r) => r.detail).join("; ")}`);
+  db.close();
+}
 await time("GET /ui/executions", page("/executions"));
 await time("GET /ui/executions?status=FAILED&definition=beta", page("/executions?status=FAILED&definition=beta"));
 await time("GET /ui/executions?…&cursor=100000 (deep)", page("/executions?status=FAILED&cursor=100000"));

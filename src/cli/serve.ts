@@ -20,6 +20,7 @@ import { httpFunction } from "../tasks/http.ts";
 import { builtinFunctions } from "../tasks/registry.ts";
 import { shellTask } from "../tasks/shell.ts";
 import { createDashboard } from "../ui/app.tsx";
+import { LiveFeed } from "../ui/live.ts";
 import type { ServeConfig } from "./config.ts";
 import { isLoopback } from "./config.ts";
 import { checkDefinitionFiles, definitionFilesIn, readSourceFiles, type SourceFile } from "./definition-files.ts";
@@ -85,6 +86,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   watchGauges(metrics, engine, store, config.db === ":memory:" ? null : resolve(config.db));
   let server: HttpServer | undefined;
   let address = "";
+  const live = new LiveFeed({ reads: store, clock: systemClock });
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
@@ -96,6 +98,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       now: Date.now,
       commands: engine,
       access,
+      live,
     });
     const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
     const app = createApp({
@@ -133,7 +136,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   // READY=1 only now: the database is open, recovery admitted and the port listening.
   notifications.serving(address);
-  shutdown = shutdownOn(engine, server, store, config, logger, notifications);
+  shutdown = shutdownOn(engine, server, store, config, logger, notifications, live);
   if (early) shutdown(early);
 }
 
@@ -252,6 +255,7 @@ function shutdownOn(
   config: ServeConfig,
   logger: Logger,
   notifications: ServiceNotifications,
+  live: LiveFeed,
 ): (signal: NodeJS.Signals) => void {
   let stopping = false;
   return (signal) => {
@@ -267,6 +271,7 @@ function shutdownOn(
         running: engine.running,
       });
       notifications.draining(config.shutdownGraceSeconds * 1000);
+      live.close(); // open dashboards' event streams end now: the server's stop never waits on one
       const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
       if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
       await server.stop(true);

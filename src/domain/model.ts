@@ -162,6 +162,16 @@ export interface FailureGroup {
 }
 
 /** What `failuresSince` counted. */
+/** Executions created in one stretch of time, and how many of them have failed so far (`ExecutionReads.activity`). */
+export interface ActivityBucket {
+  /** Where the stretch starts (ms); it ends where the next starts. */
+  from: number;
+  created: number;
+  failed: number;
+  /** True when more failures than the scan allowed were there: `failed` is that bound, a floor. */
+  capped: boolean;
+}
+
 export interface FailureSummary {
   /** The largest groups first. */
   groups: FailureGroup[];

@@ -13,6 +13,7 @@
 import type { ErrorInfo } from "./errors.ts";
 import type { LeaseSettlement, LeaseStore } from "./lease-store.ts";
 import type {
+  ActivityBucket,
   Execution,
   ExecutionEventRecord,
   ExecutionPage,
@@ -186,6 +187,11 @@ export interface ExecutionReads {
    * so its cost is bounded whatever the history holds.
    */
   failuresSince(since: number, limit: number, scan: number): Promise<FailureSummary>;
+  /**
+   * Executions created in each of `buckets` stretches of `stepMs` from `from`, and how many of
+   * those have FAILED, at most `scan` counted a stretch: what the overview's charts draw.
+   */
+  activity(from: number, stepMs: number, buckets: number, scan: number): Promise<ActivityBucket[]>;
   /** When the latest (at most `limit`) executions of a definition first started, at or after `since`, newest first: rate limits after a restart. */
   recentStarts(definitionId: string, since: number, limit: number): Promise<number[]>;
 }

@@ -6,12 +6,14 @@
  * Unknown paths under `/ui` get an HTML 404 page.
  */
 import { Hono } from "hono";
+import { systemClock } from "../domain/clock.ts";
 import { accountPage, login, loginPage, logout } from "./access.tsx";
 import { cancelAction, executeAction, redriveAction } from "./actions.tsx";
 import { definitionDiffPage } from "./definition-diff.tsx";
 import { definitionPage, definitionsPage } from "./definitions.tsx";
 import { executionPage } from "./execution.tsx";
 import { executionsPage } from "./executions.tsx";
+import { eventsResponse, LiveFeed } from "./live.ts";
 import { notFoundPage } from "./not-found.tsx";
 import { overviewPage } from "./overview.tsx";
 import type { DashboardPorts } from "./ports.ts";
@@ -30,11 +32,11 @@ const ASSETS: Record<string, { type: string; body: string }> = {
 /**
  * On every answer of the dashboard. The policy lets a page load only what this origin serves and
  * no inline script, so a value that escaped escaping could still not run, and nothing could be
- * fetched from elsewhere; inline SVG needs nothing more. Pages are not framed by other sites.
+ * fetched from elsewhere (the script's live updates connect to this origin only); inline SVG needs nothing more. Pages are not framed by other sites.
  */
 const HEADERS = {
   "content-security-policy":
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
@@ -61,6 +63,8 @@ export function createDashboard(ports: DashboardPorts): Hono {
   ui.post("/executions/:id/cancel", (c) => cancelAction(c, ports));
   ui.post("/executions/:id/redrive", (c) => redriveAction(c, ports));
   ui.on(["GET", "POST"], "/executions/:id/rerun", (c) => rerunAction(c, ports));
+  const live = ports.live ?? new LiveFeed({ reads: ports.reads, clock: systemClock });
+  ui.get("/events", (c) => eventsResponse((name) => c.req.query(name), live));
   ui.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return notFoundPage(c, ports, `The dashboard has no asset "${c.req.param("name")}".`);

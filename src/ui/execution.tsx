@@ -12,7 +12,7 @@ import { definitionHref } from "./definitions.tsx";
 import { duration, json, tail } from "./format.ts";
 import { GanttSvg } from "./gantt-svg.tsx";
 import { GraphSvg, graphTasks } from "./graph-svg.tsx";
-import { ExecutionLink, Page, Status, Time } from "./layout.tsx";
+import { BASE, ExecutionLink, Page, Status, Time } from "./layout.tsx";
 import { notFoundPage } from "./not-found.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import { type AttemptRow, attemptRows } from "./timeline.ts";
@@ -33,29 +33,36 @@ export async function executionPage(c: Context, ports: DashboardPorts): Promise<
   const status = new Map<string, TaskStatus>(execution.tasks.map((t) => [t.taskId, t.status]));
   const graph = definition ? graphTasks(definition.body) : null;
   return c.html(
-    <Page title={`Execution ${id}`} current="executions" version={ports.version}>
-      <h1>
-        Execution <span class="mono">{id}</span> <Status status={execution.status} />
-      </h1>
-      <Notice c={c} />
-      <ExecutionActions c={c} ports={ports} execution={execution} />
-      <Facts e={execution} reruns={reruns} now={now} />
-      <h2>Task graph</h2>
-      {graph ? (
-        <div class="scroll">
-          <GraphSvg tasks={graph} status={status} />
-        </div>
-      ) : (
-        <p>The definition version this execution ran cannot be read, so its graph cannot be drawn.</p>
-      )}
-      <h2>Timeline</h2>
-      {rows.length === 0 ? (
-        <p>No attempt has started yet.</p>
-      ) : (
-        <div class="scroll">
-          <GanttSvg rows={rows} origin={execution.startedAt ?? execution.createdAt} />
-        </div>
-      )}
+    <Page
+      title={`Execution ${id}`}
+      current="executions"
+      version={ports.version}
+      live={`${BASE}/events?page=execution&id=${encodeURIComponent(id)}`}
+    >
+      <div id="live-execution" data-live>
+        <h1>
+          Execution <span class="mono">{id}</span> <Status status={execution.status} />
+        </h1>
+        <Notice c={c} />
+        <ExecutionActions c={c} ports={ports} execution={execution} />
+        <Facts e={execution} reruns={reruns} now={now} />
+        <h2>Task graph</h2>
+        {graph ? (
+          <div class="scroll">
+            <GraphSvg tasks={graph} status={status} />
+          </div>
+        ) : (
+          <p>The definition version this execution ran cannot be read, so its graph cannot be drawn.</p>
+        )}
+        <h2>Timeline</h2>
+        {rows.length === 0 ? (
+          <p>No attempt has started yet.</p>
+        ) : (
+          <div class="scroll">
+            <GanttSvg rows={rows} origin={execution.startedAt ?? execution.createdAt} />
+          </div>
+        )}
+      </div>
       <h2>Tasks</h2>
       {execution.tasks.map((t) => (
         <TaskSection task={t} attempts={rows.filter((r) => r.taskId === t.taskId)} />

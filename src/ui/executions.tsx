@@ -15,7 +15,7 @@ export async function executionsPage(c: Context, ports: DashboardPorts): Promise
   const page = problems.length === 0 ? await ports.reads.listExecutions(filter) : null;
   const now = ports.now();
   return c.html(
-    <Page title="Executions" current="executions" version={ports.version}>
+    <Page title="Executions" current="executions" version={ports.version} live={`${BASE}/events?page=executions`}>
       <h1>Executions</h1>
       <Filters q={q} definitions={definitions} />
       {page?.scanned !== undefined && (
@@ -32,10 +32,14 @@ export async function executionsPage(c: Context, ports: DashboardPorts): Promise
             ))}
           </ul>
         </section>
-      ) : page!.executions.length === 0 ? (
-        <p>{q.cursor === "" ? "No execution matches these filters." : "No older execution matches these filters."}</p>
       ) : (
-        <ExecutionTable executions={page!.executions} now={now} />
+        <div id="live-executions" data-live>
+          {page!.executions.length === 0 ? (
+            <p>{q.cursor === "" ? "No execution matches these filters." : "No older execution matches these filters."}</p>
+          ) : (
+            <ExecutionTable executions={page!.executions} now={now} />
+          )}
+        </div>
       )}
       <nav class="pager" aria-label="Pages">
         {q.cursor !== "" && <a href={`${BASE}/executions${queryString(q, { cursor: "" })}`}>Newest</a>}

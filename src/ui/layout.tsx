@@ -19,7 +19,12 @@ const NAV = [
 
 export type NavKey = (typeof NAV)[number]["key"] | null;
 
-export function Page(props: { title: string; current: NavKey; version: string; children: Child }) {
+/**
+ * `live`: the page's event stream (`/ui/events?…`). The script then follows it and swaps in the
+ * page's `[data-live]` regions when it says something changed; the button to pause it stays
+ * hidden without the script, where a reload is how the page updates.
+ */
+export function Page(props: { title: string; current: NavKey; version: string; live?: string; children: Child }) {
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -33,6 +38,9 @@ export function Page(props: { title: string; current: NavKey; version: string; c
           <script src={`${BASE}/assets/app.js`} defer />
         </head>
         <body>
+          <a class="skip" href="#main">
+            Skip to the content
+          </a>
           <header>
             <a class="brand" href={`${BASE}/`}>
               Baton
@@ -48,8 +56,18 @@ export function Page(props: { title: string; current: NavKey; version: string; c
                 ))}
               </ul>
             </nav>
+            {props.live && (
+              <p class="live" data-events={props.live} hidden>
+                <button type="button" class="live-toggle" aria-pressed="false">
+                  Pause live updates
+                </button>{" "}
+                <span class="live-state muted" role="status" />
+              </p>
+            )}
           </header>
-          <main>{props.children}</main>
+          <main id="main" tabindex={-1}>
+            {props.children}
+          </main>
           <footer>Baton {props.version} · times in UTC until the page's script shows them in your time zone (UTC on hover)</footer>
         </body>
       </html>
@@ -60,9 +78,15 @@ export function Page(props: { title: string; current: NavKey; version: string; c
 /** A status as text in a coloured badge: readable without the colour. */
 export const Status = ({ status }: { status: ExecutionStatus | TaskStatus }) => <span class={`status s-${FAMILY[status]}`}>{status}</span>;
 
-/** A time the browser's script rewrites into local time (UTC in its title); "—" when there is none. */
+/** A time in UTC, in its text and its title (shown on hover); the browser's script rewrites the text into local time. "—" when there is none. */
 export const Time = ({ at }: { at: number | null }) =>
-  at === null ? <span class="muted">—</span> : <time datetime={new Date(at).toISOString()}>{utc(at)}</time>;
+  at === null ? (
+    <span class="muted">—</span>
+  ) : (
+    <time datetime={new Date(at).toISOString()} title={utc(at)}>
+      {utc(at)}
+    </time>
+  );
 
 /** A link to one execution's page. */
 export const ExecutionLink = ({ id }: { id: string }) => (

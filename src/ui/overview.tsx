@@ -1,11 +1,13 @@
 /**
  * `/ui/`: the state of the whole server at a glance — executions by status, what runs and
  * waits now, workers and the leases they hold, the next schedule fires, and the failures of
- * the last 24 hours grouped by definition and error name.
+ * the last 24 hours grouped by definition and error name, and charts of the executions created
+ * over the last hour and day with the share that failed (`activity-svg.tsx`).
  */
 import type { Context } from "hono";
 import { nextFire } from "../domain/schedule.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
+import { ActivityChart, WINDOWS, windowFrom } from "./activity-svg.tsx";
 import { BASE, ExecutionLink, Page, Status, Time } from "./layout.tsx";
 import type { DashboardPorts } from "./ports.ts";
 
@@ -19,11 +21,12 @@ const FAILURES_COUNTED = 10_000;
 export async function overviewPage(c: Context, ports: DashboardPorts): Promise<Response> {
   const now = ports.now();
   const since = now - DAY_MS;
-  const [counts, failures, workers, schedules] = await Promise.all([
+  const [counts, failures, workers, schedules, ...activity] = await Promise.all([
     ports.reads.systemCounts(SHOWN),
     ports.reads.failuresSince(since, FAILURE_GROUPS, FAILURES_COUNTED),
     ports.workers(),
     ports.reads.listSchedules(),
+    ...WINDOWS.map((w) => ports.reads.activity(windowFrom(w, now), w.stepMs, w.buckets, FAILURES_COUNTED)),
   ]);
   const fires = schedules
     .filter((s) => !s.paused)
@@ -33,9 +36,9 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
     .slice(0, SHOWN);
   const sinceParam = new Date(since).toISOString().slice(0, 19);
   return c.html(
-    <Page title="Overview" current="overview" version={ports.version}>
+    <Page title="Overview" current="overview" version={ports.version} live={`${BASE}/events?page=overview`}>
       <h1>Overview</h1>
-      <div class="cards">
+      <div class="cards" id="live-overview" data-live>
         <section class="card" aria-labelledby="by-status">
           <h2 id="by-status">Executions by status</h2>
           <table>
@@ -96,6 +99,14 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
           )}
         </section>
       </div>
+      <section id="live-activity" data-live aria-labelledby="activity">
+        <h2 id="activity">Executions created, and the share that failed</h2>
+        <div class="charts">
+          {WINDOWS.map((w, i) => (
+            <ActivityChart window={w} buckets={activity[i] ?? []} />
+          ))}
+        </div>
+      </section>
       <h2 id="fires">Next schedule fires</h2>
       {fires.length === 0 ? (
         <p>No schedule is due to fire{schedules.length > 0 ? " (every schedule is paused)" : ""}.</p>

@@ -45,7 +45,7 @@ describe("definitions", () => {
     expect(latest.html).toContain("<title>report</title>");
     expect(latest.html).toContain("<td><code>report</code></td><td><code>noop</code></td><td>extract</td>");
     expect(latest.html).toContain("<code>hourly</code>");
-    expect(latest.html.match(/<li><time datetime="[^"]+T\d{2}:00:00\.000Z">/g)).toHaveLength(5);
+    expect(latest.html.match(/<li><time datetime="[^"]+T\d{2}:00:00\.000Z" title="[^"]+ UTC">/g)).toHaveLength(5);
     const first = await w.page("/ui/definitions/etl?version=1");
     expect(first.html).toContain("(the latest is 2; new executions run it)");
     expect(first.html).not.toContain("<title>report</title>");

@@ -64,7 +64,7 @@ describe("the mount", () => {
       const res = await w.app.request(path);
       expect([path, res.headers.get("content-security-policy")]).toEqual([
         path,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
       ]);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     }
@@ -234,6 +234,8 @@ describe("overview", () => {
     const p = await w.page("/ui/");
     expect(p.html).toContain("<code>at-two</code>");
     expect(p.html).not.toContain("<code>stopped</code>");
-    expect(p.html).toMatch(/<time datetime="\d{4}-\d{2}-\d{2}T02:00:00\.000Z">/);
+    expect(p.html).toMatch(
+      /<time datetime="\d{4}-\d{2}-\d{2}T02:00:00\.000Z" title="\d{4}-\d{2}-\d{2} 02:00:00 UTC">\d{4}-\d{2}-\d{2} 02:00:00 UTC<\/time>/,
+    );
   });
 });

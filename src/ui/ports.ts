@@ -4,6 +4,7 @@ import type { EngineCommands } from "../api/ports.ts";
 import type { Sessions } from "../api/sessions.ts";
 import type { Logger } from "../domain/log.ts";
 import type { ReadPort, WorkerInfo } from "../domain/store.ts";
+import type { LiveFeed } from "./live.ts";
 
 export interface DashboardPorts {
   reads: ReadPort;
@@ -14,6 +15,8 @@ export interface DashboardPorts {
   now: () => number;
   /** The engine's commands the actions call, the ones the API's handlers call; without them the dashboard shows no action. */
   commands?: Pick<EngineCommands, "submitWith" | "cancel" | "redrive" | "rerun">;
+  /** Live updates (`/ui/events`); without one, the dashboard makes its own on the system clock. */
+  live?: LiveFeed;
   /** With `--tokens`: the login sessions and the failure limiter the API's tokens share; without, the dashboard is open and has no login. */
   access?: DashboardLogin;
 }

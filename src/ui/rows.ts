@@ -14,5 +14,5 @@ import { FAMILY } from "./style.ts";
 /** One `<tr>` of the executions table: link, definition and version, status, created, duration, error name. */
 export function executionRow(e: Execution, now: number) {
   const ran = e.startedAt === null ? "—" : duration((e.endTime ?? now) - e.startedAt);
-  return html`<tr><td><a class="mono" href="${BASE}/executions/${encodeURIComponent(e.id)}">${e.id}</a></td><td>${e.definitionId} <span class="muted">v${e.definitionVersion}</span></td><td><span class="status s-${FAMILY[e.status]}">${e.status}</span></td><td><time datetime="${new Date(e.createdAt).toISOString()}">${utc(e.createdAt)}</time></td><td class="num">${ran}</td><td>${e.error ? html`<code>${e.error.name}</code>` : ""}</td></tr>`;
+  return html`<tr><td><a class="mono" href="${BASE}/executions/${encodeURIComponent(e.id)}">${e.id}</a></td><td>${e.definitionId} <span class="muted">v${e.definitionVersion}</span></td><td><span class="status s-${FAMILY[e.status]}">${e.status}</span></td><td><time datetime="${new Date(e.createdAt).toISOString()}" title="${utc(e.createdAt)}">${utc(e.createdAt)}</time></td><td class="num">${ran}</td><td>${e.error ? html`<code>${e.error.name}</code>` : ""}</td></tr>`;
 }

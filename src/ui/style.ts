@@ -129,6 +129,17 @@ pre.diff .d-del{color:var(--bad-fg);background:var(--bad-bg)}
 form.action-form,form.login{display:flex;flex-direction:column;gap:.4rem;max-width:48rem}
 form.action-form button,form.login button{align-self:flex-start}
 textarea{font:inherit;color:var(--text);background:var(--bg);border:1px solid var(--border);border-radius:.25rem;padding:.4rem}
+[hidden]{display:none!important}
+.skip{position:absolute;left:-9999px;top:.4rem;padding:.3rem .7rem;background:var(--bg);color:var(--link);border:1px solid var(--border);z-index:1}
+.skip:focus{left:.5rem}
+.live{margin:0 0 0 auto;font-size:.85rem}
+svg .c-all{fill:var(--run-bg);stroke:var(--run-fg)}
+svg .c-bad{fill:var(--bad-fg)}
+svg .c-rate{fill:none;stroke:var(--bad-fg);stroke-width:2}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,30rem),1fr));gap:1rem}
+figure.chart{margin:0}
+figure.chart h3{margin:.2rem 0}
+@media (max-width:40rem){header,main,footer{padding-left:.6rem;padding-right:.6rem}nav ul{flex-wrap:wrap;gap:.2rem .9rem}.live{margin:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}form.filters label{flex:1 1 100%}}
 `;
 
 /** The stylesheet served at `/ui/assets/style.css`. */

@@ -14,6 +14,7 @@ import type { TaskFunction } from "../../src/domain/function.ts";
 import { newToken, tokenDigest, tokenVerifier } from "../../src/platform/tokens.ts";
 import { DASHBOARD_GATE } from "../../src/ui/access.tsx";
 import { createDashboard } from "../../src/ui/app.tsx";
+import { LiveFeed } from "../../src/ui/live.ts";
 import { recordingLogger, setupStarted, type TestWorld } from "./setup.ts";
 
 export interface UiAnswer {
@@ -27,6 +28,8 @@ export interface UiAnswer {
 
 export interface UiWorld extends TestWorld {
   app: Hono;
+  /** The dashboard's live updates, ticking on the fake clock. */
+  live: LiveFeed;
   /** GET `path`: the status, the content type and the body as text. */
   page(path: string, headers?: Record<string, string>): Promise<UiAnswer>;
   /** POST a form (urlencoded) to `path`. */
@@ -51,6 +54,7 @@ export function tokenFor(name: string, role: TokenEntry["role"]): { token: strin
 export async function uiWorld(functions: Record<string, TaskFunction> = {}, options: { tokens?: TokenEntry[] } = {}): Promise<UiWorld> {
   const w = await setupStarted({ functions });
   const now = () => w.clock.now();
+  const live = new LiveFeed({ reads: w.store, clock: w.clock });
   const logs = recordingLogger();
   const tokens = options.tokens ?? [];
   const failures = new AuthFailures(5, 60_000, now);
@@ -65,6 +69,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}, opti
     now,
     commands: w.engine,
     access: sessions === null ? undefined : { sessions, failures, logger: logs },
+    live,
   });
   const app = createApp({
     engine: w.engine,
@@ -96,6 +101,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}, opti
   return {
     ...w,
     app,
+    live,
     sessions,
     tokens,
     failures,
@@ -109,6 +115,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}, opti
       return answer(await app.request(path, init, { remoteAddress: PEER }));
     },
     async close() {
+      live.close();
       await w.engine.stop(1000);
       await w.store.close();
     },

@@ -1,5 +1,6 @@
 /** Every read of the SQLite store: definitions, executions with their outputs, pages (by time range too), history, counts and failures. */
 import type {
+  ActivityBucket,
   ExecutionEventRecord,
   ExecutionPage,
   ExecutionWithTasks,
@@ -155,6 +156,23 @@ export function failuresSince(s: Statements, since: number, limit: number, scan:
     .slice(0, limit)
     .map((r) => ({ definitionId: r.definition_id, errorName: r.error_name, count: r.n, lastAt: r.last_at }));
   return { groups, counted, capped: counted >= scan };
+}
+
+/**
+ * Each stretch's bounds are found as the list's time range is (`firstSeqCreatedAt`, about 20
+ * lookups each); the executions created in it are the seqs between them (seqs are given in
+ * insertion order, so a stretch's executions deleted since, by retention, still count), and its
+ * failures are counted on the partial index of FAILED executions, at most `scan` a stretch.
+ */
+export function activity(s: Statements, from: number, stepMs: number, buckets: number, scan: number): ActivityBucket[] {
+  // The search answers 0 before the first execution; seqs start higher (and retention moves the first up).
+  const first = (s.createdAtOrAfterSeq.get({ seq: 0 }) as { seq: number } | null)?.seq ?? 0;
+  const bounds = Array.from({ length: buckets + 1 }, (_, i) => Math.max(first, firstSeqCreatedAt(s, from + i * stepMs)));
+  return Array.from({ length: buckets }, (_, i) => {
+    const [lo, hi] = [bounds[i] as number, bounds[i + 1] as number];
+    const failed = hi > lo ? (s.failedBetween.get({ from: lo, to: hi, scan }) as { n: number }).n : 0;
+    return { from: from + i * stepMs, created: hi - lo, failed, capped: failed >= scan };
+  });
 }
 
 /**

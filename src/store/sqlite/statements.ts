@@ -6,7 +6,7 @@ const EXECUTION_COLUMNS =
 /** An execution with its task states: what one write reads, changes in memory and writes back. */
 const EXECUTION_WITH_TASKS = `${EXECUTION_COLUMNS}, tasks`;
 
-const SQL = {
+export const SQL = {
   // A read of a real table (a few rows), not `SELECT 1`, which never opens a read transaction on
   // the file: /livez and systemd's watchdog ask whether the database itself answers.
   ping: "SELECT count(*) >= 0 AS ok FROM execution_counts",
@@ -82,6 +82,9 @@ const SQL = {
     FROM (SELECT definition_id, end_time, error FROM executions INDEXED BY executions_failed
       WHERE status = 'FAILED' AND seq >= $after ORDER BY seq DESC LIMIT $scan)
     GROUP BY definition_id, error_name ORDER BY n DESC, definition_id, error_name`,
+
+  failedBetween: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM executions INDEXED BY executions_failed
+    WHERE status = 'FAILED' AND seq >= $from AND seq < $to LIMIT $scan)`,
 
   insertEvents: `INSERT INTO events (seq, execution_seq, at, type, task_id, attempt, data, more)
     VALUES ($seq, $executionSeq, $at, $type, $taskId, $attempt, $data, $more)`,

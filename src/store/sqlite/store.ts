@@ -342,6 +342,8 @@ export class SqliteStore implements Store, BackupPort {
   async failuresSince(since: number, limit: number, scan: number) {
     return this.reading(() => reads.failuresSince(this.s, since, limit, scan));
   }
+  activity = async (from: number, stepMs: number, buckets: number, scan: number) =>
+    this.reading(() => reads.activity(this.s, from, stepMs, buckets, scan));
 
   // ---- health ----
 

@@ -113,7 +113,7 @@ describe("the dashboard in Chromium", () => {
       const from = new Date(Date.now() - 3_600_000).toISOString().slice(0, 16);
       await filterExecutions(page, { definition: "nightly-report", from, text: '"region":"us"' });
       expect(await listedExecutions(page)).toEqual([world.completed[1]!]);
-      expect(await page.getByRole("status").textContent()).toContain("1 match. That is every execution in the range.");
+      expect(await page.locator("main p[role=status]").textContent()).toContain("1 match. That is every execution in the range.");
       expect(session.problems()).toEqual([]);
     } finally {
       await session.close();

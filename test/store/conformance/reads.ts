@@ -222,6 +222,22 @@ export function readTests(makeStore: MakeStore): void {
     });
   });
 
+  describe("activity", () => {
+    it("executions created in each stretch and how many of them failed, a stretch's failures counted up to the scan", async (store) => {
+      await enqueued(store, 5); // e1..e5 at T0 + 1..5
+      for (const i of [1, 2, 3]) await store.enqueue(newExecution(`o${i}`, { definitionId: "other" }), T0 + 5 + i); // o1..o3 at T0 + 6..8
+      for (const id of ["e2", "e3", "o2"]) {
+        await store.admit(id, T0 + 10);
+        await finishExecution(store, id, "FAILED", null, { name: "Boom", message: "m", taskId: "a" }, T0 + 11);
+      }
+      const b = (from: number, created: number, failed: number, capped = false) => ({ from, created, failed, capped });
+      // Stretches of 3 ms from T0: [T0, T0+3) holds e1 e2, [T0+3, T0+6) e3 e4 e5, [T0+6, T0+9) o1 o2 o3, then nothing.
+      expect(await store.activity(T0, 3, 4, 100)).toEqual([b(T0, 2, 1), b(T0 + 3, 3, 1), b(T0 + 6, 3, 1), b(T0 + 9, 0, 0)]);
+      expect(await store.activity(T0, 9, 1, 2)).toEqual([b(T0, 8, 2, true)]);
+      expect(await store.activity(T0 - 10, 5, 2, 100)).toEqual([b(T0 - 10, 0, 0), b(T0 - 5, 0, 0)]);
+    });
+  });
+
   describe("events", () => {
     it("come in order with strictly increasing seq, numbered across the whole store; unknown execution is null", async (store) => {
       await store.enqueue(newExecution("e1"), T0);
