@@ -48,7 +48,8 @@ describe("baton token create", () => {
   test("prints a new token once and the file line holding its SHA-256, which the file format accepts", () => {
     const out = tokenCommand(["create", "--name", "ci", "--role", "operate"]);
     const token = out.split("\n")[0]!;
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // "baton_" then 32 random bytes: never a leading "-" a command line would take for a flag.
+    expect(token).toMatch(/^baton_[A-Za-z0-9_-]{43}$/);
     const line = out.trimEnd().split("\n").at(-1)!;
     expect(line).toBe(`ci operate sha256:${tokenDigest(token)}`);
     expect(parseTokenFile(line, "f")).toEqual([{ name: "ci", role: "operate", sha256: tokenDigest(token) }]);

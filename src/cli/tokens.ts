@@ -69,6 +69,13 @@ export function authentication(
   };
 }
 
+/**
+ * What every new API token starts with: a token never begins with "-" (which a command line
+ * would take for a flag: "--token -x…" was refused for one token in 64), and a leaked one is
+ * easy to recognise and to search for. Tokens made before it stay valid: the file keeps hashes.
+ */
+export const TOKEN_PREFIX = "baton_";
+
 export const TOKEN_HELP = `Usage: baton token create --name NAME --role ROLE
 
 Prints a new random API token (256 bits, shown only this once) and the line to add to the
@@ -102,7 +109,7 @@ export function tokenCommand(args: string[]): string {
     throw new UsageError(`--name "${name}" must be letters, digits, ., _ and -, at most 64, starting with a letter or digit`);
   if (role === undefined) throw new UsageError(`token create needs --role, one of ${ROLE_NAMES.join(", ")}`);
   if (!isRole(role)) throw new UsageError(`--role "${role}" is not a role; use one of ${ROLE_NAMES.join(", ")}`);
-  const token = newToken();
+  const token = `${TOKEN_PREFIX}${newToken()}`;
   return `${token}
 
 The token above is shown only now: give it to the client, which sends 'Authorization: Bearer TOKEN'.
