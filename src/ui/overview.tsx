@@ -72,30 +72,32 @@ export async function overviewPage(c: Context, ports: DashboardPorts): Promise<R
             {workers.length} seen lately, holding {workers.reduce((n, w) => n + w.leases, 0)} leases
           </p>
           {workers.length > 0 && (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Worker</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col" class="num">
-                    Leases
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {workers.slice(0, SHOWN).map((w) => (
+            <div class="scroll">
+              <table>
+                <thead>
                   <tr>
-                    <td>
-                      <code>{w.workerId}</code>
-                    </td>
-                    <td>
-                      <Time at={w.lastSeenAt} />
-                    </td>
-                    <td class="num">{w.leases}</td>
+                    <th scope="col">Worker</th>
+                    <th scope="col">Last seen</th>
+                    <th scope="col" class="num">
+                      Leases
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {workers.slice(0, SHOWN).map((w) => (
+                    <tr>
+                      <td>
+                        <code>{w.workerId}</code>
+                      </td>
+                      <td>
+                        <Time at={w.lastSeenAt} />
+                      </td>
+                      <td class="num">{w.leases}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </section>
       </div>

@@ -94,10 +94,11 @@ h1{font-size:1.4rem;margin:.2rem 0 .8rem}
 h2{font-size:1.1rem;margin:1.6rem 0 .5rem}
 .muted{color:var(--muted)}
 table{border-collapse:collapse;width:100%;margin:.3rem 0}
-th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid var(--border);vertical-align:top;overflow-wrap:anywhere}
+th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid var(--border);vertical-align:top;overflow-wrap:break-word}
 th{background:var(--surface)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .scroll{overflow-x:auto}
+.scroll svg{max-width:none}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 pre{background:var(--surface);border:1px solid var(--border);padding:.6rem;overflow:auto;max-height:30rem;white-space:pre-wrap;word-break:break-word}
 .status{display:inline-block;padding:0 .45rem;border:1px solid;border-radius:.25rem;font-size:.8rem;font-weight:600;letter-spacing:.02em}
