@@ -8,11 +8,13 @@
 import { Hono } from "hono";
 import { accountPage, login, loginPage, logout } from "./access.tsx";
 import { cancelAction, executeAction, redriveAction } from "./actions.tsx";
+import { bulkAction } from "./bulk.tsx";
 import { definitionDiffPage } from "./definition-diff.tsx";
 import { definitionPage, definitionsPage } from "./definitions.tsx";
 import { executionPage } from "./execution.tsx";
 import { executionsPage } from "./executions.tsx";
 import { notFoundPage } from "./not-found.tsx";
+import { operationPage, operationsPage } from "./operations.tsx";
 import { overviewPage } from "./overview.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import { rerunAction } from "./rerun.tsx";
@@ -61,6 +63,9 @@ export function createDashboard(ports: DashboardPorts): Hono {
   ui.post("/executions/:id/cancel", (c) => cancelAction(c, ports));
   ui.post("/executions/:id/redrive", (c) => redriveAction(c, ports));
   ui.on(["GET", "POST"], "/executions/:id/rerun", (c) => rerunAction(c, ports));
+  ui.get("/operations", (c) => operationsPage(c, ports));
+  ui.get("/operations/:id", (c) => operationPage(c, ports));
+  ui.post("/operations/:kind", (c) => bulkAction(c, ports));
   ui.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return notFoundPage(c, ports, `The dashboard has no asset "${c.req.param("name")}".`);

@@ -3,7 +3,7 @@ import type { AuthFailures } from "../api/auth.ts";
 import type { EngineCommands } from "../api/ports.ts";
 import type { Sessions } from "../api/sessions.ts";
 import type { Logger } from "../domain/log.ts";
-import type { ReadPort, WorkerInfo } from "../domain/store.ts";
+import type { NewOperation, Operation, OperationStore, ReadPort, WorkerInfo } from "../domain/store.ts";
 
 export interface DashboardPorts {
   reads: ReadPort;
@@ -16,6 +16,13 @@ export interface DashboardPorts {
   commands?: Pick<EngineCommands, "submitWith" | "cancel" | "redrive" | "rerun">;
   /** With `--tokens`: the login sessions and the failure limiter the API's tokens share; without, the dashboard is open and has no login. */
   access?: DashboardLogin;
+  /** Bulk redrive and cancel: created through the service that runs them (`engine/services/bulk.ts`), read back from the store; without them no bulk action is offered. */
+  bulk?: DashboardBulk;
+}
+
+export interface DashboardBulk {
+  create(op: Omit<NewOperation, "id">): Promise<Operation>;
+  reads: Pick<OperationStore, "getOperation" | "listOperations">;
 }
 
 export interface DashboardLogin {
