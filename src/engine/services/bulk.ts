@@ -3,8 +3,9 @@
  * the background as a tracked operation (`domain/operation-store.ts`). One runs at a time, the
  * others wait QUEUED. Each batch (at most `batchSize` executions) pages the scope through the
  * read port from the operation's saved cursor, calls the engine's own `redrive` or `cancel` for
- * each execution with the operator as actor (so every state rule holds), then saves the
- * progress and cursor in one write; a pause between batches lets admission commit in between.
+ * each execution with the operator as actor (so every state rule holds; the batch's calls share
+ * one group commit), then saves the progress and cursor in one write; a pause between batches
+ * lets admission commit in between.
  *
  * An execution no longer in a state the action applies to (or deleted since) is skipped, not an
  * error. At start the unfinished operations resume from their cursor: a crash repeats at most
@@ -111,8 +112,10 @@ export class BulkOperations {
       progress.cursor = page.nextCursor ?? op.cursor;
       done = page.nextCursor === null;
     }
-    for (const id of ids) {
-      const outcome = await this.apply(op, id);
+    // All of a batch's commands at once: their writes share one group commit instead of one each.
+    const outcomes = await Promise.all(ids.map((id) => this.apply(op, id)));
+    for (const [i, outcome] of outcomes.entries()) {
+      const id = ids[i]!;
       progress.processed++;
       if (outcome === "changed") progress.changed++;
       else if (outcome === "skipped") progress.skipped++;
