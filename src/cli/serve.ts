@@ -107,7 +107,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       now: Date.now,
       commands: engine,
       access,
-      bulk: { create: (op) => bulk.create(op), reads: store.operations },
+      bulk: { create: (op) => bulk.create(op), interrupt: (id, actor) => bulk.interrupt(id, actor), reads: store.operations },
     });
     const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
     const app = createApp({

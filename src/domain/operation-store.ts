@@ -8,8 +8,8 @@ import type { ListFilter } from "./model.ts";
 
 export type OperationKind = "redrive" | "cancel";
 
-/** QUEUED while another operation runs (one runs at a time); COMPLETED or FAILED once it ended. */
-export type OperationStatus = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED";
+/** QUEUED while another operation runs (one runs at a time); COMPLETED, FAILED or INTERRUPTED (stopped by an operator) once it ended. */
+export type OperationStatus = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "INTERRUPTED";
 
 export const OPERATION_KINDS: readonly OperationKind[] = ["redrive", "cancel"];
 
@@ -68,6 +68,12 @@ export interface OperationStore {
   listOperations(limit: number): Promise<Operation[]>;
   /** QUEUED and RUNNING ones, the oldest first: the work left, and what resumes after a restart. */
   unfinishedOperations(): Promise<Operation[]>;
-  /** Saves a batch's progress (RUNNING sets `startedAt` the first time; COMPLETED and FAILED set `endedAt`). False when the operation does not exist. */
+  /**
+   * Saves a batch's progress (RUNNING sets `startedAt` the first time; COMPLETED and FAILED set
+   * `endedAt`). An INTERRUPTED operation keeps its status and end: a batch in flight when it was
+   * stopped still saves its counts. False when the operation does not exist.
+   */
   saveOperationProgress(id: string, progress: OperationProgress, now: number): Promise<boolean>;
+  /** Stops a QUEUED or RUNNING operation: INTERRUPTED, ended now. One that had ended is left as it is. Null when it does not exist. */
+  interruptOperation(id: string, now: number): Promise<Operation | null>;
 }

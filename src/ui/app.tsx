@@ -14,7 +14,7 @@ import { definitionPage, definitionsPage } from "./definitions.tsx";
 import { executionPage } from "./execution.tsx";
 import { executionsPage } from "./executions.tsx";
 import { notFoundPage } from "./not-found.tsx";
-import { operationPage, operationsPage } from "./operations.tsx";
+import { operationPage, operationsPage, stopAction } from "./operations.tsx";
 import { overviewPage } from "./overview.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import { rerunAction } from "./rerun.tsx";
@@ -66,6 +66,7 @@ export function createDashboard(ports: DashboardPorts): Hono {
   ui.get("/operations", (c) => operationsPage(c, ports));
   ui.get("/operations/:id", (c) => operationPage(c, ports));
   ui.post("/operations/:kind", (c) => bulkAction(c, ports));
+  ui.post("/operations/:id/stop", (c) => stopAction(c, ports));
   ui.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return notFoundPage(c, ports, `The dashboard has no asset "${c.req.param("name")}".`);

@@ -2,8 +2,8 @@
  * Bulk actions in the dashboard, without a server: the list's checkboxes and buttons, the
  * confirmation (the filter in words, how many, what is skipped), the operation it creates and
  * its page while it runs and once done; a selection; refusals in words; and, with tokens, a
- * read session that sees no bulk button and whose forged POST is refused (`bulk.tsx`,
- * `operations.tsx`).
+ * read session that sees no bulk or stop button and whose forged POSTs are refused; stopping an
+ * operation (`bulk.tsx`, `operations.tsx`).
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { tokenFor, type UiAnswer, type UiWorld, uiWorld } from "../../test/helpers/ui.ts";
@@ -108,6 +108,28 @@ describe("bulk actions", () => {
     expect((await w.page("/ui/operations/nope")).status).toBe(404);
   });
 
+  test("a queued or running operation can be stopped behind a confirmation; what it did stays done", async () => {
+    const { failed } = await withFailures(3);
+    const { csrf, headers } = await openList();
+    await w.post("/ui/operations/redrive", { csrf, scope: "selected", ids: failed.join(","), confirm: "yes" }, headers);
+    const page = await w.page("/ui/operations/op-1");
+    expect(page.html).toContain('action="/ui/operations/op-1/stop"');
+    const confirm = await w.post("/ui/operations/op-1/stop", { csrf }, headers);
+    expect(confirm.html).toContain("Stopping it runs no further batch: what it has done stays done");
+    const stopped = await w.post("/ui/operations/op-1/stop", { csrf, confirm: "yes" }, headers);
+    expect([stopped.status, stopped.location]).toEqual([303, "/ui/operations/op-1"]);
+    const after = await w.app.request("/ui/operations/op-1");
+    expect(after.headers.get("refresh")).toBeNull();
+    const html = await after.text();
+    expect(html).toContain("INTERRUPTED");
+    expect(html).not.toContain("Stop…");
+    expect(await w.bulk.runBatch()).toBe(false);
+    expect((await w.store.loadExecution(failed[0]!))!.status).toBe("FAILED");
+    const again = await w.post("/ui/operations/op-1/stop", { csrf, confirm: "yes" }, headers);
+    expect(again.status).toBe(409);
+    expect(again.html).toContain("Nothing was changed: this operation is already INTERRUPTED.");
+  });
+
   test("a form without the CSRF token creates nothing", async () => {
     await withFailures(1);
     const { headers } = await openList();
@@ -135,6 +157,13 @@ describe("bulk actions", () => {
     expect(forged.html).toContain("the role read, which lacks the permission executions.redrive");
     expect(await w.store.operations.listOperations(10)).toEqual([]);
 
+    await w.bulk.create({ kind: "redrive", scope: { ids: [failed[1]!] }, total: 1, actor: "ops" });
+    expect((await w.page("/ui/operations/op-1", reader)).html).not.toContain("Stop…");
+    const forgedStop = await w.post("/ui/operations/op-1/stop", { csrf, confirm: "yes" }, reader);
+    expect(forgedStop.status).toBe(403);
+    expect((await w.store.operations.getOperation("op-1"))!.status).toBe("QUEUED");
+    await w.bulk.runBatch();
+
     const operator = await login(ops.token);
     const opsList = await w.page("/ui/executions?status=FAILED", operator);
     expect(opsList.html).toContain("Redrive all matching…");
@@ -143,9 +172,9 @@ describe("bulk actions", () => {
       { csrf: csrfIn(opsList.html)!, scope: "matching", status: "FAILED", confirm: "yes" },
       operator,
     );
-    expect(done.status).toBe(303);
+    expect([done.status, done.location]).toEqual([303, "/ui/operations/op-2"]);
     await w.bulk.runBatch();
-    expect(await w.store.operations.getOperation("op-1")).toMatchObject({ actor: "ops", changed: 2 });
+    expect(await w.store.operations.getOperation("op-2")).toMatchObject({ actor: "ops", status: "COMPLETED", failed: 0 });
     expect((await w.store.events(failed[0]!))!.find((e) => e.type === "ExecutionRedriven")?.data?.actor).toBe("ops");
   });
 });

@@ -29,7 +29,7 @@ export const BULK_COUNT_CAP = 2_000;
 /** Most executions one selection may name (a page shows 50). */
 export const BULK_MAX_SELECTED = 1_000;
 
-const PERMISSION: Record<OperationKind, Permission> = { redrive: "executions.redrive", cancel: "executions.cancel" };
+export const PERMISSION: Record<OperationKind, Permission> = { redrive: "executions.redrive", cancel: "executions.cancel" };
 export const bulkHref = (kind: OperationKind) => `${BASE}/operations/${kind}`;
 export const operationHref = (id: string) => `${BASE}/operations/${encodeURIComponent(id)}`;
 

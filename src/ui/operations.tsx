@@ -2,12 +2,17 @@
  * The bulk operations' pages: `/ui/operations` (the newest first) and `/ui/operations/:id` (what it
  * acts on, its progress, who asked, when). Everything comes from the store, so a reload or a
  * restart shows where it is; while it is queued or running the page asks the browser to load it
- * again every 2 seconds (a `Refresh` header: no script, nothing the CSP forbids).
+ * again every 2 seconds (a `Refresh` header: no script, nothing the CSP forbids). A role that may
+ * redrive (or cancel) can stop such an operation of its kind, behind a confirmation.
  */
 import type { Context } from "hono";
+import { actorOf } from "../api/caller.ts";
 import type { Operation, OperationStatus } from "../domain/store.ts";
-import { filterHref, filterInWords, operationHref } from "./bulk.tsx";
+import { can } from "./access.tsx";
+import { admit, Csrf, confirmPage } from "./actions.tsx";
+import { filterHref, filterInWords, operationHref, PERMISSION } from "./bulk.tsx";
 import { BASE, ExecutionLink, Page, Time } from "./layout.tsx";
+import { messagePage } from "./message.tsx";
 import { notFoundPage } from "./not-found.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import type { Family } from "./style.ts";
@@ -19,7 +24,7 @@ export const OPERATION_REFRESH_SECONDS = 2;
 /** Ids of a selection its page lists. */
 const IDS_SHOWN = 100;
 
-const FAMILY: Record<OperationStatus, Family> = { QUEUED: "wait", RUNNING: "run", COMPLETED: "ok", FAILED: "bad" };
+const FAMILY: Record<OperationStatus, Family> = { QUEUED: "wait", RUNNING: "run", COMPLETED: "ok", FAILED: "bad", INTERRUPTED: "off" };
 const OpStatus = ({ status }: { status: OperationStatus }) => <span class={`status s-${FAMILY[status]}`}>{status}</span>;
 const unfinished = (op: Operation) => op.status === "QUEUED" || op.status === "RUNNING";
 
@@ -163,6 +168,12 @@ export async function operationPage(c: Context, ports: DashboardPorts): Promise<
           <Time at={op.endedAt} />
         </dd>
       </dl>
+      {unfinished(op) && ports.commands && can(c, PERMISSION[op.kind]) && (
+        <form method="post" action={`${operationHref(op.id)}/stop`} class="actions">
+          <Csrf c={c} />
+          <button type="submit">Stop…</button>
+        </form>
+      )}
       {"ids" in op.scope && (
         <details>
           <summary>The executions ticked</summary>
@@ -181,4 +192,40 @@ export async function operationPage(c: Context, ports: DashboardPorts): Promise<
       </p>
     </Page>,
   );
+}
+
+/** `POST /ui/operations/:id/stop`: the confirmation, then the operation INTERRUPTED and back to its page. */
+export async function stopAction(c: Context, ports: DashboardPorts): Promise<Response> {
+  if (!ports.bulk) return notFoundPage(c, ports, "This dashboard has no bulk operations.");
+  const id = c.req.param("id")!;
+  const op = await ports.bulk.reads.getOperation(id);
+  if (op === null) return notFoundPage(c, ports, `No bulk operation has the id "${id}".`);
+  const admitted = await admit(c, ports, PERMISSION[op.kind]);
+  if (admitted instanceof Response) return admitted;
+  const back = operationHref(id);
+  if (!unfinished(op))
+    return messagePage(c, ports, {
+      status: 409,
+      title: "Already ended",
+      text: `Nothing was changed: this operation is already ${op.status}.`,
+      back,
+    });
+  if (admitted.form.confirm !== "yes") {
+    return confirmPage(c, ports, {
+      title: "Stop this operation?",
+      action: `${back}/stop`,
+      fields: {},
+      button: "Stop the operation",
+      back,
+      children: (
+        <p>
+          {operationTitle(op)}: {progressText(op)} so far. Stopping it runs no further batch: what it has done stays done ({op.changed}{" "}
+          {op.kind === "redrive" ? "redriven" : "cancelled"}), and the executions it has not reached are left as they are. A stopped
+          operation cannot be resumed; start a new one to go on.
+        </p>
+      ),
+    });
+  }
+  await ports.bulk.interrupt(id, actorOf(c));
+  return c.redirect(back, 303);
 }

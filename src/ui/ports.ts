@@ -22,6 +22,8 @@ export interface DashboardPorts {
 
 export interface DashboardBulk {
   create(op: Omit<NewOperation, "id">): Promise<Operation>;
+  /** Stops a queued or running one (`BulkOperations.interrupt`). */
+  interrupt(id: string, actor: string | null): Promise<Operation | null>;
   reads: Pick<OperationStore, "getOperation" | "listOperations">;
 }
 

@@ -77,7 +77,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}, opti
     now,
     commands: w.engine,
     access: sessions === null ? undefined : { sessions, failures, logger: logs },
-    bulk: { create: (op) => bulk.create(op), reads: w.store.operations },
+    bulk: { create: (op) => bulk.create(op), interrupt: (id, actor) => bulk.interrupt(id, actor), reads: w.store.operations },
   });
   const app = createApp({
     engine: w.engine,

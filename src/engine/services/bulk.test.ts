@@ -137,6 +137,17 @@ describe("bulk operations", () => {
     expect(await reread(w, second)).toMatchObject({ status: "COMPLETED", skipped: 1 });
   });
 
+  test("a stopped operation runs no further batch; what it did stays done", async () => {
+    const { w, ids } = await worldWithFailures(25);
+    const b = bulk(w, 10);
+    const op = await b.create({ kind: "redrive", scope: { ids }, total: 25, actor: null });
+    await b.runBatch();
+    expect(await b.interrupt(op.id, "alice")).toMatchObject({ status: "INTERRUPTED", processed: 10, changed: 10 });
+    expect(await b.runBatch()).toBe(false);
+    expect(await statuses(w, ids.slice(10))).toEqual({ FAILED: 15 });
+    expect(await b.interrupt("op-none", null)).toBeNull();
+  });
+
   test("a restart resumes from the saved cursor: every failure redriven once, none lost", async () => {
     const { w, ids, failing } = await worldWithFailures(250);
     failing.on = false;

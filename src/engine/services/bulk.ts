@@ -68,6 +68,16 @@ export class BulkOperations {
     return created;
   }
 
+  /** Stops a queued or running operation (INTERRUPTED); what it did stays done. Null when missing; unchanged when it had ended. */
+  async interrupt(id: string, actor: string | null): Promise<Operation | null> {
+    const op = await this.deps.store.interruptOperation(id, this.deps.clock.now());
+    if (op?.status === "INTERRUPTED") {
+      const { processed, changed, skipped, failed } = op;
+      this.deps.logger.info("bulk operation stopped", { operation: id, kind: op.kind, by: actor, processed, changed, skipped, failed });
+    }
+    return op;
+  }
+
   /**
    * One batch of the oldest unfinished operation, its progress saved; false when none is left.
    * Tests call it with the fake clock; `start` runs it in a loop.

@@ -243,7 +243,7 @@ export const MIGRATIONS: readonly string[] = [
     id         TEXT    NOT NULL UNIQUE,
     kind       TEXT    NOT NULL CHECK (kind IN ('redrive', 'cancel')),
     scope      TEXT    NOT NULL,
-    status     TEXT    NOT NULL CHECK (status IN ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED')),
+    status     TEXT    NOT NULL CHECK (status IN ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'INTERRUPTED')),
     total      INTEGER,
     processed  INTEGER NOT NULL DEFAULT 0,
     changed    INTEGER NOT NULL DEFAULT 0,

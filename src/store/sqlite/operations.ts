@@ -19,11 +19,15 @@ const SQL = {
   newest: `SELECT ${COLUMNS} FROM operations ORDER BY seq DESC LIMIT $limit`,
   unfinished: `SELECT ${COLUMNS} FROM operations INDEXED BY operations_unfinished
     WHERE status IN ('QUEUED', 'RUNNING') ORDER BY seq`,
-  progress: `UPDATE operations SET status = $status, processed = $processed, changed = $changed, skipped = $skipped,
+  // An INTERRUPTED operation keeps its status and end (SET reads the row as it was).
+  progress: `UPDATE operations SET processed = $processed, changed = $changed, skipped = $skipped,
     failed = $failed, cursor = $cursor, last_error = $lastError, updated_at = $now,
     started_at = COALESCE(started_at, CASE WHEN $status = 'QUEUED' THEN NULL ELSE $now END),
-    ended_at = CASE WHEN $status IN ('COMPLETED', 'FAILED') THEN $now ELSE NULL END
+    status = CASE WHEN status = 'INTERRUPTED' THEN status ELSE $status END,
+    ended_at = CASE WHEN status = 'INTERRUPTED' THEN ended_at WHEN $status IN ('COMPLETED', 'FAILED') THEN $now ELSE NULL END
     WHERE id = $id`,
+  interrupt: `UPDATE operations SET status = 'INTERRUPTED', ended_at = $now, updated_at = $now
+    WHERE id = $id AND status IN ('QUEUED', 'RUNNING')`,
 };
 
 type OperationStatements = { [K in keyof typeof SQL]: Statement };
@@ -106,5 +110,13 @@ export class SqliteOperations implements OperationStore {
   saveOperationProgress(id: string, p: OperationProgress, now: number): Promise<boolean> {
     const { status, processed, changed, skipped, failed, cursor, lastError } = p;
     return this.write(() => this.q.progress.run({ id, now, status, processed, changed, skipped, failed, cursor, lastError }).changes > 0);
+  }
+
+  interruptOperation(id: string, now: number): Promise<Operation | null> {
+    return this.write(() => {
+      this.q.interrupt.run({ id, now });
+      const row = this.q.byId.get({ id }) as OperationRow | null;
+      return row && toOperation(row);
+    });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Bulk operations: created QUEUED with a starting cursor that, for a filter, lets
  * `listExecutions` see only the executions stored at creation; progress saved and read back;
- * the unfinished ones listed oldest first for a restart to resume.
+ * the unfinished ones listed oldest first for a restart to resume; an interrupted one stays
+ * interrupted whatever a batch in flight saves.
  */
 import { describe, expect } from "bun:test";
 import type { Store } from "../../../src/domain/store.ts";
@@ -115,6 +116,35 @@ export function operationTests(makeStore: MakeStore): void {
         lastError: "the disk is full",
         endedAt: T0 + 1,
       });
+    });
+
+    it("an interrupted operation ends now and stays so: a batch in flight saves its counts, not its status", async (store) => {
+      await store.operations.createOperation({ id: "op-1", kind: "redrive", scope: { ids: ["a", "b"] }, total: 2, actor: null }, T0);
+      await store.operations.saveOperationProgress("op-1", { ...progress, status: "RUNNING", cursor: "0" }, T0 + 1);
+      expect(await store.operations.interruptOperation("op-1", T0 + 2)).toMatchObject({
+        status: "INTERRUPTED",
+        startedAt: T0 + 1,
+        endedAt: T0 + 2,
+      });
+      await store.operations.saveOperationProgress(
+        "op-1",
+        { ...progress, status: "RUNNING", processed: 1, changed: 1, cursor: "1" },
+        T0 + 3,
+      );
+      expect(await store.operations.getOperation("op-1")).toMatchObject({
+        status: "INTERRUPTED",
+        processed: 1,
+        changed: 1,
+        endedAt: T0 + 2,
+      });
+      expect(await store.operations.unfinishedOperations()).toEqual([]);
+      expect(await store.operations.interruptOperation("op-9", T0)).toBeNull();
+    });
+
+    it("interrupting an operation that has ended leaves it as it is", async (store) => {
+      await store.operations.createOperation({ id: "op-1", kind: "cancel", scope: { ids: [] }, total: 0, actor: null }, T0);
+      await store.operations.saveOperationProgress("op-1", { ...progress, status: "COMPLETED", cursor: "0" }, T0 + 1);
+      expect(await store.operations.interruptOperation("op-1", T0 + 2)).toMatchObject({ status: "COMPLETED", endedAt: T0 + 1 });
     });
 
     it("lists the newest first, and the unfinished ones oldest first", async (store) => {
