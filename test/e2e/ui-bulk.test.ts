@@ -2,10 +2,13 @@
  * Bulk redrive on the compiled binary, as a browser does it with plain forms: 500 failures, the
  * list filtered to them, "Redrive all matching" through its confirmation (with the CSRF token and
  * cookie the page gave), the operation's page followed until it completes, and the outcome
- * checked through the API: every one of the 500 redriven once and now completed.
+ * checked through the API: every one of the 500 redriven once and now completed. And an
+ * operation left QUEUED in the database when the server stopped runs at the next start.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Baton, register, startBaton, waitFor } from "./harness.ts";
+import { join } from "node:path";
+import { SqliteStore } from "../../src/store/sqlite/store.ts";
+import { type Baton, register, startBaton, tempDir, waitFor } from "./harness.ts";
 
 const FAILURES = 500;
 let baton: Baton;
@@ -96,4 +99,42 @@ test("500 failures are redriven by 'everything matching', with progress, and the
     expect(events.filter((e) => e.type === "ExecutionRedriven").length).toBe(1);
   }
   expect(await (await browser("/ui/operations", cookie)).text()).toContain(location);
+});
+
+test("an operation the server had not run when it stopped runs at the next start", async () => {
+  const db = join(tempDir(), "baton.db");
+  const first = await startBaton({ jobs: null, db });
+  let ids: string[];
+  try {
+    await register(first, { id: "bulk-restart", tasks: [{ id: "only", functionName: "fail", params: { times: 1 } }] });
+    ids = await Promise.all(
+      Array.from({ length: 20 }, async () => (await first.json("POST", "/jobs/bulk-restart/execute", {})).body.executionID),
+    );
+    await waitFor("the 20 executions to fail", async () => {
+      const page = (await first.json("GET", "/jobs?status=FAILED&definitionId=bulk-restart&limit=100")).body;
+      return page.jobs.length === 20;
+    });
+  } finally {
+    expect(await first.stop()).toBe(0);
+  }
+  // Left in the database as a stop between its creation and its first batch leaves it.
+  const store = SqliteStore.open({ path: db });
+  await store.operations.createOperation(
+    { id: "op-left", kind: "redrive", scope: { filter: { status: "FAILED", definitionId: "bulk-restart" } }, total: 20, actor: null },
+    Date.now(),
+  );
+  await store.close();
+  const second = await startBaton({ jobs: null, db });
+  try {
+    const text = await waitFor("the operation to complete after the restart", async () => {
+      const html = await (await fetch(`${second.url}/ui/operations/op-left`)).text();
+      return html.includes(">COMPLETED<") && html;
+    });
+    expect(text).toContain("20 of 20 visited");
+    await waitFor("the redriven executions to complete", async () => (await second.json("GET", "/system/state")).body.executedJobs === 20);
+    const events = (await second.json("GET", `/jobs/${ids[0]}/events`)).body.events as { type: string }[];
+    expect(events.filter((e) => e.type === "ExecutionRedriven").length).toBe(1);
+  } finally {
+    await second.stop();
+  }
 });
