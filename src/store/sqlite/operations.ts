@@ -7,6 +7,7 @@
  */
 import type { NewOperation, Operation, OperationProgress, OperationScope, OperationStore } from "../../domain/operation-store.ts";
 import type { Database, Statement } from "./driver.ts";
+import type { GroupCommit } from "./group-commit.ts";
 
 const COLUMNS = `id, kind, scope, status, total, processed, changed, skipped, failed, cursor, actor,
   created_at, started_at, updated_at, ended_at, last_error`;
@@ -70,8 +71,8 @@ const toOperation = (r: OperationRow): Operation => ({
   lastError: r.last_error,
 });
 
-/** Runs `op` in the store's next group commit; resolves after COMMIT. */
-type Write = <T>(op: () => T) => Promise<T>;
+/** The store's group commit: `write` runs an op in the next transaction and resolves after COMMIT. */
+type Writer = Pick<GroupCommit, "write">;
 /** Runs a read, a storage fault becoming a `StorageError`. */
 type Read = <T>(read: () => T) => T;
 
@@ -80,14 +81,14 @@ export class SqliteOperations implements OperationStore {
 
   constructor(
     db: Database,
-    private readonly write: Write,
+    private readonly writer: Writer,
     private readonly read: Read,
   ) {
     this.q = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as OperationStatements;
   }
 
   createOperation(op: NewOperation, now: number): Promise<Operation> {
-    return this.write(() => {
+    return this.writer.write(() => {
       const cursor = "filter" in op.scope ? String((this.q.lastSeq.get() as { seq: number }).seq + 1) : "0";
       this.q.insert.run({ id: op.id, kind: op.kind, scope: JSON.stringify(op.scope), total: op.total, cursor, actor: op.actor, now });
       return toOperation(this.q.byId.get({ id: op.id }) as OperationRow);
@@ -109,11 +110,13 @@ export class SqliteOperations implements OperationStore {
 
   saveOperationProgress(id: string, p: OperationProgress, now: number): Promise<boolean> {
     const { status, processed, changed, skipped, failed, cursor, lastError } = p;
-    return this.write(() => this.q.progress.run({ id, now, status, processed, changed, skipped, failed, cursor, lastError }).changes > 0);
+    return this.writer.write(
+      () => this.q.progress.run({ id, now, status, processed, changed, skipped, failed, cursor, lastError }).changes > 0,
+    );
   }
 
   interruptOperation(id: string, now: number): Promise<Operation | null> {
-    return this.write(() => {
+    return this.writer.write(() => {
       this.q.interrupt.run({ id, now });
       const row = this.q.byId.get({ id }) as OperationRow | null;
       return row && toOperation(row);

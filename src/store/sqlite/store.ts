@@ -100,11 +100,7 @@ export class SqliteStore implements Store, BackupPort {
       },
     );
     this.eventLog = new EventLog(this.s);
-    this.operations = new SqliteOperations(
-      db,
-      (op) => this.writes.write(op),
-      (read) => this.reading(read),
-    );
+    this.operations = new SqliteOperations(db, this.writes, (r) => this.reading(r));
   }
 
   /** Queues `op` for the next group commit; the events it appends are written when it returns. */
