@@ -8,9 +8,11 @@ import { type TokenEntry, TokenFileError } from "../domain/auth.ts";
 import { systemClock } from "../domain/clock.ts";
 import { StorageError } from "../domain/errors.ts";
 import type { FunctionRegistry, TaskFunction } from "../domain/function.ts";
+import { uuidv7 } from "../domain/ids.ts";
 import type { Logger } from "../domain/log.ts";
 import type { Secrets } from "../domain/secrets.ts";
 import { Engine } from "../engine/engine.ts";
+import { BulkOperations } from "../engine/services/bulk.ts";
 import { type HttpServer, serveHttp } from "../platform/http.ts";
 import { createLogger } from "../platform/log.ts";
 import { PrometheusMetrics } from "../platform/metrics.ts";
@@ -84,12 +86,21 @@ export async function serve(config: ServeConfig): Promise<void> {
     writeFault: () => store.writeFault()?.reason ?? null,
   });
   watchGauges(metrics, engine, store, config.db === ":memory:" ? null : resolve(config.db));
+  const bulk = new BulkOperations({
+    store: store.operations,
+    reads: store,
+    commands: engine,
+    clock: systemClock,
+    logger,
+    newId: () => uuidv7(Date.now()),
+  });
   let server: HttpServer | undefined;
   let address = "";
   const live = new LiveFeed({ reads: store, clock: systemClock });
   try {
     await loadDefinitions(engine, sources, config, logger);
     const recovered = await engine.start();
+    bulk.start(); // after recovery: operations a stop cut short resume from their last batch
     const { before, access } = authentication(config, tokens, logger);
     const dashboard = createDashboard({
       reads: store,
@@ -99,6 +110,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       commands: engine,
       access,
       live,
+      bulk: { create: (op) => bulk.create(op), interrupt: (id, actor) => bulk.interrupt(id, actor), reads: store.operations },
     });
     const backups = config.backupDir === null ? null : { store, dir: resolve(config.backupDir) };
     const app = createApp({
@@ -131,12 +143,13 @@ export async function serve(config: ServeConfig): Promise<void> {
     if (tokens === null && !isLoopback(config.host))
       logger.warn("authentication is off (--insecure-no-auth): whoever reaches this address can use every route", { host: config.host });
   } catch (err) {
+    await bulk.stop();
     await store.close();
     throw err instanceof StorageError ? new StartError([storageProblem(err, config.db)], { cause: err }) : err;
   }
   // READY=1 only now: the database is open, recovery admitted and the port listening.
   notifications.serving(address);
-  shutdown = shutdownOn(engine, server, store, config, logger, notifications, live);
+  shutdown = shutdownOn(engine, bulk, server, store, config, logger, notifications, live);
   if (early) shutdown(early);
 }
 
@@ -250,6 +263,7 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, config: S
 /** The SIGTERM/SIGINT handler once serving: graceful the first time, immediate the second. */
 function shutdownOn(
   engine: Engine,
+  bulk: BulkOperations,
   server: HttpServer,
   store: SqliteStore,
   config: ServeConfig,
@@ -272,6 +286,7 @@ function shutdownOn(
       });
       notifications.draining(config.shutdownGraceSeconds * 1000);
       live.close(); // open dashboards' event streams end now: the server's stop never waits on one
+      await bulk.stop(); // its batch in flight saves its progress; the operation resumes at next start
       const { interrupted } = await engine.stop(config.shutdownGraceSeconds * 1000);
       if (interrupted > 0) logger.warn("grace period over: interrupted attempts run again at next start", { executions: interrupted });
       await server.stop(true);

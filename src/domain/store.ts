@@ -24,11 +24,14 @@ import type {
   StoredDefinition,
   SystemCounts,
 } from "./model.ts";
+import type { OperationStore } from "./operation-store.ts";
 import type { ScheduleSpec } from "./schedule.ts";
 import type { AttemptStart, CancelOutcome, NewTask, RedriveOutcome, Step } from "./transitions.ts";
 
 /** The leases' ports and records live in `lease-store.ts`; importers find them here too. */
 export type * from "./lease-store.ts";
+/** Bulk operations' port and records live in `operation-store.ts`. */
+export type * from "./operation-store.ts";
 
 export interface NewExecution {
   id: string;
@@ -359,6 +362,8 @@ export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions"
 
 /** A whole store, as the process that opens it holds it. */
 export interface Store extends DefinitionStore, ExecutionWrites, ExecutionReads, LeaseStore, ScheduleStore, StoreHealth, RetentionStore {
+  /** Bulk operations (`operation-store.ts`), written through the same commits. */
+  readonly operations: OperationStore;
   /** Waits for pending writes, then releases the database. */
   close(): Promise<void>;
 }

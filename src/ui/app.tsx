@@ -9,12 +9,14 @@ import { Hono } from "hono";
 import { systemClock } from "../domain/clock.ts";
 import { accountPage, login, loginPage, logout } from "./access.tsx";
 import { cancelAction, executeAction, redriveAction } from "./actions.tsx";
+import { bulkAction } from "./bulk.tsx";
 import { definitionDiffPage } from "./definition-diff.tsx";
 import { definitionPage, definitionsPage } from "./definitions.tsx";
 import { executionPage } from "./execution.tsx";
 import { executionsPage } from "./executions.tsx";
 import { eventsResponse, LiveFeed } from "./live.ts";
 import { notFoundPage } from "./not-found.tsx";
+import { operationPage, operationsPage, stopAction } from "./operations.tsx";
 import { overviewPage } from "./overview.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import { rerunAction } from "./rerun.tsx";
@@ -65,6 +67,10 @@ export function createDashboard(ports: DashboardPorts): Hono {
   ui.on(["GET", "POST"], "/executions/:id/rerun", (c) => rerunAction(c, ports));
   const live = ports.live ?? new LiveFeed({ reads: ports.reads, clock: systemClock });
   ui.get("/events", (c) => eventsResponse((name) => c.req.query(name), live));
+  ui.get("/operations", (c) => operationsPage(c, ports));
+  ui.get("/operations/:id", (c) => operationPage(c, ports));
+  ui.post("/operations/:kind", (c) => bulkAction(c, ports));
+  ui.post("/operations/:id/stop", (c) => stopAction(c, ports));
   ui.get("/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
     if (!asset) return notFoundPage(c, ports, `The dashboard has no asset "${c.req.param("name")}".`);

@@ -1,7 +1,8 @@
-/** `/ui/executions`: every execution, newest first, filtered by the URL's query and paged by cursor. */
+/** `/ui/executions`: every execution, newest first, filtered by the URL's query and paged by cursor; with checkboxes and bulk buttons (`bulk.tsx`) for roles that may use them. */
 import type { Context } from "hono";
 import type { Execution } from "../domain/model.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
+import { BulkForm, canBulk } from "./bulk.tsx";
 import { type ListQuery, QUERY_KEYS, queryString, readFilter } from "./filters.ts";
 import { BASE, Page } from "./layout.tsx";
 import type { DashboardPorts } from "./ports.ts";
@@ -37,10 +38,11 @@ export async function executionsPage(c: Context, ports: DashboardPorts): Promise
           {page!.executions.length === 0 ? (
             <p>{q.cursor === "" ? "No execution matches these filters." : "No older execution matches these filters."}</p>
           ) : (
-            <ExecutionTable executions={page!.executions} now={now} />
+            <ExecutionTable executions={page!.executions} now={now} select={canBulk(c, ports)} />
           )}
         </div>
       )}
+      {problems.length === 0 && <BulkForm c={c} ports={ports} q={q} rows={page!.executions.length} />}
       <nav class="pager" aria-label="Pages">
         {q.cursor !== "" && <a href={`${BASE}/executions${queryString(q, { cursor: "" })}`}>Newest</a>}
         {page?.nextCursor && <a href={`${BASE}/executions${queryString(q, { cursor: page.nextCursor })}`}>Older</a>}
@@ -98,12 +100,18 @@ function Filters({ q, definitions }: { q: ListQuery; definitions: string[] }) {
   );
 }
 
-export function ExecutionTable({ executions, now }: { executions: Execution[]; now: number }) {
+/** With `select`, a first column of checkboxes that belong to the bulk form (`form="bulk"`), and a select-all box the script shows. */
+export function ExecutionTable({ executions, now, select = false }: { executions: Execution[]; now: number; select?: boolean }) {
   return (
     <div class="scroll">
       <table>
         <thead>
           <tr>
+            {select && (
+              <th scope="col">
+                <input type="checkbox" form="bulk" data-select-all aria-label="Select every execution on this page" hidden />
+              </th>
+            )}
             <th scope="col">Execution</th>
             <th scope="col">Definition</th>
             <th scope="col">Status</th>
@@ -114,7 +122,7 @@ export function ExecutionTable({ executions, now }: { executions: Execution[]; n
             <th scope="col">Error</th>
           </tr>
         </thead>
-        <tbody>{executions.map((e) => executionRow(e, now))}</tbody>
+        <tbody>{executions.map((e, i) => executionRow(e, now, select ? i : undefined))}</tbody>
       </table>
     </div>
   );

@@ -14,6 +14,7 @@ const NAV = [
   { href: `${BASE}/executions`, label: "Executions", key: "executions" },
   { href: `${BASE}/definitions`, label: "Definitions", key: "definitions" },
   { href: `${BASE}/workers`, label: "Workers", key: "workers" },
+  { href: `${BASE}/operations`, label: "Operations", key: "operations" },
   { href: `${BASE}/account`, label: "Account", key: "account" },
 ] as const;
 

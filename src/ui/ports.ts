@@ -3,7 +3,7 @@ import type { AuthFailures } from "../api/auth.ts";
 import type { EngineCommands } from "../api/ports.ts";
 import type { Sessions } from "../api/sessions.ts";
 import type { Logger } from "../domain/log.ts";
-import type { ReadPort, WorkerInfo } from "../domain/store.ts";
+import type { NewOperation, Operation, OperationStore, ReadPort, WorkerInfo } from "../domain/store.ts";
 import type { LiveFeed } from "./live.ts";
 
 export interface DashboardPorts {
@@ -19,6 +19,15 @@ export interface DashboardPorts {
   live?: LiveFeed;
   /** With `--tokens`: the login sessions and the failure limiter the API's tokens share; without, the dashboard is open and has no login. */
   access?: DashboardLogin;
+  /** Bulk redrive and cancel: created through the service that runs them (`engine/services/bulk.ts`), read back from the store; without them no bulk action is offered. */
+  bulk?: DashboardBulk;
+}
+
+export interface DashboardBulk {
+  create(op: Omit<NewOperation, "id">): Promise<Operation>;
+  /** Stops a queued or running one (`BulkOperations.interrupt`). */
+  interrupt(id: string, actor: string | null): Promise<Operation | null>;
+  reads: Pick<OperationStore, "getOperation" | "listOperations">;
 }
 
 export interface DashboardLogin {

@@ -4,7 +4,8 @@
  * with live updates (`[data-events]` in the header) it follows the page's event stream: on each
  * `change` it fetches the page again and swaps in its `[data-live]` regions (by id), so open
  * `<details>` and focus elsewhere stay as they are. The pause button closes the stream; the
- * choice is kept in localStorage (`baton.live` = `paused`) for every page.
+ * choice is kept in localStorage (`baton.live` = `paused`) for every page. On the executions
+ * list it shows the box that ticks every execution of the page for the bulk form.
  */
 export const SCRIPT = `"use strict";
 function localTimes(root) {
@@ -62,5 +63,12 @@ if (live && window.EventSource) {
   live.hidden = false;
   show();
   if (!paused()) start();
+}
+for (const all of document.querySelectorAll("input[data-select-all]")) {
+  const boxes = () => document.querySelectorAll('input[type=checkbox][form="bulk"][name^="id-"]');
+  all.hidden = false;
+  all.addEventListener("change", () => {
+    for (const box of boxes()) box.checked = all.checked;
+  });
 }
 `;

@@ -57,6 +57,7 @@ describe("the dashboard in the binary", () => {
       "/ui/definitions/ui-broken",
       "/ui/definitions/ui-broken/diff",
       "/ui/workers",
+      "/ui/operations",
     ];
     const checked = new Set<string>();
     for (const page of pages) {

@@ -11,6 +11,7 @@ import { AuthFailures, authenticate } from "../../src/api/auth.ts";
 import { Sessions } from "../../src/api/sessions.ts";
 import type { TokenEntry } from "../../src/domain/auth.ts";
 import type { TaskFunction } from "../../src/domain/function.ts";
+import { BulkOperations } from "../../src/engine/services/bulk.ts";
 import { newToken, tokenDigest, tokenVerifier } from "../../src/platform/tokens.ts";
 import { DASHBOARD_GATE } from "../../src/ui/access.tsx";
 import { createDashboard } from "../../src/ui/app.tsx";
@@ -39,6 +40,8 @@ export interface UiWorld extends TestWorld {
   tokens: TokenEntry[];
   failures: AuthFailures;
   logs: ReturnType<typeof recordingLogger>;
+  /** The bulk operations' service, not started: tests run its batches with `runBatch`. */
+  bulk: BulkOperations;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,15 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}, opti
     options.tokens === undefined
       ? null
       : new Sessions({ verify: (t) => tokenVerifier(tokens)(t), digest: tokenDigest, entries: () => tokens, newId: newToken, now });
+  let operations = 0;
+  const bulk = new BulkOperations({
+    store: w.store.operations,
+    reads: w.store,
+    commands: w.engine,
+    clock: w.clock,
+    logger: logs,
+    newId: () => `op-${++operations}`,
+  });
   const dashboard = createDashboard({
     reads: w.store,
     workers: () => w.engine.workers(),
@@ -70,6 +82,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}, opti
     commands: w.engine,
     access: sessions === null ? undefined : { sessions, failures, logger: logs },
     live,
+    bulk: { create: (op) => bulk.create(op), interrupt: (id, actor) => bulk.interrupt(id, actor), reads: w.store.operations },
   });
   const app = createApp({
     engine: w.engine,
@@ -106,6 +119,7 @@ export async function uiWorld(functions: Record<string, TaskFunction> = {}, opti
     tokens,
     failures,
     logs,
+    bulk,
     async page(path, headers = {}) {
       return answer(await app.request(path, { headers }, { remoteAddress: PEER }));
     },

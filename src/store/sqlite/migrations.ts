@@ -235,6 +235,30 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX executions_by_end ON executions (end_time, seq) WHERE end_time IS NOT NULL;
   CREATE INDEX idempotency_keys_by_execution ON idempotency_keys (execution_id);
   `,
+  // 13: the dashboard's bulk operations (redrive, cancel of many), their scope and progress, so a
+  // page reload or a restart finds them (see domain/operation-store.ts).
+  `
+  CREATE TABLE operations (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT    NOT NULL UNIQUE,
+    kind       TEXT    NOT NULL CHECK (kind IN ('redrive', 'cancel')),
+    scope      TEXT    NOT NULL,
+    status     TEXT    NOT NULL CHECK (status IN ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'INTERRUPTED')),
+    total      INTEGER,
+    processed  INTEGER NOT NULL DEFAULT 0,
+    changed    INTEGER NOT NULL DEFAULT 0,
+    skipped    INTEGER NOT NULL DEFAULT 0,
+    failed     INTEGER NOT NULL DEFAULT 0,
+    cursor     TEXT    NOT NULL,
+    actor      TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    updated_at INTEGER NOT NULL,
+    ended_at   INTEGER,
+    last_error TEXT
+  );
+  CREATE INDEX operations_unfinished ON operations (seq) WHERE status IN ('QUEUED', 'RUNNING');
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -1,14 +1,11 @@
 /**
  * The SQLite store: opens (and locks, migrates, checkpoints) one database file and implements
- * the store ports on it. Every write goes through group commit (one transaction per turn of
- * the event loop, a failing write rolled back alone) and resolves after COMMIT. What each
- * write means is decided by `domain/transitions.ts` and persisted by `writes.ts`; reads are in
- * `reads.ts`, row packing in `codec.ts`, the history in `events.ts`, retention in `retention.ts`. Execution counts per
- * status are kept in `execution_counts` by the same transactions, so `/system/state` never
- * counts rows.
- *
- * Over 300 lines on purpose: it is the one class that implements every port, one short method
- * each delegating to `writes.ts`, `reads.ts` or `leases.ts`; splitting it would split the ports.
+ * the store ports on it. Every write goes through group commit (one transaction per turn of the
+ * event loop, a failing write rolled back alone) and resolves after COMMIT. What each write
+ * means is decided by `domain/transitions.ts` and persisted by `writes.ts`; `reads.ts`, `codec.ts`,
+ * `events.ts`, `retention.ts`, `operations.ts` hold the rest. Counts per status are kept in
+ * `execution_counts` by the same transactions, so `/system/state` never counts rows. Over 300
+ * lines on purpose: one class implements every port, one short method each.
  */
 import { dirname } from "node:path";
 import { StorageError } from "../../domain/errors.ts";
@@ -46,6 +43,7 @@ import { type BatchStats, GroupCommit } from "./group-commit.ts";
 import * as leases from "./leases.ts";
 import { acquireLock } from "./lockfile.ts";
 import { migrate } from "./migrations.ts";
+import { SqliteOperations } from "./operations.ts";
 import * as reads from "./reads.ts";
 import * as retention from "./retention.ts";
 import * as schedules from "./schedules.ts";
@@ -59,6 +57,7 @@ export class SqliteStore implements Store, BackupPort {
   private readonly writes: GroupCommit;
   private readonly eventLog: EventLog;
   private readonly faultListeners: (() => void)[] = [];
+  readonly operations: SqliteOperations;
 
   constructor(
     private readonly db: Database,
@@ -100,6 +99,7 @@ export class SqliteStore implements Store, BackupPort {
       },
     );
     this.eventLog = new EventLog(this.s);
+    this.operations = new SqliteOperations(db, this.writes, (r) => this.reading(r));
   }
 
   /** Queues `op` for the next group commit; the events it appends are written when it returns. */
@@ -299,8 +299,7 @@ export class SqliteStore implements Store, BackupPort {
     return this.write((tx) => schedules.trigger(tx, this.ss, e, actor, now));
   }
 
-  // ---- retention (`retention.ts`) ----
-
+  /** Retention (`retention.ts`): a batch of deletes, how many are left, the vacuum step. */
   deleteExpired(rule: ExpiryRule): Promise<number> {
     return this.write((tx) => retention.deleteExpired(tx, this.rs, rule));
   }

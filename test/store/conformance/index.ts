@@ -17,6 +17,7 @@ import type { MakeStore } from "./harness.ts";
 import { healthTests } from "./health.ts";
 import { idempotencyTests } from "./idempotency.ts";
 import { leaseTests } from "./leases.ts";
+import { operationTests } from "./operations.ts";
 import { readTests } from "./reads.ts";
 import { recoveryTests } from "./recovery.ts";
 import { retentionTests } from "./retention.ts";
@@ -40,5 +41,6 @@ export function runStoreSuite(name: string, makeStore: MakeStore): void {
     scheduleTests(makeStore);
     retentionTests(makeStore);
     searchTests(makeStore);
+    operationTests(makeStore);
   });
 }
