@@ -50,7 +50,7 @@ export interface ServeConfig {
   metricsAuth: boolean;
   /** Terminal executions are deleted this many days after they ended; 0 keeps them. */
   retentionDays: number;
-  /** At most this many executions stored (the earliest ended terminal ones go); 0: no cap. */
+  /** At most this many executions stored (the oldest terminal ones go); 0: no cap. */
   retentionMaxExecutions: number;
 }
 

@@ -328,8 +328,8 @@ export interface ExpiryRule {
   /** Those that ended before this (epoch ms) go; null: none goes for its age. */
   endedBefore: number | null;
   /**
-   * While more executions than this are stored (every status counts), the terminal ones that
-   * ended first go until no more are. 0: no cap.
+   * While more executions than this are stored (every status counts), the oldest terminal ones
+   * (by creation) go until no more are. 0: no cap.
    */
   keepAtMost: number;
   /** Most executions one call deletes. */
@@ -339,7 +339,7 @@ export interface ExpiryRule {
 /** Retention: old terminal executions deleted a bounded batch at a time, and their space given back. */
 export interface RetentionStore {
   /**
-   * Deletes up to `rule.limit` terminal executions the rule selects, the earliest ended first,
+   * Deletes up to `rule.limit` terminal executions the rule selects, the oldest (by creation) first,
    * each with its events, task outputs, leases and idempotency keys, in one commit; resolves how
    * many. Never one that is QUEUED or RUNNING, one whose handlers have not all finished, or one a
    * stored rerun points at (`rerunOf`): that one goes once its reruns are gone.

@@ -65,7 +65,7 @@ export interface EngineOptions {
   metrics?: EngineMetrics;
   /** Terminal executions are deleted this long after they ended (see `services/retention.ts`). @default 0: kept */
   retentionMs?: number;
-  /** At most this many executions stay stored: the earliest ended terminal ones are deleted. @default 0: no cap */
+  /** At most this many executions stay stored: the oldest terminal ones are deleted. @default 0: no cap */
   retentionMaxExecutions?: number;
 }
 

@@ -90,7 +90,7 @@ test("old executions go in the background while admission keeps answering; the f
   expect(statSync(db).size).toBeLessThan(sizeBefore / 2);
 }, 60_000);
 
-test("--retention-max-executions with --retention-days 0: the earliest ended go until that many are stored, whatever their age", async () => {
+test("--retention-max-executions with --retention-days 0: the oldest finished go until that many are stored, whatever their age", async () => {
   const dir = tempDir();
   const db = join(dir, "baton.db");
   const now = Date.now();
@@ -104,7 +104,7 @@ test("--retention-max-executions with --retention-days 0: the earliest ended go 
   const b = await startBaton({ db, jobs: null, args: ["--retention-days", "0", "--retention-max-executions", "5"] });
   batons.push(b);
   const line = await waitFor("the retention log line", async () => b.logs().match(/retention deleted old executions.*/)?.[0], 20_000);
-  // 21 stored, 5 kept: 16 go, the earliest ended first; the queued one counts but stays (and runs).
+  // 21 stored, 5 kept: 16 go, the oldest first; the queued one counts but stays (and runs).
   expect(line).toContain("deleted=16 ");
   const states = await Promise.all(ids.map(async (id) => (await b.json("GET", `/jobs/${id}/state`)).status));
   expect(states).toEqual([...Array(16).fill(404), ...Array(4).fill(200)]);

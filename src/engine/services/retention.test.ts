@@ -85,7 +85,7 @@ describe("runOnce(now)", () => {
     expect(r.deleted).toBe(11);
   });
 
-  test("--retention-max-executions: the earliest ended go until no more are stored, whatever their age", async () => {
+  test("--retention-max-executions: the oldest finished go until no more are stored, whatever their age", async () => {
     const { w, ids } = await worldWith(5);
     const r = retention(w, { retentionMs: 0, maxExecutions: 2 });
     expect(await r.runOnce(w.clock.now())).toMatchObject({ deleted: 3 });

@@ -1,6 +1,6 @@
 /**
  * Retention: deletes terminal executions that ended more than `--retention-days` ago and, with
- * `--retention-max-executions N`, the earliest ended beyond N stored, then gives the freed
+ * `--retention-max-executions N`, the oldest finished beyond N stored, then gives the freed
  * pages back to the file system. What may go is the store's rule (`RetentionStore`): never an
  * unfinished execution, one with handlers left, or one a stored rerun points at.
  *
@@ -41,7 +41,7 @@ export interface RetentionDeps {
   logger: Logger;
   /** Terminal executions that ended longer ago than this go; 0: none goes for its age. */
   retentionMs: number;
-  /** At most this many executions stay stored (the earliest ended terminal ones go); 0: no cap. */
+  /** At most this many executions stay stored (the oldest terminal ones go); 0: no cap. */
   maxExecutions: number;
   /** @default RETENTION_BATCH */
   batchSize?: number;

@@ -229,10 +229,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX executions_failed ON executions (seq, definition_id, end_time, error) WHERE status = 'FAILED';
   `,
-  // 12: retention deletes terminal executions oldest end first (only they have an end_time: a
-  // redrive clears it), and with each one the idempotency keys that point at it.
+  // 12: retention deletes, with each execution, the idempotency keys that point at it. (It finds
+  // the executions themselves by seq, with no index of its own: see retention.ts.)
   `
-  CREATE INDEX executions_by_end ON executions (end_time, seq) WHERE end_time IS NOT NULL;
   CREATE INDEX idempotency_keys_by_execution ON idempotency_keys (execution_id);
   `,
   // 13: the dashboard's bulk operations (redrive, cancel of many), their scope and progress, so a

@@ -88,8 +88,9 @@ describe("query plans", () => {
         /^SEARCH events USING INDEX events_by_execution \(execution_seq=\?\)$/,
       ],
       // Retention: candidates by when they ended (never a scan of executions), keys by execution.
-      [/x\.end_time < \$before AND/, /^SEARCH x USING INDEX executions_by_end \(end_time>\? AND end_time<\?\)$/],
-      [/x\.end_time >= \$from AND/, /^SEARCH x USING INDEX executions_by_end \(end_time>\?\)$/],
+      // Retention reads a primary-key range (creation order), with no index of its own.
+      [/x\.end_time < \$before AND/, /^SEARCH x USING INTEGER PRIMARY KEY \(rowid<\?\)$/],
+      [/WHERE x\.end_time IS NOT NULL AND/, /^SCAN x$/],
       [/^DELETE FROM idempotency_keys WHERE execution_id/, /^SEARCH idempotency_keys USING INDEX idempotency_keys_by_execution/],
       // A schedule's fire: the overlap check and the slot check, then its history.
       [

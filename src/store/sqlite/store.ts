@@ -74,7 +74,7 @@ export class SqliteStore implements Store, BackupPort {
     );
     this.s = prepareStatements(db);
     this.ss = schedules.prepareScheduleStatements(db);
-    this.rs = retention.prepareRetentionStatements(db);
+    this.rs = retention.prepareRetentionStatements(db, (at) => reads.firstSeqCreatedAt(this.s, at));
     this.writes = new GroupCommit(
       db,
       (total) => {

@@ -1,6 +1,6 @@
 /**
  * Retention: `deleteExpired` removes terminal executions that ended before the cutoff (or the
- * earliest ended beyond the cap) with everything that belongs to them, at most `limit` per
+ * oldest beyond the cap), oldest first (by creation), with everything that belongs to them, at most `limit` per
  * call, and never one that is unfinished, has handlers left, or is pointed at by a stored rerun.
  */
 import { describe, expect } from "bun:test";
@@ -92,15 +92,15 @@ export function retentionTests(makeStore: MakeStore): void {
       expect(await stored(store, ["e1"])).toEqual(["e1"]);
     });
 
-    it("deletes at most `limit` per call, earliest ended first, and the counts follow", async (store) => {
-      for (let i = 5; i >= 1; i--) await completedAt(store, `e${i}`, T0 + 10 * i);
+    it("deletes at most `limit` per call, oldest first (by creation, not by end), and the counts follow", async (store) => {
+      for (let i = 5; i >= 1; i--) await completedAt(store, `e${i}`, T0 + 10 * i); // e5 created first, e1 ended first
       const all = ["e1", "e2", "e3", "e4", "e5"];
       expect((await store.systemCounts(0)).completedCount).toBe(5);
       expect(await store.countExpired(rule({ endedBefore: T0 + 1000 }), 100)).toBe(5);
       expect(await store.countExpired(rule({ endedBefore: T0 + 1000 }), 3)).toBe(3);
       expect(await store.countExpired(rule({ keepAtMost: 1 }), 3)).toBe(3);
       expect(await store.deleteExpired(rule({ endedBefore: T0 + 1000, limit: 2 }))).toBe(2);
-      expect(await stored(store, all)).toEqual(["e3", "e4", "e5"]);
+      expect(await stored(store, all)).toEqual(["e1", "e2", "e3"]);
       expect(await store.deleteExpired(rule({ endedBefore: T0 + 1000, limit: 2 }))).toBe(2);
       expect(await store.deleteExpired(rule({ endedBefore: T0 + 1000, limit: 2 }))).toBe(1);
       expect(await stored(store, all)).toEqual([]);
@@ -140,15 +140,15 @@ export function retentionTests(makeStore: MakeStore): void {
       expect(await stored(store, ["orig", "rerun"])).toEqual([]);
     });
 
-    it("with a cap, the earliest ended terminal executions go until no more than the cap are stored", async (store) => {
-      for (let i = 1; i <= 4; i++) await completedAt(store, `e${i}`, T0 + 100 - i); // e4 ended first
+    it("with a cap, the oldest terminal executions (by creation) go until no more than the cap are stored", async (store) => {
+      for (let i = 1; i <= 4; i++) await completedAt(store, `e${i}`, T0 + 100 - i); // e1 created first, e4 ended first
       await store.enqueue(newExecution("queued"), T0);
       // 5 stored, at most 2 kept: three go, the queued one counts but stays.
       expect(await store.countExpired(rule({ keepAtMost: 2 }), 100)).toBe(3);
       expect(await store.deleteExpired(rule({ keepAtMost: 2, limit: 2 }))).toBe(2);
-      expect(await stored(store, ["e1", "e2", "e3", "e4", "queued"])).toEqual(["e1", "e2", "queued"]);
+      expect(await stored(store, ["e1", "e2", "e3", "e4", "queued"])).toEqual(["e3", "e4", "queued"]);
       expect(await store.deleteExpired(rule({ keepAtMost: 2 }))).toBe(1);
-      expect(await stored(store, ["e1", "e2", "e3", "e4", "queued"])).toEqual(["e1", "queued"]);
+      expect(await stored(store, ["e1", "e2", "e3", "e4", "queued"])).toEqual(["e4", "queued"]);
       expect(await store.deleteExpired(rule({ keepAtMost: 2 }))).toBe(0);
     });
 
