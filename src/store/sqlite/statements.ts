@@ -114,6 +114,10 @@ export const SQL = {
   listWorkers: `SELECT w.worker_id, w.functions, w.last_seen_at,
     (SELECT COUNT(*) FROM leases l WHERE l.worker_id = w.worker_id AND l.ended_at IS NULL AND l.expires_at > $now) AS leases
     FROM workers w WHERE w.last_seen_at >= $since ORDER BY w.worker_id`,
+  liveLeases: `SELECT l.lease_id, l.worker_id, x.id AS execution_id, x.definition_id, x.definition_version, l.task_id, l.attempt,
+    l.granted_at, l.expires_at FROM leases l JOIN executions x ON x.seq = l.execution_seq
+    WHERE l.ended_at IS NULL AND l.expires_at > $now ORDER BY l.expires_at LIMIT $limit`,
+  liveLeaseCount: "SELECT COUNT(*) AS n FROM leases WHERE ended_at IS NULL AND expires_at > $now",
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Statement };
