@@ -54,6 +54,26 @@ export interface WorkerInfo {
   leases: number;
 }
 
+/** A lease held now (not ended, not expired): which attempt, of which function, by which worker. */
+export interface LiveLease {
+  leaseId: string;
+  workerId: string;
+  executionId: string;
+  taskId: string;
+  attempt: number;
+  /** The task's function, as the execution's definition version names it (null only if that version does not name the task). */
+  functionName: string | null;
+  grantedAt: number;
+  /** Moved forward by each heartbeat (the lease's length after it); the last heartbeat itself is not kept. */
+  expiresAt: number;
+}
+
+/** The leases held now, soonest to expire first, at most the limit asked; `more` counts the others. */
+export interface LiveLeases {
+  leases: LiveLease[];
+  more: number;
+}
+
 /** Leases of remote attempts and the workers that poll for them. */
 export interface LeaseStore {
   /**
@@ -84,4 +104,6 @@ export interface LeaseStore {
   seeWorker(workerId: string, functions: readonly string[], now: number): Promise<void>;
   /** Workers seen at or after `since`, by id, with the leases they hold at `now`. */
   listWorkers(since: number, now: number): Promise<WorkerInfo[]>;
+  /** The leases held at `now` (not ended, expiring after `now`) by every worker, soonest to expire first, at most `limit`. */
+  liveLeases(now: number, limit: number): Promise<LiveLeases>;
 }

@@ -354,10 +354,11 @@ export interface RetentionStore {
   releaseFreePages(maxPages: number): Promise<number>;
 }
 
-/** What the API reads: definitions, executions, schedules, and health. */
+/** What the API and the dashboard read: definitions, executions, schedules, the leases held, and health. */
 export type ReadPort = Pick<DefinitionStore, "getDefinition" | "listDefinitions" | "definitionVersions"> &
   ExecutionReads &
   Pick<ScheduleStore, "listSchedules" | "getSchedule" | "scheduleEvents"> &
+  Pick<LeaseStore, "liveLeases"> &
   StoreHealth;
 
 /** A whole store, as the process that opens it holds it. */

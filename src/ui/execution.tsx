@@ -172,7 +172,7 @@ function Facts({ e, reruns, now }: { e: ExecutionWithTasks; reruns: string[]; no
 function TaskSection({ task, attempts }: { task: TaskRun; attempts: AttemptRow[] }) {
   const captured = capturedStreams(task.output);
   return (
-    <section>
+    <section id={`task-${task.taskId}`}>
       <h3>
         <code>{task.taskId}</code> <Status status={task.status} /> <span class="muted">{task.name}</span>
       </h3>

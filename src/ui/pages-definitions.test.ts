@@ -1,9 +1,11 @@
 /**
  * The definitions, diff and workers pages rendered without a server, on a world seeded through
- * the engine with the fake clock (the executions pages are in `pages.test.ts`).
+ * the engine with the fake clock (the executions pages are in `pages.test.ts`); the workers'
+ * leases are taken by polls through the engine, as a remote worker takes them.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { type UiWorld, uiWorld } from "../../test/helpers/ui.ts";
+import { LEASES_SHOWN } from "./workers.tsx";
 
 let w: UiWorld;
 beforeEach(async () => {
@@ -94,11 +96,83 @@ describe("a diff between two definition versions", () => {
 
 describe("workers", () => {
   test("each worker seen lately with its functions, last poll and leases; the count on the overview", async () => {
-    expect((await w.page("/ui/workers")).html).toContain("0 seen in the last 10 minutes, holding 0 leases.");
+    expect((await w.page("/ui/workers")).html).toContain("0 seen in the last 10 minutes; 0 leases held now.");
     await w.store.seeWorker("resizer-1", ["resize", "thumb"], w.clock.now());
     const p = await w.page("/ui/workers");
     expect(p.html).toContain("<td><code>resizer-1</code></td><td><code>resize</code>, <code>thumb</code></td>");
-    expect(p.html).toContain("1 seen in the last 10 minutes, holding 0 leases.");
+    expect(p.html).toContain('<td class="num"><span class="muted">none</span></td>');
+    expect(p.html).toContain("1 seen in the last 10 minutes; 0 leases held now.");
+    expect(p.html).toContain("<h2>Leases held now</h2><p>No worker holds a lease now.</p>");
     expect((await w.page("/ui/")).html).toContain("1 seen lately, holding 0 leases");
+  });
+
+  /** An execution of `thumbs`, its remote task `resize` taken by a poll of `worker`: the attempt and its lease. */
+  async function leased(worker: string) {
+    const { id } = await w.engine.submit("thumbs", {});
+    await w.clock.flush();
+    const [task] = await w.engine.poll(worker, ["resize"], 1, 0);
+    expect(task).toMatchObject({ executionId: id, taskId: "resize", attempt: 1 });
+    return task!;
+  }
+
+  test("the leases held now, under their worker, with links to the execution and its task, and when each expires", async () => {
+    await w.register({ id: "thumbs", tasks: [{ id: "resize", functionName: "resize", remote: true }] });
+    const task = await leased("resizer-1");
+    await w.store.seeWorker("idle-2", ["thumb"], w.clock.now());
+    const p = await w.page("/ui/workers");
+    expect(p.html).toContain("2 seen in the last 10 minutes; 1 lease held now.");
+    const execution = `/ui/executions/${task.executionId}`;
+    const expires = new Date(task.leaseExpiresAt).toISOString();
+    expect(p.html).toContain(
+      `<tr><td><code>resizer-1</code></td><td><a class="mono" href="${execution}">${task.executionId}</a></td>` +
+        `<td><a href="${execution}#task-resize"><code>resize</code></a></td><td class="num">1</td><td><code>resize</code></td>`,
+    );
+    expect(p.html).toContain(`<time datetime="${expires}"`);
+    // The worker without a lease says so; the one with it counts it.
+    expect(p.html).toContain("<td><code>idle-2</code></td><td><code>thumb</code></td>");
+    expect(p.html).toMatch(/<code>idle-2<\/code>.*?<td class="num"><span class="muted">none<\/span><\/td>/);
+    expect(p.html).toMatch(
+      /<code>resizer-1<\/code><\/td><td><code>resize<\/code><\/td><td><time[^>]*>[^<]*<\/time><\/td><td class="num">1<\/td>/,
+    );
+    // The task's link lands on its section of the execution's page.
+    expect((await w.page(execution)).html).toContain('<section id="task-resize">');
+  });
+
+  test("more leases than the page lists: those that expire soonest, and a count of the others", async () => {
+    await w.register({ id: "thumbs", tasks: [{ id: "resize", functionName: "resize", remote: true }] });
+    const first = await leased("resizer-1");
+    await w.clock.advance(1000);
+    const second = await leased("resizer-1");
+    // The store is asked for the page's cap; answered as if it were 1, so the second lease is one of the others.
+    const read = w.store.liveLeases;
+    const asked: number[] = [];
+    w.store.liveLeases = (now, limit) => {
+      asked.push(limit);
+      return read(now, 1);
+    };
+    const p = await w.page("/ui/workers");
+    expect(asked).toEqual([LEASES_SHOWN]);
+    expect(p.html).toContain("2 leases held now.");
+    expect(p.html).toContain(`href="/ui/executions/${first.executionId}"`);
+    expect(p.html).not.toContain(`href="/ui/executions/${second.executionId}"`);
+    expect(p.html).toContain(`<p>And 1 more, expiring later: the page lists the ${LEASES_SHOWN} that expire soonest.</p>`);
+  });
+
+  test("a lease that ended or expired is not held: the page leaves it out", async () => {
+    await w.register({ id: "thumbs", tasks: [{ id: "resize", functionName: "resize", remote: true }] });
+    const done = await leased("resizer-1");
+    const late = await leased("resizer-2");
+    expect((await w.page("/ui/workers")).html).toContain("2 leases held now.");
+    await w.engine.completeLease(done.leaseId, { ok: true });
+    let p = await w.page("/ui/workers");
+    expect(p.html).toContain("1 lease held now.");
+    expect(p.html).not.toContain(`href="/ui/executions/${done.executionId}"`);
+    expect(p.html).toContain(`href="/ui/executions/${late.executionId}"`);
+    // No heartbeat: once its expiry has come, the lease is not held, whether or not the expiry service has ended it yet.
+    await w.clock.advance(late.leaseExpiresAt - w.clock.now());
+    p = await w.page("/ui/workers");
+    expect(p.html).toContain("0 leases held now.");
+    expect(p.html).toContain("No worker holds a lease now.");
+    expect(p.html).not.toContain(`href="/ui/executions/${late.executionId}"`);
   });
 });

@@ -6,7 +6,17 @@
  */
 
 import type { TaskStatus } from "../../domain/states.ts";
-import type { Lease, LeaseEnd, LeaseGrant, LeaseSettlement, NewLease, PollingWorker, WorkerInfo } from "../../domain/store.ts";
+import type {
+  Lease,
+  LeaseEnd,
+  LeaseGrant,
+  LeaseSettlement,
+  LiveLease,
+  LiveLeases,
+  NewLease,
+  PollingWorker,
+  WorkerInfo,
+} from "../../domain/store.ts";
 import { StaleStateError, type Step } from "../../domain/transitions.ts";
 import { parseTasks, type StatesRow } from "./codec.ts";
 import type { Statements } from "./statements.ts";
@@ -145,4 +155,50 @@ export function listWorkers(s: Statements, since: number, now: number): WorkerIn
     lastSeenAt: r.last_seen_at,
     leases: r.leases,
   }));
+}
+
+interface LiveLeaseRow {
+  lease_id: string;
+  worker_id: string;
+  execution_id: string;
+  definition_id: string;
+  definition_version: number;
+  task_id: string;
+  attempt: number;
+  granted_at: number;
+  expires_at: number;
+}
+
+/**
+ * The leases held at `now`, soonest to expire first, from the open leases' partial index; each
+ * task's function is read from its definition version, each version once.
+ */
+export function liveLeases(s: Statements, now: number, limit: number): LiveLeases {
+  const rows = s.liveLeases.all({ now, limit }) as LiveLeaseRow[];
+  const functions = new Map<string, Map<string, string>>();
+  const functionOf = (r: LiveLeaseRow): string | null => {
+    const key = `${r.definition_version}:${r.definition_id}`;
+    let byTask = functions.get(key);
+    if (!byTask) {
+      const def = s.definitionVersion.get({ id: r.definition_id, version: r.definition_version }) as { body: string } | null;
+      const tasks = def ? ((JSON.parse(def.body) as { tasks?: { id: string; functionName: string }[] }).tasks ?? []) : [];
+      byTask = new Map(tasks.map((t) => [t.id, t.functionName]));
+      functions.set(key, byTask);
+    }
+    return byTask.get(r.task_id) ?? null;
+  };
+  const leases = rows.map(
+    (r): LiveLease => ({
+      leaseId: r.lease_id,
+      workerId: r.worker_id,
+      executionId: r.execution_id,
+      taskId: r.task_id,
+      attempt: r.attempt,
+      functionName: functionOf(r),
+      grantedAt: r.granted_at,
+      expiresAt: r.expires_at,
+    }),
+  );
+  const total = rows.length < limit ? rows.length : (s.liveLeaseCount.get({ now }) as { n: number }).n;
+  return { leases, more: total - rows.length };
 }

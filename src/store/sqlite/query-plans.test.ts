@@ -121,6 +121,22 @@ describe("query plans", () => {
     expect(plans(find(all, /^SELECT .* FROM executions WHERE seq = \$seq$/))).toEqual([
       "SEARCH executions USING INTEGER PRIMARY KEY (rowid=?)",
     ]);
+    // The workers page's leases: the held ones from the open leases' partial index, soonest to expire first (no sort), and their count.
+    expect(plans(find(all, /^SELECT l\.lease_id, l\.worker_id, x\.id AS execution_id/))).toEqual([
+      "SEARCH l USING INDEX leases_open_by_expiry (expires_at>?)",
+      "SEARCH x USING INTEGER PRIMARY KEY (rowid=?)",
+    ]);
+    expect(plans(find(all, /^SELECT COUNT\(\*\) AS n FROM leases WHERE ended_at IS NULL/))).toEqual([
+      "SEARCH leases USING INDEX leases_open_by_expiry (expires_at>?)",
+    ]);
+    // The workers with the leases each holds: the open leases counted in one pass for all of them, not once per worker.
+    expect(plans(find(all, /^SELECT w\.worker_id, w\.functions/))).toEqual([
+      "MATERIALIZE h",
+      "SEARCH leases USING INDEX leases_open_by_expiry (expires_at>?)",
+      "USE TEMP B-TREE FOR GROUP BY",
+      "SCAN w",
+      "SEARCH h USING AUTOMATIC COVERING INDEX (worker_id=?) LEFT-JOIN",
+    ]);
     // The failures since a time: the newest of them, read from the partial index alone, never a row of the table.
     expect(plans(find(all, /^SELECT definition_id, json_extract/))).toContain(
       "SEARCH executions USING COVERING INDEX executions_failed (seq>?)",

@@ -111,9 +111,14 @@ export const SQL = {
     WHERE execution_seq = $seq AND task_id = $taskId AND ended_at IS NULL`,
   seeWorker: `INSERT INTO workers (worker_id, functions, last_seen_at) VALUES ($workerId, $functions, $now)
     ON CONFLICT (worker_id) DO UPDATE SET functions = excluded.functions, last_seen_at = excluded.last_seen_at`,
-  listWorkers: `SELECT w.worker_id, w.functions, w.last_seen_at,
-    (SELECT COUNT(*) FROM leases l WHERE l.worker_id = w.worker_id AND l.ended_at IS NULL AND l.expires_at > $now) AS leases
-    FROM workers w WHERE w.last_seen_at >= $since ORDER BY w.worker_id`,
+  // The leases held are counted in one pass over the open leases' index for all workers (a count per worker read them all once per worker).
+  listWorkers: `SELECT w.worker_id, w.functions, w.last_seen_at, COALESCE(h.n, 0) AS leases FROM workers w
+    LEFT JOIN (SELECT worker_id, COUNT(*) AS n FROM leases WHERE ended_at IS NULL AND expires_at > $now GROUP BY worker_id) h
+    ON h.worker_id = w.worker_id WHERE w.last_seen_at >= $since ORDER BY w.worker_id`,
+  liveLeases: `SELECT l.lease_id, l.worker_id, x.id AS execution_id, x.definition_id, x.definition_version, l.task_id, l.attempt,
+    l.granted_at, l.expires_at FROM leases l JOIN executions x ON x.seq = l.execution_seq
+    WHERE l.ended_at IS NULL AND l.expires_at > $now ORDER BY l.expires_at LIMIT $limit`,
+  liveLeaseCount: "SELECT COUNT(*) AS n FROM leases WHERE ended_at IS NULL AND expires_at > $now",
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Statement };

@@ -261,9 +261,8 @@ export class SqliteStore implements Store, BackupPort {
     return this.reading(() => leases.openLeaseOf(this.s, executionId, taskId, attempt));
   }
 
-  async listWorkers(since: number, now: number) {
-    return this.reading(() => leases.listWorkers(this.s, since, now));
-  }
+  listWorkers = async (since: number, now: number) => this.reading(() => leases.listWorkers(this.s, since, now));
+  liveLeases = async (now: number, limit: number) => this.reading(() => leases.liveLeases(this.s, now, limit));
 
   // ---- schedules ----
 

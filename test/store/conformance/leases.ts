@@ -2,7 +2,7 @@
  * Leases of remote attempts: granted only on a RUNNING attempt, extended by heartbeats while
  * held, ended in the same commit as the attempt's outcome (and refused a second time, with
  * nothing of that write kept), ended with their task by a cancel, listed when expired, and
- * the workers seen with the leases they hold.
+ * the workers seen with the leases they hold, and the leases held now.
  */
 import { describe, expect } from "bun:test";
 import type { LeaseSettlement, NewLease, Store } from "../../../src/domain/store.ts";
@@ -191,6 +191,40 @@ export function leaseTests(makeStore: MakeStore): void {
       ]);
       // An expired lease is not held.
       expect((await store.listWorkers(T0 - 600_000, T0 + 30_000))[0]!.leases).toBe(0);
+    });
+
+    it("the leases held now, by every worker, soonest to expire first, with their function; capped with a count of the rest", async (store) => {
+      expect(await store.liveLeases(T0, 10)).toEqual({ leases: [], more: 0 });
+      const remote = { id: "remote", tasks: [{ id: "a", functionName: "resize", remote: true }] };
+      await registered(store, "remote", remote);
+      await store.enqueue(newExecution("e2", { definitionId: "remote", tasks: [{ taskId: "a", name: "A" }] }), T0);
+      await store.admit("e2", T0, [{ taskId: "a", attempt: 1 }]);
+      await startAttempt(store, "e1", "b", 1, T0);
+      await store.grantLease(lease(), T0 + 1);
+      await store.grantLease(lease({ leaseId: "l2", taskId: "b", workerId: "w2", expiresAt: T0 + 20_000 }), T0 + 2);
+      await store.grantLease(lease({ leaseId: "l3", executionId: "e2", expiresAt: T0 + 40_000 }), T0 + 3);
+      const l1 = {
+        leaseId: "l1",
+        workerId: "w1",
+        executionId: "e1",
+        taskId: "a",
+        attempt: 1,
+        functionName: "noop",
+        grantedAt: T0 + 1,
+        expiresAt: T0 + 30_000,
+      };
+      const l2 = { ...l1, leaseId: "l2", workerId: "w2", taskId: "b", grantedAt: T0 + 2, expiresAt: T0 + 20_000 };
+      const l3 = { ...l1, leaseId: "l3", executionId: "e2", functionName: "resize", grantedAt: T0 + 3, expiresAt: T0 + 40_000 };
+      expect(await store.liveLeases(T0 + 4, 10)).toEqual({ leases: [l2, l1, l3], more: 0 });
+      expect(await store.liveLeases(T0 + 4, 2)).toEqual({ leases: [l2, l1], more: 1 });
+      // A heartbeat moves a lease's expiry, and its place.
+      await store.heartbeatLease("l2", T0 + 35_000, T0 + 5);
+      expect((await store.liveLeases(T0 + 6, 10)).leases.map((l) => l.leaseId)).toEqual(["l1", "l2", "l3"]);
+      // An ended lease is not held, nor one whose expiry has come.
+      await store.record("e1", [{ kind: "complete", taskId: "a", attempt: 1, output: null }], T0 + 7, settled());
+      expect(await store.liveLeases(T0 + 8, 10)).toEqual({ leases: [{ ...l2, expiresAt: T0 + 35_000 }, l3], more: 0 });
+      expect(await store.liveLeases(T0 + 35_000, 10)).toEqual({ leases: [l3], more: 0 });
+      expect(await store.liveLeases(T0 + 40_000, 10)).toEqual({ leases: [], more: 0 });
     });
   });
 }
