@@ -35,12 +35,14 @@ const ASSETS: Record<string, { type: string; body: string }> = {
  * On every answer of the dashboard. The policy lets a page load only what this origin serves and
  * no inline script, so a value that escaped escaping could still not run, and nothing could be
  * fetched from elsewhere (the script's live updates connect to this origin only); inline SVG needs nothing more. Pages are not framed by other sites.
+ * The referrer policy is same-origin, not no-referrer: under no-referrer a browser sends
+ * `Origin: null` with every form POST (the Fetch standard), and the CSRF check refuses that.
  */
 const HEADERS = {
   "content-security-policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
 };
 
 export function createDashboard(ports: DashboardPorts): Hono {

@@ -67,6 +67,8 @@ describe("the mount", () => {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
       ]);
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      // Not no-referrer: with it a browser's form POST says `Origin: null`, which the CSRF check refuses.
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
     }
     // The pages keep to it: no inline script, no style attribute, no inline event handler.
     const html = (await w.page("/ui/executions")).html + (await w.page("/ui/")).html;
