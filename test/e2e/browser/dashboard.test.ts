@@ -4,7 +4,8 @@
  * retries, a shell task with stdout, a rerun, a scheduled run). Every page reachable from the
  * overview is opened: no console error, no page error, no failed request, no answer of 400 or
  * more, and no request leaving 127.0.0.1 (each is aborted and recorded). Then a failed
- * execution is found through the filter form and its graph and timeline are checked. One
+ * execution is found through the filter form and its graph and timeline are checked, and no page
+ * is wider than a phone's screen. One
  * browser for the file; it and the binary are always stopped.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -55,6 +56,34 @@ describe("the dashboard in Chromium", () => {
         expect(all).toContain(path);
       expect(session.problems()).toEqual([]);
       expect(session.foreign).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test("at a phone's width (360 px) no page is wider than the screen: wide tables and drawings scroll in their own box", async () => {
+    const session = await Session.open(browser!, baton.url, { viewport: { width: 360, height: 740 }, colorScheme: "dark" });
+    try {
+      const page = await session.newPage();
+      const paths = [
+        "/ui/",
+        "/ui/executions",
+        `/ui/executions/${world.failed}`,
+        `/ui/executions/${world.shell}`,
+        "/ui/definitions",
+        "/ui/definitions/nightly-report",
+        "/ui/definitions/nightly-report/diff?from=1&to=2",
+        "/ui/workers",
+        "/ui/operations",
+      ];
+      const wide: string[] = [];
+      for (const path of paths) {
+        await session.visit(page, path);
+        const width = await page.evaluate("document.documentElement.scrollWidth");
+        if ((width as number) > 360) wide.push(`${path}: ${width} px`);
+      }
+      expect(wide).toEqual([]);
+      expect(session.problems()).toEqual([]);
     } finally {
       await session.close();
     }
