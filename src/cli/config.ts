@@ -249,7 +249,7 @@ export const SETTINGS = {
     env: "BATON_RETENTION_MAX_EXECUTIONS",
     fallback: 0,
     schema: int(0, 1_000_000_000),
-    help: "keep at most this many executions: the earliest finished are deleted first; 0 means no cap",
+    help: "keep at most this many executions: the oldest finished are deleted first; 0 means no cap",
   },
 } satisfies { [K in keyof Omit<ServeConfig, "jobsDirExplicit">]: Setting<ServeConfig[K]> };
 
