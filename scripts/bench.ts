@@ -10,6 +10,7 @@
  *   npm run bench -- --workload engine-1task,rest-1task --sync normal --runs 5
  *   npm run bench -- --quick --runs 1              a smoke run with a tenth of the load
  *   npm run bench -- --workload retention --sync normal --runs 1   only when named (minutes: 1M executions)
+ *   npm run bench -- --workload rest-reference --sync normal --runs 3   only when named: Baton against the references (issue 18)
  */
 import { parseArgs } from "node:util";
 import { ensureBinary, log, round, type Spread, spread } from "./bench/common.ts";
@@ -71,6 +72,8 @@ interface Row {
 const opts = options();
 await ensureBinary();
 const rows: Row[] = [];
+/** Metrics a variant asks to see run by run although they have no target (e.g. rest-reference's ratios). */
+const perRun: [Row, string[]][] = [];
 for (const name of opts.workloads) {
   for (const variant of variantsOf(name, { quick: opts.quick, historyCount: opts.historyCount })) {
     for (const sync of opts.syncs) {
@@ -94,6 +97,7 @@ for (const name of opts.workloads) {
         targets,
       };
       rows.push(row);
+      if (variant.perRun) perRun.push([row, variant.perRun]);
       process.stdout.write(`${JSON.stringify(row)}\n`);
     }
   }
@@ -120,4 +124,13 @@ for (const row of rows)
     lines.push(
       `${row.workload} ${row.sync} ${t.metric} per run: ${row.samples.map((s) => round(s[t.metric]!)).join(", ")}; median ${round(t.median)}`,
     );
+for (const [row, metrics] of perRun) {
+  const params = Object.entries(row.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  for (const m of metrics)
+    lines.push(
+      `${row.workload} ${row.sync} ${params} ${m} per run: ${row.samples.map((s) => s[m]!).join(", ")}; median ${row.metrics[m]!.median}`,
+    );
+}
 process.stdout.write(`${lines.join("\n")}\n`);

@@ -51,6 +51,11 @@ process.on("exit", () => {
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
 
+/** Runs `cleanup` when the benchmark exits, however it exits (e.g. to kill a process it started). */
+export function atExit(cleanup: () => void): void {
+  cleanups.push(cleanup);
+}
+
 export function tempDir(prefix = "baton-bench-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,6 +5,7 @@
  */
 import { dashboard } from "./workloads/dashboard.ts";
 import { engine1Task, engine1TaskPaced, engine5Task, engineKeys } from "./workloads/engine.ts";
+import { restReference } from "./workloads/reference.ts";
 import { remote1Task } from "./workloads/remote.ts";
 import { rest1Task, rest1TaskPaced } from "./workloads/rest.ts";
 import { retentionWorkload } from "./workloads/retention.ts";
@@ -24,8 +25,11 @@ export const WORKLOADS = [
   "history",
   "dashboard",
 ] as const;
-/** Run only when named with --workload: each takes minutes (retention: seeding 1M executions, then the clean). */
-export const NAMED_ONLY_WORKLOADS = ["retention"] as const;
+/**
+ * Run only when named with --workload: each takes minutes (retention: seeding 1M executions, then the clean;
+ * rest-reference: about 40 s at --sync normal and 1.5 min at full, where the naive reference syncs every transaction).
+ */
+export const NAMED_ONLY_WORKLOADS = ["retention", "rest-reference"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number] | (typeof NAMED_ONLY_WORKLOADS)[number];
 
 export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
@@ -50,5 +54,7 @@ export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
       return [retentionWorkload(sizes), retentionWorkload(sizes, 200)]; // the default batch, and a smaller one to compare
     case "dashboard":
       return [dashboard(sizes)];
+    case "rest-reference":
+      return [restReference(10, 16, sizes), restReference(100, 32, sizes)];
   }
 }

@@ -15,6 +15,8 @@ export interface Variant {
   params: Record<string, number | string>;
   run(sync: Sync): Promise<Metrics>;
   targets(sync: Sync): Target[];
+  /** Metrics without a target that the runner also prints run by run after the table. */
+  perRun?: string[];
 }
 
 export interface Sizes {

@@ -1,0 +1,83 @@
+/**
+ * The benchmark's reference servers, started as the benchmark starts them: the naive reference
+ * answers 202 only for a valid body, runs every job through its semaphore without exceeding it
+ * and counts completions; the two ceilings answer 202 (the framework one validating the body).
+ */
+import { Database } from "bun:sqlite";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ReferenceServer, startReference } from "./start.ts";
+
+const started: ReferenceServer[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((s) => s.stop()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const post = (url: string, body: string, path = "/jobs/one/execute") =>
+  fetch(`${url}${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
+
+describe("the naive reference", () => {
+  test("answers 202 after storing, refuses bad bodies, and completes every job within its slots", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-ref-test-"));
+    dirs.push(dir);
+    const db = join(dir, "ref.db");
+    const server = await startReference("naive", [db, "2", "normal"]);
+    started.push(server);
+
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(server.url, JSON.stringify({ i }))));
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(202));
+    const first = (await answers[0]!.json()) as { executionID: string; status: string };
+    expect(first.status).toBe("QUEUED");
+
+    const bad = await post(server.url, "[1]");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toBe('body must be a JSON object, e.g. {} or {"key": "value"}');
+    expect((await post(server.url, "{")).status).toBe(400);
+    expect((await post(server.url, "{}", "/jobs/other/execute")).status).toBe(404);
+
+    let state = { executedJobs: 0, running: 0, peakRunning: 0 };
+    for (let i = 0; i < 500 && state.executedJobs < 20; i++) {
+      state = (await (await fetch(`${server.url}/system/state`)).json()) as typeof state;
+      if (state.executedJobs < 20) await Bun.sleep(10);
+    }
+    expect(state.executedJobs).toBe(20);
+    expect(state.running).toBe(0);
+    expect(state.peakRunning).toBeGreaterThanOrEqual(1);
+    expect(state.peakRunning).toBeLessThanOrEqual(2);
+
+    const read = new Database(db, { readonly: true });
+    const rows = read.query("SELECT status, input, output FROM jobs ORDER BY seq").all() as {
+      status: string;
+      input: string;
+      output: string;
+    }[];
+    read.close();
+    expect(rows).toHaveLength(20);
+    expect(rows.every((r) => r.status === "COMPLETED" && r.output === '{"a":null}')).toBe(true);
+    expect(rows.map((r) => (JSON.parse(r.input) as { i: number }).i).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+  });
+
+  test("refuses to start without a database, a slot count and a sync level", async () => {
+    await expect(startReference("naive", ["x.db", "0", "normal"])).rejects.toThrow("exited before serving (code 2)");
+  });
+});
+
+describe("the ceilings", () => {
+  test("raw Bun.serve answers 202 to anything", async () => {
+    const server = await startReference("raw");
+    started.push(server);
+    expect((await post(server.url, "{}")).status).toBe(202);
+  });
+
+  test("Hono plus valibot answers 202 to a valid body and 400 to an invalid one, storing nothing", async () => {
+    const server = await startReference("framework");
+    started.push(server);
+    expect((await post(server.url, '{"k":1}')).status).toBe(202);
+    expect((await post(server.url, "")).status).toBe(202);
+    expect((await post(server.url, '"text"')).status).toBe(400);
+  });
+});
