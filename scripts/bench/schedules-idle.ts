@@ -14,10 +14,10 @@
  * nothing between fires (there are no writes), and repeating it per sync and run would add ten
  * minutes to a benchmark whose workloads measure throughput.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureBinary, log, round, rssMiB, type Server, startServer, tempDir } from "./common.ts";
+import { CLK_TCK, cpuMs, ensureBinary, log, round, rssMiB, type Server, startServer, tempDir } from "./common.ts";
 
 const SCHEDULES = 1000;
 const PER_DEFINITION = 100;
@@ -28,16 +28,6 @@ const minutes = Number(values.minutes);
 if (!Number.isInteger(minutes) || minutes < 1 || minutes > 30) {
   process.stderr.write("schedules-idle: --minutes must be a whole number from 1 to 30\n");
   process.exit(2);
-}
-
-const CLK_TCK = Number(new TextDecoder().decode(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout).trim()) || 100;
-
-/** CPU time the process has used, in ms (user + system), at the kernel's tick resolution. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name (which may hold spaces) start at state, field 3; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
 
 /** Sleeps until the wall clock's second within the minute is `second` (the next such moment). */

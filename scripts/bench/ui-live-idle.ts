@@ -11,10 +11,9 @@
  * N is at most 100, the server's bound on open streams. Not a workload of `npm run bench`: it
  * measures waiting, not throughput.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureBinary, log, round, startServer, tempDir } from "./common.ts";
+import { cpuMs, ensureBinary, log, round, startServer, tempDir } from "./common.ts";
 
 const { values } = parseArgs({
   options: { streams: { type: "string", default: "100" }, seconds: { type: "string", default: "30" } },
@@ -25,15 +24,6 @@ const seconds = Number(values.seconds);
 if (!Number.isInteger(streams) || streams < 1 || streams > 100 || !Number.isInteger(seconds) || seconds < 5 || seconds > 600) {
   process.stderr.write("ui-live-idle: --streams must be a whole number from 1 to 100, --seconds from 5 to 600\n");
   process.exit(2);
-}
-
-const CLK_TCK = Number(new TextDecoder().decode(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout).trim()) || 100;
-
-/** CPU time the process has used, in ms (user + system), at the kernel's tick resolution. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
 
 async function cpuOver(pid: number, ms: number): Promise<number> {

@@ -10,10 +10,10 @@
  * execution), read from /proc, which moves less with the load of other processes than rates do.
  * Target: the remote path completes at least half as many executions per second.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { BUN, log, ONE_TASK, ROOT, round, type Server, startServer, tempDir, waitUntil } from "../common.ts";
+import { BUN, cpuMs, log, ONE_TASK, ROOT, round, type Server, startServer, tempDir, waitUntil } from "../common.ts";
 import { executedJobs, load } from "./rest.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
@@ -21,11 +21,8 @@ const WORKERS = 8;
 const MAX_PER_POLL = 16;
 const REMOTE_ONE = { id: "remote-one", tasks: [{ id: "a", functionName: "echo", remote: true }] };
 
-/** CPU time (user + system) of a process so far, in µs; Linux only. */
-function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // utime, stime in USER_HZ (100)
-}
+/** CPU time (user + system) of a process so far, in µs. */
+const cpuUs = (pid: number) => cpuMs(pid) * 1000;
 
 interface Side {
   server: Server;
