@@ -13,7 +13,7 @@ import type { ListFilter } from "../domain/model.ts";
 import type { OperationFilter, OperationKind, ReadPort } from "../domain/store.ts";
 import { can } from "./access.tsx";
 import { admit, Csrf, confirmPage } from "./actions.tsx";
-import { type ListQuery, QUERY_KEYS, queryString, readFilter } from "./filters.ts";
+import { type ListQuery, listQuery, QUERY_KEYS, queryString, readFilter } from "./filters.ts";
 import { utc } from "./format.ts";
 import { BASE } from "./layout.tsx";
 import { messagePage } from "./message.tsx";
@@ -76,8 +76,7 @@ export async function countMatching(reads: ReadPort, filter: OperationFilter): P
 
 /** The filter the form carries (the list's query keys), with paging dropped. */
 function formFilter(form: Record<string, unknown>): { q: ListQuery; filter: OperationFilter; problems: string[] } {
-  const text = (key: string) => (typeof form[key] === "string" ? (form[key] as string).trim() : "");
-  const q = Object.fromEntries(QUERY_KEYS.map((k) => [k, k === "cursor" ? "" : text(k)])) as unknown as ListQuery;
+  const q = listQuery((k) => (k === "cursor" ? "" : form[k]));
   const { filter, problems } = readFilter(q);
   // A search inside input and output reads one page of a bounded scan at a time; an operation
   // pages the plain filters, so "all matching" with a search would reach executions the search skipped.

@@ -3,14 +3,14 @@ import type { Context } from "hono";
 import type { Execution } from "../domain/model.ts";
 import { EXECUTION_STATUSES } from "../domain/states.ts";
 import { BulkForm, canBulk } from "./bulk.tsx";
-import { type ListQuery, QUERY_KEYS, queryString, readFilter } from "./filters.ts";
+import { type ListQuery, listQuery, queryString, readFilter } from "./filters.ts";
 import { BASE, Page } from "./layout.tsx";
 import type { DashboardPorts } from "./ports.ts";
 import { executionRow } from "./rows.ts";
 import { searchSummary } from "./search.ts";
 
 export async function executionsPage(c: Context, ports: DashboardPorts): Promise<Response> {
-  const q = Object.fromEntries(QUERY_KEYS.map((k) => [k, c.req.query(k)?.trim() ?? ""])) as unknown as ListQuery;
+  const q = listQuery((k) => c.req.query(k));
   const { filter, problems } = readFilter(q);
   const definitions = (await ports.reads.listDefinitions()).map((d) => d.id);
   const page = problems.length === 0 ? await ports.reads.listExecutions(filter) : null;

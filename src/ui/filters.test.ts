@@ -1,16 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { type ListQuery, PAGE_SIZE, parseTime, queryString, readFilter } from "./filters.ts";
+import { type ListQuery, listQuery, PAGE_SIZE, parseTime, queryString, readFilter } from "./filters.ts";
 
-const q = (over: Partial<ListQuery> = {}): ListQuery => ({
-  status: "",
-  definition: "",
-  from: "",
-  to: "",
-  error: "",
-  cursor: "",
-  text: "",
-  ...over,
-});
+const q = (over: Partial<ListQuery> = {}): ListQuery => listQuery((k) => over[k]);
 
 describe("the executions page's URL filters", () => {
   test("times: a datetime-local field is UTC; seconds, fractions and zones are understood; anything else is not", () => {

@@ -23,6 +23,15 @@ export interface ListQuery {
 
 export const QUERY_KEYS = ["status", "definition", "from", "to", "error", "cursor", "text"] as const;
 
+/** The query of the list from wherever its keys are read (the URL, a form), trimmed; a missing key is "". */
+export function listQuery(read: (key: keyof ListQuery) => unknown): ListQuery {
+  const value = (key: keyof ListQuery) => {
+    const v = read(key);
+    return typeof v === "string" ? v.trim() : "";
+  };
+  return Object.fromEntries(QUERY_KEYS.map((k) => [k, value(k)])) as Record<keyof ListQuery, string>;
+}
+
 /**
  * A time as the form sends it: `2026-11-30T01:30` (a `datetime-local` field, read as UTC),
  * with seconds, or with a zone (`Z`, `+02:00`). Null when it is none of these.

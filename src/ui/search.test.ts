@@ -6,19 +6,10 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { type UiWorld, uiWorld } from "../../test/helpers/ui.ts";
-import { readFilter } from "./filters.ts";
+import { listQuery, readFilter } from "./filters.ts";
 import { SEARCH_SCAN, searchSummary } from "./search.ts";
 
-const q = (over: Record<string, string> = {}) => ({
-  status: "",
-  definition: "",
-  from: "",
-  to: "",
-  error: "",
-  cursor: "",
-  text: "",
-  ...over,
-});
+const q = (over: Record<string, string> = {}) => listQuery((k) => over[k]);
 
 describe("the search query", () => {
   test("with a definition and a from time it becomes a bounded scan; the other filters stay", () => {
