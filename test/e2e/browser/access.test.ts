@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { onTestRunEnd } from "../../helpers/global-cleanup.ts";
 import { type Baton, runBaton, startBaton, tempDir, waitFor } from "../harness.ts";
-import { actAndConfirm, launchChromium, login, notice, pathOf, Session } from "./browser.ts";
+import { actAndConfirm, login, notice, pathOf, Session } from "./browser.ts";
+import { launchForTestFile } from "./launch.ts";
 
 const ROLES = ["admin", "read", "operate"] as const;
 let baton: Baton;
@@ -45,9 +45,7 @@ beforeAll(async () => {
   writeFileSync(file, `${lines.join("\n")}\n`);
   chmodSync(file, 0o600);
   baton = await startBaton({ jobs: null, args: ["--tokens", file, "--auth-failures-per-minute", "1000"] });
-  const launching = launchChromium();
-  onTestRunEnd(() => void launching.then((b) => b.close()).catch(() => {}));
-  browser = await launching;
+  browser = await launchForTestFile();
   await json("POST", "/job-definitions", { id: "always-fails", tasks: [{ id: "t", functionName: "fail", params: { errorName: "Boom" } }] });
   failed = (await json("POST", "/jobs/always-fails/execute", {})).executionID;
   await waitFor(`${failed} to fail`, async () => (await json("GET", `/jobs/${failed}/state`)).status === "FAILED");

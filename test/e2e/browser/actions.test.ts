@@ -8,20 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { onTestRunEnd } from "../../helpers/global-cleanup.ts";
 import { type Baton, execute, register, startBaton, state, waitForStatus } from "../harness.ts";
-import {
-  actAndConfirm,
-  filterExecutions,
-  focused,
-  launchChromium,
-  listedExecutions,
-  notice,
-  openExecution,
-  pathOf,
-  Session,
-  tabTo,
-} from "./browser.ts";
+import { actAndConfirm, filterExecutions, focused, listedExecutions, notice, openExecution, pathOf, Session, tabTo } from "./browser.ts";
+import { launchForTestFile } from "./launch.ts";
 import { makeWorld, type World } from "./world.ts";
 
 let baton: Baton;
@@ -30,9 +19,7 @@ let world: World;
 
 beforeAll(async () => {
   baton = await startBaton({ jobs: null, args: ["--allow-shell-api"] });
-  const launching = launchChromium();
-  onTestRunEnd(() => void launching.then((b) => b.close()).catch(() => {}));
-  [browser, world] = await Promise.all([launching, makeWorld(baton.request)]);
+  [browser, world] = await Promise.all([launchForTestFile(), makeWorld(baton.request)]);
   await register(baton, { id: "sleeper", tasks: [{ id: "nap", functionName: "sleep", params: { ms: 60_000 } }] });
 });
 afterAll(async () => {

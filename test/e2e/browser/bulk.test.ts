@@ -9,9 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { onTestRunEnd } from "../../helpers/global-cleanup.ts";
 import { type Baton, execute, register, startBaton, waitFor } from "../harness.ts";
-import { filterExecutions, launchChromium, listedExecutions, Session } from "./browser.ts";
+import { filterExecutions, listedExecutions, Session } from "./browser.ts";
+import { launchForTestFile } from "./launch.ts";
 
 let baton: Baton;
 let browser: Browser | undefined;
@@ -36,9 +36,7 @@ async function failures(definitionId: string, n: number): Promise<string[]> {
 
 beforeAll(async () => {
   baton = await startBaton({ jobs: null });
-  const launching = launchChromium();
-  onTestRunEnd(() => void launching.then((b) => b.close()).catch(() => {}));
-  browser = await launching;
+  browser = await launchForTestFile();
   await register(baton, failOnce("bulk-few"));
   await register(baton, failOnce("bulk-e2e"));
 });

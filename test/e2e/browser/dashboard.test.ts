@@ -10,9 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { onTestRunEnd } from "../../helpers/global-cleanup.ts";
 import { type Baton, startBaton } from "../harness.ts";
-import { chart, filterExecutions, launchChromium, links, listedExecutions, openExecution, pathOf, Session } from "./browser.ts";
+import { chart, filterExecutions, links, listedExecutions, openExecution, pathOf, Session } from "./browser.ts";
+import { launchForTestFile } from "./launch.ts";
 import { makeWorld, type World } from "./world.ts";
 
 let baton: Baton;
@@ -21,10 +21,7 @@ let world: World;
 
 beforeAll(async () => {
   baton = await startBaton({ jobs: null, args: ["--allow-shell-api"] });
-  const launching = launchChromium();
-  // Should the file end in a way afterAll does not see, the run's end still closes Chromium.
-  onTestRunEnd(() => void launching.then((b) => b.close()).catch(() => {}));
-  [browser, world] = await Promise.all([launching, makeWorld(baton.request)]);
+  [browser, world] = await Promise.all([launchForTestFile(), makeWorld(baton.request)]);
 });
 afterAll(async () => {
   await browser?.close();

@@ -7,18 +7,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { onTestRunEnd } from "../../helpers/global-cleanup.ts";
 import { type Baton, execute, register, startBaton, waitForStatus } from "../harness.ts";
-import { launchChromium, type Page, Session } from "./browser.ts";
+import { type Page, Session } from "./browser.ts";
+import { launchForTestFile } from "./launch.ts";
 
 let baton: Baton;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   baton = await startBaton({ jobs: null });
-  const launching = launchChromium();
-  onTestRunEnd(() => void launching.then((b) => b.close()).catch(() => {}));
-  browser = await launching;
+  browser = await launchForTestFile();
   await register(baton, { id: "quick", tasks: [{ id: "t", functionName: "noop" }] });
   await register(baton, { id: "sleeper", tasks: [{ id: "nap", functionName: "sleep", params: { ms: 60_000 } }] });
 });
