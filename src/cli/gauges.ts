@@ -32,4 +32,14 @@ export function watchGauges(
     "Executions deleted by retention (--retention-days, --retention-max-executions).",
     () => engine.retentionDeleted,
   );
+  metrics.counterFrom(
+    "baton_slots_busy_seconds_total",
+    "Seconds of --max-concurrent-jobs slots held, summed over slots: its rate is the average number of busy slots.",
+    () => engine.slotTime().busy,
+  );
+  metrics.counterFrom(
+    "baton_task_function_seconds_total",
+    "Seconds task functions ran (each attempt from its call to its outcome), summed: the slot time they used.",
+    () => engine.slotTime().functions,
+  );
 }

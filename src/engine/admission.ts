@@ -75,7 +75,7 @@ export class Admission {
   private stopping = false;
 
   constructor(private readonly deps: AdmissionDeps) {
-    this.semaphore = new Semaphore(deps.maxConcurrentJobs);
+    this.semaphore = new Semaphore(deps.maxConcurrentJobs, () => deps.run.clock.now());
     this.parked = new Parking(deps.run.clock, deps.run.logger, deps.arm);
     const { store, clock, logger } = deps.run;
     this.intake = new FlowIntake({
@@ -99,6 +99,11 @@ export class Admission {
   /** Executions holding a slot right now. */
   get running(): number {
     return this.semaphore.inUse;
+  }
+
+  /** Milliseconds of slots held, summed over slots, since the engine was made. */
+  get slotBusyMs(): number {
+    return this.semaphore.busyMs;
   }
 
   /** Nothing running or finishing, and nothing queued that this process will still admit. */

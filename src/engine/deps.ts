@@ -27,7 +27,15 @@ export interface EngineDeps {
   metrics: EngineMetrics;
 }
 
+/** Where this process's task functions spent their time: the other half of the slot time (`Semaphore.busyMs`). */
+export interface FunctionTime {
+  /** Milliseconds from each local attempt's call to its outcome (remote attempts: to the worker's report), summed. */
+  ms: number;
+}
+
 export interface RunDeps extends EngineDeps {
+  /** Added to by every attempt's outcome. */
+  functionTime: FunctionTime;
   /** Called once an execution's terminal state is committed; `scheduleId` when a schedule started it. */
   onSettled: (executionId: string, status: SettledStatus, scheduled: { definitionId: string; scheduleId: string } | null) => void;
   /** Runs the definition's handlers for a settled execution (tracked by the engine). */

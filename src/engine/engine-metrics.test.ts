@@ -130,4 +130,21 @@ describe("engine metrics", () => {
       ["scheduleFired", "cron"],
     ]);
   });
+
+  test("slot time: slots held, summed over slots, and the part the task functions ran", async () => {
+    const held = heldFunction();
+    const w = await setupStarted({ functions: { held: held.fn } });
+    await w.register(definitionOf("j", { functionName: "held" }));
+    expect(w.engine.slotTime()).toEqual({ busy: 0, functions: 0 });
+    await w.engine.submit("j", {});
+    await w.engine.submit("j", {});
+    await w.clock.flush();
+    await w.clock.advance(500);
+    held.calls[0]!.finish({ ok: true });
+    await w.clock.advance(250);
+    held.calls[1]!.finish({ ok: true });
+    await w.drain();
+    // Both held a slot while their functions ran; on the fake clock a commit takes no time.
+    expect(w.engine.slotTime()).toEqual({ busy: 1.25, functions: 1.25 });
+  });
 });

@@ -122,6 +122,7 @@ export class Engine {
       startHandlers: (execution, def) => this.handlers.start(execution, def),
       onRefused: () => this.admission.faultSeen(),
       remote: this.remote,
+      functionTime: { ms: 0 },
     };
     this.catalog = new DefinitionCatalog(
       store,
@@ -305,6 +306,11 @@ export class Engine {
   /** Expires the leases whose stored expiry has passed (tests drive it with the fake clock). */
   expireLeases(now: number): Promise<number> {
     return this.leaseExpiry.runOnce(now);
+  }
+
+  /** Slot time in seconds since start: `maxConcurrentJobs` slots held (summed over slots), and the part task functions ran. */
+  slotTime(): { busy: number; functions: number } {
+    return { busy: this.admission.slotBusyMs / 1000, functions: this.deps.functionTime.ms / 1000 };
   }
 
   /** Executions of this process waiting out a task's retry backoff (a gauge read at scrape time). */

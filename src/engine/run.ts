@@ -226,6 +226,8 @@ export class ExecutionRun extends RunRecord {
 
   private settleAttempt(spec: TaskSpec, attempt: number, outcome: AttemptOutcome): void {
     this.inflight.delete(spec.id);
+    const called = this.attemptStarts.get(spec.id);
+    if (called !== undefined) this.deps.functionTime.ms += this.deps.clock.now() - called;
     const row = this.row(spec.id);
     const lease = outcome.kind === "interrupted" ? undefined : outcome.lease;
     if (this.ending) {

@@ -80,4 +80,33 @@ describe("Semaphore", () => {
     const s = new Semaphore(1);
     expect(() => s.release()).toThrow("released more often than acquired");
   });
+
+  test("busyMs sums the permits held over time, a permit passed to a waiter included", async () => {
+    let now = 1_000;
+    const s = new Semaphore(2, () => now);
+    expect(s.busyMs).toBe(0);
+    s.forceAcquire(); // 1 held from 1000
+    now = 1_010;
+    expect(s.tryAcquire()).toBe(true); // 2 held from 1010
+    now = 1_015;
+    expect(s.busyMs).toBe(10 + 2 * 5);
+    const waiter = s.acquire(); // waits: both held
+    now = 1_020;
+    s.release(); // passes straight to the waiter: still 2 held
+    await waiter;
+    now = 1_030;
+    s.release();
+    now = 1_034;
+    expect(s.busyMs).toBe(10 + 2 * 5 + 2 * 5 + 2 * 10 + 4);
+    s.release();
+    now = 2_000;
+    expect(s.busyMs).toBe(54);
+  });
+
+  test("without a clock, busyMs stays 0", () => {
+    const s = new Semaphore(1);
+    s.forceAcquire();
+    s.release();
+    expect(s.busyMs).toBe(0);
+  });
 });

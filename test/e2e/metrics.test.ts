@@ -93,6 +93,13 @@ describe("GET /metrics after a known workload", () => {
     expect(value(text, 'baton_execution_duration_seconds_count{definition="ok",status="CANCELLED"}')).toBeUndefined();
   });
 
+  test("slot time: the slow task's timeout alone held a slot 0.2 s; the functions ran within the slots' time", () => {
+    const busy = value(text, "baton_slots_busy_seconds_total")!;
+    const functions = value(text, "baton_task_function_seconds_total")!;
+    expect(functions).toBeGreaterThanOrEqual(0.2);
+    expect(busy).toBeGreaterThanOrEqual(functions);
+  });
+
   test("gauges: nothing left queued, running or retrying; no workers; the database's files; the build", async () => {
     expect(["queued", "running", "retrying"].map((g) => value(text, `baton_executions_${g}`))).toEqual([0, 0, 0]);
     expect([value(text, "baton_workers_connected"), value(text, "baton_leases_held")]).toEqual([0, 0]);
