@@ -28,12 +28,15 @@ const countedBodies = new WeakMap<Request, Uint8Array>();
  */
 export const limitBody: MiddlewareHandler = async (c, next) => {
   const req = c.req.raw;
-  if (req.body === null) return next();
+  // Headers first: reading `req.body` makes the runtime build a stream, which a body with a
+  // Content-Length never needs (measured: about 1% of a no-op execution over REST).
+  if (req.method === "GET" || req.method === "HEAD") return next();
   const declared = req.headers.get("content-length");
   if (declared !== null && !req.headers.has("transfer-encoding")) {
     if (Number(declared) > MAX_BODY_BYTES) throw tooLarge();
     return next();
   }
+  if (req.body === null) return next();
   countedBodies.set(req, await readCounted(req, req.body));
   return next();
 };
