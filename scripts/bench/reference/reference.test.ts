@@ -2,12 +2,14 @@
  * The benchmark's reference servers, started as the benchmark starts them: the naive reference
  * answers 202 only for a valid body, runs every job through its semaphore without exceeding it
  * and counts completions; the two ceilings answer 202 (the framework one validating the body).
+ * The in-process loop of `engine-5task` runs every task of every execution, one commit each step.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { perTransactionLoop } from "./loop.ts";
 import { type ReferenceServer, startReference } from "./start.ts";
 
 const started: ReferenceServer[] = [];
@@ -79,5 +81,20 @@ describe("the ceilings", () => {
     expect((await post(server.url, '{"k":1}')).status).toBe(202);
     expect((await post(server.url, "")).status).toBe(202);
     expect((await post(server.url, '"text"')).status).toBe(400);
+  });
+});
+
+describe("the per-transaction loop", () => {
+  test("completes every task of every execution, and the executions, in 1 + 2 x tasks commits each", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "baton-loop-test-"));
+    dirs.push(dir);
+    const run = await perTransactionLoop(dir, "normal", 3, 7);
+    expect(run.executions).toBe(7);
+    const db = new Database(join(dir, "loop.db"), { readonly: true });
+    const executions = db.query("SELECT status, COUNT(*) AS n FROM executions GROUP BY status").all();
+    const tasks = db.query("SELECT status, attempt, COUNT(*) AS n FROM tasks GROUP BY status, attempt").all();
+    db.close();
+    expect(executions).toEqual([{ status: "COMPLETED", n: 7 }]);
+    expect(tasks).toEqual([{ status: "COMPLETED", attempt: 1, n: 21 }]);
   });
 });

@@ -4,6 +4,7 @@ import { PrometheusMetrics } from "../../../src/platform/metrics.ts";
 import { SqliteStore } from "../../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../../src/tasks/registry.ts";
 import { ONE_TASK, percentile, spread, tempDir } from "../common.ts";
+import { perTransactionLoop } from "../reference/loop.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
 interface EngineRun {
@@ -105,20 +106,34 @@ export function engine1TaskPaced(limit: number, sizes: Sizes): Variant {
   };
 }
 
+/**
+ * Five-task sequences through the engine, and in the same round (Baton first in odd rounds,
+ * the loop first in even ones) the in-process per-transaction loop of `reference/loop.ts` on
+ * the same sync: `toLoop` is Baton's tasks/s over the loop's (issue 18: at least 4x).
+ */
 export function engine5Task(limit: number, sizes: Sizes): Variant {
   const n = sizes.quick ? 400 : 4_000;
+  let rounds = 0;
   return {
     workload: "engine-5task",
     params: { limit, executions: n },
     async run(sync) {
+      rounds++;
+      const loop = () => perTransactionLoop(tempDir(), sync, 5, n / 4);
+      const before = rounds % 2 === 0 ? await loop() : null;
       const r = await engineRun(sync, limit, sequence("five", 5), n);
+      const l = before ?? (await loop());
+      const tasksPerSec = (r.executions * 5) / r.seconds;
+      const loopTasksPerSec = (l.executions * 5) / l.seconds;
       return {
-        tasksPerSec: (r.executions * 5) / r.seconds,
+        tasksPerSec,
         executionsPerSec: r.executions / r.seconds,
         p99Ms: percentile(r.latencies, 99),
+        loopTasksPerSec,
+        toLoop: tasksPerSec / loopTasksPerSec,
       };
     },
-    targets: (sync) => (sync === "normal" ? [{ metric: "tasksPerSec", min: 40_000 }] : []),
+    targets: (sync) => [...(sync === "normal" ? [{ metric: "tasksPerSec", min: 40_000 }] : []), { metric: "toLoop", min: 4 }],
   };
 }
 
