@@ -7,7 +7,6 @@
  *
  *   bun scripts/bench/statements.ts [TASKS=5] [LIMIT=100] [EXECUTIONS=4000] [normal|full]
  */
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Engine } from "../../src/engine/engine.ts";
@@ -15,6 +14,7 @@ import { GroupCommit } from "../../src/store/sqlite/group-commit.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
 import { tempDir } from "./common.ts";
+import { statementTable, timeStatements } from "./statement-timer.ts";
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const [tasks = 5, limit = 100, n = 4000] = positionals.slice(0, 3).map(Number);
@@ -24,27 +24,7 @@ if (![tasks, limit, n].every((v) => Number.isInteger(v) && v > 0)) {
   process.exit(2);
 }
 
-const bySql = new Map<string, { calls: number; ms: number }>();
-const prepare = Database.prototype.prepare;
-Database.prototype.prepare = function (this: Database, sql: string, ...rest: unknown[]) {
-  const statement = prepare.call(this, sql, ...(rest as [])) as unknown as Record<"run" | "get" | "all", (...a: unknown[]) => unknown>;
-  const key = sql.replace(/\s+/g, " ").trim();
-  for (const method of ["run", "get", "all"] as const) {
-    const call = statement[method].bind(statement);
-    statement[method] = (...args: unknown[]) => {
-      const t = performance.now();
-      try {
-        return call(...args);
-      } finally {
-        const entry = bySql.get(key) ?? { calls: 0, ms: 0 };
-        entry.calls++;
-        entry.ms += performance.now() - t;
-        bySql.set(key, entry);
-      }
-    };
-  }
-  return statement;
-} as typeof prepare;
+const bySql = timeStatements();
 
 let flushMs = 0;
 const flush = GroupCommit.prototype.flush;
@@ -82,9 +62,4 @@ console.log(`${tasks}-task sequence, ${n} executions, limit ${limit}, --sync ${s
 console.log(
   `${Math.round(total / seconds)} tasks/s; flush ${((flushMs * 1000) / total).toFixed(2)} us per task; ${writes} writes in ${batches} batches`,
 );
-console.log("\n     ms     calls  us/call  statement");
-for (const [sql, { calls, ms }] of [...bySql].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
-  console.log(
-    `${ms.toFixed(0).padStart(7)} ${String(calls).padStart(9)} ${((ms * 1000) / calls).toFixed(2).padStart(8)}  ${sql.slice(0, 90)}`,
-  );
-}
+console.log(`\n${statementTable(bySql)}`);
