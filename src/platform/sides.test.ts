@@ -4,7 +4,7 @@
  * once by `deno run` with the permissions of `npm run start:deno`, and both must report the same.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listenForNotifications } from "../../test/helpers/notify-socket.ts";
@@ -13,20 +13,15 @@ const ROOT = join(import.meta.dir, "..", "..");
 const PROBE = join(ROOT, "test", "helpers", "runtime-probe.ts");
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
+/** The flags of `npm run start:deno` (package.json): what lies between `deno run` and `src/cli/main.ts serve`. */
+const DENO_FLAGS: string[] = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"))
+  .scripts["start:deno"].trim()
+  .split(/\s+/)
+  .slice(2, -2);
+
 const RUNTIMES: Record<string, (probe: string, arg?: string) => string[]> = {
   bun: (probe, arg) => [process.execPath, PROBE, probe, ...(arg === undefined ? [] : [arg])],
-  deno: (probe, arg) => [
-    DENO,
-    "run",
-    "--allow-read",
-    "--allow-env",
-    "--allow-run",
-    "--allow-net=127.0.0.1",
-    "--allow-ffi",
-    PROBE,
-    probe,
-    ...(arg === undefined ? [] : [arg]),
-  ],
+  deno: (probe, arg) => [DENO, "run", ...DENO_FLAGS, PROBE, probe, ...(arg === undefined ? [] : [arg])],
 };
 
 /** Runs a probe to its end and reads its one JSON line; asynchronously, since the notify listener polls while it runs. */

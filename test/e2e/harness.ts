@@ -1,9 +1,11 @@
 /**
  * End-to-end harness: starts the compiled dist/baton on a free 127.0.0.1 port, talks to it
- * over HTTP only, and kills every process it started when the suite ends.
+ * over HTTP only, and kills every process it started when the suite ends. With
+ * BATON_E2E_RUNTIME=deno (`npm run test:deno`) it starts `npm run start:deno`'s command line
+ * instead: the same source under `deno run`, with the same permission flags.
  */
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -13,7 +15,30 @@ export const ROOT = join(import.meta.dir, "..", "..");
 export const BINARY = join(ROOT, "dist", "baton");
 export const JOBS = join(ROOT, "jobs");
 
-if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run 'npm run build' (npm test does it)`);
+/** Which runtime runs the server the tests start: `bun` (dist/baton) or `deno` (`npm run start:deno`). */
+export const E2E_RUNTIME: "bun" | "deno" = process.env.BATON_E2E_RUNTIME === "deno" ? "deno" : "bun";
+
+/**
+ * `baton` as `npm run start:deno` runs it, without its `serve`: package.json's line with `deno`
+ * taken from node_modules/.bin and its files (deno.json, src/cli/main.ts) made absolute, so it
+ * runs from any folder. Every subcommand goes after it, as after dist/baton.
+ */
+function denoCommand(): string[] {
+  const line: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts["start:deno"];
+  const words = line.trim().split(/\s+/);
+  if (words[0] !== "deno" || words.at(-1) !== "serve")
+    throw new Error(`package.json's start:deno should be "deno run … serve", is "${line}"`);
+  return words
+    .slice(0, -1)
+    .map((w, i) =>
+      i === 0 ? join(ROOT, "node_modules", ".bin", "deno") : !w.startsWith("-") && existsSync(join(ROOT, w)) ? join(ROOT, w) : w,
+    );
+}
+
+/** The command that starts Baton when a test names no binary of its own. */
+export const BATON_COMMAND: string[] = E2E_RUNTIME === "deno" ? denoCommand() : [BINARY];
+
+if (E2E_RUNTIME === "bun" && !existsSync(BINARY)) throw new Error(`${BINARY} is missing: run 'npm run build' (npm test does it)`);
 
 const started = new Set<Subprocess>();
 const dirs: string[] = [];
@@ -70,7 +95,7 @@ export interface StartOptions {
 
 /** Spawns the binary without waiting for it (for tests of failed starts). */
 export function spawnBaton(args: string[], options: { cwd?: string; env?: Record<string, string>; binary?: string } = {}) {
-  const proc = Bun.spawn([options.binary ?? BINARY, ...args], {
+  const proc = Bun.spawn([...(options.binary === undefined ? BATON_COMMAND : [options.binary]), ...args], {
     cwd: options.cwd ?? tempDir(),
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...options.env },
     stdin: "ignore",
