@@ -61,7 +61,7 @@ const MAY_IMPORT: Record<string, string[]> = {
 const MAY_USE: Record<string, RegExp> = {
   domain: /^valibot$|^croner$/,
   tasks: /^$/,
-  store: /^node:(fs|path|os|worker_threads)$|^bun:sqlite$/,
+  store: /^node:(fs|path|os|worker_threads|sqlite)$|^bun:sqlite$/,
   engine: /^$/,
   platform: /^node:|^bun:ffi$|^prom-client$/,
   api: /^hono(\/.*)?$|^valibot$|^@valibot\/to-json-schema$/,
@@ -84,12 +84,15 @@ describe("architecture", () => {
     expect(wrong).toEqual([]);
   });
 
-  test("packages are used only where the layer allows; bun:sqlite only in the SQLite driver, bun:ffi only in platform/libc-bun.ts, smol-toml only in cli/toml.ts, prom-client only in platform/metrics.ts", () => {
+  test("packages are used only where the layer allows; bun:sqlite and node:sqlite each only in its SQLite driver, bun:ffi only in platform/libc-bun.ts, smol-toml only in cli/toml.ts, prom-client only in platform/metrics.ts", () => {
     const wrong: string[] = [];
     for (const [file, { packages }] of GRAPH) {
       for (const p of packages) {
         if (!MAY_USE[layerOf(file)]!.test(p)) wrong.push(`${file} uses ${p}`);
-        if (p === "bun:sqlite" && file !== "store/sqlite/driver.ts") wrong.push(`${file} uses bun:sqlite outside store/sqlite/driver.ts`);
+        if (p === "bun:sqlite" && file !== "store/sqlite/driver-bun.ts")
+          wrong.push(`${file} uses bun:sqlite outside store/sqlite/driver-bun.ts`);
+        if (p === "node:sqlite" && file !== "store/sqlite/driver-node.ts")
+          wrong.push(`${file} uses node:sqlite outside store/sqlite/driver-node.ts`);
         if (p === "bun:ffi" && file !== "platform/libc-bun.ts") wrong.push(`${file} uses bun:ffi outside platform/libc-bun.ts`);
         if (p === "smol-toml" && file !== "cli/toml.ts") wrong.push(`${file} uses smol-toml outside cli/toml.ts`);
         if (p === "prom-client" && file !== "platform/metrics.ts") wrong.push(`${file} uses prom-client outside platform/metrics.ts`);
@@ -98,8 +101,8 @@ describe("architecture", () => {
     expect(wrong).toEqual([]);
   });
 
-  test("the Bun global is used only by the Bun sides of the doorways (platform/*-bun.ts, the SQLite driver) and platform/runtime.ts", () => {
-    const isDoorway = (f: string) => f.endsWith("-bun.ts") || f === "platform/runtime.ts" || f === "store/sqlite/driver.ts";
+  test("the Bun global is used only by the Bun sides of the doorways (platform/*-bun.ts, store/sqlite/driver-bun.ts) and platform/runtime.ts", () => {
+    const isDoorway = (f: string) => f.endsWith("-bun.ts") || f === "platform/runtime.ts";
     expect(usersOf(/\bBun\.\w/).filter((f) => !isDoorway(f))).toEqual([]);
   });
 

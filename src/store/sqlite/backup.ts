@@ -10,7 +10,7 @@ import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rename
 import { basename, dirname, join } from "node:path";
 import { ConflictError } from "../../domain/errors.ts";
 import type { BackupResult } from "../../domain/store.ts";
-import { openReadOnly } from "./driver.ts";
+import { type DriverName, openReadOnly } from "./driver.ts";
 import { acquireLock } from "./lockfile.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
@@ -82,13 +82,13 @@ function wantIncrementalVacuum(db: ReturnType<typeof openReadOnly>): void {
  * lock: a running server on `dbPath` keeps committing while the copy is taken. Synchronous and
  * as long as the copy: a server calls it through `backupInWorker`, off its event loop.
  */
-export function backupDatabase(dbPath: string, out: string): BackupResult {
+export function backupDatabase(dbPath: string, out: string, driver?: DriverName): BackupResult {
   const started = performance.now();
   if (!existsSync(dbPath)) throw new BackupError(`there is no database at ${dbPath}; name the file 'baton serve --db' uses`);
   if (existsSync(out)) throw new BackupError(`${out} already exists; choose another name, nothing was overwritten`);
   if (!existsSync(dirname(out))) throw new BackupError(`the folder ${dirname(out)} does not exist; create it first`);
   const temp = temporaryName(out);
-  const db = openReadOnly(dbPath);
+  const db = openReadOnly(dbPath, driver);
   try {
     wantIncrementalVacuum(db);
     db.query("VACUUM INTO ?1").run(temp);
@@ -111,8 +111,8 @@ const WORKER_URL = typeof BATON_BACKUP_WORKER === "string" ? BATON_BACKUP_WORKER
  * `backupDatabase` on a thread of its own (`backup-worker.ts`). What it refuses (the file
  * exists, no folder) rejects as the domain's `ConflictError`, for the API to answer 409.
  */
-export function backupInWorker(dbPath: string, out: string): Promise<BackupResult> {
-  const worker = new Worker(WORKER_URL);
+export function backupInWorker(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {
+  const worker = new Worker(WORKER_URL, { type: "module" }); // Deno runs only module workers
   return new Promise<BackupResult>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<{ ok: boolean; result?: BackupResult; message?: string; backupError?: boolean }>) => {
       const m = event.data;
@@ -120,16 +120,16 @@ export function backupInWorker(dbPath: string, out: string): Promise<BackupResul
       else reject(m.backupError ? new ConflictError(m.message!) : new Error(m.message));
     };
     worker.onerror = (event) => reject(new Error(`the backup thread failed: ${event.message}`));
-    worker.postMessage({ dbPath, out });
+    worker.postMessage({ dbPath, out, driver });
   }).finally(() => worker.terminate());
 }
 
 /** Checks that `file` is a sound Baton database this build can run; returns its schema version. */
-export function checkBackup(file: string): number {
+export function checkBackup(file: string, driver?: DriverName): number {
   if (!existsSync(file)) throw new BackupError(`there is no backup at ${file}`);
   let db: ReturnType<typeof openReadOnly>;
   try {
-    db = openReadOnly(file);
+    db = openReadOnly(file, driver);
   } catch (err) {
     throw new BackupError(`cannot open the backup ${file}: ${(err as Error).message}`);
   }
@@ -165,8 +165,13 @@ export function checkBackup(file: string): number {
  * `dbPath` (throws `DatabaseInUseError`) and, unless `force`, when `dbPath` exists. Removes the
  * target's old `-wal` and `-shm`: they belong to the database being replaced.
  */
-export function restoreDatabase(file: string, dbPath: string, force: boolean): { schemaVersion: number; bytes: number } {
-  const schemaVersion = checkBackup(file);
+export function restoreDatabase(
+  file: string,
+  dbPath: string,
+  force: boolean,
+  driver?: DriverName,
+): { schemaVersion: number; bytes: number } {
+  const schemaVersion = checkBackup(file, driver);
   mkdirSync(dirname(dbPath), { recursive: true }); // as 'baton serve --db' would
   const release = acquireLock(dbPath);
   const temp = temporaryName(dbPath);
@@ -175,7 +180,7 @@ export function restoreDatabase(file: string, dbPath: string, force: boolean): {
       throw new BackupError(
         `${dbPath} already exists; add --force to replace it (stop every Baton using it first), or restore to another path`,
       );
-    const source = openReadOnly(file);
+    const source = openReadOnly(file, driver);
     try {
       // A copy through SQLite, not of the bytes: a backup with its own -wal beside it comes out whole.
       wantIncrementalVacuum(source);
