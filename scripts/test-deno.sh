@@ -7,6 +7,8 @@
 #   systemd-unit.test.ts      checks scripts/baton.service, whose ExecStart is the compiled binary
 #   function-modules.test.ts  copies dist/baton alone into a folder; under Deno, --functions is
 #                             checked by hand (docs/deno.md): the same modules load and run
+#   cross-runtime.test.ts     runs in npm test already: it starts dist/baton and deno run itself,
+#                             taking turns on one database file
 #   browser/                  Chromium clicking the dashboard: minutes of wall time on 2 cores for
 #                             pages that ui.test.ts and ui-*.test.ts already fetch from the Deno server
 # Inside cli.test.ts, the two checks of the binary itself (its embedded version, its autoload

@@ -35,8 +35,11 @@ function denoCommand(): string[] {
     );
 }
 
+/** The command that starts Baton on `runtime`: dist/baton, or `npm run start:deno`'s line. */
+export const batonCommand = (runtime: "bun" | "deno"): string[] => (runtime === "deno" ? denoCommand() : [BINARY]);
+
 /** The command that starts Baton when a test names no binary of its own. */
-export const BATON_COMMAND: string[] = E2E_RUNTIME === "deno" ? denoCommand() : [BINARY];
+export const BATON_COMMAND: string[] = batonCommand(E2E_RUNTIME);
 
 if (E2E_RUNTIME === "bun" && !existsSync(BINARY)) throw new Error(`${BINARY} is missing: run 'npm run build' (npm test does it)`);
 
@@ -91,11 +94,15 @@ export interface StartOptions {
   env?: Record<string, string>;
   cwd?: string;
   binary?: string;
+  /** The whole command before the subcommand, e.g. `batonCommand("deno")`; wins over `binary`. */
+  command?: string[];
 }
 
+type SpawnOptions = Pick<StartOptions, "cwd" | "env" | "binary" | "command">;
+
 /** Spawns the binary without waiting for it (for tests of failed starts). */
-export function spawnBaton(args: string[], options: { cwd?: string; env?: Record<string, string>; binary?: string } = {}) {
-  const proc = Bun.spawn([...(options.binary === undefined ? BATON_COMMAND : [options.binary]), ...args], {
+export function spawnBaton(args: string[], options: SpawnOptions = {}) {
+  const proc = Bun.spawn([...(options.command ?? (options.binary === undefined ? BATON_COMMAND : [options.binary])), ...args], {
     cwd: options.cwd ?? tempDir(),
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...options.env },
     stdin: "ignore",
@@ -108,7 +115,7 @@ export function spawnBaton(args: string[], options: { cwd?: string; env?: Record
 }
 
 /** Runs the binary to completion: exit code, stdout, stderr. */
-export async function runBaton(args: string[], options: { cwd?: string; env?: Record<string, string>; binary?: string } = {}) {
+export async function runBaton(args: string[], options: SpawnOptions = {}) {
   const proc = spawnBaton(args, options);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
@@ -129,7 +136,11 @@ export async function startBaton(options: StartOptions = {}): Promise<Baton> {
     ...(options.jobs === null ? [] : ["--jobs", options.jobs ?? JOBS]),
     ...(options.args ?? []),
   ];
-  const proc = spawnBaton(args, { cwd: options.cwd, env: options.env, binary: options.binary }) as Subprocess<"ignore", "pipe", "pipe">;
+  const proc = spawnBaton(args, { cwd: options.cwd, env: options.env, binary: options.binary, command: options.command }) as Subprocess<
+    "ignore",
+    "pipe",
+    "pipe"
+  >;
   let stderr = "";
   const decoder = new TextDecoder();
   void (async () => {
