@@ -9,8 +9,6 @@
 #                             checked by hand (docs/deno.md): the same modules load and run
 #   cross-runtime.test.ts     runs in npm test already: it starts dist/baton and deno run itself,
 #                             taking turns on one database file
-#   browser/                  Chromium clicking the dashboard: minutes of wall time on 2 cores for
-#                             pages that ui.test.ts and ui-*.test.ts already fetch from the Deno server
 # Inside cli.test.ts, the two checks of the binary itself (its embedded version, its autoload
 # switches) are skipped under Deno; the rest of that file runs.
 set -u
@@ -47,4 +45,5 @@ BATON_E2E_RUNTIME=deno exec node_modules/.bin/bun test --timeout 30000 "$@" \
   test/e2e/ui.test.ts \
   test/e2e/ui-access.test.ts \
   test/e2e/ui-bulk.test.ts \
-  test/e2e/ui-live.test.ts
+  test/e2e/ui-live.test.ts \
+  test/e2e/browser/
