@@ -5,10 +5,9 @@
 #
 # Left out, and why:
 #   systemd-unit.test.ts      checks scripts/baton.service, whose ExecStart is the compiled binary
-#   function-modules.test.ts  copies dist/baton alone into a folder; under Deno, --functions is
-#                             checked by hand (docs/deno.md): the same modules load and run
 #   cross-runtime.test.ts     runs in npm test already: it starts dist/baton and deno run itself,
 #                             taking turns on one database file
+# function-modules.test.ts runs `deno run` in the folder where it would put the binary alone.
 # Inside cli.test.ts, the two checks of the binary itself (its embedded version, its autoload
 # switches) are skipped under Deno; the rest of that file runs.
 set -u
@@ -41,6 +40,7 @@ BATON_E2E_RUNTIME=deno exec node_modules/.bin/bun test --timeout 30000 "$@" \
   test/e2e/retention.test.ts \
   test/e2e/remote-workers.test.ts \
   test/e2e/example-job.test.ts \
+  test/e2e/function-modules.test.ts \
   test/e2e/openapi.test.ts \
   test/e2e/ui.test.ts \
   test/e2e/ui-access.test.ts \
