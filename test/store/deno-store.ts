@@ -3,7 +3,8 @@
  * the database file named first through the store as Deno runs it (node:sqlite, with the
  * checkpoint worker), writes a short history first when told `fresh`, then prints one JSON
  * line: the driver, everything the store reads, one execution written, everything again, any
- * warning the store logged (a checkpoint worker that failed says so), and the `code` of SQLite's
+ * warning the store logged (a checkpoint worker that failed says so), the file of an online
+ * backup taken then (`<path>.backup`: Deno refuses VACUUM INTO here), and the `code` of SQLite's
  * errors as Deno's node:sqlite reports them (its `exec()` and opening give only a message).
  */
 import { silentLogger } from "../../src/domain/log.ts";
@@ -61,7 +62,8 @@ try {
   const before = await everything(store);
   await store.enqueue(newExecution("from-deno", { input: { runtime: "deno" } }), T0 + 10);
   const after = await everything(store);
-  console.log(JSON.stringify({ driver: RUNTIME_DRIVER, before, after, warnings, codes: codes() }));
+  const backup = (await store.backup(`${path}.backup`)).file;
+  console.log(JSON.stringify({ driver: RUNTIME_DRIVER, before, after, warnings, backup, codes: codes() }));
 } finally {
   await store.close();
 }

@@ -30,6 +30,7 @@ interface DenoSide {
   before: unknown;
   after: { executions: { id: string }[] };
   warnings: string[];
+  backup: string;
   codes: Record<string, string>;
 }
 
@@ -77,12 +78,14 @@ describe("a database file between Bun and Deno", () => {
     });
   });
 
-  test("Bun opens a database Deno created, and reads it back the same", async () => {
+  test("Bun opens a database Deno created, and the backup a Deno server took, and reads both back the same", async () => {
     const deno = await underDeno("fresh");
     expect(deno.warnings).toEqual([]);
-    const bun = SqliteStore.open({ path });
-    expect(await asJson(bun)).toEqual(deno.after);
     expect(deno.after.executions.map((e) => e.id)).toEqual(["e1", "e2", "e3", "from-deno"]);
-    await bun.close();
+    for (const file of [path, deno.backup]) {
+      const bun = SqliteStore.open({ path: file });
+      expect(await asJson(bun)).toEqual(deno.after);
+      await bun.close();
+    }
   });
 });

@@ -11,7 +11,7 @@
  * Transactions are the store's own BEGIN/COMMIT/ROLLBACK statements, as on Bun.
  */
 import { existsSync } from "node:fs";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, backup as onlineBackup, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { Database, OpenMode, RunResult, Statement } from "./driver-port.ts";
 import { resultCodeName, resultCodeOfMessage } from "./result-codes.ts";
 
@@ -103,6 +103,20 @@ class NodeDatabase implements Database {
     this.open = false;
     this.db.close();
   }
+
+  async backupTo(out: string): Promise<void> {
+    try {
+      await onlineBackup(this.db, out);
+    } catch (err) {
+      throw translated(err);
+    }
+  }
+}
+
+/** SQLite's online backup (`Driver.backup`): page by page, a consistent copy while writes go on. */
+export function backup(db: Database, out: string): Promise<void> {
+  if (!(db instanceof NodeDatabase)) return Promise.reject(new Error("the node:sqlite driver can back up only its own connections"));
+  return db.backupTo(out);
 }
 
 export function open(path: string, mode: OpenMode): Database {

@@ -9,7 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { everything, newExecution, T0 } from "../../../test/store/fixtures.ts";
 import { someHistory } from "../../../test/store/history.ts";
-import { type Database, type DriverName, driverOf, openDatabase, openForCheckpoints, openReadOnly, RUNTIME_DRIVER } from "./driver.ts";
+import {
+  type Database,
+  type DriverName,
+  driverOf,
+  onlineBackup,
+  openDatabase,
+  openForCheckpoints,
+  openReadOnly,
+  RUNTIME_DRIVER,
+} from "./driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { SqliteStore } from "./store.ts";
 
@@ -152,6 +161,25 @@ describe("the drivers", () => {
       missingReadOnly: "SQLITE_CANTOPEN",
       notADatabase: "SQLITE_NOTADB",
     });
+  });
+});
+
+describe("SQLite's online backup (what a server under Deno backs up with)", () => {
+  test("node:sqlite copies a database while it is open for writes; bun:sqlite has none", async () => {
+    const store = SqliteStore.open({ path, driver: "node" });
+    await someHistory(store);
+    const source = openReadOnly(path, "node");
+    await onlineBackup(source, join(dir, "copy.db"));
+    await store.enqueue(newExecution("after"), T0); // the writer was never blocked
+    const copy = SqliteStore.open({ path: join(dir, "copy.db") });
+    const seen = await everything(copy);
+    expect(seen.executions.map((e) => e.id)).toEqual(["e1", "e2", "e3"]);
+    await copy.close();
+    const bun = openReadOnly(path, "bun");
+    await expect(onlineBackup(bun, join(dir, "other.db"))).rejects.toThrow("the SQLite driver 'bun' has no online backup");
+    bun.close();
+    source.close();
+    await store.close();
   });
 });
 
