@@ -90,12 +90,13 @@ describe("the drivers", () => {
       const result = {
         writes: [first, second],
         updated: db.prepare("UPDATE t SET s = s WHERE id <= ?1").run(5).changes,
-        all: db
-          .prepare("SELECT * FROM t ORDER BY id")
-          .all()
-          .map((row) => ({ ...(row as object) })),
+        all: db.prepare("SELECT * FROM t ORDER BY id").all(),
         none: db.prepare("SELECT * FROM t WHERE id = $id").get({ id: 99 }),
-        positional: { ...(db.query("SELECT ?1 + ?2 AS sum").get(1, 2) as object) },
+        positional: db.query("SELECT ?1 + ?2 AS sum").get(1, 2),
+        // Plain objects, as Bun's: node:sqlite's own rows have no prototype.
+        plain: [db.query("SELECT 1 AS one").get(), ...db.query("SELECT 1 AS one").all()].map(
+          (row) => Object.getPrototypeOf(row) === Object.prototype,
+        ),
       };
       db.close();
       return result;
@@ -103,6 +104,7 @@ describe("the drivers", () => {
     expect(rows.node).toEqual(rows.bun);
     expect(rows.bun.none).toBeNull();
     expect(rows.bun.updated).toBe(2);
+    expect(rows.bun.plain).toEqual([true, true]);
     expect(rows.bun.all[0]).toEqual({ id: 1, n: 2 ** 40, r: 1.5, s: "é✓", b: new Uint8Array([0, 255]), flag: 1 });
     expect(rows.bun.writes).toEqual([
       { changes: 1, lastInsertRowid: 1 },
