@@ -3,10 +3,12 @@
  * the database file named first through the store as Deno runs it (node:sqlite, with the
  * checkpoint worker), writes a short history first when told `fresh`, then prints one JSON
  * line: the driver, everything the store reads, one execution written, everything again, any
- * warning the store logged (a checkpoint worker that failed says so), the file of an online
+ * warning the store logged (a checkpoint worker that failed says so), whether the checkpoint
+ * worker moved pages into a database file (on a scratch store), the file of an online
  * backup taken then (`<path>.backup`: Deno refuses VACUUM INTO here), and the `code` of SQLite's
  * errors as Deno's node:sqlite reports them (its `exec()` and opening give only a message).
  */
+import { statSync } from "node:fs";
 import { silentLogger } from "../../src/domain/log.ts";
 import { openDatabase, openForCheckpoints, openReadOnly, RUNTIME_DRIVER } from "../../src/store/sqlite/driver.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
@@ -22,6 +24,22 @@ function codeOf(f: () => unknown): unknown {
     return (err as { code?: unknown }).code;
   }
   return "nothing thrown";
+}
+
+/** True once the checkpoint worker copied the WAL into the file: only a checkpoint grows it (the writer's own waits for 40,000 pages). */
+async function checkpointed(): Promise<boolean> {
+  const scratch = SqliteStore.open({ path: `${path}.checkpoints` });
+  try {
+    const before = statSync(`${path}.checkpoints`).size;
+    await scratch.registerDefinition("job", { id: "job" }, '{"id":"job"}', T0);
+    for (let i = 0; i < 20; i++) await scratch.enqueue(newExecution(`e${i}`, { input: { pad: "x".repeat(2000) } }), T0);
+    for (const until = Date.now() + 4_000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+      if (statSync(`${path}.checkpoints`).size > before + 20 * 2000) return true;
+    }
+    return false;
+  } finally {
+    await scratch.close();
+  }
 }
 
 /** The same errors as in src/store/sqlite/drivers.test.ts, on a scratch file beside the database. */
@@ -63,7 +81,9 @@ try {
   await store.enqueue(newExecution("from-deno", { input: { runtime: "deno" } }), T0 + 10);
   const after = await everything(store);
   const backup = (await store.backup(`${path}.backup`)).file;
-  console.log(JSON.stringify({ driver: RUNTIME_DRIVER, before, after, warnings, backup, codes: codes() }));
+  console.log(
+    JSON.stringify({ driver: RUNTIME_DRIVER, before, after, warnings, checkpointed: await checkpointed(), backup, codes: codes() }),
+  );
 } finally {
   await store.close();
 }

@@ -30,6 +30,7 @@ interface DenoSide {
   before: unknown;
   after: { executions: { id: string }[] };
   warnings: string[];
+  checkpointed: boolean;
   backup: string;
   codes: Record<string, string>;
 }
@@ -59,6 +60,7 @@ describe("a database file between Bun and Deno", () => {
     const deno = await underDeno("existing");
     expect(deno.driver).toBe("node");
     expect(deno.warnings).toEqual([]);
+    expect(deno.checkpointed).toBe(true); // the checkpoint worker runs under Deno
     expect(deno.before).toEqual(written);
     const back = SqliteStore.open({ path });
     expect(await asJson(back)).toEqual(deno.after);
