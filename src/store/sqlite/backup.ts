@@ -5,12 +5,14 @@
  * temporary name in the target folder and renamed when complete, so a crash never leaves a half
  * file under the final name. A restore checks the backup (integrity, schema version), takes the
  * target's lock (no Baton may run on it meanwhile) and puts the copy in place the same way.
+ * Deno allows `VACUUM INTO` (an ATTACH) only when every permission is granted: there, a
+ * server's backup thread uses SQLite's online backup instead (`backupOnThread`).
  */
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ConflictError } from "../../domain/errors.ts";
 import type { BackupResult } from "../../domain/store.ts";
-import { type DriverName, openReadOnly } from "./driver.ts";
+import { type Database, type DriverName, onlineBackup, openReadOnly } from "./driver.ts";
 import { acquireLock } from "./lockfile.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
@@ -77,6 +79,20 @@ function wantIncrementalVacuum(db: ReturnType<typeof openReadOnly>): void {
   }
 }
 
+const ATTACH_REFUSED =
+  "SQLite's VACUUM INTO was refused: Deno allows it only when every permission is granted (deno run --allow-all); " +
+  "a running server's backup (POST /system/backup) works without";
+
+/** `VACUUM INTO file`; Deno's refusal (see the top) becomes a `BackupError` that says so. */
+function vacuumInto(db: Database, file: string): void {
+  try {
+    db.query("VACUUM INTO ?1").run(file);
+  } catch (err) {
+    if (/too many attached databases - max 0/.test(String((err as Error | null)?.message))) throw new BackupError(ATTACH_REFUSED);
+    throw err;
+  }
+}
+
 /**
  * Writes a consistent copy of the database at `dbPath` to `out`, which must not exist. Needs no
  * lock: a running server on `dbPath` keeps committing while the copy is taken. Synchronous and
@@ -91,7 +107,34 @@ export function backupDatabase(dbPath: string, out: string, driver?: DriverName)
   const db = openReadOnly(dbPath, driver);
   try {
     wantIncrementalVacuum(db);
-    db.query("VACUUM INTO ?1").run(temp);
+    vacuumInto(db, temp);
+    syncFile(temp);
+    putInPlace(temp, out, false);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  } finally {
+    db.close();
+  }
+  return { file: out, bytes: statSync(out).size, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * What the backup thread runs: `backupDatabase`, or, where Deno refuses VACUUM INTO, SQLite's
+ * online backup: a copy of the pages as they are, so the file keeps the original's free pages
+ * and auto_vacuum mode (VACUUM INTO compacts and sets incremental auto_vacuum).
+ */
+export async function backupOnThread(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {
+  try {
+    return backupDatabase(dbPath, out, driver);
+  } catch (err) {
+    if (!(err instanceof BackupError && err.message === ATTACH_REFUSED)) throw err;
+  }
+  const started = performance.now();
+  const temp = temporaryName(out);
+  const db = openReadOnly(dbPath, driver);
+  try {
+    await onlineBackup(db, temp);
     syncFile(temp);
     putInPlace(temp, out, false);
   } catch (err) {
@@ -108,7 +151,7 @@ declare const BATON_BACKUP_WORKER: string | undefined;
 const WORKER_URL = typeof BATON_BACKUP_WORKER === "string" ? BATON_BACKUP_WORKER : new URL("./backup-worker.ts", import.meta.url).href;
 
 /**
- * `backupDatabase` on a thread of its own (`backup-worker.ts`). What it refuses (the file
+ * `backupOnThread` on a thread of its own (`backup-worker.ts`). What it refuses (the file
  * exists, no folder) rejects as the domain's `ConflictError`, for the API to answer 409.
  */
 export function backupInWorker(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {
@@ -184,7 +227,7 @@ export function restoreDatabase(
     try {
       // A copy through SQLite, not of the bytes: a backup with its own -wal beside it comes out whole.
       wantIncrementalVacuum(source);
-      source.query("VACUUM INTO ?1").run(temp);
+      vacuumInto(source, temp);
     } finally {
       source.close();
     }

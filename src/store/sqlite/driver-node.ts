@@ -2,7 +2,7 @@
  * The one module that imports `node:sqlite` (Deno, and Bun when a test asks for it): it wraps
  * `DatabaseSync` and `StatementSync` so they behave as `bun:sqlite` does for the store
  * (`driver-port.ts`). What differs, and is made the same here:
- * - no row is `undefined` (Bun: `null`);
+ * - no row is `undefined` (Bun: `null`), and rows have no prototype (Bun: plain objects);
  * - `true`/`false` and `undefined` cannot be bound (Bun: 1/0 and NULL);
  * - a named parameter the statement lacks is an error (Bun ignores it);
  * - an error's `code` is `ERR_SQLITE_ERROR` with the number in `errcode` (Bun: `SQLITE_FULL`…),
@@ -11,7 +11,7 @@
  * Transactions are the store's own BEGIN/COMMIT/ROLLBACK statements, as on Bun.
  */
 import { existsSync } from "node:fs";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, backup as onlineBackup, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { Database, OpenMode, RunResult, Statement } from "./driver-port.ts";
 import { resultCodeName, resultCodeOfMessage } from "./result-codes.ts";
 
@@ -54,7 +54,8 @@ class NodeStatement implements Statement {
 
   get(...params: unknown[]): unknown {
     try {
-      return this.s.get(...bindings(params)) ?? null;
+      const row = this.s.get(...bindings(params));
+      return row === undefined ? null : { ...row };
     } catch (err) {
       throw translated(err);
     }
@@ -62,7 +63,7 @@ class NodeStatement implements Statement {
 
   all(...params: unknown[]): unknown[] {
     try {
-      return this.s.all(...bindings(params));
+      return this.s.all(...bindings(params)).map((row) => ({ ...row }));
     } catch (err) {
       throw translated(err);
     }
@@ -103,6 +104,20 @@ class NodeDatabase implements Database {
     this.open = false;
     this.db.close();
   }
+
+  async backupTo(out: string): Promise<void> {
+    try {
+      await onlineBackup(this.db, out);
+    } catch (err) {
+      throw translated(err);
+    }
+  }
+}
+
+/** SQLite's online backup (`Driver.backup`): page by page, a consistent copy while writes go on. */
+export function backup(db: Database, out: string): Promise<void> {
+  if (!(db instanceof NodeDatabase)) return Promise.reject(new Error("the node:sqlite driver can back up only its own connections"));
+  return db.backupTo(out);
 }
 
 export function open(path: string, mode: OpenMode): Database {

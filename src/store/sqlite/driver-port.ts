@@ -46,4 +46,9 @@ export interface Database {
 /** What a driver file exports. */
 export interface Driver {
   open(path: string, mode: OpenMode): Database;
+  /**
+   * SQLite's online backup of `db` into the new file `out`, where `VACUUM INTO` can be refused:
+   * Deno allows it (an ATTACH) only when every permission is granted. node:sqlite only.
+   */
+  backup?(db: Database, out: string): Promise<void>;
 }

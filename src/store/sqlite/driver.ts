@@ -36,6 +36,12 @@ export function driverOf(db: Database): DriverName {
   return OPENED_BY.get(db) ?? RUNTIME_DRIVER;
 }
 
+/** SQLite's online backup of `db` into the new file `out` (see `Driver.backup`): node:sqlite only. */
+export function onlineBackup(db: Database, out: string): Promise<void> {
+  const backup = DRIVERS[driverOf(db)]?.backup;
+  return backup ? backup(db, out) : Promise.reject(new Error(`the SQLite driver '${driverOf(db)}' has no online backup`));
+}
+
 /** How hard a commit waits for the disk. NORMAL survives a process crash; FULL also survives power loss. */
 export type SyncMode = "normal" | "full";
 
