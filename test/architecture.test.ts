@@ -32,7 +32,14 @@ function importsOf(file: string): { files: string[]; packages: string[] } {
   return { files, packages };
 }
 
+/** Static imports and re-exports only (no `import()`). */
+const STATIC_IMPORT = /(?:^|\n)\s*(?:import|export)\b[^"';]*?from\s+"([^"]+)"|(?:^|\n)\s*import\s+"([^"]+)"/g;
+
 const FILES = sources();
+
+/** Source files whose code (comments left out) matches `pattern`. */
+const usersOf = (pattern: RegExp) =>
+  FILES.filter((f) => pattern.test(readFileSync(join(SRC, f), "utf8").replace(/\/\/.*|\/\*[\s\S]*?\*\//g, "")));
 const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 const layerOf = (file: string) => file.split("/")[0]!;
 
@@ -54,7 +61,7 @@ const MAY_IMPORT: Record<string, string[]> = {
 const MAY_USE: Record<string, RegExp> = {
   domain: /^valibot$|^croner$/,
   tasks: /^$/,
-  store: /^node:(fs|path|os|worker_threads)$|^bun:sqlite$/,
+  store: /^node:(fs|path|os|worker_threads|sqlite)$|^bun:sqlite$/,
   engine: /^$/,
   platform: /^node:|^bun:ffi$|^prom-client$/,
   api: /^hono(\/.*)?$|^valibot$|^@valibot\/to-json-schema$/,
@@ -77,13 +84,16 @@ describe("architecture", () => {
     expect(wrong).toEqual([]);
   });
 
-  test("packages are used only where the layer allows; bun:sqlite only in the SQLite driver, bun:ffi only in platform/sd-notify.ts, smol-toml only in cli/toml.ts, prom-client only in platform/metrics.ts", () => {
+  test("packages are used only where the layer allows; bun:sqlite and node:sqlite each only in its SQLite driver, bun:ffi only in platform/libc-bun.ts, smol-toml only in cli/toml.ts, prom-client only in platform/metrics.ts", () => {
     const wrong: string[] = [];
     for (const [file, { packages }] of GRAPH) {
       for (const p of packages) {
         if (!MAY_USE[layerOf(file)]!.test(p)) wrong.push(`${file} uses ${p}`);
-        if (p === "bun:sqlite" && file !== "store/sqlite/driver.ts") wrong.push(`${file} uses bun:sqlite outside store/sqlite/driver.ts`);
-        if (p === "bun:ffi" && file !== "platform/sd-notify.ts") wrong.push(`${file} uses bun:ffi outside platform/sd-notify.ts`);
+        if (p === "bun:sqlite" && file !== "store/sqlite/driver-bun.ts")
+          wrong.push(`${file} uses bun:sqlite outside store/sqlite/driver-bun.ts`);
+        if (p === "node:sqlite" && file !== "store/sqlite/driver-node.ts")
+          wrong.push(`${file} uses node:sqlite outside store/sqlite/driver-node.ts`);
+        if (p === "bun:ffi" && file !== "platform/libc-bun.ts") wrong.push(`${file} uses bun:ffi outside platform/libc-bun.ts`);
         if (p === "smol-toml" && file !== "cli/toml.ts") wrong.push(`${file} uses smol-toml outside cli/toml.ts`);
         if (p === "prom-client" && file !== "platform/metrics.ts") wrong.push(`${file} uses prom-client outside platform/metrics.ts`);
       }
@@ -91,10 +101,27 @@ describe("architecture", () => {
     expect(wrong).toEqual([]);
   });
 
-  test("the Bun global is used only by the runtime doorways: platform/ and the SQLite driver", () => {
-    const isDoorway = (f: string) => f.startsWith("platform/") || f === "store/sqlite/driver.ts";
-    const users = FILES.filter((f) => /\bBun\.\w/.test(readFileSync(join(SRC, f), "utf8").replace(/\/\/.*|\/\*[\s\S]*?\*\//g, "")));
-    expect(users.filter((f) => !isDoorway(f))).toEqual([]);
+  test("the Bun global is used only by the Bun sides of the doorways (platform/*-bun.ts, store/sqlite/driver-bun.ts) and platform/runtime.ts", () => {
+    const isDoorway = (f: string) => f.endsWith("-bun.ts") || f === "platform/runtime.ts";
+    expect(usersOf(/\bBun\.\w/).filter((f) => !isDoorway(f))).toEqual([]);
+  });
+
+  test("the Deno global is used only by the Deno sides of the doorways (*-deno.ts) and platform/runtime.ts", () => {
+    const isDoorway = (f: string) => f.endsWith("-deno.ts") || f === "platform/runtime.ts";
+    expect(usersOf(/\bDeno\.\w/).filter((f) => !isDoorway(f))).toEqual([]);
+  });
+
+  test("a runtime's side (*-bun.ts, *-deno.ts) is loaded only by a dynamic import(), so the other runtime never loads it", () => {
+    const side = /-(bun|deno)\.ts$/;
+    const wrong: string[] = [];
+    for (const file of FILES) {
+      const text = readFileSync(join(SRC, file), "utf8");
+      for (const m of text.matchAll(STATIC_IMPORT)) {
+        const spec = m[1] ?? m[2]!;
+        if (side.test(spec) && !m[0].includes("import type")) wrong.push(`${file} imports ${spec} statically`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 
   test("no import circle", () => {

@@ -149,8 +149,20 @@ function loadProblem(err: unknown): string {
     return `${e.message}; a module can import node:* and bun:* built-ins, its own relative files and packages in a node_modules folder beside or above it, but not the packages bundled into baton`;
   }
   if (e?.name === "ResolveMessage") return `an import cannot be resolved: ${e.message}`;
+  // Deno's loader throws a TypeError whose message names the problem, with colour codes and the place last.
+  const text = (e?.message ?? "").replace(ANSI_COLOURS, "");
+  const syntax = /^SyntaxError: ([^\n]*)[\s\S]*:(\d+):\d+\s*$/.exec(text);
+  if (syntax) return `syntax error at line ${syntax[2]}: ${syntax[1]}`;
+  const missing = /^Import "[^"]+" not a dependency/.exec(text);
+  if (missing) {
+    return `${missing[0]}; a module can import node:* built-ins, its own relative files and packages in a node_modules folder beside or above it, but not the packages Baton itself uses`;
+  }
   return `it threw while loading: ${oneLine(first)}`;
 }
+
+/** Terminal colour codes, which Deno puts in some loader messages: never in an operator's line. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what is matched
+const ANSI_COLOURS = /\u001b\[[0-9;]*m/g;
 
 /** The functions folder `dir` could not be listed. */
 function folderProblem(err: unknown, dir: string): string {

@@ -1,63 +1,14 @@
-/** The one module that starts an HTTP server (`Bun.serve`); a Deno build swaps it. */
-
-export interface HttpServer {
-  /** The port actually bound (useful with port 0). */
-  port: number;
-  /** Stops accepting; with `force`, closes open connections too. */
-  stop(force: boolean): Promise<void>;
-}
-
 /**
- * Bun's own body limit is set out of the way: the app enforces its limit (api/body.ts) and
- * answers 413 problem+json. Measured on Bun 1.4.4, a body over Bun's limit never reaches the
- * app: Bun answers a bare `413 Request Entity Too Large` with `Connection: close`, no body.
- * Under it, Bun calls the app as soon as the headers have arrived, and whatever body the app
- * leaves unread after answering is read off the socket and thrown away, never buffered:
- * 200 MiB sent after a 413 left a bare Bun.serve at 21 MiB resident and dist/baton flat at 43 MiB.
+ * The one module that starts an HTTP server: `Bun.serve` (`http-bun.ts`) or `Deno.serve`
+ * (`http-deno.ts`), whichever runtime is running. The app enforces the body limit itself
+ * (api/body.ts), so both sides accept bodies of any size and hand them over as a stream.
  */
-const UNLIMITED_BODY = Number.MAX_SAFE_INTEGER;
+import { ON_DENO } from "./runtime.ts";
+import type { ServeHttp } from "./sides.ts";
 
-/**
- * Seconds a connection may stay silent. Bun's default (10 s) would cut a worker's long poll,
- * which may wait up to 60 s for work (`POST /workers/poll`); a little over that.
- */
-const IDLE_TIMEOUT_SECONDS = 75;
+export type { HttpServer, Peer } from "./sides.ts";
 
-/** What the server tells the app about a request besides the request itself: Hono reads it as `c.env`. */
-export interface Peer {
-  /** The address of the connection's other end (a reverse proxy's, behind one); "" when unknown. */
-  readonly remoteAddress: string;
-}
+const side: { serveHttp: ServeHttp } = ON_DENO ? await import("./http-deno.ts") : await import("./http-bun.ts");
 
-type RequestIP = (req: Request) => { address: string } | null;
-
-/**
- * The peer, its address looked up only when read: only the rate limit of failed tokens and the
- * access log read it, and the lookup is a call into the server for every request (about 2% of
- * a no-op execution's time over REST, measured with `--cpu-prof`).
- */
-class LazyPeer implements Peer {
-  private address: string | undefined;
-  constructor(
-    private readonly req: Request,
-    private readonly requestIP: RequestIP,
-  ) {}
-  get remoteAddress(): string {
-    this.address ??= this.requestIP(this.req)?.address ?? "";
-    return this.address;
-  }
-}
-
-export function serveHttp(fetch: (req: Request, peer: Peer) => Response | Promise<Response>, host: string, port: number): HttpServer {
-  const server = Bun.serve({
-    fetch: (req, bun) => fetch(req, new LazyPeer(req, (r) => bun.requestIP(r))),
-    hostname: host,
-    port,
-    maxRequestBodySize: UNLIMITED_BODY,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
-  });
-  return {
-    port: server.port ?? port,
-    stop: (force) => server.stop(force),
-  };
-}
+/** Serves `fetch` on `host:port`; throws at once when it cannot listen (`code` `EADDRINUSE` when the port is taken). */
+export const serveHttp: ServeHttp = side.serveHttp;

@@ -23,8 +23,8 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 /** Seconds: from 5 ms (an in-process task) to an hour (a long remote job). */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
-/** The runtime, for `baton_build_info`: `bun 1.4.4`. */
-export const RUNTIME = `bun ${Bun.version}`;
+/** The runtime, for `baton_build_info`: `bun 1.4.4` or `deno 2.9.6`. */
+export { RUNTIME } from "./runtime.ts";
 
 /** A worker counts as connected when it polled this recently (a poll waits at most 60 s). */
 export const CONNECTED_WITHIN_MS = 120_000;

@@ -1,5 +1,6 @@
 /**
- * The one place Baton starts child processes (`Bun.spawn`), for the `shell` task kind. Each
+ * The one place Baton starts child processes, for the `shell` task kind, through the running
+ * runtime's side (`process-bun.ts`: `Bun.spawn`; `process-deno.ts`: `Deno.Command`). Each
  * child leads a process group of its own (`setsid`), so a kill reaches everything it started:
  * on abort the group gets SIGTERM, then SIGKILL after the grace period; when the child exits
  * by itself, whatever it left in its group is killed at once (its pipes then close, so a
@@ -7,8 +8,11 @@
  * running is killed.
  */
 import { statSync } from "node:fs";
-import { constants } from "node:os";
 import type { ProcessExit, ProcessRequest, ProcessRunner } from "../domain/process.ts";
+import { ON_DENO } from "./runtime.ts";
+import type { Child, SpawnChild } from "./sides.ts";
+
+const { spawnChild }: { spawnChild: SpawnChild } = ON_DENO ? await import("./process-deno.ts") : await import("./process-bun.ts");
 
 /** The variables of Baton's own environment a child gets; nothing else is inherited. */
 export const INHERITED_VARIABLES = ["PATH", "HOME", "LANG", "TZ", "TMPDIR"] as const;
@@ -46,12 +50,10 @@ function installExitHook(): void {
   });
 }
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
 export const runProcess: ProcessRunner = async (request: ProcessRequest): Promise<ProcessExit> => {
-  let child: ReturnType<typeof spawn>;
+  let child: Child;
   try {
-    child = spawn(request);
+    child = spawnChild(request);
   } catch (err) {
     throw new Error(spawnProblem(request, err));
   }
@@ -67,11 +69,13 @@ export const runProcess: ProcessRunner = async (request: ProcessRequest): Promis
   else request.signal.addEventListener("abort", onAbort, { once: true });
   // The leader exited by itself: what it left behind goes now. After an abort the grace
   // period still applies to the rest of the group (the timer above sends the SIGKILL).
-  const exited = child.exited.then(() => {
+  const exited = child.exited.then((exit) => {
     if (!request.signal.aborted) signalGroup(pgid, "SIGKILL");
+    return exit;
   });
   try {
-    await Promise.all([drain(child.stdout, request.onStdout), drain(child.stderr, request.onStderr), exited]);
+    const [, , exit] = await Promise.all([drain(child.stdout, request.onStdout), drain(child.stderr, request.onStderr), exited]);
+    return exit;
   } finally {
     request.signal.removeEventListener("abort", onAbort);
     clearTimeout(killTimer);
@@ -79,21 +83,7 @@ export const runProcess: ProcessRunner = async (request: ProcessRequest): Promis
     signalGroup(pgid, "SIGKILL");
     groups.delete(pgid);
   }
-  if (child.exitCode !== null) return { exitCode: child.exitCode, signal: null };
-  const code = child.signalCode;
-  return { exitCode: null, signal: typeof code === "number" ? (SIGNAL_NAMES.get(code) ?? `SIG${code}`) : String(code) };
 };
-
-function spawn(request: ProcessRequest) {
-  return Bun.spawn(request.argv, {
-    env: request.env,
-    ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
-    stdin: request.stdin === undefined ? "ignore" : new Blob([request.stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
-    detached: true,
-  });
-}
 
 async function drain(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void): Promise<void> {
   for await (const chunk of stream) onChunk(chunk);

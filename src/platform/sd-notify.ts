@@ -1,12 +1,15 @@
 /**
- * The one `bun:ffi` doorway: a Unix datagram socket to systemd's `NOTIFY_SOCKET`, through
- * libc's `socket(2)` and `sendto(2)` (`node:dgram` cannot open Unix datagram sockets, and
- * libsystemd may be absent; libc never is). libc is opened only when a socket is asked for,
- * so a server without `NOTIFY_SOCKET` loads nothing. A Deno build replaces this file with
- * `Deno.dlopen` and the same `NotifySend`.
+ * The doorway to systemd's `NOTIFY_SOCKET`: a Unix datagram socket, through libc's `socket(2)`
+ * and `sendto(2)` (`node:dgram` cannot open Unix datagram sockets, and libsystemd may be
+ * absent; libc never is), bound by the running runtime's FFI: `bun:ffi` in `libc-bun.ts`,
+ * `Deno.dlopen` in `libc-deno.ts`. libc is opened only when a socket is asked for, so a server
+ * without `NOTIFY_SOCKET` opens nothing (and Deno needs `--allow-ffi` only then).
  */
-import { dlopen, FFIType, read } from "bun:ffi";
 import type { NotifySend } from "../domain/service-manager.ts";
+import { ON_DENO } from "./runtime.ts";
+import type { Libc } from "./sides.ts";
+
+const { openLibc }: { openLibc: () => Libc } = ON_DENO ? await import("./libc-deno.ts") : await import("./libc-bun.ts");
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -17,15 +20,6 @@ const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 /** `sizeof(sockaddr_un.sun_path)` on Linux. */
 const SUN_PATH_MAX = 108;
-
-function libc() {
-  return dlopen("libc.so.6", {
-    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
-    __errno_location: { args: [], returns: FFIType.ptr },
-    strerror: { args: [FFIType.i32], returns: FFIType.cstring },
-  }).symbols;
-}
 
 /**
  * `struct sockaddr_un` for `socket`: a path, or an abstract name (`@name`: the `@` becomes a
@@ -47,16 +41,12 @@ export function socketAddress(socket: string): Uint8Array {
 /** Opens a datagram socket for `socket` (a path or `@abstract`); throws when libc or the socket cannot be had. */
 export function openNotifySocket(socket: string): NotifySend {
   const address = socketAddress(socket);
-  const c = libc();
-  const reason = () => {
-    const errnoPointer = c.__errno_location();
-    return errnoPointer === null ? "unknown error" : String(c.strerror(read.i32(errnoPointer, 0)));
-  };
+  const c = openLibc();
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM) failed: ${reason()}`);
+  if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM) failed: ${c.errorMessage()}`);
   return (message) => {
     const bytes = new TextEncoder().encode(message);
-    const sent = Number(c.sendto(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL, address, address.length));
-    if (sent < 0) throw new Error(`sendto ${socket} failed: ${reason()}`);
+    const sent = c.sendto(fd, bytes, MSG_DONTWAIT | MSG_NOSIGNAL, address);
+    if (sent < 0) throw new Error(`sendto ${socket} failed: ${c.errorMessage()}`);
   };
 }

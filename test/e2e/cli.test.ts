@@ -2,10 +2,26 @@
 import { describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, execute, JOBS, register, runBaton, spawnBaton, startBaton, tempDir, waitFor, waitForStatus } from "./harness.ts";
+import {
+  BINARY,
+  E2E_RUNTIME,
+  execute,
+  JOBS,
+  register,
+  runBaton,
+  spawnBaton,
+  startBaton,
+  tempDir,
+  waitFor,
+  waitForStatus,
+} from "./harness.ts";
+
+/** What only the compiled binary has: `npm run test:deno` runs this file without them. */
+const binaryOnly = test.skipIf(E2E_RUNTIME === "deno");
 
 describe("usage", () => {
-  test("version prints the embedded version and commit", async () => {
+  // The version and commit are embedded by scripts/build.ts; `deno run` prints package.json's, with -dev.
+  binaryOnly("version prints the embedded version and commit", async () => {
     const { code, stdout } = await runBaton(["version"]);
     expect(code).toBe(0);
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+\+[0-9a-f]{4,}(\.dirty)?$|^\d+\.\d+\.\d+\+unknown$/);
@@ -105,7 +121,8 @@ describe("start", () => {
     expect(stderr).toContain("/nonexistent/jobs");
   });
 
-  test("the binary alone in an empty folder serves, ignoring a stray .env and bunfig.toml", async () => {
+  // The compiled binary's own file and its autoload switches: nothing of Deno's to check here.
+  binaryOnly("the binary alone in an empty folder serves, ignoring a stray .env and bunfig.toml", async () => {
     const dir = tempDir();
     const alone = join(dir, "baton");
     copyFileSync(BINARY, alone);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { seededRng } from "../helpers/setup.ts";
 import { type FuzzCase, type FuzzRequest, type FuzzWorld, fuzzCase, ROUTES } from "./fuzz/cases.ts";
 import { gen } from "./fuzz/values.ts";
-import { type Baton, register, startBaton, waitForStatus } from "./harness.ts";
+import { type Baton, E2E_RUNTIME, register, startBaton, waitForStatus } from "./harness.ts";
 import { bytes, rawRequest } from "./raw-http.ts";
 import { type StoredSnapshot, snapshotStoredState } from "./stored-state.ts";
 
@@ -142,6 +142,9 @@ async function send(r: FuzzRequest): Promise<Answer> {
 
 /** What is wrong with an answer to a hostile request; empty when it is right. */
 function judge(c: FuzzCase, a: Answer): string[] {
+  // Deno's HTTP parser refuses a request line with bytes over 0x7F (a bare 400, no body) before
+  // Baton is called, so no problem+json can be given (docs/deno.md); Bun hands them to Baton.
+  if (E2E_RUNTIME === "deno" && c.fault.startsWith("raw bytes that are not UTF-8") && a.status === 400 && a.text === "") return [];
   const wrong: string[] = [];
   if (!c.expect.includes(a.status)) wrong.push(`status ${a.status}, expected ${c.expect.join(" or ")}`);
   if (a.status < 400 || a.status > 499) wrong.push(`status ${a.status} is not a 4xx`);

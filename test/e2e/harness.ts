@@ -1,9 +1,11 @@
 /**
  * End-to-end harness: starts the compiled dist/baton on a free 127.0.0.1 port, talks to it
- * over HTTP only, and kills every process it started when the suite ends.
+ * over HTTP only, and kills every process it started when the suite ends. With
+ * BATON_E2E_RUNTIME=deno (`npm run test:deno`) it starts `npm run start:deno`'s command line
+ * instead: the same source under `deno run`, with the same permission flags.
  */
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -13,7 +15,33 @@ export const ROOT = join(import.meta.dir, "..", "..");
 export const BINARY = join(ROOT, "dist", "baton");
 export const JOBS = join(ROOT, "jobs");
 
-if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run 'npm run build' (npm test does it)`);
+/** Which runtime runs the server the tests start: `bun` (dist/baton) or `deno` (`npm run start:deno`). */
+export const E2E_RUNTIME: "bun" | "deno" = process.env.BATON_E2E_RUNTIME === "deno" ? "deno" : "bun";
+
+/**
+ * `baton` as `npm run start:deno` runs it, without its `serve`: package.json's line with `deno`
+ * taken from node_modules/.bin and its files (deno.json, src/cli/main.ts) made absolute, so it
+ * runs from any folder. Every subcommand goes after it, as after dist/baton.
+ */
+function denoCommand(): string[] {
+  const line: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts["start:deno"];
+  const words = line.trim().split(/\s+/);
+  if (words[0] !== "deno" || words.at(-1) !== "serve")
+    throw new Error(`package.json's start:deno should be "deno run … serve", is "${line}"`);
+  return words
+    .slice(0, -1)
+    .map((w, i) =>
+      i === 0 ? join(ROOT, "node_modules", ".bin", "deno") : !w.startsWith("-") && existsSync(join(ROOT, w)) ? join(ROOT, w) : w,
+    );
+}
+
+/** The command that starts Baton on `runtime`: dist/baton, or `npm run start:deno`'s line. */
+export const batonCommand = (runtime: "bun" | "deno"): string[] => (runtime === "deno" ? denoCommand() : [BINARY]);
+
+/** The command that starts Baton when a test names no binary of its own. */
+export const BATON_COMMAND: string[] = batonCommand(E2E_RUNTIME);
+
+if (E2E_RUNTIME === "bun" && !existsSync(BINARY)) throw new Error(`${BINARY} is missing: run 'npm run build' (npm test does it)`);
 
 const started = new Set<Subprocess>();
 const dirs: string[] = [];
@@ -66,11 +94,15 @@ export interface StartOptions {
   env?: Record<string, string>;
   cwd?: string;
   binary?: string;
+  /** The whole command before the subcommand, e.g. `batonCommand("deno")`; wins over `binary`. */
+  command?: string[];
 }
 
+type SpawnOptions = Pick<StartOptions, "cwd" | "env" | "binary" | "command">;
+
 /** Spawns the binary without waiting for it (for tests of failed starts). */
-export function spawnBaton(args: string[], options: { cwd?: string; env?: Record<string, string>; binary?: string } = {}) {
-  const proc = Bun.spawn([options.binary ?? BINARY, ...args], {
+export function spawnBaton(args: string[], options: SpawnOptions = {}) {
+  const proc = Bun.spawn([...(options.command ?? (options.binary === undefined ? BATON_COMMAND : [options.binary])), ...args], {
     cwd: options.cwd ?? tempDir(),
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...options.env },
     stdin: "ignore",
@@ -83,7 +115,7 @@ export function spawnBaton(args: string[], options: { cwd?: string; env?: Record
 }
 
 /** Runs the binary to completion: exit code, stdout, stderr. */
-export async function runBaton(args: string[], options: { cwd?: string; env?: Record<string, string>; binary?: string } = {}) {
+export async function runBaton(args: string[], options: SpawnOptions = {}) {
   const proc = spawnBaton(args, options);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
@@ -104,7 +136,11 @@ export async function startBaton(options: StartOptions = {}): Promise<Baton> {
     ...(options.jobs === null ? [] : ["--jobs", options.jobs ?? JOBS]),
     ...(options.args ?? []),
   ];
-  const proc = spawnBaton(args, { cwd: options.cwd, env: options.env, binary: options.binary }) as Subprocess<"ignore", "pipe", "pipe">;
+  const proc = spawnBaton(args, { cwd: options.cwd, env: options.env, binary: options.binary, command: options.command }) as Subprocess<
+    "ignore",
+    "pipe",
+    "pipe"
+  >;
   let stderr = "";
   const decoder = new TextDecoder();
   void (async () => {

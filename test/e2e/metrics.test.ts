@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Baton, execute, freePort, register, runBaton, startBaton, tempDir, waitForStatus } from "./harness.ts";
+import { type Baton, E2E_RUNTIME, execute, freePort, register, runBaton, startBaton, tempDir, waitForStatus } from "./harness.ts";
 
 const PROMTOOL = "/usr/bin/promtool";
 
@@ -106,7 +106,9 @@ describe("GET /metrics after a known workload", () => {
     expect(value(text, "baton_database_size_bytes")).toBeGreaterThan(0);
     expect(value(text, "baton_database_wal_size_bytes")).toBeGreaterThanOrEqual(0);
     const { version } = (await baton.json("GET", "/healthz")).body as { version: string };
-    expect(text).toMatch(new RegExp(`^baton_build_info\\{version="${version.replace(/[.+]/g, "\\$&")}",runtime="bun [0-9.]+"\\} 1$`, "m"));
+    expect(text).toMatch(
+      new RegExp(`^baton_build_info\\{version="${version.replace(/[.+]/g, "\\$&")}",runtime="${E2E_RUNTIME} [0-9.]+"\\} 1$`, "m"),
+    );
   });
 
   test("no series is labelled with an execution id", async () => {

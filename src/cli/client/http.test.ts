@@ -92,4 +92,25 @@ describe("client", () => {
       "(no answer within 30 s)",
     );
   });
+
+  test("fetch's generic failure reads its cause: a refused connection in words (Deno), another reason as its first line", async () => {
+    const denoRefused = fake(() => {
+      throw new TypeError("fetch failed", {
+        cause: new Error(
+          "error sending request for url (http://127.0.0.1:1/jobs): client error (Connect): tcp connect error: Connection refused (os error 111)",
+        ),
+      });
+    });
+    expect((await failure(client({ url: "http://127.0.0.1:1", token: undefined }, denoRefused.fetcher).get("/jobs"))).message).toContain(
+      "(connection refused)",
+    );
+    const dns = fake(() => {
+      throw new TypeError("fetch failed", {
+        cause: new Error("dns error: failed to lookup address information: Name or service not known"),
+      });
+    });
+    expect((await failure(client({ url: "http://nowhere.invalid", token: undefined }, dns.fetcher).get("/jobs"))).message).toContain(
+      "(dns error: failed to lookup address information: Name or service not known)",
+    );
+  });
 });

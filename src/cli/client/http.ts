@@ -70,13 +70,18 @@ export function client(connection: Connection, fetcher: typeof fetch = fetch): C
 
 /** One line for a request that got no answer: refused connection, unknown host, timeout. */
 export function unreachable(url: string, err: unknown): ClientError {
-  const e = err as Error & { code?: string };
+  const e = err as Error & { code?: string; cause?: Error & { code?: string } };
+  // fetch may say only "fetch failed" and put the reason in `cause` (Deno, Node), with a code or only in words.
+  const cause = e?.cause;
+  const refusedConnection =
+    [e?.code, cause?.code].some((code) => code === "ConnectionRefused" || code === "ECONNREFUSED") ||
+    /\bconnection refused\b/i.test(cause?.message ?? "");
   const why =
     e?.name === "TimeoutError"
       ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
-      : e?.code === "ConnectionRefused" || e?.code === "ECONNREFUSED"
+      : refusedConnection
         ? "connection refused"
-        : (e?.message ?? String(err)).split("\n")[0]!;
+        : (cause?.message ?? e?.message ?? String(err)).split("\n")[0]!;
   return new ClientError(`cannot reach Baton at ${url} (${why}); is 'baton serve' running there? Set --url or BATON_URL to its address`);
 }
 

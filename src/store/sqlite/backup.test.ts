@@ -19,101 +19,103 @@ const T0 = 1_700_000_000_000;
 const BODY = { id: "job", tasks: [{ id: "a", functionName: "noop" }] };
 const fresh = (id: string) => ({ id, definitionId: "job", definitionVersion: 1, input: {}, tasks: [{ taskId: "a", name: "a" }] });
 
-let dir: string;
-let store: SqliteStore;
-let dbPath: string;
+describe.each(["bun", "node"] as const)("through %s", (driver) => {
+  let dir: string;
+  let store: SqliteStore;
+  let dbPath: string;
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "baton-backup-"));
-  dbPath = join(dir, "baton.db");
-  store = SqliteStore.open({ path: dbPath });
-  await store.registerDefinition("job", BODY, canonicalJson(BODY), T0);
-  for (let i = 0; i < 20; i++) await store.enqueue(fresh(`e${i}`), T0);
-});
-
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const ids = (s: SqliteStore) => s.listExecutions({ limit: 100 }).then((page) => page.executions.map((e) => e.id).sort());
-
-describe("backupDatabase", () => {
-  test("copies what was committed while the store keeps running and writing, and the copy opens as a store", async () => {
-    const before = await ids(store);
-    const result = backupDatabase(dbPath, join(dir, "copy.db"));
-    await store.enqueue(fresh("after"), T0); // the store still takes writes
-    expect(result.file).toBe(join(dir, "copy.db"));
-    expect(result.bytes).toBeGreaterThan(0);
-    expect(checkBackup(result.file)).toBe(MIGRATIONS.length);
-    const copy = SqliteStore.open({ path: result.file });
-    try {
-      expect(await ids(copy)).toEqual(before);
-    } finally {
-      await copy.close();
-    }
-    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "baton-backup-"));
+    dbPath = join(dir, "baton.db");
+    store = SqliteStore.open({ path: dbPath, driver });
+    await store.registerDefinition("job", BODY, canonicalJson(BODY), T0);
+    for (let i = 0; i < 20; i++) await store.enqueue(fresh(`e${i}`), T0);
   });
 
-  test("SqliteStore.backup copies on a thread of its own while writes commit", async () => {
-    const before = await ids(store);
-    const [result] = await Promise.all([store.backup(join(dir, "threaded.db")), store.enqueue(fresh("meanwhile"), T0)]);
-    expect(result.file).toBe(join(dir, "threaded.db"));
-    const copy = SqliteStore.open({ path: result.file });
-    try {
-      const copied = await ids(copy);
-      expect(copied.filter((id) => id !== "meanwhile")).toEqual(before);
-    } finally {
-      await copy.close();
-    }
-    await expect(store.backup(join(dir, "threaded.db"))).rejects.toThrow(ConflictError);
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  test("never overwrites a file, and says so", () => {
-    writeFileSync(join(dir, "taken.db"), "mine");
-    expect(() => backupDatabase(dbPath, join(dir, "taken.db"))).toThrow(/already exists; choose another name/);
-    expect(() => backupDatabase(join(dir, "nope.db"), join(dir, "x.db"))).toThrow(/there is no database at/);
-    expect(() => backupDatabase(dbPath, join(dir, "missing", "x.db"))).toThrow(/does not exist; create it first/);
-  });
-});
+  const ids = (s: SqliteStore) => s.listExecutions({ limit: 100 }).then((page) => page.executions.map((e) => e.id).sort());
 
-describe("restoreDatabase", () => {
-  test("refuses a database another process holds, and an existing file without force", () => {
-    const backup = backupDatabase(dbPath, join(dir, "copy.db")).file;
-    // The open store holds dbPath's lock as this process; a lock naming a live other pid is a running Baton.
-    writeFileSync(join(dir, "held.db.lock"), `${process.ppid}\n`);
-    expect(() => restoreDatabase(backup, join(dir, "held.db"), false)).toThrow(DatabaseInUseError);
-    writeFileSync(join(dir, "exists.db"), "old");
-    expect(() => restoreDatabase(backup, join(dir, "exists.db"), false)).toThrow(/already exists; add --force/);
-    expect(existsSync(join(dir, "exists.db.lock"))).toBe(false);
+  describe("backupDatabase", () => {
+    test("copies what was committed while the store keeps running and writing, and the copy opens as a store", async () => {
+      const before = await ids(store);
+      const result = backupDatabase(dbPath, join(dir, "copy.db"), driver);
+      await store.enqueue(fresh("after"), T0); // the store still takes writes
+      expect(result.file).toBe(join(dir, "copy.db"));
+      expect(result.bytes).toBeGreaterThan(0);
+      expect(checkBackup(result.file, driver)).toBe(MIGRATIONS.length);
+      const copy = SqliteStore.open({ path: result.file, driver });
+      try {
+        expect(await ids(copy)).toEqual(before);
+      } finally {
+        await copy.close();
+      }
+      expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+
+    test("SqliteStore.backup copies on a thread of its own while writes commit", async () => {
+      const before = await ids(store);
+      const [result] = await Promise.all([store.backup(join(dir, "threaded.db")), store.enqueue(fresh("meanwhile"), T0)]);
+      expect(result.file).toBe(join(dir, "threaded.db"));
+      const copy = SqliteStore.open({ path: result.file, driver });
+      try {
+        const copied = await ids(copy);
+        expect(copied.filter((id) => id !== "meanwhile")).toEqual(before);
+      } finally {
+        await copy.close();
+      }
+      await expect(store.backup(join(dir, "threaded.db"))).rejects.toThrow(ConflictError);
+    });
+
+    test("never overwrites a file, and says so", () => {
+      writeFileSync(join(dir, "taken.db"), "mine");
+      expect(() => backupDatabase(dbPath, join(dir, "taken.db"), driver)).toThrow(/already exists; choose another name/);
+      expect(() => backupDatabase(join(dir, "nope.db"), join(dir, "x.db"), driver)).toThrow(/there is no database at/);
+      expect(() => backupDatabase(dbPath, join(dir, "missing", "x.db"), driver)).toThrow(/does not exist; create it first/);
+    });
   });
 
-  test("puts the backup in place, replacing the file and its stale WAL with force", async () => {
-    const backup = backupDatabase(dbPath, join(dir, "copy.db")).file;
-    const target = join(dir, "restored.db");
-    writeFileSync(target, "old");
-    writeFileSync(`${target}-wal`, "stale");
-    writeFileSync(`${target}-shm`, "stale");
-    expect(restoreDatabase(backup, target, true).schemaVersion).toBe(MIGRATIONS.length);
-    expect(existsSync(`${target}-wal`)).toBe(false);
-    const restored = SqliteStore.open({ path: target });
-    try {
-      expect(await ids(restored)).toEqual(await ids(store));
-    } finally {
-      await restored.close();
-    }
-  });
+  describe("restoreDatabase", () => {
+    test("refuses a database another process holds, and an existing file without force", () => {
+      const backup = backupDatabase(dbPath, join(dir, "copy.db"), driver).file;
+      // The open store holds dbPath's lock as this process; a lock naming a live other pid is a running Baton.
+      writeFileSync(join(dir, "held.db.lock"), `${process.ppid}\n`);
+      expect(() => restoreDatabase(backup, join(dir, "held.db"), false, driver)).toThrow(DatabaseInUseError);
+      writeFileSync(join(dir, "exists.db"), "old");
+      expect(() => restoreDatabase(backup, join(dir, "exists.db"), false, driver)).toThrow(/already exists; add --force/);
+      expect(existsSync(join(dir, "exists.db.lock"))).toBe(false);
+    });
 
-  test("refuses a file that is not a database, is damaged or has a newer schema", () => {
-    writeFileSync(join(dir, "text.db"), "not a database at all, just text ".repeat(200));
-    expect(() => restoreDatabase(join(dir, "text.db"), join(dir, "t.db"), false)).toThrow(BackupError);
-    const newer = join(dir, "newer.db");
-    const db = openDatabase({ path: newer });
-    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-    db.query("INSERT INTO schema_migrations VALUES (?1, 0)").run(MIGRATIONS.length + 1);
-    db.close();
-    expect(() => restoreDatabase(newer, join(dir, "n.db"), false)).toThrow(/this Baton knows only/);
-    expect(() => restoreDatabase(join(dir, "none.db"), join(dir, "n.db"), false)).toThrow(/there is no backup at/);
-    expect(existsSync(join(dir, "t.db")) || existsSync(join(dir, "n.db"))).toBe(false);
+    test("puts the backup in place, replacing the file and its stale WAL with force", async () => {
+      const backup = backupDatabase(dbPath, join(dir, "copy.db"), driver).file;
+      const target = join(dir, "restored.db");
+      writeFileSync(target, "old");
+      writeFileSync(`${target}-wal`, "stale");
+      writeFileSync(`${target}-shm`, "stale");
+      expect(restoreDatabase(backup, target, true, driver).schemaVersion).toBe(MIGRATIONS.length);
+      expect(existsSync(`${target}-wal`)).toBe(false);
+      const restored = SqliteStore.open({ path: target, driver });
+      try {
+        expect(await ids(restored)).toEqual(await ids(store));
+      } finally {
+        await restored.close();
+      }
+    });
+
+    test("refuses a file that is not a database, is damaged or has a newer schema", () => {
+      writeFileSync(join(dir, "text.db"), "not a database at all, just text ".repeat(200));
+      expect(() => restoreDatabase(join(dir, "text.db"), join(dir, "t.db"), false, driver)).toThrow(BackupError);
+      const newer = join(dir, "newer.db");
+      const db = openDatabase({ path: newer, driver });
+      db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+      db.query("INSERT INTO schema_migrations VALUES (?1, 0)").run(MIGRATIONS.length + 1);
+      db.close();
+      expect(() => restoreDatabase(newer, join(dir, "n.db"), false, driver)).toThrow(/this Baton knows only/);
+      expect(() => restoreDatabase(join(dir, "none.db"), join(dir, "n.db"), false, driver)).toThrow(/there is no backup at/);
+      expect(existsSync(join(dir, "t.db")) || existsSync(join(dir, "n.db"))).toBe(false);
+    });
   });
 });

@@ -5,12 +5,14 @@
  * temporary name in the target folder and renamed when complete, so a crash never leaves a half
  * file under the final name. A restore checks the backup (integrity, schema version), takes the
  * target's lock (no Baton may run on it meanwhile) and puts the copy in place the same way.
+ * Deno allows `VACUUM INTO` (an ATTACH) only when every permission is granted: there, a
+ * server's backup thread uses SQLite's online backup instead (`backupOnThread`).
  */
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ConflictError } from "../../domain/errors.ts";
 import type { BackupResult } from "../../domain/store.ts";
-import { openReadOnly } from "./driver.ts";
+import { type Database, type DriverName, onlineBackup, openReadOnly } from "./driver.ts";
 import { acquireLock } from "./lockfile.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
@@ -77,21 +79,62 @@ function wantIncrementalVacuum(db: ReturnType<typeof openReadOnly>): void {
   }
 }
 
+const ATTACH_REFUSED =
+  "SQLite's VACUUM INTO was refused: Deno allows it only when every permission is granted (deno run --allow-all); " +
+  "a running server's backup (POST /system/backup) works without";
+
+/** `VACUUM INTO file`; Deno's refusal (see the top) becomes a `BackupError` that says so. */
+function vacuumInto(db: Database, file: string): void {
+  try {
+    db.query("VACUUM INTO ?1").run(file);
+  } catch (err) {
+    if (/too many attached databases - max 0/.test(String((err as Error | null)?.message))) throw new BackupError(ATTACH_REFUSED);
+    throw err;
+  }
+}
+
 /**
  * Writes a consistent copy of the database at `dbPath` to `out`, which must not exist. Needs no
  * lock: a running server on `dbPath` keeps committing while the copy is taken. Synchronous and
  * as long as the copy: a server calls it through `backupInWorker`, off its event loop.
  */
-export function backupDatabase(dbPath: string, out: string): BackupResult {
+export function backupDatabase(dbPath: string, out: string, driver?: DriverName): BackupResult {
   const started = performance.now();
   if (!existsSync(dbPath)) throw new BackupError(`there is no database at ${dbPath}; name the file 'baton serve --db' uses`);
   if (existsSync(out)) throw new BackupError(`${out} already exists; choose another name, nothing was overwritten`);
   if (!existsSync(dirname(out))) throw new BackupError(`the folder ${dirname(out)} does not exist; create it first`);
   const temp = temporaryName(out);
-  const db = openReadOnly(dbPath);
+  const db = openReadOnly(dbPath, driver);
   try {
     wantIncrementalVacuum(db);
-    db.query("VACUUM INTO ?1").run(temp);
+    vacuumInto(db, temp);
+    syncFile(temp);
+    putInPlace(temp, out, false);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  } finally {
+    db.close();
+  }
+  return { file: out, bytes: statSync(out).size, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * What the backup thread runs: `backupDatabase`, or, where Deno refuses VACUUM INTO, SQLite's
+ * online backup: a copy of the pages as they are, so the file keeps the original's free pages
+ * and auto_vacuum mode (VACUUM INTO compacts and sets incremental auto_vacuum).
+ */
+export async function backupOnThread(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {
+  try {
+    return backupDatabase(dbPath, out, driver);
+  } catch (err) {
+    if (!(err instanceof BackupError && err.message === ATTACH_REFUSED)) throw err;
+  }
+  const started = performance.now();
+  const temp = temporaryName(out);
+  const db = openReadOnly(dbPath, driver);
+  try {
+    await onlineBackup(db, temp);
     syncFile(temp);
     putInPlace(temp, out, false);
   } catch (err) {
@@ -108,11 +151,11 @@ declare const BATON_BACKUP_WORKER: string | undefined;
 const WORKER_URL = typeof BATON_BACKUP_WORKER === "string" ? BATON_BACKUP_WORKER : new URL("./backup-worker.ts", import.meta.url).href;
 
 /**
- * `backupDatabase` on a thread of its own (`backup-worker.ts`). What it refuses (the file
+ * `backupOnThread` on a thread of its own (`backup-worker.ts`). What it refuses (the file
  * exists, no folder) rejects as the domain's `ConflictError`, for the API to answer 409.
  */
-export function backupInWorker(dbPath: string, out: string): Promise<BackupResult> {
-  const worker = new Worker(WORKER_URL);
+export function backupInWorker(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {
+  const worker = new Worker(WORKER_URL, { type: "module" }); // Deno runs only module workers
   return new Promise<BackupResult>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<{ ok: boolean; result?: BackupResult; message?: string; backupError?: boolean }>) => {
       const m = event.data;
@@ -120,16 +163,16 @@ export function backupInWorker(dbPath: string, out: string): Promise<BackupResul
       else reject(m.backupError ? new ConflictError(m.message!) : new Error(m.message));
     };
     worker.onerror = (event) => reject(new Error(`the backup thread failed: ${event.message}`));
-    worker.postMessage({ dbPath, out });
+    worker.postMessage({ dbPath, out, driver });
   }).finally(() => worker.terminate());
 }
 
 /** Checks that `file` is a sound Baton database this build can run; returns its schema version. */
-export function checkBackup(file: string): number {
+export function checkBackup(file: string, driver?: DriverName): number {
   if (!existsSync(file)) throw new BackupError(`there is no backup at ${file}`);
   let db: ReturnType<typeof openReadOnly>;
   try {
-    db = openReadOnly(file);
+    db = openReadOnly(file, driver);
   } catch (err) {
     throw new BackupError(`cannot open the backup ${file}: ${(err as Error).message}`);
   }
@@ -165,8 +208,13 @@ export function checkBackup(file: string): number {
  * `dbPath` (throws `DatabaseInUseError`) and, unless `force`, when `dbPath` exists. Removes the
  * target's old `-wal` and `-shm`: they belong to the database being replaced.
  */
-export function restoreDatabase(file: string, dbPath: string, force: boolean): { schemaVersion: number; bytes: number } {
-  const schemaVersion = checkBackup(file);
+export function restoreDatabase(
+  file: string,
+  dbPath: string,
+  force: boolean,
+  driver?: DriverName,
+): { schemaVersion: number; bytes: number } {
+  const schemaVersion = checkBackup(file, driver);
   mkdirSync(dirname(dbPath), { recursive: true }); // as 'baton serve --db' would
   const release = acquireLock(dbPath);
   const temp = temporaryName(dbPath);
@@ -175,11 +223,11 @@ export function restoreDatabase(file: string, dbPath: string, force: boolean): {
       throw new BackupError(
         `${dbPath} already exists; add --force to replace it (stop every Baton using it first), or restore to another path`,
       );
-    const source = openReadOnly(file);
+    const source = openReadOnly(file, driver);
     try {
       // A copy through SQLite, not of the bytes: a backup with its own -wal beside it comes out whole.
       wantIncrementalVacuum(source);
-      source.query("VACUUM INTO ?1").run(temp);
+      vacuumInto(source, temp);
     } finally {
       source.close();
     }

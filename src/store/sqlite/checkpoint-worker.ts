@@ -4,16 +4,23 @@
  * frames into the database file and syncs it, without blocking the writer. At most one
  * checkpoint per `minIntervalMs`; a nudge during the wait is folded into the next one.
  *
- * Messages in: {type: "open", path, minIntervalMs, closed: SharedArrayBuffer}, {type: "nudge"},
+ * Messages in: {type: "open", path, driver, minIntervalMs, closed: SharedArrayBuffer}, {type: "nudge"},
  * {type: "close"}. Messages out: {type: "idle"} after each checkpoint, {type: "error", message}.
  * On "close" it closes its connection and sets `closed[0]` to 1, so the main thread can wait
  * for it synchronously.
  */
-import { type Database, openForCheckpoints } from "./driver.ts";
+import type { Database, DriverName } from "./driver.ts";
 
 declare const self: Worker;
 
-type Message = { type: "open"; path: string; minIntervalMs: number; closed: SharedArrayBuffer } | { type: "nudge" } | { type: "close" };
+type Message =
+  | { type: "open"; path: string; driver: DriverName; minIntervalMs: number; closed: SharedArrayBuffer }
+  | { type: "nudge" }
+  | { type: "close" };
+
+// Loaded after the handler is set: Bun drops the messages that reach a worker whose module is
+// still awaiting, and driver.ts awaits the import of its driver.
+const driver = import("./driver.ts");
 
 let db: Database | null = null;
 let closed: Int32Array | null = null;
@@ -48,14 +55,15 @@ function close(): void {
   }
 }
 
-self.onmessage = (event: MessageEvent<Message>) => {
-  const m = event.data;
+self.onmessage = (event: MessageEvent<Message>) => void driver.then(({ openForCheckpoints }) => handle(event.data, openForCheckpoints));
+
+function handle(m: Message, openForCheckpoints: (path: string, driver: DriverName) => Database): void {
   switch (m.type) {
     case "open":
       closed = new Int32Array(m.closed);
       minIntervalMs = m.minIntervalMs;
       try {
-        db = openForCheckpoints(m.path);
+        db = openForCheckpoints(m.path, m.driver);
       } catch (err) {
         self.postMessage({ type: "error", message: String(err) });
         close();
@@ -69,4 +77,4 @@ self.onmessage = (event: MessageEvent<Message>) => {
       close();
       return;
   }
-};
+}

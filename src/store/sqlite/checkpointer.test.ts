@@ -35,9 +35,9 @@ const autocheckpoint = (store: SqliteStore) =>
     }
   ).wal_autocheckpoint;
 
-describe("background checkpoints", () => {
+describe.each(["bun", "node"] as const)("background checkpoints through %s", (driver) => {
   test("a file store moves committed pages into the database file from another thread", async () => {
-    const store = SqliteStore.open({ path });
+    const store = SqliteStore.open({ path, driver });
     try {
       // The writer's own checkpoint is only a backstop, far above what this test writes.
       expect(autocheckpoint(store)).toBe(BACKSTOP_PAGES);
@@ -57,19 +57,19 @@ describe("background checkpoints", () => {
   });
 
   test("close closes the worker's connection first, so the writer's close removes the WAL", async () => {
-    const store = SqliteStore.open({ path });
+    const store = SqliteStore.open({ path, driver });
     await store.registerDefinition("job", BODY, canonicalJson(BODY), T0);
     await Bun.sleep(50); // let the worker open its connection and checkpoint once
     expect(existsSync(`${path}-wal`)).toBe(true);
     store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
-    const reopened = SqliteStore.open({ path });
+    const reopened = SqliteStore.open({ path, driver });
     expect(await reopened.getDefinition("job")).toMatchObject({ id: "job", version: 1 });
     reopened.close();
   });
 
   test("a worker that cannot open the database hands checkpoints back to the writer and says why", async () => {
-    const db = openDatabase({ path });
+    const db = openDatabase({ path, driver });
     const reasons: string[] = [];
     const checkpointer = new Checkpointer(db, join(dir, "missing", "nothing.db"), (reason) => reasons.push(reason));
     try {
@@ -84,7 +84,7 @@ describe("background checkpoints", () => {
   });
 
   test("an in-memory store has no worker and keeps SQLite's own checkpoints", () => {
-    const store = SqliteStore.open({ path: ":memory:" });
+    const store = SqliteStore.open({ path: ":memory:", driver });
     expect((store as unknown as { checkpointer: unknown }).checkpointer).toBeNull();
     store.close();
   });

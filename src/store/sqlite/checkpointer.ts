@@ -11,7 +11,7 @@
  * every `BACKSTOP_PAGES` pages the writer's own checkpoint (which then has little left to
  * copy) does that. Durability is unchanged: a checkpoint only moves committed data.
  */
-import { type Database, DEFAULT_AUTOCHECKPOINT_PAGES } from "./driver.ts";
+import { type Database, DEFAULT_AUTOCHECKPOINT_PAGES, driverOf } from "./driver.ts";
 
 /** Set by scripts/build.ts: where the compiled worker sits inside the executable. */
 declare const BATON_CHECKPOINT_WORKER: string | undefined;
@@ -35,14 +35,16 @@ export class Checkpointer {
     private readonly onFallBack: (reason: string) => void = () => {},
     minIntervalMs = 100,
   ) {
-    this.worker = new Worker(WORKER_URL);
-    this.worker.unref();
+    // Deno runs only module workers, and its Worker has no unref (Bun's does).
+    this.worker = new Worker(WORKER_URL, { type: "module" });
+    (this.worker as { unref?: () => void }).unref?.();
     this.worker.onmessage = (event: MessageEvent<{ type: string; message?: string }>) => {
       if (event.data.type === "idle") this.inFlight = false;
       else if (event.data.type === "error") this.fallBack(event.data.message ?? "the worker reported an error");
     };
     this.worker.onerror = (event) => this.fallBack(event.message);
-    this.worker.postMessage({ type: "open", path, minIntervalMs, closed: this.closed });
+    // The worker's connection goes through the writer's driver.
+    this.worker.postMessage({ type: "open", path, driver: driverOf(db), minIntervalMs, closed: this.closed });
     db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   }
 

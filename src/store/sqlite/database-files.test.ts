@@ -34,8 +34,9 @@ const letOthersIn = () => chmodSync(dir, 0o777);
  */
 const modules = (() => {
   const copy = mkdtempSync(join(tmpdir(), "baton-files-src-"));
-  for (const f of ["database-files.ts", "driver.ts"]) copyFileSync(join(import.meta.dir, f), join(copy, f));
-  for (const f of [copy, join(copy, "database-files.ts"), join(copy, "driver.ts")]) chmodSync(f, f === copy ? 0o755 : 0o644);
+  const files = ["database-files.ts", "driver.ts", "driver-port.ts", "driver-bun.ts", "driver-node.ts", "result-codes.ts"];
+  for (const f of files) copyFileSync(join(import.meta.dir, f), join(copy, f));
+  for (const f of [copy, ...files.map((f) => join(copy, f))]) chmodSync(f, f === copy ? 0o755 : 0o644);
   return copy;
 })();
 afterAll(() => rmSync(modules, { recursive: true, force: true }));

@@ -1,12 +1,46 @@
 /**
- * The one module that imports `bun:sqlite`: opening the file with Baton's pragmas. A Deno
- * build swaps this file for one on `node:sqlite`.
+ * Opening SQLite for the store: the driver the running runtime gets (`bun:sqlite` under Bun,
+ * `node:sqlite` otherwise, e.g. Deno; `driver` in the options overrides it), Baton's pragmas, and
+ * which errors are storage faults. The drivers sit in `driver-bun.ts` and `driver-node.ts`
+ * behind the port of `driver-port.ts`; each is loaded with `import()`, so a runtime without
+ * `bun:sqlite` never reaches it.
  */
-import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Database, Driver, DriverName, OpenMode } from "./driver-port.ts";
 
-export type { Database, Statement } from "bun:sqlite";
+export type { Database, DriverName, Statement } from "./driver-port.ts";
+
+/** The driver of the runtime that is running: Bun's own, else `node:sqlite`. */
+export const RUNTIME_DRIVER: DriverName = "bun" in process.versions ? "bun" : "node";
+
+// node:sqlite exists on both runtimes (loading it costs about 0.2 ms), so a test under Bun can ask for it.
+const DRIVERS: Record<DriverName, Driver | null> = {
+  bun: RUNTIME_DRIVER === "bun" ? await import("./driver-bun.ts") : null,
+  node: await import("./driver-node.ts"),
+};
+
+/** Which driver opened each connection: the checkpoint and backup workers open theirs with the same. */
+const OPENED_BY = new WeakMap<Database, DriverName>();
+
+function open(path: string, mode: OpenMode, name: DriverName = RUNTIME_DRIVER): Database {
+  const driver = DRIVERS[name];
+  if (!driver) throw new Error(`the SQLite driver '${name}' needs Bun; this runtime has only 'node' (node:sqlite)`);
+  const db = driver.open(path, mode);
+  OPENED_BY.set(db, name);
+  return db;
+}
+
+/** The driver that opened `db`. */
+export function driverOf(db: Database): DriverName {
+  return OPENED_BY.get(db) ?? RUNTIME_DRIVER;
+}
+
+/** SQLite's online backup of `db` into the new file `out` (see `Driver.backup`): node:sqlite only. */
+export function onlineBackup(db: Database, out: string): Promise<void> {
+  const backup = DRIVERS[driverOf(db)]?.backup;
+  return backup ? backup(db, out) : Promise.reject(new Error(`the SQLite driver '${driverOf(db)}' has no online backup`));
+}
 
 /** How hard a commit waits for the disk. NORMAL survives a process crash; FULL also survives power loss. */
 export type SyncMode = "normal" | "full";
@@ -19,12 +53,14 @@ export interface OpenOptions {
   path: string;
   /** @default "normal" */
   sync?: SyncMode;
+  /** @default RUNTIME_DRIVER */
+  driver?: DriverName;
 }
 
-export function openDatabase({ path, sync = "normal" }: OpenOptions): Database {
+export function openDatabase({ path, sync = "normal", driver: name }: OpenOptions): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const fresh = path === ":memory:" || !existsSync(path) || statSync(path).size === 0;
-  const db = new Database(path, { create: true, strict: true });
+  const db = open(path, "create", name);
   db.exec("PRAGMA busy_timeout = 5000");
   // Only a new database can take it (before its first table): retention then gives freed pages
   // back with incremental_vacuum. An older file gets it through 'baton backup' + 'baton restore'.
@@ -67,15 +103,15 @@ export function storageFaultOf(err: unknown): StorageFault | null {
 }
 
 /** A second connection to an existing database file, for the checkpoint worker: never creates it. */
-export function openForCheckpoints(path: string): Database {
-  const db = new Database(path, { readwrite: true, create: false });
+export function openForCheckpoints(path: string, name?: DriverName): Database {
+  const db = open(path, "readwrite", name);
   db.exec("PRAGMA busy_timeout = 1000");
   return db;
 }
 
 /** A read-only connection to an existing database file, for backups and checks: never creates or writes it. */
-export function openReadOnly(path: string): Database {
-  const db = new Database(path, { readonly: true, create: false });
+export function openReadOnly(path: string, name?: DriverName): Database {
+  const db = open(path, "readonly", name);
   db.exec("PRAGMA busy_timeout = 5000");
   return db;
 }

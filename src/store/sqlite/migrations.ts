@@ -278,10 +278,15 @@ export function migrate(db: Database, onUpgrade: (from: number, to: number) => v
   }
   if (row.v > 0 && row.v < MIGRATIONS.length) onUpgrade(row.v, MIGRATIONS.length);
   for (let version = row.v + 1; version <= MIGRATIONS.length; version++) {
-    db.transaction(() => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
       db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)").run(version, Date.now());
       db.exec(MIGRATIONS[version - 1]!);
-    })();
+      db.exec("COMMIT");
+    } catch (err) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw err;
+    }
   }
   return MIGRATIONS.length;
 }

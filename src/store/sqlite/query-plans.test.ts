@@ -12,10 +12,10 @@ describe("query plans", () => {
     const raw = openDatabase({ path: ":memory:" });
     const seen: string[] = [];
     const prepare = raw.prepare.bind(raw);
-    raw.prepare = ((sql: string, ...rest: never[]) => {
+    raw.prepare = (sql: string) => {
       seen.push(sql);
-      return prepare(sql, ...rest);
-    }) as typeof raw.prepare;
+      return prepare(sql);
+    };
     new SqliteStore(raw);
     plans = (sql) => (raw.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
     return seen;

@@ -37,7 +37,7 @@ import { backupInWorker } from "./backup.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { insertedExecution, insertedRecord } from "./codec.ts";
 import { freeBytes, MIN_FREE_BYTES, openWritable, prepareDatabaseFiles } from "./database-files.ts";
-import { type Database, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
+import { type Database, driverOf, type OpenOptions, openDatabase, storageFaultOf } from "./driver.ts";
 import { EventLog } from "./events.ts";
 import { type BatchStats, GroupCommit } from "./group-commit.ts";
 import * as leases from "./leases.ts";
@@ -386,7 +386,7 @@ export class SqliteStore implements Store, BackupPort {
   /** See `BackupPort`: `VACUUM INTO` on a thread and connection of its own (`backup.ts`); an existing file is a `ConflictError`. */
   async backup(path: string): Promise<BackupResult> {
     if (this.path === ":memory:") throw new Error("an in-memory database has no file to back up");
-    return backupInWorker(this.path, path);
+    return backupInWorker(this.path, path, driverOf(this.db));
   }
 
   async close(): Promise<void> {

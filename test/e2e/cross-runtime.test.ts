@@ -1,0 +1,53 @@
+/**
+ * One database file, two runtimes: dist/baton (Bun) and `npm run start:deno`'s line (Deno) take
+ * turns on it. What one committed, the other serves; an execution one was killed in the middle
+ * of, the other resumes and finishes; the definitions keep their versions.
+ */
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { batonCommand, execute, JOBS, register, startBaton, state, tempDir, waitForStatus } from "./harness.ts";
+
+const original = JSON.parse(readFileSync(join(JOBS, "example-job.json"), "utf8"));
+/** The example's three tasks, each sleeping `ms`. */
+const definition = (id: string, ms: number) => ({ ...original, id, tasks: original.tasks.map((t: object) => ({ ...t, params: { ms } })) });
+
+const summary = (s: { status: string; definitionVersion: number; tasks: { id: string; status: string }[] }) => ({
+  status: s.status,
+  definitionVersion: s.definitionVersion,
+  tasks: s.tasks.map((t) => [t.id, t.status]),
+});
+
+test("a database written by Bun opens under Deno, and the other way round; an execution Bun was killed in resumes under Deno", async () => {
+  const db = join(tempDir(), "baton.db");
+  const bun = await startBaton({ db, command: batonCommand("bun") });
+  await register(bun, definition("fast", 20));
+  await register(bun, definition("slow", 1_500));
+  const done = await execute(bun, "fast", { by: "bun" });
+  await waitForStatus(bun, done, ["COMPLETED"]);
+  const cut = await execute(bun, "slow", { by: "bun" });
+  await waitForStatus(bun, cut, ["RUNNING"]);
+  await bun.kill9();
+
+  const deno = await startBaton({ db, command: batonCommand("deno") });
+  expect(summary(await state(deno, done))).toEqual({
+    status: "COMPLETED",
+    definitionVersion: 1,
+    tasks: [
+      ["task1", "COMPLETED"],
+      ["task2", "COMPLETED"],
+      ["task3", "COMPLETED"],
+    ],
+  });
+  expect(summary(await waitForStatus(deno, cut, ["COMPLETED", "FAILED"]))).toMatchObject({ status: "COMPLETED", definitionVersion: 1 });
+  expect(deno.logs()).toContain("resumed=1");
+  await register(deno, definition("fast", 20)); // unchanged: the same version
+  const byDeno = await execute(deno, "fast", { by: "deno" });
+  await waitForStatus(deno, byDeno, ["COMPLETED"]);
+  expect(await deno.stop("SIGTERM")).toBe(0);
+
+  const again = await startBaton({ db, command: batonCommand("bun") });
+  for (const id of [done, cut, byDeno]) expect((await state(again, id)).status).toBe("COMPLETED");
+  expect((await again.json("GET", "/job-definitions/fast")).body.version).toBe(1);
+  expect(await again.stop("SIGTERM")).toBe(0);
+});
