@@ -64,7 +64,11 @@ export async function backupCommand(args: string[], env: Record<string, string |
   return 0;
 }
 
-export function restoreCommand(args: string[], env: Record<string, string | undefined>, out: (line: string) => void): number {
+export async function restoreCommand(
+  args: string[],
+  env: Record<string, string | undefined>,
+  out: (line: string) => void,
+): Promise<number> {
   const { values, positionals } = parse(args, true);
   if (values.help) {
     out(RESTORE_HELP);
@@ -75,7 +79,7 @@ export function restoreCommand(args: string[], env: Record<string, string | unde
   if (positionals.length !== 1) throw new UsageError(`restore needs exactly one backup file, got ${positionals.length}, e.g. ${example}`);
   const backup = positionals[0]!;
   try {
-    const { schemaVersion, bytes } = restoreDatabase(backup, db, values.force === true);
+    const { schemaVersion, bytes } = await restoreDatabase(backup, db, values.force === true);
     out(`restored ${backup} to ${db} (schema version ${schemaVersion}, ${bytes} bytes); start with: baton serve --db ${db}\n`);
     return 0;
   } catch (err) {

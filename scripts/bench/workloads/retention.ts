@@ -101,7 +101,7 @@ export function retentionWorkload(sizes: Sizes, batchSize = RETENTION_BATCH): Va
       backupDatabase(old, join(dir, "backup.db"));
       const backupMs = performance.now() - t;
       t = performance.now();
-      restoreDatabase(join(dir, "backup.db"), join(dir, "restored.db"), false);
+      await restoreDatabase(join(dir, "backup.db"), join(dir, "restored.db"), false);
       const restoreMs = performance.now() - t;
       rmSync(old);
       rmSync(join(dir, "backup.db"));

@@ -79,13 +79,13 @@ describe.each(["bun", "node"] as const)("through %s", (driver) => {
   });
 
   describe("restoreDatabase", () => {
-    test("refuses a database another process holds, and an existing file without force", () => {
+    test("refuses a database another process holds, and an existing file without force", async () => {
       const backup = backupDatabase(dbPath, join(dir, "copy.db"), driver).file;
       // The open store holds dbPath's lock as this process; a lock naming a live other pid is a running Baton.
       writeFileSync(join(dir, "held.db.lock"), `${process.ppid}\n`);
-      expect(() => restoreDatabase(backup, join(dir, "held.db"), false, driver)).toThrow(DatabaseInUseError);
+      await expect(restoreDatabase(backup, join(dir, "held.db"), false, driver)).rejects.toThrow(DatabaseInUseError);
       writeFileSync(join(dir, "exists.db"), "old");
-      expect(() => restoreDatabase(backup, join(dir, "exists.db"), false, driver)).toThrow(/already exists; add --force/);
+      await expect(restoreDatabase(backup, join(dir, "exists.db"), false, driver)).rejects.toThrow(/already exists; add --force/);
       expect(existsSync(join(dir, "exists.db.lock"))).toBe(false);
     });
 
@@ -95,7 +95,7 @@ describe.each(["bun", "node"] as const)("through %s", (driver) => {
       writeFileSync(target, "old");
       writeFileSync(`${target}-wal`, "stale");
       writeFileSync(`${target}-shm`, "stale");
-      expect(restoreDatabase(backup, target, true, driver).schemaVersion).toBe(MIGRATIONS.length);
+      expect((await restoreDatabase(backup, target, true, driver)).schemaVersion).toBe(MIGRATIONS.length);
       expect(existsSync(`${target}-wal`)).toBe(false);
       const restored = SqliteStore.open({ path: target, driver });
       try {
@@ -105,16 +105,16 @@ describe.each(["bun", "node"] as const)("through %s", (driver) => {
       }
     });
 
-    test("refuses a file that is not a database, is damaged or has a newer schema", () => {
+    test("refuses a file that is not a database, is damaged or has a newer schema", async () => {
       writeFileSync(join(dir, "text.db"), "not a database at all, just text ".repeat(200));
-      expect(() => restoreDatabase(join(dir, "text.db"), join(dir, "t.db"), false, driver)).toThrow(BackupError);
+      await expect(restoreDatabase(join(dir, "text.db"), join(dir, "t.db"), false, driver)).rejects.toThrow(BackupError);
       const newer = join(dir, "newer.db");
       const db = openDatabase({ path: newer, driver });
       db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
       db.query("INSERT INTO schema_migrations VALUES (?1, 0)").run(MIGRATIONS.length + 1);
       db.close();
-      expect(() => restoreDatabase(newer, join(dir, "n.db"), false, driver)).toThrow(/this Baton knows only/);
-      expect(() => restoreDatabase(join(dir, "none.db"), join(dir, "n.db"), false, driver)).toThrow(/there is no backup at/);
+      await expect(restoreDatabase(newer, join(dir, "n.db"), false, driver)).rejects.toThrow(/this Baton knows only/);
+      await expect(restoreDatabase(join(dir, "none.db"), join(dir, "n.db"), false, driver)).rejects.toThrow(/there is no backup at/);
       expect(existsSync(join(dir, "t.db")) || existsSync(join(dir, "n.db"))).toBe(false);
     });
   });

@@ -94,6 +94,20 @@ function vacuumInto(db: Database, file: string): void {
 }
 
 /**
+ * A copy of `db` written to `file` through SQLite: `VACUUM INTO` (compacted, incremental
+ * auto_vacuum), or where Deno refuses it, SQLite's online backup (the pages as they are).
+ */
+async function copyThroughSqlite(db: Database, file: string): Promise<void> {
+  try {
+    vacuumInto(db, file);
+  } catch (err) {
+    if (!(err instanceof BackupError && err.message === ATTACH_REFUSED)) throw err;
+    rmSync(file, { force: true });
+    await onlineBackup(db, file);
+  }
+}
+
+/**
  * Writes a consistent copy of the database at `dbPath` to `out`, which must not exist. Needs no
  * lock: a running server on `dbPath` keeps committing while the copy is taken. Synchronous and
  * as long as the copy: a server calls it through `backupInWorker`, off its event loop.
@@ -208,12 +222,12 @@ export function checkBackup(file: string, driver?: DriverName): number {
  * `dbPath` (throws `DatabaseInUseError`) and, unless `force`, when `dbPath` exists. Removes the
  * target's old `-wal` and `-shm`: they belong to the database being replaced.
  */
-export function restoreDatabase(
+export async function restoreDatabase(
   file: string,
   dbPath: string,
   force: boolean,
   driver?: DriverName,
-): { schemaVersion: number; bytes: number } {
+): Promise<{ schemaVersion: number; bytes: number }> {
   const schemaVersion = checkBackup(file, driver);
   mkdirSync(dirname(dbPath), { recursive: true }); // as 'baton serve --db' would
   const release = acquireLock(dbPath);
@@ -227,7 +241,7 @@ export function restoreDatabase(
     try {
       // A copy through SQLite, not of the bytes: a backup with its own -wal beside it comes out whole.
       wantIncrementalVacuum(source);
-      vacuumInto(source, temp);
+      await copyThroughSqlite(source, temp);
     } finally {
       source.close();
     }

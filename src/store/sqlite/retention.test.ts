@@ -79,7 +79,7 @@ describe("incremental vacuum", () => {
     await store.close();
     backupDatabase(path, join(dir, "copy.db"));
     expect(autoVacuum(join(dir, "copy.db"))).toBe(2);
-    restoreDatabase(path, join(dir, "restored.db"), false);
+    await restoreDatabase(path, join(dir, "restored.db"), false);
     expect(autoVacuum(join(dir, "restored.db"))).toBe(2);
   });
 });
