@@ -102,11 +102,12 @@ export async function startServer(args: {
   pollMs?: number;
   /** More flags for `baton serve`. */
   extra?: string[];
+  /** What runs `serve` instead of `dist/baton serve` (e.g. `deno run … src/cli/main.ts serve`), from the repository. */
+  command?: string[];
 }): Promise<Server> {
   const port = freePort();
   const argv = [
-    BINARY,
-    "serve",
+    ...(args.command ?? [BINARY, "serve"]),
     "--host",
     "127.0.0.1",
     "--port",
@@ -123,7 +124,8 @@ export async function startServer(args: {
   if (args.jobs) argv.push("--jobs", args.jobs);
   argv.push(...(args.extra ?? []));
   const t0 = performance.now();
-  const proc = Bun.spawn(argv, { cwd: tmpdir(), stdout: "ignore", stderr: "inherit", env: { PATH: process.env.PATH ?? "" } });
+  const env = { PATH: process.env.PATH ?? "", ...(args.command ? { HOME: process.env.HOME ?? tmpdir() } : {}) };
+  const proc = Bun.spawn(argv, { cwd: args.command ? ROOT : tmpdir(), stdout: "ignore", stderr: "inherit", env });
   cleanups.push(() => proc.kill("SIGKILL"));
   const url = `http://127.0.0.1:${port}`;
   for (;;) {

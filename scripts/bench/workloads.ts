@@ -4,6 +4,7 @@
  * issue, per sync level.
  */
 import { dashboard } from "./workloads/dashboard.ts";
+import { denoEngine1Task, denoRest1Task } from "./workloads/deno.ts";
 import { engine1Task, engine1TaskPaced, engine5Task, engineKeys } from "./workloads/engine.ts";
 import { restReference } from "./workloads/reference.ts";
 import { remote1Task } from "./workloads/remote.ts";
@@ -24,10 +25,11 @@ export const WORKLOADS = [
   "footprint",
   "history",
   "dashboard",
+  "deno",
 ] as const;
 /**
  * Run only when named with --workload: each takes minutes (retention: seeding 1M executions, then the clean;
- * rest-reference: about 40 s at --sync normal and 1.5 min at full, where the naive reference syncs every transaction).
+ * rest-reference: about 1.5 min at --sync normal and 2.5 min at full, where the naive reference syncs every transaction).
  */
 export const NAMED_ONLY_WORKLOADS = ["retention", "rest-reference"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number] | (typeof NAMED_ONLY_WORKLOADS)[number];
@@ -56,5 +58,7 @@ export function variantsOf(name: WorkloadName, sizes: Sizes): Variant[] {
       return [dashboard(sizes)];
     case "rest-reference":
       return [restReference(10, 16, sizes), restReference(100, 32, sizes)];
+    case "deno":
+      return [denoEngine1Task(sizes), denoRest1Task(sizes)];
   }
 }
