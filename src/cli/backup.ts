@@ -4,7 +4,7 @@
  * not a server runs on the database; a restore refuses while one does.
  */
 import { parseArgs } from "node:util";
-import { backupOnThread, restoreDatabase } from "../store/sqlite/backup.ts";
+import { backupDatabase, restoreDatabase } from "../store/sqlite/backup.ts";
 import { DatabaseInUseError } from "../store/sqlite/lockfile.ts";
 import { UsageError } from "./config.ts";
 
@@ -49,7 +49,7 @@ function dbOf(value: string | undefined, env: Record<string, string | undefined>
   return db;
 }
 
-/** `VACUUM INTO`, or SQLite's online backup where Deno refuses it (`backupOnThread`), as a server's backup does. */
+/** `VACUUM INTO`, or SQLite's online backup where Deno refuses it (`backupDatabase`), as a server's backup does. */
 export async function backupCommand(args: string[], env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
   const { values, positionals } = parse(args, false);
   if (values.help) {
@@ -59,7 +59,7 @@ export async function backupCommand(args: string[], env: Record<string, string |
   const example = "baton backup --db data/baton.db backups/baton-1.db";
   const db = dbOf(values.db, env, example);
   if (positionals.length !== 1) throw new UsageError(`backup needs exactly one output file, got ${positionals.length}, e.g. ${example}`);
-  const result = await backupOnThread(db, positionals[0]!);
+  const result = await backupDatabase(db, positionals[0]!);
   out(`backed up ${db} to ${result.file}: ${result.bytes} bytes in ${result.durationMs} ms\n`);
   return 0;
 }

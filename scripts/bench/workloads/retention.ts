@@ -98,7 +98,7 @@ export function retentionWorkload(sizes: Sizes, batchSize = RETENTION_BATCH): Va
       await SqliteStore.open({ path: old }).close();
       const upgradeMs = performance.now() - t;
       t = performance.now();
-      backupDatabase(old, join(dir, "backup.db"));
+      await backupDatabase(old, join(dir, "backup.db"));
       const backupMs = performance.now() - t;
       t = performance.now();
       await restoreDatabase(join(dir, "backup.db"), join(dir, "restored.db"), false);

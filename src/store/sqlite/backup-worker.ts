@@ -12,9 +12,9 @@ declare const self: Worker;
 const backup = import("./backup.ts");
 
 self.onmessage = (event: MessageEvent<{ dbPath: string; out: string; driver: DriverName }>) =>
-  void backup.then(async ({ BackupError, backupOnThread }) => {
+  void backup.then(async ({ BackupError, backupDatabase }) => {
     try {
-      self.postMessage({ ok: true, result: await backupOnThread(event.data.dbPath, event.data.out, event.data.driver) });
+      self.postMessage({ ok: true, result: await backupDatabase(event.data.dbPath, event.data.out, event.data.driver) });
     } catch (err) {
       self.postMessage({ ok: false, message: (err as Error).message ?? String(err), backupError: err instanceof BackupError });
     }

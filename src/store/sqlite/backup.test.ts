@@ -42,7 +42,7 @@ describe.each(["bun", "node"] as const)("through %s", (driver) => {
   describe("backupDatabase", () => {
     test("copies what was committed while the store keeps running and writing, and the copy opens as a store", async () => {
       const before = await ids(store);
-      const result = backupDatabase(dbPath, join(dir, "copy.db"), driver);
+      const result = await backupDatabase(dbPath, join(dir, "copy.db"), driver);
       await store.enqueue(fresh("after"), T0); // the store still takes writes
       expect(result.file).toBe(join(dir, "copy.db"));
       expect(result.bytes).toBeGreaterThan(0);
@@ -70,17 +70,17 @@ describe.each(["bun", "node"] as const)("through %s", (driver) => {
       await expect(store.backup(join(dir, "threaded.db"))).rejects.toThrow(ConflictError);
     });
 
-    test("never overwrites a file, and says so", () => {
+    test("never overwrites a file, and says so", async () => {
       writeFileSync(join(dir, "taken.db"), "mine");
-      expect(() => backupDatabase(dbPath, join(dir, "taken.db"), driver)).toThrow(/already exists; choose another name/);
-      expect(() => backupDatabase(join(dir, "nope.db"), join(dir, "x.db"), driver)).toThrow(/there is no database at/);
-      expect(() => backupDatabase(dbPath, join(dir, "missing", "x.db"), driver)).toThrow(/does not exist; create it first/);
+      await expect(backupDatabase(dbPath, join(dir, "taken.db"), driver)).rejects.toThrow(/already exists; choose another name/);
+      await expect(backupDatabase(join(dir, "nope.db"), join(dir, "x.db"), driver)).rejects.toThrow(/there is no database at/);
+      await expect(backupDatabase(dbPath, join(dir, "missing", "x.db"), driver)).rejects.toThrow(/does not exist; create it first/);
     });
   });
 
   describe("restoreDatabase", () => {
     test("refuses a database another process holds, and an existing file without force", async () => {
-      const backup = backupDatabase(dbPath, join(dir, "copy.db"), driver).file;
+      const backup = (await backupDatabase(dbPath, join(dir, "copy.db"), driver)).file;
       // The open store holds dbPath's lock as this process; a lock naming a live other pid is a running Baton.
       writeFileSync(join(dir, "held.db.lock"), `${process.ppid}\n`);
       await expect(restoreDatabase(backup, join(dir, "held.db"), false, driver)).rejects.toThrow(DatabaseInUseError);
@@ -90,7 +90,7 @@ describe.each(["bun", "node"] as const)("through %s", (driver) => {
     });
 
     test("puts the backup in place, replacing the file and its stale WAL with force", async () => {
-      const backup = backupDatabase(dbPath, join(dir, "copy.db"), driver).file;
+      const backup = (await backupDatabase(dbPath, join(dir, "copy.db"), driver)).file;
       const target = join(dir, "restored.db");
       writeFileSync(target, "old");
       writeFileSync(`${target}-wal`, "stale");

@@ -6,7 +6,7 @@
  * file under the final name. A restore checks the backup (integrity, schema version), takes the
  * target's lock (no Baton may run on it meanwhile) and puts the copy in place the same way.
  * Deno allows `VACUUM INTO` (an ATTACH) only when every permission is granted: there, a
- * server's backup thread uses SQLite's online backup instead (`backupOnThread`).
+ * backup or restore uses SQLite's online backup instead (`copyThroughSqlite`).
  */
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -109,10 +109,12 @@ async function copyThroughSqlite(db: Database, file: string): Promise<void> {
 
 /**
  * Writes a consistent copy of the database at `dbPath` to `out`, which must not exist. Needs no
- * lock: a running server on `dbPath` keeps committing while the copy is taken. Synchronous and
- * as long as the copy: a server calls it through `backupInWorker`, off its event loop.
+ * lock: a running server on `dbPath` keeps committing while the copy is taken. `VACUUM INTO`
+ * (compacted, incremental auto_vacuum) or, where Deno refuses it, SQLite's online backup (the
+ * pages as they are: the original's free pages and auto_vacuum mode). As long as the copy and
+ * mostly synchronous: a server calls it through `backupInWorker`, off its event loop.
  */
-export function backupDatabase(dbPath: string, out: string, driver?: DriverName): BackupResult {
+export async function backupDatabase(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {
   const started = performance.now();
   if (!existsSync(dbPath)) throw new BackupError(`there is no database at ${dbPath}; name the file 'baton serve --db' uses`);
   if (existsSync(out)) throw new BackupError(`${out} already exists; choose another name, nothing was overwritten`);
@@ -121,34 +123,7 @@ export function backupDatabase(dbPath: string, out: string, driver?: DriverName)
   const db = openReadOnly(dbPath, driver);
   try {
     wantIncrementalVacuum(db);
-    vacuumInto(db, temp);
-    syncFile(temp);
-    putInPlace(temp, out, false);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  } finally {
-    db.close();
-  }
-  return { file: out, bytes: statSync(out).size, durationMs: Math.round(performance.now() - started) };
-}
-
-/**
- * What the backup thread runs: `backupDatabase`, or, where Deno refuses VACUUM INTO, SQLite's
- * online backup: a copy of the pages as they are, so the file keeps the original's free pages
- * and auto_vacuum mode (VACUUM INTO compacts and sets incremental auto_vacuum).
- */
-export async function backupOnThread(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {
-  try {
-    return backupDatabase(dbPath, out, driver);
-  } catch (err) {
-    if (!(err instanceof BackupError && err.message === ATTACH_REFUSED)) throw err;
-  }
-  const started = performance.now();
-  const temp = temporaryName(out);
-  const db = openReadOnly(dbPath, driver);
-  try {
-    await onlineBackup(db, temp);
+    await copyThroughSqlite(db, temp);
     syncFile(temp);
     putInPlace(temp, out, false);
   } catch (err) {
@@ -165,7 +140,7 @@ declare const BATON_BACKUP_WORKER: string | undefined;
 const WORKER_URL = typeof BATON_BACKUP_WORKER === "string" ? BATON_BACKUP_WORKER : new URL("./backup-worker.ts", import.meta.url).href;
 
 /**
- * `backupOnThread` on a thread of its own (`backup-worker.ts`). What it refuses (the file
+ * `backupDatabase` on a thread of its own (`backup-worker.ts`). What it refuses (the file
  * exists, no folder) rejects as the domain's `ConflictError`, for the API to answer 409.
  */
 export function backupInWorker(dbPath: string, out: string, driver?: DriverName): Promise<BackupResult> {

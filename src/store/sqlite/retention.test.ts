@@ -59,7 +59,7 @@ describe("incremental vacuum", () => {
     while (left > 0) left = await store.releaseFreePages(256);
     await store.close();
     expect(statSync(path).size).toBeLessThan(full / 4);
-    backupDatabase(path, join(dir, "copy.db"));
+    await backupDatabase(path, join(dir, "copy.db"));
     expect(autoVacuum(join(dir, "copy.db"))).toBe(2);
   });
 
@@ -77,7 +77,7 @@ describe("incremental vacuum", () => {
     const free = await store.releaseFreePages(1000);
     expect(await store.releaseFreePages(1000)).toBe(free);
     await store.close();
-    backupDatabase(path, join(dir, "copy.db"));
+    await backupDatabase(path, join(dir, "copy.db"));
     expect(autoVacuum(join(dir, "copy.db"))).toBe(2);
     await restoreDatabase(path, join(dir, "restored.db"), false);
     expect(autoVacuum(join(dir, "restored.db"))).toBe(2);
