@@ -12,22 +12,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import type { EngineMetrics } from "../../src/domain/metrics.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { PrometheusMetrics } from "../../src/platform/metrics.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../src/tasks/registry.ts";
 
-const [limitArg, nArg, syncArg = "normal"] = process.argv.slice(2);
-const [limit = 10, n = 20_000] = [limitArg, nArg].map((a) => (a === undefined ? undefined : Number(a)));
-if (![limit, n].every((v) => Number.isInteger(v) && v > 0) || (syncArg !== "normal" && syncArg !== "full")) {
-  process.stderr.write("usage: engine-runtime.ts [LIMIT] [EXECUTIONS] [normal|full] (positive integers)\n");
-  process.exit(2);
-}
-const sync: "normal" | "full" = syncArg;
-
-const dir = mkdtempSync(join(tmpdir(), "baton-engine-runtime-"));
-try {
-  const store = SqliteStore.open({ path: join(dir, "baton.db"), sync });
+/**
+ * Starts an engine with the built-in functions on `store`, registers `definition`, calls
+ * `ready`, submits `n` executions of it at once and waits until every one has settled. Returns
+ * the seconds from the first submit; the engine is stopped. `statements.ts` uses it too.
+ */
+export async function burst(
+  store: SqliteStore,
+  definition: { id: string; tasks: unknown[] },
+  options: { limit: number; n: number; metrics?: EngineMetrics; ready?: () => void },
+): Promise<number> {
+  const { limit, n, metrics, ready } = options;
   let settled = 0;
   let allDone!: () => void;
   const done = new Promise<void>((resolve) => (allDone = resolve));
@@ -35,19 +36,36 @@ try {
     store,
     functions: builtinFunctions(),
     maxConcurrentJobs: limit,
-    metrics: new PrometheusMetrics(),
+    ...(metrics ? { metrics } : {}),
     onSettled: () => ++settled === n && allDone(),
   });
   await engine.start();
-  await engine.catalog.register({ id: "one", tasks: [{ id: "a", functionName: "noop" }] });
+  await engine.catalog.register(definition);
+  ready?.();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: n }, () => engine.submit("one", {})));
+  await Promise.all(Array.from({ length: n }, () => engine.submit(definition.id, {})));
   await done;
   const seconds = (performance.now() - t0) / 1000;
   await engine.stop(1000);
-  store.close();
-  const runtime = "Deno" in globalThis ? "deno" : "bun";
-  process.stdout.write(`${JSON.stringify({ runtime, executionsPerSec: n / seconds })}\n`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+if (import.meta.main) {
+  const [limitArg, nArg, syncArg = "normal"] = process.argv.slice(2);
+  const [limit = 10, n = 20_000] = [limitArg, nArg].map((a) => (a === undefined ? undefined : Number(a)));
+  if (![limit, n].every((v) => Number.isInteger(v) && v > 0) || (syncArg !== "normal" && syncArg !== "full")) {
+    process.stderr.write("usage: engine-runtime.ts [LIMIT] [EXECUTIONS] [normal|full] (positive integers)\n");
+    process.exit(2);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "baton-engine-runtime-"));
+  try {
+    const store = SqliteStore.open({ path: join(dir, "baton.db"), sync: syncArg });
+    const definition = { id: "one", tasks: [{ id: "a", functionName: "noop" }] };
+    const seconds = await burst(store, definition, { limit, n, metrics: new PrometheusMetrics() });
+    store.close();
+    const runtime = "Deno" in globalThis ? "deno" : "bun";
+    process.stdout.write(`${JSON.stringify({ runtime, executionsPerSec: n / seconds })}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -9,11 +9,10 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Engine } from "../../src/engine/engine.ts";
 import { GroupCommit } from "../../src/store/sqlite/group-commit.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
-import { builtinFunctions } from "../../src/tasks/registry.ts";
 import { tempDir } from "./common.ts";
+import { burst } from "./engine-runtime.ts";
 import { statementTable, timeStatements } from "./statement-timer.ts";
 
 const { positionals } = parseArgs({ allowPositionals: true });
@@ -35,25 +34,15 @@ GroupCommit.prototype.flush = function (this: GroupCommit) {
 };
 
 const store = SqliteStore.open({ path: join(tempDir(), "baton.db"), sync });
-let settled = 0;
-let allDone!: () => void;
-const done = new Promise<void>((resolve) => (allDone = resolve));
-const engine = new Engine({
-  store,
-  functions: builtinFunctions(),
-  maxConcurrentJobs: limit,
-  onSettled: () => ++settled === n && allDone(),
+const definition = { id: "seq", tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i + 1}`, functionName: "noop" })) };
+const seconds = await burst(store, definition, {
+  limit,
+  n,
+  ready: () => {
+    bySql.clear();
+    flushMs = 0;
+  },
 });
-await engine.start();
-await engine.catalog.register({ id: "seq", tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i + 1}`, functionName: "noop" })) });
-bySql.clear();
-flushMs = 0;
-
-const t0 = performance.now();
-await Promise.all(Array.from({ length: n }, () => engine.submit("seq", {})));
-await done;
-const seconds = (performance.now() - t0) / 1000;
-await engine.stop(1000);
 const { batches, writes } = store.writeStats;
 store.close();
 
