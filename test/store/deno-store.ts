@@ -12,19 +12,11 @@ import { statSync } from "node:fs";
 import { silentLogger } from "../../src/domain/log.ts";
 import { openDatabase, openForCheckpoints, openReadOnly, RUNTIME_DRIVER } from "../../src/store/sqlite/driver.ts";
 import { SqliteStore } from "../../src/store/sqlite/store.ts";
+import { codeOf } from "../helpers/error-code.ts";
 import { everything, newExecution, T0 } from "./fixtures.ts";
 import { someHistory } from "./history.ts";
 
 const [path, mode] = process.argv.slice(2) as [string, string];
-
-function codeOf(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return "nothing thrown";
-}
 
 /** True once the checkpoint worker copied the WAL into the file: only a checkpoint grows it (the writer's own waits for 40,000 pages). */
 async function checkpointed(): Promise<boolean> {

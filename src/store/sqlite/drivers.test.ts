@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { codeOf } from "../../../test/helpers/error-code.ts";
 import { everything, newExecution, T0 } from "../../../test/store/fixtures.ts";
 import { someHistory } from "../../../test/store/history.ts";
 import {
@@ -30,16 +31,6 @@ beforeEach(() => {
   path = join(dir, "baton.db");
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The `code` of what `f` throws (SQLite's name for it, on both drivers). */
-function codeOf(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return "nothing thrown";
-}
 
 /** Both drivers' answers to `f`, side by side, to compare in one expectation. */
 function onBoth<T>(f: (driver: DriverName) => T): Record<DriverName, T> {
