@@ -9,8 +9,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, ROOT, type Server, startServer, tempDir, waitUntil } from "../common.ts";
-import { executedJobs, jobsDir, load } from "./rest.ts";
+import { BUN, ROOT, type Server, startServer, tempDir } from "../common.ts";
+import { jobsDir, loadUntilCompleted } from "./rest.ts";
 import type { Sizes, Variant } from "./types.ts";
 
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
@@ -25,12 +25,9 @@ function startDeno(): string[] {
 }
 
 async function pass(server: Server, n: number, connections: number): Promise<{ done: number; seconds: number }> {
-  const before = await executedJobs(server.url);
-  const t0 = performance.now();
-  const r = await load(`${server.url}/jobs/one/execute`, n, connections);
+  const r = await loadUntilCompleted(server.url, "one", n, connections);
   if (r.failed > 0) throw new Error(`${r.failed} of ${n} requests failed`);
-  await waitUntil("every execution to complete", async () => (await executedJobs(server.url)) - before >= r.accepted, 600_000, 10);
-  return { done: r.accepted, seconds: (performance.now() - t0) / 1000 };
+  return { done: r.accepted, seconds: r.elapsed };
 }
 
 export function denoRest1Task(sizes: Sizes): Variant {

@@ -15,9 +15,9 @@
  * over the executions completed); the runner prints their medians. Targets: issue 18.
  */
 import { join } from "node:path";
-import { log, round, startServer, tempDir, waitUntil } from "../common.ts";
+import { log, round, startServer, tempDir } from "../common.ts";
 import { type ReferenceServer, startReference } from "../reference/start.ts";
-import { executedJobs, jobsDir, load } from "./rest.ts";
+import { jobsDir, loadUntilCompleted } from "./rest.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
 type SideName = "baton" | "reference" | "raw" | "framework" | "baton100";
@@ -56,14 +56,10 @@ async function slotFigures(url: string): Promise<{ extra: number; completed: num
 }
 
 async function pass(side: Side, n: number, connections: number): Promise<void> {
-  const before = side.works ? await executedJobs(side.url) : 0;
   const slots = side.name.startsWith("baton") ? await slotFigures(side.url) : null;
-  const t0 = performance.now();
-  const r = await load(`${side.url}/jobs/one/execute`, n, connections);
+  const r = await loadUntilCompleted(side.url, "one", n, connections, side.works);
   if (r.failed > 0) throw new Error(`${side.name}: ${r.failed} of ${n} requests failed`);
-  if (side.works)
-    await waitUntil(`${side.name} to complete`, async () => (await executedJobs(side.url)) - before >= r.accepted, 600_000, 10);
-  side.seconds += (performance.now() - t0) / 1000;
+  side.seconds += r.elapsed;
   side.done += r.accepted;
   side.p50Ms.push(r.p50Ms);
   side.p99Ms.push(r.p99Ms);

@@ -13,8 +13,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { BUN, cpuMs, log, ONE_TASK, ROOT, round, type Server, startServer, tempDir, waitUntil } from "../common.ts";
-import { executedJobs, load } from "./rest.ts";
+import { BUN, cpuMs, log, ONE_TASK, ROOT, round, type Server, startServer, tempDir } from "../common.ts";
+import { loadUntilCompleted } from "./rest.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
 const WORKERS = 8;
@@ -38,12 +38,9 @@ interface Side {
 async function half(side: Side, n: number, connections: number): Promise<void> {
   const { url } = side.server;
   const cpu = () => [cpuUs(side.server.proc.pid), side.workers.reduce((sum, w) => sum + cpuUs(w.pid), 0)] as const;
-  const before = await executedJobs(url);
   const [server0, workers0] = cpu();
-  const t0 = performance.now();
-  const r = await load(`${url}/jobs/${side.definitionId}/execute`, n, connections);
-  await waitUntil("every execution to complete", async () => (await executedJobs(url)) - before >= r.accepted, 600_000, 10);
-  side.seconds += (performance.now() - t0) / 1000;
+  const r = await loadUntilCompleted(url, side.definitionId, n, connections);
+  side.seconds += r.elapsed;
   const [server1, workers1] = cpu();
   side.executions += r.accepted;
   side.serverCpuUs += server1 - server0;

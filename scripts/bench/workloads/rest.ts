@@ -34,6 +34,25 @@ export async function executedJobs(url: string): Promise<number> {
   return ((await (await fetch(`${url}/system/state`)).json()) as { executedJobs: number }).executedJobs;
 }
 
+/**
+ * POSTs `n` executions of `definitionId` through `load` and, unless the server only answers
+ * (`completes` false: the ceilings), waits until as many more have completed there. Returns the
+ * load's result and `elapsed`: seconds from the first POST to the last completion.
+ */
+export async function loadUntilCompleted(
+  url: string,
+  definitionId: string,
+  n: number,
+  connections: number,
+  completes = true,
+): Promise<LoadResult & { elapsed: number }> {
+  const before = completes ? await executedJobs(url) : 0;
+  const t0 = performance.now();
+  const r = await load(`${url}/jobs/${definitionId}/execute`, n, connections);
+  if (completes) await waitUntil("every execution to complete", async () => (await executedJobs(url)) - before >= r.accepted, 600_000, 10);
+  return { ...r, elapsed: (performance.now() - t0) / 1000 };
+}
+
 /** Submit-to-complete times of every execution, from the database (read-only). */
 function completionLatencies(dbPath: string): number[] {
   const db = new Database(dbPath, { readonly: true });
