@@ -3,7 +3,18 @@
  * or older than the sources), starting and always killing it, and seeding databases in bulk.
  */
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -257,3 +268,55 @@ export function seedExecutions(db: Database, count: number, row: (i: number) => 
 }
 
 export { BUN };
+
+/**
+ * A database of `count` executions seeded in bulk (`createDatabase`, `seedExecutions` with
+ * `row`), made on the first call only (seeding a million takes a while); `after` sees it
+ * before it is closed. Returns the seeded file: measure on a `freshCopy` of it.
+ */
+export function seededOnce(
+  definitions: Record<string, unknown>[],
+  count: number,
+  row: (i: number) => SeedRow,
+  after: (db: Database) => void = () => {},
+): () => string {
+  let seeded: string | undefined;
+  return () => {
+    if (seeded) return seeded;
+    const path = join(tempDir(), "seeded.db");
+    const t = performance.now();
+    log(`  seeding ${count.toLocaleString("en")} executions…`);
+    const db = createDatabase(path, definitions);
+    seedExecutions(db, count, row);
+    after(db);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    db.close();
+    log(`  seeded in ${Math.round((performance.now() - t) / 1000)} s`);
+    seeded = path;
+    return path;
+  };
+}
+
+/**
+ * `seeded` copied to `name` in a new folder and flushed to disk: a fresh copy is page cache not
+ * yet written, which the first measured checkpoint's fsync would otherwise flush and stall on.
+ */
+export function freshCopy(seeded: string, name = "baton.db", dir = tempDir()): string {
+  const path = join(dir, name);
+  copyFileSync(seeded, path);
+  syncFile(path);
+  return path;
+}
+
+export function syncFile(path: string): void {
+  const fd = openSync(path, "r");
+  fsyncSync(fd);
+  closeSync(fd);
+}
+
+/** Three single-task definitions and a history over them, 1 in 20 FAILED and 1 in 20 CANCELLED: `history` and `dashboard`. */
+export const HISTORY_DEFINITIONS = ["alpha", "beta", "gamma"].map((id) => ({ ...ONE_TASK, id }));
+export const historyRow = (i: number): SeedRow => ({
+  status: i % 20 === 0 ? "FAILED" : i % 20 === 1 ? "CANCELLED" : "COMPLETED",
+  definitionId: HISTORY_DEFINITIONS[i % 3]!.id,
+});

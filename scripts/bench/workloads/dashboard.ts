@@ -18,9 +18,7 @@
  * (13 s of it seeding the million executions, once per process), so it is in the default list.
  */
 import { Database } from "bun:sqlite";
-import { closeSync, copyFileSync, fsyncSync, openSync } from "node:fs";
-import { join } from "node:path";
-import { createDatabase, log, ONE_TASK, seedExecutions, startServer, tempDir } from "../common.ts";
+import { freshCopy, HISTORY_DEFINITIONS, historyRow, seededOnce, startServer } from "../common.ts";
 import type { Metrics, Sizes, Variant } from "./types.ts";
 
 interface Pair {
@@ -32,22 +30,6 @@ interface Pair {
 
 const ROUNDS = 7;
 const PER_ROUND = 15;
-
-function seed(count: number): string {
-  const path = join(tempDir(), "seeded.db");
-  const t = performance.now();
-  log(`  seeding ${count.toLocaleString("en")} executions…`);
-  const defs = ["alpha", "beta", "gamma"].map((id) => ({ ...ONE_TASK, id }));
-  const db = createDatabase(path, defs);
-  seedExecutions(db, count, (i) => ({
-    status: i % 20 === 0 ? "FAILED" : i % 20 === 1 ? "CANCELLED" : "COMPLETED",
-    definitionId: defs[i % 3]!.id,
-  }));
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  db.close();
-  log(`  seeded in ${Math.round((performance.now() - t) / 1000)} s`);
-  return path;
-}
 
 /** The pairs, with the ids and cursors they need read from the database itself. */
 function pairs(path: string, url: string): Promise<Pair[]> {
@@ -109,7 +91,7 @@ const median = (xs: number[]) => {
 
 export function dashboard(sizes: Sizes): Variant {
   const count = sizes.historyCount;
-  let seeded: string | undefined;
+  const seeded = seededOnce(HISTORY_DEFINITIONS, count, historyRow);
   // Targets on the same data read both ways; overviewNoFailures leaves the failure groups out
   // of the API side only, so it says what they cost rather than how the page compares.
   const names = ["overview", "executions", "executionsDeep", "executionsFiltered", "search", "execution", "definitions", "definition"];
@@ -117,12 +99,7 @@ export function dashboard(sizes: Sizes): Variant {
     workload: "dashboard",
     params: { executions: count, rounds: ROUNDS, perRound: PER_ROUND },
     async run(sync) {
-      seeded ??= seed(count);
-      const path = join(tempDir(), "baton.db");
-      copyFileSync(seeded, path);
-      const fd = openSync(path, "r"); // flush the copy first, as `history` does
-      fsyncSync(fd);
-      closeSync(fd);
+      const path = freshCopy(seeded());
       const server = await startServer({ db: path, sync, limit: 10 });
       try {
         const list = await pairs(path, server.url);

@@ -10,7 +10,7 @@
  * restore that give it incremental vacuum.
  */
 import { Database } from "bun:sqlite";
-import { closeSync, copyFileSync, fsyncSync, openSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { systemClock } from "../../../src/domain/clock.ts";
 import { silentLogger } from "../../../src/domain/log.ts";
@@ -20,20 +20,13 @@ import { RETENTION_BATCH, Retention } from "../../../src/engine/services/retenti
 import { backupDatabase, restoreDatabase } from "../../../src/store/sqlite/backup.ts";
 import { SqliteStore } from "../../../src/store/sqlite/store.ts";
 import { builtinFunctions } from "../../../src/tasks/registry.ts";
-import { createDatabase, log, ONE_TASK, percentile, seedExecutions, tempDir } from "../common.ts";
+import { freshCopy, ONE_TASK, percentile, seededOnce, syncFile, tempDir } from "../common.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
 const DAY = 24 * 3600 * 1000;
 /** Admissions per second of the steady load. */
 const RATE = 1_000;
 const MiB = 1024 * 1024;
-
-/** A fresh copy is page cache not yet written: flushed here, not by the first measured checkpoint. */
-function syncFile(path: string): void {
-  const fd = openSync(path, "r");
-  fsyncSync(fd);
-  closeSync(fd);
-}
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const sizeOf = (path: string) => statSync(path).size + (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0);
@@ -61,33 +54,27 @@ export function retentionWorkload(sizes: Sizes, batchSize = RETENTION_BATCH): Va
   const count = sizes.historyCount;
   const expired = Math.floor(count * 0.9);
   const aloneMs = sizes.quick ? 3_000 : 10_000;
-  let seeded: string | undefined;
   let cutoff = 0;
+  const seeded = seededOnce(
+    [ONE_TASK],
+    count,
+    (i) => ({ status: i % 20 === 0 ? "FAILED" : "COMPLETED", definitionId: "one" }),
+    (db) => {
+      // Ends are one millisecond apart in seq order: the cutoff is the end of the first one kept.
+      cutoff = (db.query("SELECT end_time AS t FROM executions ORDER BY seq LIMIT 1 OFFSET ?1").get(expired) as { t: number }).t;
+    },
+  );
   return {
     workload: "retention",
     params: { executions: count, expired, ratePerSec: RATE, batchSize },
     async run(sync: Sync) {
-      if (!seeded) {
-        seeded = join(tempDir(), "seeded.db");
-        const t = performance.now();
-        log(`  seeding ${count.toLocaleString("en")} executions…`);
-        const db = createDatabase(seeded, [ONE_TASK]);
-        seedExecutions(db, count, (i) => ({ status: i % 20 === 0 ? "FAILED" : "COMPLETED", definitionId: "one" }));
-        // Ends are one millisecond apart in seq order: the cutoff is the end of the first one kept.
-        cutoff = (db.query("SELECT end_time AS t FROM executions ORDER BY seq LIMIT 1 OFFSET ?1").get(expired) as { t: number }).t;
-        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        db.close();
-        log(`  seeded in ${Math.round((performance.now() - t) / 1000)} s`);
-      }
       const dir = tempDir();
-      const path = join(dir, "baton.db");
-      copyFileSync(seeded, path);
-      syncFile(path);
+      const path = freshCopy(seeded(), "baton.db", dir);
       const fileBefore = sizeOf(path);
       // What an existing database pays once: the upgrade from the version before (schemas 11-13), and the
       // backup and restore that give it incremental vacuum (a copy by VACUUM INTO each).
       const old = join(dir, "old.db");
-      copyFileSync(seeded, old);
+      copyFileSync(seeded(), old);
       const downgrade = new Database(old);
       downgrade.exec(
         "DROP INDEX executions_failed; DROP INDEX idempotency_keys_by_execution; DROP TABLE operations; DELETE FROM schema_migrations WHERE version >= 11",

@@ -1,8 +1,22 @@
 /** Workloads of the database itself: recovery time after a crash, footprint on disk, reads over a large history. */
 import { Database } from "bun:sqlite";
-import { closeSync, copyFileSync, fsyncSync, openSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, createDatabase, log, ONE_TASK, percentile, rssMiB, seedExecutions, startServer, tempDir, waitUntil } from "../common.ts";
+import {
+  BINARY,
+  createDatabase,
+  freshCopy,
+  HISTORY_DEFINITIONS,
+  historyRow,
+  ONE_TASK,
+  percentile,
+  rssMiB,
+  seedExecutions,
+  seededOnce,
+  startServer,
+  tempDir,
+  waitUntil,
+} from "../common.ts";
 import { executedJobs, jobsDir, load } from "./rest.ts";
 import type { Sizes, Variant } from "./types.ts";
 
@@ -79,33 +93,12 @@ export function footprint(sizes: Sizes): Variant {
 
 export function history(sizes: Sizes): Variant {
   const count = sizes.historyCount;
-  let seeded: string | undefined;
-  const DEFS = ["alpha", "beta", "gamma"].map((id) => ({ ...ONE_TASK, id }));
+  const seeded = seededOnce(HISTORY_DEFINITIONS, count, historyRow);
   return {
     workload: "history",
     params: { executions: count, requests: 200 },
     async run(sync) {
-      if (!seeded) {
-        seeded = join(tempDir(), "seeded.db");
-        const t = performance.now();
-        log(`  seeding ${count.toLocaleString("en")} executions…`);
-        const db = createDatabase(seeded, DEFS);
-        seedExecutions(db, count, (i) => ({
-          status: i % 20 === 0 ? "FAILED" : i % 20 === 1 ? "CANCELLED" : "COMPLETED",
-          definitionId: DEFS[i % 3]!.id,
-        }));
-        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        db.close();
-        log(`  seeded in ${Math.round((performance.now() - t) / 1000)} s`);
-      }
-      const dir = tempDir();
-      const path = join(dir, "baton.db");
-      copyFileSync(seeded, path);
-      // The copy is a gigabyte of unwritten page cache: the first checkpoint's fsync would flush
-      // all of it and stall the measured commits behind it. A real database is not fresh from a copy.
-      const fd = openSync(path, "r");
-      fsyncSync(fd);
-      closeSync(fd);
+      const path = freshCopy(seeded());
       const server = await startServer({ db: path, sync, limit: 10 });
       try {
         const ids = new Database(path, { readonly: true });
