@@ -79,29 +79,16 @@ function wantIncrementalVacuum(db: ReturnType<typeof openReadOnly>): void {
   }
 }
 
-const ATTACH_REFUSED =
-  "SQLite's VACUUM INTO was refused: Deno allows it only when every permission is granted (deno run --allow-all); " +
-  "a running server's backup (POST /system/backup) works without";
-
-/** `VACUUM INTO file`; Deno's refusal (see the top) becomes a `BackupError` that says so. */
-function vacuumInto(db: Database, file: string): void {
-  try {
-    db.query("VACUUM INTO ?1").run(file);
-  } catch (err) {
-    if (/too many attached databases - max 0/.test(String((err as Error | null)?.message))) throw new BackupError(ATTACH_REFUSED);
-    throw err;
-  }
-}
-
 /**
  * A copy of `db` written to `file` through SQLite: `VACUUM INTO` (compacted, incremental
- * auto_vacuum), or where Deno refuses it, SQLite's online backup (the pages as they are).
+ * auto_vacuum), or where Deno refuses it (see the top: SQLite then says its attach limit is 0),
+ * SQLite's online backup (the pages as they are).
  */
 async function copyThroughSqlite(db: Database, file: string): Promise<void> {
   try {
-    vacuumInto(db, file);
+    db.query("VACUUM INTO ?1").run(file);
   } catch (err) {
-    if (!(err instanceof BackupError && err.message === ATTACH_REFUSED)) throw err;
+    if (!/too many attached databases - max 0/.test(String((err as Error | null)?.message))) throw err;
     rmSync(file, { force: true });
     await onlineBackup(db, file);
   }
