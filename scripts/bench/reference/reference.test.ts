@@ -3,6 +3,7 @@
  * answers 202 only for a valid body, runs every job through its semaphore without exceeding it
  * and counts completions; the two ceilings answer 202 (the framework one validating the body).
  * The in-process loop of `engine-5task` runs every task of every execution, one commit each step.
+ * The storage floor, in each mode, answers 202 once the start is stored and then stores the end.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
@@ -96,5 +97,50 @@ describe("the per-transaction loop", () => {
     db.close();
     expect(executions).toEqual([{ status: "COMPLETED", n: 7 }]);
     expect(tasks).toEqual([{ status: "COMPLETED", attempt: 1, n: 21 }]);
+  });
+});
+
+describe("the storage floor", () => {
+  const rowsOf = (db: string, sql: string) => {
+    const read = new Database(db, { readonly: true });
+    try {
+      return read.query(sql).all();
+    } finally {
+      read.close();
+    }
+  };
+
+  for (const mode of ["sql", "sql-thread", "minimal"]) {
+    test(`${mode}: answers 202 to a valid body, 400 to an invalid one, and stores each start and end`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "baton-floor-test-"));
+      dirs.push(dir);
+      const db = join(dir, "floor.db");
+      const server = await startReference("floor", [mode, db]);
+      started.push(server);
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(server.url, JSON.stringify({ i }))));
+      expect(answers.map((r) => r.status)).toEqual(Array(20).fill(202));
+      expect((await post(server.url, "[1]")).status).toBe(400);
+      expect((await post(server.url, "{}", "/jobs/other/execute")).status).toBe(404);
+      let executed = 0;
+      for (let i = 0; i < 500 && executed < 20; i++) {
+        executed = ((await (await fetch(`${server.url}/system/state`)).json()) as { executedJobs: number }).executedJobs;
+        if (executed < 20) await Bun.sleep(10);
+      }
+      expect(executed).toBe(20);
+      const rows = rowsOf(db, "SELECT status, input FROM executions ORDER BY seq") as { status: string; input: string }[];
+      expect(rows.map((r) => r.status)).toEqual(Array(20).fill("COMPLETED"));
+      expect(rows.map((r) => (JSON.parse(r.input) as { i: number }).i).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+      if (mode === "minimal") return;
+      // Baton's schema: a row of events for the start and one for the end, and the counts.
+      expect(rowsOf(db, "SELECT COUNT(*) AS n FROM events")).toEqual([{ n: 40 }]);
+      expect(rowsOf(db, "SELECT n FROM execution_counts WHERE status IN ('RUNNING', 'COMPLETED') ORDER BY status")).toEqual([
+        { n: 20 },
+        { n: 0 },
+      ]);
+    });
+  }
+
+  test("refuses an unknown mode", async () => {
+    await expect(startReference("floor", ["fast", "x.db"])).rejects.toThrow("exited before serving (code 2)");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Starts one of the benchmark's reference servers (`naive.ts`, `raw.ts`, `framework.ts`) as its
+ * Starts one of the benchmark's reference servers (`naive.ts`, `raw.ts`, `framework.ts`, `floor.ts`) as its
  * own Bun process on 127.0.0.1, on a port the server picks itself (it prints its URL once
  * listening), and kills it at exit whatever happens.
  */
@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { atExit, BUN } from "../common.ts";
 
-export type ReferenceKind = "naive" | "raw" | "framework";
+export type ReferenceKind = "naive" | "raw" | "framework" | "floor";
 
 export interface ReferenceServer {
   kind: ReferenceKind;
@@ -16,7 +16,7 @@ export interface ReferenceServer {
   stop(): Promise<void>;
 }
 
-/** `args` go to the server: for `naive`, the database path, the slot count and the sync level. */
+/** `args` go to the server: for `naive`, the database path, the slot count and the sync level; for `floor`, its mode and database path. */
 export async function startReference(kind: ReferenceKind, args: string[] = []): Promise<ReferenceServer> {
   const proc = Bun.spawn([BUN, join(import.meta.dir, `${kind}.ts`), ...args], { stdout: "pipe", stderr: "inherit" });
   atExit(() => proc.kill("SIGKILL"));

@@ -22,8 +22,9 @@ import type { Sizes, Sync, Variant } from "./types.ts";
 
 type SideName = "baton" | "reference" | "raw" | "framework" | "baton100";
 
-interface Side {
-  name: SideName;
+/** One server of an alternating comparison, with what its passes measured. */
+export interface Side {
+  name: string;
   url: string;
   /** Whether jobs complete there (Baton, the reference), so completions are waited for. */
   works: boolean;
@@ -55,7 +56,21 @@ async function slotFigures(url: string): Promise<{ extra: number; completed: num
   return { extra: slot - work, completed: metricOf(text, "baton_executions_total") };
 }
 
-async function pass(side: Side, n: number, connections: number): Promise<void> {
+/** A side with nothing measured yet; `works`: jobs complete there, so completions are waited for. */
+export const newSide = (name: string, url: string, works: boolean): Side => ({
+  name,
+  url,
+  works,
+  done: 0,
+  seconds: 0,
+  p50Ms: [],
+  p99Ms: [],
+  slotExtraSeconds: 0,
+  completed: 0,
+});
+
+/** Sends `n` requests to `side` and adds what they measured (and, for Baton, its slot figures). */
+export async function pass(side: Side, n: number, connections: number): Promise<void> {
   const slots = side.name.startsWith("baton") ? await slotFigures(side.url) : null;
   const r = await loadUntilCompleted(side.url, "one", n, connections, side.works);
   if (r.failed > 0) throw new Error(`${side.name}: ${r.failed} of ${n} requests failed`);
@@ -70,7 +85,7 @@ async function pass(side: Side, n: number, connections: number): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 export function restReference(limit: number, connections: number, sizes: Sizes): Variant {
   const n = sizes.quick ? 2_000 : 20_000;
@@ -87,17 +102,7 @@ export function restReference(limit: number, connections: number, sizes: Sizes):
         refs.push(await startReference("naive", [join(tempDir(), "reference.db"), String(limit), sync]));
         refs.push(await startReference("raw"));
         refs.push(await startReference("framework"));
-        const side = (name: SideName, url: string, works: boolean): Side => ({
-          name,
-          url,
-          works,
-          done: 0,
-          seconds: 0,
-          p50Ms: [],
-          p99Ms: [],
-          slotExtraSeconds: 0,
-          completed: 0,
-        });
+        const side = (name: SideName, url: string, works: boolean) => newSide(name, url, works);
         const sides = [side("baton", baton.url, true), side("reference", refs[0]!.url, true), side("raw", refs[1]!.url, false)];
         sides.push(side("framework", refs[2]!.url, false));
         if (unlimited) sides.push(side("baton100", unlimited.url, true));
