@@ -51,3 +51,28 @@ test("a database written by Bun opens under Deno, and the other way round; an ex
   expect((await again.json("GET", "/job-definitions/fast")).body.version).toBe(1);
   expect(await again.stop("SIGTERM")).toBe(0);
 });
+
+test("under Deno, a permission left out of the command line is refused naming the flag to add", async () => {
+  const deno = batonCommand("deno");
+  const without = (flag: string) => deno.filter((w) => w !== flag);
+  const dir = tempDir();
+  const refusal = async (command: string[], args: string[]) => {
+    const proc = Bun.spawn([...command, "serve", "--port", "0", ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    return { lines: err.trim().split("\n"), code };
+  };
+  // No write permission: the database's folder cannot be created or written (it was "input/output error").
+  const db = join(dir, "data", "baton.db");
+  const write = await refusal(without("--allow-write"), ["--db", db, "--jobs", JOBS]);
+  expect(write.code).toBe(1);
+  expect(write.lines).toEqual([
+    `baton: cannot start: cannot open the database ${db}: Requires write access to "${join(dir, "data")}", run again with the --allow-write flag`,
+  ]);
+  const read = await refusal(without("--allow-read"), ["--db", join(dir, "baton.db"), "--jobs", JOBS]);
+  expect(read.code).toBe(1);
+  expect(read.lines.at(-1)).toContain("run again with the --allow-read flag");
+});

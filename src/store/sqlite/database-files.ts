@@ -46,8 +46,9 @@ export function prepareDatabaseFiles(path: string): void {
     mkdirSync(folder, { recursive: true });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.code === undefined) throw err; // not the file system's answer: Deno's "run again with the --allow-write flag"
     if (e.code === "EEXIST" || e.code === "ENOTDIR") throw new DatabaseFileError("folder", fileInTheWay(folder), "ENOTDIR");
-    throw new DatabaseFileError("folder", e.path ?? folder, e.code ?? "EIO");
+    throw new DatabaseFileError("folder", e.path ?? folder, e.code);
   }
   // A directory named as the database is the mistake to report, whoever may write its folder.
   const exists = existsSync(path);
@@ -110,7 +111,8 @@ function checkAccess(role: DatabaseFileRole, path: string, mode: number): void {
   try {
     accessSync(path, mode);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "EACCES";
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err; // a runtime's refusal (a Deno permission), which names its own fix
     // Root reads, writes and enters folders whatever the mode bits say (the kernel's rule, which
     // Bun's accessSync asks); Deno's judges by the bits and the owner alone, and would refuse root.
     if (code === "EACCES" && process.getuid?.() === 0 && (role === "folder" || (mode & constants.X_OK) === 0)) return;
