@@ -14,9 +14,9 @@
  * thread would help on this machine. No targets: it explains rest-reference's figures.
  */
 import { join } from "node:path";
-import { log, round, startServer, tempDir } from "../common.ts";
+import { startServer, tempDir } from "../common.ts";
 import { type ReferenceServer, startReference } from "../reference/start.ts";
-import { median, newSide, pass } from "./reference.ts";
+import { alternate, median, newSide } from "./reference.ts";
 import { jobsDir } from "./rest.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
@@ -43,8 +43,7 @@ export function storageFloor(limit: number, connections: number, sizes: Sizes): 
           newSide("minimal", minimal, true),
           newSide("framework", framework, false),
         ];
-        const forward = rounds % 2 === 1 ? sides : [...sides].reverse();
-        for (const s of [...forward, ...[...forward].reverse()]) await pass(s, n / 2, connections);
+        const report = await alternate(sides, rounds, n, connections);
         const [b, ref, q, t, m, fw] = sides.map((s) => s.done / s.seconds) as [number, number, number, number, number, number];
         const metrics = {
           batonCompletedPerSec: b,
@@ -61,12 +60,7 @@ export function storageFloor(limit: number, connections: number, sizes: Sizes): 
           sqlPostP50Ms: median(sides[2]!.p50Ms),
           threadPostP50Ms: median(sides[3]!.p50Ms),
         };
-        const order = forward.map((s) => s.name).join(", ");
-        log(
-          `  round ${rounds} (${order}, then reversed): ${Object.entries(metrics)
-            .map(([k, v]) => `${k} ${round(v)}`)
-            .join(", ")}`,
-        );
+        report(metrics);
         return metrics;
       } finally {
         await Promise.all([baton.stop(), ...refs.map((r) => r.stop())]);

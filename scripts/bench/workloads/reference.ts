@@ -85,6 +85,23 @@ export async function pass(side: Side, n: number, connections: number): Promise<
   }
 }
 
+/**
+ * Round `index` (from 1): every side, then the reverse (the reverse first in even rounds), each pass `n / 2`
+ * requests, so that a machine whose speed drifts weighs on all alike. Returns the round's
+ * printer of its figures, which names the order the sides ran in.
+ */
+export async function alternate(sides: Side[], index: number, n: number, connections: number) {
+  const forward = index % 2 === 1 ? sides : [...sides].reverse();
+  for (const s of [...forward, ...[...forward].reverse()]) await pass(s, n / 2, connections);
+  const order = forward.map((s) => s.name).join(", ");
+  return (metrics: Record<string, number>) =>
+    log(
+      `  round ${index} (${order}, then reversed): ${Object.entries(metrics)
+        .map(([k, v]) => `${k} ${round(v)}`)
+        .join(", ")}`,
+    );
+}
+
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 export function restReference(limit: number, connections: number, sizes: Sizes): Variant {
@@ -106,8 +123,7 @@ export function restReference(limit: number, connections: number, sizes: Sizes):
         const sides = [side("baton", baton.url, true), side("reference", refs[0]!.url, true), side("raw", refs[1]!.url, false)];
         sides.push(side("framework", refs[2]!.url, false));
         if (unlimited) sides.push(side("baton100", unlimited.url, true));
-        const forward = rounds % 2 === 1 ? sides : [...sides].reverse();
-        for (const s of [...forward, ...[...forward].reverse()]) await pass(s, n / 2, connections);
+        const report = await alternate(sides, rounds, n, connections);
         const [b, ref, raw, fw, b100] = sides.map((s) => s.done / s.seconds) as [number, number, number, number, number?];
         const [batonSide, refSide] = sides as [Side, Side];
         const metrics = {
@@ -125,9 +141,7 @@ export function restReference(limit: number, connections: number, sizes: Sizes):
           batonPostP99Ms: Math.max(...batonSide.p99Ms),
           referencePostP99Ms: Math.max(...refSide.p99Ms),
         };
-        const order = forward.map((s) => s.name).join(", ");
-        const shown = Object.entries(metrics).map(([k, v]) => `${k} ${round(v)}`);
-        log(`  round ${rounds} (${order}, then reversed): ${shown.join(", ")}`);
+        report(metrics);
         return metrics;
       } finally {
         await Promise.all([baton.stop(), unlimited?.stop(), ...refs.map((r) => r.stop())]);
