@@ -6,7 +6,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { batonCommand, execute, JOBS, register, startBaton, state, tempDir, waitForStatus } from "./harness.ts";
+import { batonCommand, execute, JOBS, register, runBaton, startBaton, state, tempDir, waitForStatus } from "./harness.ts";
 
 const original = JSON.parse(readFileSync(join(JOBS, "example-job.json"), "utf8"));
 /** The example's three tasks, each sleeping `ms`. */
@@ -54,25 +54,16 @@ test("a database written by Bun opens under Deno, and the other way round; an ex
 
 test("under Deno, a permission left out of the command line is refused naming the flag to add", async () => {
   const deno = batonCommand("deno");
-  const without = (flag: string) => deno.filter((w) => w !== flag);
+  const without = (flag: string) => ({ command: deno.filter((w) => w !== flag), env: { NO_COLOR: "1" } });
   const dir = tempDir();
-  const refusal = async (command: string[], args: string[]) => {
-    const proc = Bun.spawn([...command, "serve", "--port", "0", ...args], {
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-    return { lines: err.trim().split("\n"), code };
-  };
   // No write permission: the database's folder cannot be created or written (it was "input/output error").
   const db = join(dir, "data", "baton.db");
-  const write = await refusal(without("--allow-write"), ["--db", db, "--jobs", JOBS]);
+  const write = await runBaton(["serve", "--port", "0", "--db", db, "--jobs", JOBS], without("--allow-write"));
   expect(write.code).toBe(1);
-  expect(write.lines).toEqual([
+  expect(write.stderr.trim().split("\n")).toEqual([
     `baton: cannot start: cannot open the database ${db}: Requires write access to "${join(dir, "data")}", run again with the --allow-write flag`,
   ]);
-  const read = await refusal(without("--allow-read"), ["--db", join(dir, "baton.db"), "--jobs", JOBS]);
+  const read = await runBaton(["serve", "--port", "0", "--db", join(dir, "baton.db"), "--jobs", JOBS], without("--allow-read"));
   expect(read.code).toBe(1);
-  expect(read.lines.at(-1)).toContain("run again with the --allow-read flag");
+  expect(read.stderr.trim().split("\n").at(-1)).toContain("run again with the --allow-read flag");
 });

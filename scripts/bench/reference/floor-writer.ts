@@ -4,10 +4,10 @@
  * once it committed. It says `loaded` first: Bun drops messages sent to a worker whose
  * modules are still in a top-level await (the store's driver choice is one).
  */
-import { type FloorKind, type FloorOp, openFloor } from "./floor-sql.ts";
+import { type ApplyBatch, type FloorKind, type FloorOp, openFloor } from "./floor-sql.ts";
 
 declare const self: Worker;
-let apply: ((ops: readonly FloorOp[]) => number[]) | null = null;
+let apply: ApplyBatch | null = null;
 self.onmessage = (event: MessageEvent<{ open?: { path: string; kind: FloorKind }; batch?: number; ops?: FloorOp[] }>) => {
   const { open, batch, ops } = event.data;
   if (open) {

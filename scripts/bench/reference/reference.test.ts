@@ -23,6 +23,26 @@ afterAll(async () => {
 const post = (url: string, body: string, path = "/jobs/one/execute") =>
   fetch(`${url}${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
 
+/** `GET /system/state` once `executedJobs` reached `n`, or after about 5 s. */
+async function stateOnce<T extends { executedJobs: number }>(url: string, n: number): Promise<T> {
+  let state = { executedJobs: 0 } as T;
+  for (let i = 0; i < 500 && state.executedJobs < n; i++) {
+    state = (await (await fetch(`${url}/system/state`)).json()) as T;
+    if (state.executedJobs < n) await Bun.sleep(10);
+  }
+  return state;
+}
+
+/** The rows of a read-only query on a server's database file. */
+function rowsOf<T>(db: string, sql: string): T[] {
+  const read = new Database(db, { readonly: true });
+  try {
+    return read.query(sql).all() as T[];
+  } finally {
+    read.close();
+  }
+}
+
 describe("the naive reference", () => {
   test("answers 202 after storing, refuses bad bodies, and completes every job within its slots", async () => {
     const dir = mkdtempSync(join(tmpdir(), "baton-ref-test-"));
@@ -42,23 +62,13 @@ describe("the naive reference", () => {
     expect((await post(server.url, "{")).status).toBe(400);
     expect((await post(server.url, "{}", "/jobs/other/execute")).status).toBe(404);
 
-    let state = { executedJobs: 0, running: 0, peakRunning: 0 };
-    for (let i = 0; i < 500 && state.executedJobs < 20; i++) {
-      state = (await (await fetch(`${server.url}/system/state`)).json()) as typeof state;
-      if (state.executedJobs < 20) await Bun.sleep(10);
-    }
+    const state = await stateOnce<{ executedJobs: number; running: number; peakRunning: number }>(server.url, 20);
     expect(state.executedJobs).toBe(20);
     expect(state.running).toBe(0);
     expect(state.peakRunning).toBeGreaterThanOrEqual(1);
     expect(state.peakRunning).toBeLessThanOrEqual(2);
 
-    const read = new Database(db, { readonly: true });
-    const rows = read.query("SELECT status, input, output FROM jobs ORDER BY seq").all() as {
-      status: string;
-      input: string;
-      output: string;
-    }[];
-    read.close();
+    const rows = rowsOf<{ status: string; input: string; output: string }>(db, "SELECT status, input, output FROM jobs ORDER BY seq");
     expect(rows).toHaveLength(20);
     expect(rows.every((r) => r.status === "COMPLETED" && r.output === '{"a":null}')).toBe(true);
     expect(rows.map((r) => (JSON.parse(r.input) as { i: number }).i).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
@@ -101,15 +111,6 @@ describe("the per-transaction loop", () => {
 });
 
 describe("the storage floor", () => {
-  const rowsOf = (db: string, sql: string) => {
-    const read = new Database(db, { readonly: true });
-    try {
-      return read.query(sql).all();
-    } finally {
-      read.close();
-    }
-  };
-
   for (const mode of ["sql", "sql-thread", "minimal"]) {
     test(`${mode}: answers 202 to a valid body, 400 to an invalid one, and stores each start and end`, async () => {
       const dir = mkdtempSync(join(tmpdir(), "baton-floor-test-"));
@@ -121,13 +122,8 @@ describe("the storage floor", () => {
       expect(answers.map((r) => r.status)).toEqual(Array(20).fill(202));
       expect((await post(server.url, "[1]")).status).toBe(400);
       expect((await post(server.url, "{}", "/jobs/other/execute")).status).toBe(404);
-      let executed = 0;
-      for (let i = 0; i < 500 && executed < 20; i++) {
-        executed = ((await (await fetch(`${server.url}/system/state`)).json()) as { executedJobs: number }).executedJobs;
-        if (executed < 20) await Bun.sleep(10);
-      }
-      expect(executed).toBe(20);
-      const rows = rowsOf(db, "SELECT status, input FROM executions ORDER BY seq") as { status: string; input: string }[];
+      expect((await stateOnce(server.url, 20)).executedJobs).toBe(20);
+      const rows = rowsOf<{ status: string; input: string }>(db, "SELECT status, input FROM executions ORDER BY seq");
       expect(rows.map((r) => r.status)).toEqual(Array(20).fill("COMPLETED"));
       expect(rows.map((r) => (JSON.parse(r.input) as { i: number }).i).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
       if (mode === "minimal") return;

@@ -16,7 +16,7 @@
 import { join } from "node:path";
 import { startServer, tempDir } from "../common.ts";
 import { type ReferenceServer, startReference } from "../reference/start.ts";
-import { alternate, median, newSide } from "./reference.ts";
+import { alternate, median, newSide, type Side } from "./reference.ts";
 import { jobsDir } from "./rest.ts";
 import type { Sizes, Sync, Variant } from "./types.ts";
 
@@ -44,6 +44,7 @@ export function storageFloor(limit: number, connections: number, sizes: Sizes): 
           newSide("framework", framework, false),
         ];
         const report = await alternate(sides, rounds, n, connections);
+        const [batonSide, , sqlSide, threadSide] = sides as [Side, Side, Side, Side];
         const [b, ref, q, t, m, fw] = sides.map((s) => s.done / s.seconds) as [number, number, number, number, number, number];
         const metrics = {
           batonCompletedPerSec: b,
@@ -56,9 +57,9 @@ export function storageFloor(limit: number, connections: number, sizes: Sizes): 
           minimalToFramework: m / fw,
           batonToSql: b / q,
           threadToSql: t / q,
-          batonPostP50Ms: median(sides[0]!.p50Ms),
-          sqlPostP50Ms: median(sides[2]!.p50Ms),
-          threadPostP50Ms: median(sides[3]!.p50Ms),
+          batonPostP50Ms: median(batonSide.p50Ms),
+          sqlPostP50Ms: median(sqlSide.p50Ms),
+          threadPostP50Ms: median(threadSide.p50Ms),
         };
         report(metrics);
         return metrics;
